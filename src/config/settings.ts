@@ -1,0 +1,181 @@
+/**
+ * App settings, read once and validated. Every setting the code reads is listed in SETTING_NAMES so the
+ * deployment template can be checked against it (test/infra). A bad or missing value fails at startup
+ * with one error that lists every problem, instead of failing later on the first request.
+ */
+
+export interface Settings {
+  /** redis:// or rediss:// URL. Empty only under the local runtime, which then starts a private redis-server. */
+  redisConnectionString: string;
+  /** "standalone" or "cluster" (Azure Managed Redis with the OSS cluster policy). */
+  redisMode: "standalone" | "cluster";
+  /** "password" (from the URL, or none) or "entraId" (managed identity via @redis/entraid). */
+  redisAuth: "password" | "entraId";
+  /** Client id of a user-assigned identity for Entra ID auth; empty means system-assigned. */
+  redisEntraClientId: string;
+  redisKeyPrefix: string;
+  /** Name of the connection setting (prefix) of the Event Hubs namespace, e.g. "EventHubConnection". */
+  eventHubConnection: string;
+  playerRequestsHub: string;
+  matchMadeHub: string;
+  /** mode -> session size. */
+  modes: Record<string, number>;
+  defaultMode: string;
+  regions: string[];
+  defaultRegion: string;
+  matchTimeoutSeconds: number;
+  /** NCRONTAB (6 fields, with seconds) of the assignSessions sweeper. */
+  assignSchedule: string;
+  serverLeaseSeconds: number;
+  /** HMAC key for ticket tokens. */
+  ticketSigningKey: string;
+  /** How long finished tickets (and their redelivery guards) are kept. */
+  ticketRetentionSeconds: number;
+}
+
+export const SETTING_NAMES = {
+  redisConnectionString: "REDIS_CONNECTION_STRING",
+  redisMode: "REDIS_MODE",
+  redisAuth: "REDIS_AUTH",
+  redisEntraClientId: "REDIS_ENTRA_CLIENT_ID",
+  redisKeyPrefix: "REDIS_KEY_PREFIX",
+  eventHubConnection: "EVENTHUB_CONNECTION_SETTING",
+  playerRequestsHub: "PLAYER_REQUESTS_HUB",
+  matchMadeHub: "MATCH_MADE_HUB",
+  modes: "MATCH_MODES",
+  defaultMode: "DEFAULT_MODE",
+  regions: "MATCH_REGIONS",
+  defaultRegion: "DEFAULT_REGION",
+  matchTimeoutSeconds: "MATCH_TIMEOUT_SECONDS",
+  assignSchedule: "ASSIGN_SCHEDULE",
+  serverLeaseSeconds: "SERVER_LEASE_SECONDS",
+  ticketSigningKey: "TICKET_SIGNING_KEY",
+  ticketRetentionSeconds: "TICKET_RETENTION_SECONDS",
+} as const satisfies Record<keyof Settings, string>;
+
+/**
+ * The connection setting prefix used in the Event Hub trigger registrations. Registrations are made at
+ * module load, before settings are read, so this is a constant; the host resolves `<prefix>` (connection
+ * string) or `<prefix>__fullyQualifiedNamespace` (managed identity).
+ */
+export const EVENTHUB_CONNECTION = "EventHubConnection";
+/** Binding expressions the host resolves from app settings. */
+export const PLAYER_REQUESTS_HUB_EXPR = `%${SETTING_NAMES.playerRequestsHub}%`;
+export const MATCH_MADE_HUB_EXPR = `%${SETTING_NAMES.matchMadeHub}%`;
+export const ASSIGN_SCHEDULE_EXPR = `%${SETTING_NAMES.assignSchedule}%`;
+
+export const DEFAULTS = {
+  REDIS_MODE: "standalone",
+  REDIS_AUTH: "password",
+  REDIS_KEY_PREFIX: "mm",
+  EVENTHUB_CONNECTION_SETTING: EVENTHUB_CONNECTION,
+  PLAYER_REQUESTS_HUB: "player-requests",
+  MATCH_MADE_HUB: "match-made",
+  MATCH_MODES: '{"duel":2,"squad":4}',
+  MATCH_REGIONS: '["westeurope"]',
+  MATCH_TIMEOUT_SECONDS: "60",
+  ASSIGN_SCHEDULE: "*/2 * * * * *",
+  SERVER_LEASE_SECONDS: "30",
+  TICKET_RETENTION_SECONDS: "21600",
+} as const;
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid matchmaker configuration:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadSettings(env: Env = process.env): Settings {
+  const problems: string[] = [];
+  const get = (name: string): string => {
+    const v = env[name];
+    if (v !== undefined && v.trim() !== "") return v.trim();
+    return (DEFAULTS as Record<string, string>)[name] ?? "";
+  };
+  const int = (name: string, min: number, max: number): number => {
+    const raw = get(name);
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) problems.push(`${name} must be an integer ${min}-${max}, got ${JSON.stringify(raw)}`);
+    return n;
+  };
+  const json = <T>(name: string, check: (v: unknown) => string | undefined): T => {
+    const raw = get(name);
+    try {
+      const v = JSON.parse(raw) as unknown;
+      const why = check(v);
+      if (why) problems.push(`${name} ${why}, got ${raw}`);
+      return v as T;
+    } catch {
+      problems.push(`${name} must be JSON, got ${JSON.stringify(raw)}`);
+      return undefined as T;
+    }
+  };
+  const oneOf = <T extends string>(name: string, options: readonly T[]): T => {
+    const v = get(name) as T;
+    if (!options.includes(v)) problems.push(`${name} must be one of ${options.join(", ")}, got ${JSON.stringify(v)}`);
+    return v;
+  };
+
+  const modes = json<Record<string, number>>(SETTING_NAMES.modes, (v) => {
+    if (typeof v !== "object" || v === null || Array.isArray(v) || Object.keys(v).length === 0) return 'must be an object like {"duel":2}';
+    for (const [k, size] of Object.entries(v)) {
+      if (!/^[a-z0-9][a-z0-9_-]{0,31}$/.test(k)) return `has an invalid mode name ${JSON.stringify(k)}`;
+      if (!Number.isInteger(size) || (size as number) < 1 || (size as number) > 100) return `has a session size for ${k} outside 1-100`;
+    }
+    return undefined;
+  });
+  const regions = json<string[]>(SETTING_NAMES.regions, (v) =>
+    Array.isArray(v) && v.length > 0 && v.every((r) => typeof r === "string" && /^[a-z0-9][a-z0-9-]{0,31}$/.test(r))
+      ? undefined
+      : 'must be a non-empty array of region names like ["westeurope"]',
+  );
+  const defaultMode = get(SETTING_NAMES.defaultMode) || (modes ? Object.keys(modes)[0] : "");
+  const defaultRegion = get(SETTING_NAMES.defaultRegion) || (Array.isArray(regions) ? regions[0] : "");
+  if (modes && !(defaultMode in modes)) problems.push(`${SETTING_NAMES.defaultMode} ${JSON.stringify(defaultMode)} is not in ${SETTING_NAMES.modes}`);
+  if (Array.isArray(regions) && !regions.includes(defaultRegion)) problems.push(`${SETTING_NAMES.defaultRegion} ${JSON.stringify(defaultRegion)} is not in ${SETTING_NAMES.regions}`);
+
+  const redisConnectionString = get(SETTING_NAMES.redisConnectionString);
+  if (redisConnectionString && !/^rediss?:\/\//.test(redisConnectionString)) {
+    problems.push(`${SETTING_NAMES.redisConnectionString} must be a redis:// or rediss:// URL`);
+  }
+  const assignSchedule = get(SETTING_NAMES.assignSchedule);
+  if (assignSchedule.split(/\s+/).length !== 6) problems.push(`${SETTING_NAMES.assignSchedule} must be an NCRONTAB expression with 6 fields (seconds first), got ${JSON.stringify(assignSchedule)}`);
+  const ticketSigningKey = get(SETTING_NAMES.ticketSigningKey);
+  if (ticketSigningKey.length < 32) problems.push(`${SETTING_NAMES.ticketSigningKey} must be set to a secret of at least 32 characters`);
+
+  const settings: Settings = {
+    redisConnectionString,
+    redisMode: oneOf(SETTING_NAMES.redisMode, ["standalone", "cluster"] as const),
+    redisAuth: oneOf(SETTING_NAMES.redisAuth, ["password", "entraId"] as const),
+    redisEntraClientId: get(SETTING_NAMES.redisEntraClientId),
+    redisKeyPrefix: get(SETTING_NAMES.redisKeyPrefix),
+    eventHubConnection: get(SETTING_NAMES.eventHubConnection),
+    playerRequestsHub: get(SETTING_NAMES.playerRequestsHub),
+    matchMadeHub: get(SETTING_NAMES.matchMadeHub),
+    modes,
+    defaultMode,
+    regions,
+    defaultRegion,
+    matchTimeoutSeconds: int(SETTING_NAMES.matchTimeoutSeconds, 1, 3600),
+    assignSchedule,
+    serverLeaseSeconds: int(SETTING_NAMES.serverLeaseSeconds, 2, 3600),
+    ticketSigningKey,
+    ticketRetentionSeconds: int(SETTING_NAMES.ticketRetentionSeconds, 60, 7 * 24 * 3600),
+  };
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(settings.redisKeyPrefix)) problems.push(`${SETTING_NAMES.redisKeyPrefix} must be 1-32 characters [A-Za-z0-9_-]`);
+  if (problems.length) throw new ConfigError(problems);
+  return settings;
+}
+
+let cached: Settings | undefined;
+/** Settings of this process, read on first use. */
+export function settings(): Settings {
+  return (cached ??= loadSettings());
+}
+/** For tests and the local runtime, which set the environment before the app reads it. */
+export function resetSettingsCache(): void {
+  cached = undefined;
+}

@@ -1,0 +1,84 @@
+/**
+ * Field rules shared by the HTTP API, the Event Hub handlers and the store.
+ * Each validator returns a value or an ErrorBody that says what is wrong; nothing throws on bad input.
+ */
+import type { ErrorBody, PlayerRequest } from "./types";
+
+export type Validated<T> = { ok: true; value: T } | { ok: false; error: ErrorBody };
+
+export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** Regions are Azure-style names: lowercase letters, digits, hyphens. They end up inside Redis hash tags. */
+export const REGION_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
+export const MODE_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+
+export const fail = (error: string, detail: string): { ok: false; error: ErrorBody } => ({ ok: false, error: { error, detail } });
+export const ok = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });
+
+export function validateId(field: string, value: unknown): Validated<string> {
+  if (typeof value !== "string") return fail(`invalid_${field}`, `${field} must be a string of 1-64 characters [A-Za-z0-9_-]`);
+  if (!ID_PATTERN.test(value)) return fail(`invalid_${field}`, `${field} must be 1-64 characters of [A-Za-z0-9_-], got ${JSON.stringify(value.slice(0, 80))}`);
+  return ok(value);
+}
+
+export function validateMode(value: unknown, modes: Readonly<Record<string, number>>): Validated<string> {
+  if (typeof value !== "string" || !MODE_PATTERN.test(value)) return fail("invalid_mode", `mode must be one of: ${Object.keys(modes).join(", ")}`);
+  if (!(value in modes)) return fail("unknown_mode", `mode ${JSON.stringify(value)} is not configured; known modes: ${Object.keys(modes).join(", ")}`);
+  return ok(value);
+}
+
+export function validateRegion(value: unknown, regions: readonly string[]): Validated<string> {
+  if (typeof value !== "string" || !REGION_PATTERN.test(value)) return fail("invalid_region", `region must be one of: ${regions.join(", ")}`);
+  if (!regions.includes(value)) return fail("unknown_region", `region ${JSON.stringify(value)} is not served here; regions: ${regions.join(", ")}`);
+  return ok(value);
+}
+
+/** `host:port`, host a DNS name, IPv4 or [IPv6]; port 1-65535. */
+export function validateAddress(value: unknown): Validated<string> {
+  if (typeof value !== "string" || value.length > 261) return fail("invalid_address", "address must be a string host:port");
+  const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?):(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[2]) : 0;
+  if (!m || port < 1 || port > 65535) return fail("invalid_address", `address must be host:port with a port 1-65535, got ${JSON.stringify(value.slice(0, 80))}`);
+  return ok(value);
+}
+
+/** ISO-8601 timestamp with a time zone; returns epoch milliseconds. */
+export function validateTimestamp(field: string, value: unknown): Validated<number> {
+  if (typeof value !== "string" || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
+    return fail(`invalid_${field}`, `${field} must be an ISO-8601 UTC timestamp like 2026-01-01T12:00:00Z`);
+  }
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) return fail(`invalid_${field}`, `${field} is not a real date: ${JSON.stringify(value)}`);
+  return ok(ms);
+}
+
+export interface MatchRules {
+  modes: Readonly<Record<string, number>>;
+  regions: readonly string[];
+}
+
+/** A `player-requests` message, validated field by field. Unknown fields are refused so typos are visible. */
+export function validatePlayerRequest(msg: unknown, rules: MatchRules): Validated<PlayerRequest & { requestedAtMs: number }> {
+  if (typeof msg !== "object" || msg === null || Array.isArray(msg)) return fail("invalid_message", "a player request must be a JSON object");
+  const m = msg as Record<string, unknown>;
+  const allowed = new Set(["ticketId", "playerId", "mode", "region", "requestedAt"]);
+  const extra = Object.keys(m).filter((k) => !allowed.has(k));
+  if (extra.length) return fail("unknown_field", `unexpected field(s): ${extra.join(", ")}`);
+  const ticketId = validateId("ticketId", m.ticketId);
+  if (!ticketId.ok) return ticketId;
+  const playerId = validateId("playerId", m.playerId);
+  if (!playerId.ok) return playerId;
+  const mode = validateMode(m.mode, rules.modes);
+  if (!mode.ok) return mode;
+  const region = validateRegion(m.region, rules.regions);
+  if (!region.ok) return region;
+  const requestedAt = validateTimestamp("requestedAt", m.requestedAt);
+  if (!requestedAt.ok) return requestedAt;
+  return ok({
+    ticketId: ticketId.value,
+    playerId: playerId.value,
+    mode: mode.value,
+    region: region.value,
+    requestedAt: m.requestedAt as string,
+    requestedAtMs: requestedAt.value,
+  });
+}
