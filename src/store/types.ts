@@ -25,7 +25,7 @@ export type EnqueueResult =
   /** This ticketId was seen before (redelivery, or it already left or matched): nothing changed. */
   | { outcome: "duplicate"; ticketId: string; playerId: string; state: PlayerState | "unknown"; sessionId?: string }
   /** Refused alone, with the reason; the rest of the batch went on. */
-  | { outcome: "rejected"; ticketId: string; playerId: string; error: string; detail: string };
+  | { outcome: "rejected"; ticketId: string; playerId: string; error: string; detail: string; liveTicketId?: string };
 
 export interface SessionRef {
   region: string;
@@ -55,6 +55,8 @@ export interface LeaveRequest {
   ticketId: string;
   region: string;
   reason: LeaveReason;
+  /** Optional: recorded on the "preempted" record of a ticket that was never enqueued. */
+  mode?: string;
 }
 
 export type LeaveResult =
@@ -67,7 +69,9 @@ export type LeaveResult =
   /** The ticket was never enqueued (the leave overtook the request): recorded, so a late enqueue is a no-op. */
   | { outcome: "preempted"; playerId: string; ticketId: string; reason: LeaveReason }
   /** The player has a newer ticket; this stale ticket changes nothing. */
-  | { outcome: "superseded"; playerId: string; ticketId: string };
+  | { outcome: "superseded"; playerId: string; ticketId: string }
+  /** Bad input (field validation): refused alone, with the reason; the rest of the batch went on. */
+  | { outcome: "rejected"; playerId: string; ticketId: string; error: string; detail: string };
 
 export interface AssignResult {
   region: string;

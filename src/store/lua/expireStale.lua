@@ -1,0 +1,50 @@
+-- Safety net for lost orchestrators: players waiting longer than playerMaxAgeMs and open/ready sessions
+-- older than sessionMaxAgeMs (SessionsCreationTime) leave with reason "expired". At most `max` of each
+-- per call, to keep the script short; the sweeper calls again on its next tick.
+-- ARGV[2]: {now, region, retentionMs, playerMaxAgeMs, sessionMaxAgeMs, max}
+--- @include "sessions"
+
+local retention = tonumber(A.retentionMs)
+local max = tonumber(A.max)
+local players = {}
+local sessions = {}
+
+local function expire_player(pid)
+  local p = hgetall(P .. 'Player:' .. pid)
+  if p.state == 'waiting' then
+    local deleted = player_leave(pid, p, 'expired', retention)
+    players[#players + 1] = { playerId = pid, ticketId = p.ticketId }
+    return deleted
+  end
+  -- Not waiting (should not be indexed): just drop the stray index entry.
+  redis.call('ZREM', P .. 'PlayersTimeStartedMatchmaking', pid)
+  return false
+end
+
+local oldPlayers = redis.call('ZRANGEBYSCORE', P .. 'PlayersTimeStartedMatchmaking', '-inf',
+  NOW - tonumber(A.playerMaxAgeMs), 'LIMIT', 0, max)
+for _, pid in ipairs(oldPlayers) do
+  local sid = redis.call('HGET', P .. 'Player:' .. pid, 'session')
+  if expire_player(pid) and sid then sessions[#sessions + 1] = sid end
+end
+
+local oldSessions = redis.call('ZRANGEBYSCORE', P .. 'SessionsCreationTime', '-inf',
+  NOW - tonumber(A.sessionMaxAgeMs), 'LIMIT', 0, max)
+for _, sid in ipairs(oldSessions) do
+  local skey = P .. 'Session:' .. sid
+  local state = redis.call('HGET', skey, 'state')
+  if state == 'open' or state == 'ready' then
+    for _, pid in ipairs(redis.call('SMEMBERS', P .. 'SessionPlayers:' .. sid)) do
+      expire_player(pid)
+    end
+    -- Normally the last leave deleted it; delete whatever is left (e.g. an inconsistent member).
+    if redis.call('EXISTS', skey) == 1 then
+      delete_session(sid, redis.call('HGET', skey, 'mode') or nil)
+    end
+    sessions[#sessions + 1] = sid
+  else
+    redis.call('ZREM', P .. 'SessionsCreationTime', sid)
+  end
+end
+
+return cjson.encode({ players = players, sessions = sessions })

@@ -1,0 +1,75 @@
+--- @include "base"
+-- Session bookkeeping shared by the scripts that add, remove and requeue players.
+-- Session:<id> hash: mode, capacity, size, state (open|ready|assigned), seq, createdAt, region,
+-- and once assigned: server, address, assignedAt, assignment (the frozen match-made payload, JSON).
+
+local function delete_session(sid, mode)
+  redis.call('DEL', P .. 'Session:' .. sid, P .. 'SessionPlayers:' .. sid)
+  if mode then redis.call('ZREM', P .. 'SessionsPerMatchmaking:' .. mode, sid) end
+  redis.call('ZREM', P .. 'SessionsReady', sid)
+  redis.call('ZREM', P .. 'SessionsCreationTime', sid)
+  redis.call('ZREM', P .. 'SessionsAnnouncing', sid)
+end
+
+-- Frees pid's slot in an open or ready session. A ready session goes back to open under its original
+-- sequence number (so it is again exactly as old as it was among the open sessions of its mode);
+-- an emptied session is deleted. Returns true when the session was deleted.
+local function remove_from_session(sid, pid)
+  local skey = P .. 'Session:' .. sid
+  if redis.call('SREM', P .. 'SessionPlayers:' .. sid, pid) == 0 then return false end
+  local s = redis.call('HMGET', skey, 'mode', 'state', 'seq')
+  local size = redis.call('HINCRBY', skey, 'size', -1)
+  if size <= 0 then
+    delete_session(sid, s[1])
+    return true
+  end
+  if s[2] == 'ready' then
+    redis.call('HSET', skey, 'state', 'open')
+    redis.call('ZREM', P .. 'SessionsReady', sid)
+    redis.call('ZADD', P .. 'SessionsPerMatchmaking:' .. s[1], s[3], sid)
+  end
+  return false
+end
+
+-- A matched player moves on (new ticket, or a preempting leave): it stops being a member of its assigned
+-- session, so no player is ever a member of two sessions. The frozen assignment payload is unchanged;
+-- if that server later expires, the session is requeued without this player.
+local function detach_matched(pid, state, sid)
+  if state ~= 'matched' or not sid then return end
+  if redis.call('SREM', P .. 'SessionPlayers:' .. sid, pid) == 1 then
+    redis.call('HINCRBY', P .. 'Session:' .. sid, 'size', -1)
+  end
+end
+
+-- Marks a waiting player as left and frees its slot. The caller has checked that state == waiting.
+-- The record is kept for the ticket retention so the ticket endpoint and redeliveries see the outcome.
+local function player_leave(pid, p, reason, retention)
+  local pkey = P .. 'Player:' .. pid
+  local deleted = false
+  if p.session then deleted = remove_from_session(p.session, pid) end
+  redis.call('HSET', pkey, 'state', 'left', 'leftReason', reason, 'leftAt', NOW)
+  redis.call('HDEL', pkey, 'session')
+  redis.call('PEXPIRE', pkey, retention)
+  redis.call('ZREM', P .. 'PlayersTimeStartedMatchmaking', pid)
+  if p.mode and p.mode ~= '' then redis.call('HINCRBY', P .. 'WaitingPerMode', p.mode, -1) end
+  return deleted
+end
+
+-- The assignment of an assigned session (as given out by assignSessions), or nil.
+local function session_assignment(sid)
+  local a = redis.call('HGET', P .. 'Session:' .. sid, 'assignment')
+  if not a then return nil end
+  return cjson.decode(a)
+end
+
+-- The assignment a matched player was given, also after its session ended (server released): then
+-- it is rebuilt from the player's own record, with the player alone in `players`.
+local function player_assignment(pid, p)
+  local a = p.session and session_assignment(p.session)
+  if a then return a end
+  return {
+    sessionId = p.session or '', serverId = p.server or '', address = p.address or '',
+    players = { { playerId = pid, ticketId = p.ticketId } },
+    mode = p.mode or '', region = REGION, assignedAt = tonumber(p.assignedAt) or 0,
+  }
+end

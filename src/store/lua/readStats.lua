@@ -1,0 +1,23 @@
+-- Queue and pool figures of one region in one consistent read. Percentiles are computed by the caller
+-- from the raw recent time-to-match samples (MatchTimes, newest first, at most 1000).
+-- ARGV[2]: {now, region, modes: [mode names]}
+--- @include "base"
+
+local open = 0
+for _, mode in ipairs(A.modes) do open = open + redis.call('ZCARD', P .. 'SessionsPerMatchmaking:' .. mode) end
+local servers = redis.call('HLEN', P .. 'Servers')
+local available = redis.call('ZCARD', P .. 'ServersAvailable')
+local oldest = redis.call('ZRANGE', P .. 'PlayersTimeStartedMatchmaking', 0, 0, 'WITHSCORES')
+local oldestWait = 0
+if #oldest == 2 then oldestWait = math.max(0, NOW - tonumber(oldest[2])) end
+return cjson.encode({
+  waitingByMode = hgetall(P .. 'WaitingPerMode'),
+  waiting = redis.call('ZCARD', P .. 'PlayersTimeStartedMatchmaking'),
+  sessionsOpen = open,
+  sessionsReady = redis.call('ZCARD', P .. 'SessionsReady'),
+  sessionsAnnouncing = redis.call('ZCARD', P .. 'SessionsAnnouncing'),
+  serversAvailable = available,
+  serversAllocated = servers - available,
+  oldestWaitMs = oldestWait,
+  matchTimes = redis.call('LRANGE', P .. 'MatchTimes', 0, -1),
+})

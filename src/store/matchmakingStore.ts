@@ -1,0 +1,571 @@
+/**
+ * The matchmaking store: typed, validating wrappers around the Lua scripts of src/store/lua.
+ *
+ * Each method is one script call per region (batches are grouped by region), i.e. one atomic Redis step
+ * and one round trip. Validation happens here, per entry: a bad entry of a batch is answered
+ * `{outcome: "rejected", error, detail}` and the others proceed. Calls that take a single entity and have
+ * no "rejected" outcome throw StoreInputError (with the same {error, detail}) on bad input.
+ * A failing Redis makes the call throw: nothing is silently dropped, the caller retries the whole batch,
+ * and because every script is idempotent a retry of an already-applied batch changes nothing.
+ */
+import type { LeaveReason, SessionPlayer } from "../domain/types";
+import { ID_PATTERN, REGION_PATTERN, validateAddress, validateId, validateMode, validateRegion, type Validated } from "../domain/validation";
+import type { RedisConnection } from "./connection";
+import { deadLetterKey, KEY, regionKey, regionPrefix, routingKey } from "./keys";
+import { loadScripts, type ScriptName } from "./scriptLoader";
+import type {
+  AssignResult,
+  Assignment,
+  DeregisterResult,
+  EnqueueBatchResult,
+  EnqueueRequest,
+  EnqueueResult,
+  ExpireServersResult,
+  ExpireStaleResult,
+  LeaveRequest,
+  LeaveResult,
+  PlayerState,
+  PlayerView,
+  RegionStats,
+  RegisterResult,
+  ReleaseResult,
+  ServerAllocation,
+  ServerRecord,
+  SessionRef,
+} from "./types";
+
+export interface MatchmakingStoreOptions {
+  /** Key prefix (REDIS_KEY_PREFIX), e.g. "mm". */
+  prefix: string;
+  /** mode -> session size. */
+  modes: Record<string, number>;
+  serverLeaseSeconds: number;
+  /** How long finished tickets and redelivery guards are kept. */
+  ticketRetentionSeconds: number;
+  /** When given, regions outside this list are refused ("unknown_region"); otherwise any well-formed region is accepted. */
+  regions?: readonly string[];
+  /** Epoch ms; tests move it instead of sleeping. */
+  clock?: () => number;
+}
+
+/** Bad input to a single-entity call. `error`/`detail` are the API's 4xx body. */
+export class StoreInputError extends Error {
+  constructor(
+    public readonly error: string,
+    public readonly detail: string,
+  ) {
+    super(`${error}: ${detail}`);
+    this.name = "StoreInputError";
+  }
+}
+
+export const LEAVE_REASONS: readonly LeaveReason[] = ["timedOut", "cancelled", "expired"];
+/** `<region>.<sequence>` as created by enqueuePlayers.lua. */
+export const SESSION_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}\.[0-9]{1,15}$/;
+/** Requests stamped further in the future than this are refused (a broken client clock would sort first forever). */
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+const DEFAULT_BATCH_LIMIT = 1000;
+const DEAD_LETTER_MAXLEN = "10000";
+
+const fail = (error: string, detail: string): { ok: false; error: { error: string; detail: string } } => ({ ok: false, error: { error, detail } });
+
+function unknownFields(o: Record<string, unknown>, allowed: readonly string[]): string[] {
+  return Object.keys(o).filter((k) => !allowed.includes(k));
+}
+
+/** Redis' cjson encodes an empty Lua table as `{}`: anything that should be a list goes through here. */
+function arr<T>(v: unknown): T[] {
+  return Array.isArray(v) ? (v as T[]) : [];
+}
+
+function num(v: unknown): number {
+  const n = typeof v === "number" ? v : Number(v);
+  return Number.isFinite(n) ? n : 0;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return 0;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+}
+
+interface LuaAssignment {
+  sessionId: string;
+  serverId: string;
+  address: string;
+  players: unknown;
+  mode: string;
+  region: string;
+  assignedAt: number;
+}
+
+function toAssignment(a: LuaAssignment): Assignment {
+  return {
+    sessionId: a.sessionId,
+    serverId: a.serverId,
+    address: a.address,
+    players: arr<SessionPlayer>(a.players).map((p) => ({ playerId: p.playerId, ticketId: p.ticketId })),
+    mode: a.mode,
+    region: a.region,
+    assignedAtMs: num(a.assignedAt),
+  };
+}
+
+interface LuaServer {
+  serverId: string;
+  address: string;
+  state: "available" | "allocated";
+  sessionId?: string;
+  registeredAt: number;
+  lastHeartbeat: number;
+  leaseExpiresAt: number;
+  gamesServed: number;
+}
+
+function toServer(region: string, s: LuaServer): ServerRecord {
+  return {
+    serverId: s.serverId,
+    region,
+    address: s.address,
+    state: s.state,
+    ...(s.sessionId ? { sessionId: s.sessionId } : {}),
+    registeredAtMs: num(s.registeredAt),
+    lastHeartbeatMs: num(s.lastHeartbeat),
+    leaseExpiresAtMs: num(s.leaseExpiresAt),
+    gamesServed: num(s.gamesServed),
+  };
+}
+
+export class MatchmakingStore {
+  private readonly scripts = loadScripts();
+  private readonly clock: () => number;
+  readonly prefix: string;
+  readonly modes: Readonly<Record<string, number>>;
+
+  constructor(
+    readonly redis: RedisConnection,
+    private readonly opts: MatchmakingStoreOptions,
+  ) {
+    if (!ID_PATTERN.test(opts.prefix) || opts.prefix.length > 32) throw new Error(`invalid key prefix ${JSON.stringify(opts.prefix)}`);
+    this.prefix = opts.prefix;
+    this.modes = { ...opts.modes };
+    this.clock = opts.clock ?? Date.now;
+  }
+
+  private now(): number {
+    return Math.floor(this.clock());
+  }
+
+  private get retentionMs(): number {
+    return this.opts.ticketRetentionSeconds * 1000;
+  }
+
+  private get leaseMs(): number {
+    return this.opts.serverLeaseSeconds * 1000;
+  }
+
+  /** Runs one script for one region; `args` is merged into {now, region}. */
+  private async run<T>(name: ScriptName, region: string, args: Record<string, unknown> = {}): Promise<T> {
+    const script = this.scripts[name];
+    const key = routingKey(this.prefix, region);
+    const payload = JSON.stringify({ now: this.now(), region, ...args });
+    const raw = await this.redis.runScript(key, script.sha, script.body, [key], [regionPrefix(this.prefix, region), payload]);
+    return JSON.parse(String(raw)) as T;
+  }
+
+  // ---------------------------------------------------------------- validation
+
+  private checkRegion(value: unknown): Validated<string> {
+    if (this.opts.regions) return validateRegion(value, this.opts.regions);
+    if (typeof value !== "string" || !REGION_PATTERN.test(value)) {
+      return fail("invalid_region", "region must be 1-32 characters of [a-z0-9-], starting with a letter or digit");
+    }
+    return { ok: true, value };
+  }
+
+  private regionOrThrow(value: unknown): string {
+    const r = this.checkRegion(value);
+    if (!r.ok) throw new StoreInputError(r.error.error, r.error.detail);
+    return r.value;
+  }
+
+  private idOrThrow(field: string, value: unknown): string {
+    const r = validateId(field, value);
+    if (!r.ok) throw new StoreInputError(r.error.error, r.error.detail);
+    return r.value;
+  }
+
+  private validateEnqueue(entry: unknown, now: number): Validated<EnqueueRequest> {
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) return fail("invalid_message", "a player request must be an object");
+    const e = entry as Record<string, unknown>;
+    const extra = unknownFields(e, ["ticketId", "playerId", "mode", "region", "requestedAtMs"]);
+    if (extra.length) return fail("unknown_field", `unexpected field(s): ${extra.join(", ")}`);
+    const ticketId = validateId("ticketId", e.ticketId);
+    if (!ticketId.ok) return ticketId;
+    const playerId = validateId("playerId", e.playerId);
+    if (!playerId.ok) return playerId;
+    const mode = validateMode(e.mode, this.modes);
+    if (!mode.ok) return mode;
+    const region = this.checkRegion(e.region);
+    if (!region.ok) return region;
+    const at = e.requestedAtMs;
+    if (typeof at !== "number" || !Number.isSafeInteger(at) || at <= 0) {
+      return fail("invalid_requestedAt", "requestedAtMs must be a positive integer (epoch milliseconds)");
+    }
+    if (at > now + MAX_CLOCK_SKEW_MS) {
+      return fail("invalid_requestedAt", `requestedAt is ${Math.round((at - now) / 1000)} s in the future; clocks may differ by at most ${MAX_CLOCK_SKEW_MS / 1000} s`);
+    }
+    return { ok: true, value: { ticketId: ticketId.value, playerId: playerId.value, mode: mode.value, region: region.value, requestedAtMs: at } };
+  }
+
+  private validateLeave(entry: unknown): Validated<LeaveRequest> {
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) return fail("invalid_message", "a leave request must be an object");
+    const e = entry as Record<string, unknown>;
+    const extra = unknownFields(e, ["playerId", "ticketId", "region", "reason", "mode"]);
+    if (extra.length) return fail("unknown_field", `unexpected field(s): ${extra.join(", ")}`);
+    const playerId = validateId("playerId", e.playerId);
+    if (!playerId.ok) return playerId;
+    const ticketId = validateId("ticketId", e.ticketId);
+    if (!ticketId.ok) return ticketId;
+    const region = this.checkRegion(e.region);
+    if (!region.ok) return region;
+    if (typeof e.reason !== "string" || !(LEAVE_REASONS as readonly string[]).includes(e.reason)) {
+      return fail("invalid_reason", `reason must be one of: ${LEAVE_REASONS.join(", ")}`);
+    }
+    let mode: string | undefined;
+    if (e.mode !== undefined) {
+      const m = validateMode(e.mode, this.modes);
+      if (!m.ok) return m;
+      mode = m.value;
+    }
+    return {
+      ok: true,
+      value: { playerId: playerId.value, ticketId: ticketId.value, region: region.value, reason: e.reason as LeaveReason, ...(mode ? { mode } : {}) },
+    };
+  }
+
+  /** Groups validated entries by region, keeping each entry's index in the input. */
+  private static byRegion<T extends { region: string }>(entries: { index: number; value: T }[]): Map<string, { index: number; value: T }[]> {
+    const groups = new Map<string, { index: number; value: T }[]>();
+    for (const e of entries) {
+      const g = groups.get(e.value.region);
+      if (g) g.push(e);
+      else groups.set(e.value.region, [e]);
+    }
+    return groups;
+  }
+
+  // ---------------------------------------------------------------- players
+
+  /** Queues a batch of player requests: one script call per region. Results are in input order. */
+  async enqueue(requests: EnqueueRequest[]): Promise<EnqueueBatchResult> {
+    const now = this.now();
+    const results: EnqueueResult[] = new Array(requests.length);
+    const valid: { index: number; value: EnqueueRequest }[] = [];
+    requests.forEach((entry, index) => {
+      const v = this.validateEnqueue(entry, now);
+      if (v.ok) valid.push({ index, value: v.value });
+      else {
+        const e = (typeof entry === "object" && entry !== null ? entry : {}) as Record<string, unknown>;
+        results[index] = {
+          outcome: "rejected",
+          ticketId: typeof e.ticketId === "string" ? e.ticketId : "",
+          playerId: typeof e.playerId === "string" ? e.playerId : "",
+          ...v.error,
+        };
+      }
+    });
+    const readySessions: SessionRef[] = [];
+    const groups = MatchmakingStore.byRegion(valid);
+    await Promise.all(
+      [...groups].map(async ([region, group]) => {
+        type LuaEnqueue = { outcome: string; sessionId?: string; sessionReady?: boolean; state?: string; error?: string; detail?: string; liveTicketId?: string };
+        const out = await this.run<{ results: unknown; ready: unknown }>("enqueuePlayers", region, {
+          retentionMs: this.retentionMs,
+          modes: this.modes,
+          requests: group.map(({ value: r }) => ({ ticketId: r.ticketId, playerId: r.playerId, mode: r.mode, requestedAt: r.requestedAtMs })),
+        });
+        const lua = arr<LuaEnqueue>(out.results);
+        group.forEach(({ index, value: r }, i) => {
+          const x = lua[i];
+          const ids = { ticketId: r.ticketId, playerId: r.playerId };
+          if (x.outcome === "queued") results[index] = { outcome: "queued", ...ids, sessionId: x.sessionId!, sessionReady: !!x.sessionReady };
+          else if (x.outcome === "duplicate") {
+            results[index] = { outcome: "duplicate", ...ids, state: (x.state ?? "unknown") as PlayerState | "unknown", ...(x.sessionId ? { sessionId: x.sessionId } : {}) };
+          } else results[index] = { outcome: "rejected", ...ids, error: x.error ?? "rejected", detail: x.detail ?? "", ...(x.liveTicketId ? { liveTicketId: x.liveTicketId } : {}) };
+        });
+        for (const sessionId of arr<string>(out.ready)) readySessions.push({ region, sessionId });
+      }),
+    );
+    return { results, readySessions };
+  }
+
+  /** Players leave (timeout, cancel, expiry): one script call per region. Results are in input order. */
+  async leave(requests: LeaveRequest[]): Promise<LeaveResult[]> {
+    const results: LeaveResult[] = new Array(requests.length);
+    const valid: { index: number; value: LeaveRequest }[] = [];
+    requests.forEach((entry, index) => {
+      const v = this.validateLeave(entry);
+      if (v.ok) valid.push({ index, value: v.value });
+      else {
+        const e = (typeof entry === "object" && entry !== null ? entry : {}) as Record<string, unknown>;
+        results[index] = {
+          outcome: "rejected",
+          playerId: typeof e.playerId === "string" ? e.playerId : "",
+          ticketId: typeof e.ticketId === "string" ? e.ticketId : "",
+          ...v.error,
+        };
+      }
+    });
+    await Promise.all(
+      [...MatchmakingStore.byRegion(valid)].map(async ([region, group]) => {
+        type LuaLeave = { outcome: string; reason?: LeaveReason; sessionId?: string; assignment?: LuaAssignment };
+        const out = await this.run<{ results: unknown }>("leaveQueue", region, {
+          retentionMs: this.retentionMs,
+          requests: group.map(({ value: r }) => ({ playerId: r.playerId, ticketId: r.ticketId, reason: r.reason, ...(r.mode ? { mode: r.mode } : {}) })),
+        });
+        const lua = arr<LuaLeave>(out.results);
+        group.forEach(({ index, value: r }, i) => {
+          const x = lua[i];
+          const ids = { playerId: r.playerId, ticketId: r.ticketId };
+          switch (x.outcome) {
+            case "left":
+              results[index] = { outcome: "left", ...ids, reason: r.reason, ...(x.sessionId ? { sessionId: x.sessionId } : {}) };
+              break;
+            case "alreadyLeft":
+              results[index] = { outcome: "alreadyLeft", ...ids, reason: x.reason ?? r.reason };
+              break;
+            case "assigned":
+              results[index] = { outcome: "assigned", ...ids, assignment: toAssignment(x.assignment!) };
+              break;
+            case "preempted":
+              results[index] = { outcome: "preempted", ...ids, reason: r.reason };
+              break;
+            default:
+              results[index] = { outcome: "superseded", ...ids };
+          }
+        });
+      }),
+    );
+    return results;
+  }
+
+  // ---------------------------------------------------------------- assignment and outbox
+
+  /** Gives ready sessions (oldest first) to available servers; assigned sessions enter the outbox. */
+  async assign(region: string, opts: { maxSessions?: number } = {}): Promise<AssignResult> {
+    region = this.regionOrThrow(region);
+    const out = await this.run<{ assigned: unknown; unassigned: number; unassignedByMode: Record<string, number>; serversAvailable: number }>(
+      "assignSessions",
+      region,
+      { retentionMs: this.retentionMs, max: Math.max(1, opts.maxSessions ?? DEFAULT_BATCH_LIMIT) },
+    );
+    return {
+      region,
+      assigned: arr<LuaAssignment>(out.assigned).map(toAssignment),
+      unassignedSessions: num(out.unassigned),
+      unassignedByMode: { ...(out.unassignedByMode ?? {}) },
+      serversAvailable: num(out.serversAvailable),
+    };
+  }
+
+  /** Outbox entries older than `olderThanMs` (match-made not confirmed sent): re-stamped and returned for re-publishing. */
+  async claimUnannounced(region: string, opts: { olderThanMs: number; max?: number }): Promise<Assignment[]> {
+    region = this.regionOrThrow(region);
+    const out = await this.run<{ assignments: unknown }>("claimUnannounced", region, {
+      olderThanMs: Math.max(0, opts.olderThanMs),
+      max: Math.max(1, opts.max ?? DEFAULT_BATCH_LIMIT),
+    });
+    return arr<LuaAssignment>(out.assignments).map(toAssignment);
+  }
+
+  /** The match-made messages of these sessions were sent: drop them from the outbox. */
+  async confirmAnnounced(region: string, sessionIds: string[]): Promise<void> {
+    region = this.regionOrThrow(region);
+    const ids = sessionIds.filter((s) => typeof s === "string" && SESSION_ID_PATTERN.test(s));
+    if (!ids.length) return;
+    await this.run("confirmAnnounced", region, { sessionIds: ids });
+  }
+
+  // ---------------------------------------------------------------- servers
+
+  /** Register, or renew the lease (heartbeat). Bad input is answered "rejected", not thrown. */
+  async registerServer(i: { serverId: string; region: string; address: string }): Promise<RegisterResult> {
+    const serverId = validateId("serverId", i?.serverId);
+    if (!serverId.ok) return { outcome: "rejected", ...serverId.error };
+    const region = this.checkRegion(i.region);
+    if (!region.ok) return { outcome: "rejected", ...region.error };
+    const address = validateAddress(i.address);
+    if (!address.ok) return { outcome: "rejected", ...address.error };
+    type Out = { outcome: "registered" | "heartbeat" | "rejected"; server?: LuaServer; error?: string; detail?: string };
+    const out = await this.run<Out>("registerServer", region.value, { serverId: serverId.value, address: address.value, leaseMs: this.leaseMs });
+    if (out.outcome === "rejected") return { outcome: "rejected", error: out.error ?? "rejected", detail: out.detail ?? "" };
+    return { outcome: out.outcome, server: toServer(region.value, out.server!) };
+  }
+
+  /** The game is over: end the session, server back to the pool. Throws StoreInputError on bad input. */
+  async releaseServer(i: { serverId: string; region: string; sessionId?: string }): Promise<ReleaseResult> {
+    const serverId = this.idOrThrow("serverId", i?.serverId);
+    const region = this.regionOrThrow(i.region);
+    if (i.sessionId !== undefined && (typeof i.sessionId !== "string" || !SESSION_ID_PATTERN.test(i.sessionId))) {
+      throw new StoreInputError("invalid_sessionId", "sessionId must look like <region>.<number>, as given in match-made");
+    }
+    type Out = { outcome: "released" | "alreadyAvailable" | "sessionMismatch" | "notFound"; server?: LuaServer; endedSessionId?: string };
+    const out = await this.run<Out>("releaseServer", region, { serverId, leaseMs: this.leaseMs, ...(i.sessionId ? { sessionId: i.sessionId } : {}) });
+    if (out.outcome === "notFound") return { outcome: "notFound" };
+    const server = toServer(region, out.server!);
+    if (out.outcome === "released") return { outcome: "released", server, endedSessionId: out.endedSessionId! };
+    return { outcome: out.outcome, server };
+  }
+
+  /** The server leaves the pool; if allocated, its session ends. Throws StoreInputError on bad input. */
+  async deregisterServer(i: { serverId: string; region: string }): Promise<DeregisterResult> {
+    const serverId = this.idOrThrow("serverId", i?.serverId);
+    const region = this.regionOrThrow(i.region);
+    const out = await this.run<{ outcome: "removed" | "notFound"; endedSessionId?: string }>("deregisterServer", region, { serverId });
+    if (out.outcome === "notFound") return { outcome: "notFound" };
+    return { outcome: "removed", ...(out.endedSessionId ? { endedSessionId: out.endedSessionId } : {}) };
+  }
+
+  /** Removes servers whose lease ran out; an allocated one's session is requeued at the front of the ready queue. */
+  async expireServers(region: string, opts: { max?: number } = {}): Promise<ExpireServersResult> {
+    region = this.regionOrThrow(region);
+    type Out = { expired: unknown; requeued: unknown };
+    const out = await this.run<Out>("expireServers", region, { max: Math.max(1, opts.max ?? DEFAULT_BATCH_LIMIT) });
+    return {
+      region,
+      expired: arr<{ serverId: string; wasAllocated: boolean; sessionId?: string }>(out.expired).map((e) => ({
+        serverId: e.serverId,
+        wasAllocated: !!e.wasAllocated,
+        ...(e.sessionId ? { sessionId: e.sessionId } : {}),
+      })),
+      requeuedSessions: arr<string>(out.requeued),
+    };
+  }
+
+  // ---------------------------------------------------------------- sweeper
+
+  /** Safety net: players waiting longer than playerMaxAgeMs and sessions older than sessionMaxAgeMs leave ("expired"). */
+  async expireStale(region: string, o: { playerMaxAgeMs: number; sessionMaxAgeMs: number; max?: number }): Promise<ExpireStaleResult> {
+    region = this.regionOrThrow(region);
+    const out = await this.run<{ players: unknown; sessions: unknown }>("expireStale", region, {
+      retentionMs: this.retentionMs,
+      playerMaxAgeMs: Math.max(0, o.playerMaxAgeMs),
+      sessionMaxAgeMs: Math.max(0, o.sessionMaxAgeMs),
+      max: Math.max(1, o.max ?? DEFAULT_BATCH_LIMIT),
+    });
+    return { region, expiredPlayers: arr<SessionPlayer>(out.players), expiredSessions: arr<string>(out.sessions) };
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  async getPlayer(region: string, playerId: string): Promise<PlayerView | null> {
+    region = this.regionOrThrow(region);
+    playerId = this.idOrThrow("playerId", playerId);
+    const out = await this.run<{ found: boolean; player?: Record<string, string>; assignment?: LuaAssignment }>("readPlayer", region, { playerId });
+    if (!out.found || !out.player) return null;
+    const p = out.player;
+    const view: PlayerView = {
+      playerId,
+      ticketId: p.ticketId,
+      mode: p.mode ?? "",
+      region: p.region || region,
+      state: p.state as PlayerState,
+      requestedAtMs: num(p.requestedAt),
+    };
+    if (p.leftReason) view.leftReason = p.leftReason as LeaveReason;
+    if (p.session) view.sessionId = p.session;
+    if (p.state === "matched" && out.assignment) {
+      const a = toAssignment(out.assignment);
+      view.sessionId = a.sessionId || view.sessionId;
+      view.serverId = a.serverId;
+      view.address = a.address;
+      view.players = a.players;
+    }
+    return view;
+  }
+
+  async getServer(region: string, serverId: string): Promise<ServerAllocation | null> {
+    region = this.regionOrThrow(region);
+    serverId = this.idOrThrow("serverId", serverId);
+    const out = await this.run<{ found: boolean; server?: LuaServer; assignment?: LuaAssignment }>("readServer", region, { serverId });
+    if (!out.found || !out.server) return null;
+    const server = toServer(region, out.server);
+    if (!out.assignment) return { server };
+    const a = toAssignment(out.assignment);
+    return { server, session: { sessionId: a.sessionId, mode: a.mode, players: a.players, assignedAtMs: a.assignedAtMs } };
+  }
+
+  async listServers(region: string): Promise<ServerRecord[]> {
+    region = this.regionOrThrow(region);
+    const key = regionKey(this.prefix, region, KEY.Servers);
+    const flat = await this.redis.command<string[]>(key, ["HGETALL", key], true);
+    const list: ServerRecord[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) list.push(toServer(region, { ...(JSON.parse(flat[i + 1]) as LuaServer), serverId: flat[i] }));
+    return list.sort((a, b) => (a.serverId < b.serverId ? -1 : a.serverId > b.serverId ? 1 : 0));
+  }
+
+  async stats(region: string): Promise<RegionStats> {
+    region = this.regionOrThrow(region);
+    type Out = {
+      waitingByMode: Record<string, string>;
+      waiting: number;
+      sessionsOpen: number;
+      sessionsReady: number;
+      sessionsAnnouncing: number;
+      serversAvailable: number;
+      serversAllocated: number;
+      oldestWaitMs: number;
+      matchTimes: unknown;
+    };
+    const out = await this.run<Out>("readStats", region, { modes: Object.keys(this.modes) });
+    const waitingByMode: Record<string, number> = {};
+    for (const mode of Object.keys(this.modes)) waitingByMode[mode] = 0;
+    for (const [mode, n] of Object.entries(out.waitingByMode ?? {})) if (num(n) > 0) waitingByMode[mode] = num(n);
+    const samples = arr<string>(out.matchTimes).map(Number).filter(Number.isFinite).sort((a, b) => a - b);
+    return {
+      region,
+      waitingPlayers: num(out.waiting),
+      waitingByMode,
+      sessionsOpen: num(out.sessionsOpen),
+      sessionsReady: num(out.sessionsReady),
+      sessionsAnnouncing: num(out.sessionsAnnouncing),
+      serversAvailable: num(out.serversAvailable),
+      serversAllocated: num(out.serversAllocated),
+      oldestWaitMs: num(out.oldestWaitMs),
+      timeToMatchMs: {
+        count: samples.length,
+        p50: percentile(samples, 50),
+        p95: percentile(samples, 95),
+        p99: percentile(samples, 99),
+        max: samples.length ? samples[samples.length - 1] : 0,
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- dead letters
+
+  /** Messages that could not be processed, kept for inspection: a capped stream per source. */
+  async deadLetter(source: string, entries: { body: string; error: string; detail: string }[]): Promise<void> {
+    source = this.idOrThrow("source", source);
+    const key = deadLetterKey(this.prefix, source);
+    const at = new Date(this.now()).toISOString();
+    // Sent together: node-redis pipelines them on one connection, in order.
+    await Promise.all(
+      entries.map((e) =>
+        this.redis.command(key, ["XADD", key, "MAXLEN", "~", DEAD_LETTER_MAXLEN, "*", "body", String(e.body), "error", String(e.error), "detail", String(e.detail), "at", at]),
+      ),
+    );
+  }
+
+  async listDeadLetters(source: string, count = 100): Promise<{ id: string; body: string; error: string; detail: string; at: string }[]> {
+    source = this.idOrThrow("source", source);
+    const key = deadLetterKey(this.prefix, source);
+    const raw = await this.redis.command<[string, string[]][]>(key, ["XREVRANGE", key, "+", "-", "COUNT", String(Math.max(1, Math.floor(count)))], true);
+    return raw.map(([id, flat]) => {
+      const f: Record<string, string> = {};
+      for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i]] = flat[i + 1];
+      return { id, body: f.body ?? "", error: f.error ?? "", detail: f.detail ?? "", at: f.at ?? "" };
+    });
+  }
+}

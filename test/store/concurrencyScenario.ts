@@ -1,0 +1,111 @@
+/**
+ * A seeded, bounded random workload: several store clients (separate connections) interleave batches of
+ * enqueues (new tickets and redeliveries), leaves (including ones that overtake their enqueue), server
+ * register/heartbeat/release/deregister/expiry churn, assigns and stale sweeps. The caller checks the
+ * invariants afterwards by reading Redis directly.
+ */
+import type { EnqueueRequest, LeaveRequest, MatchmakingStore } from "../../src/store";
+import type { TestClock } from "../support/storeHarness";
+
+/** mulberry32: small, fast, deterministic. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface ScenarioReport {
+  playerIds: string[];
+  /** Every enqueue request sent (including redeliveries and never-queued ones). */
+  sent: EnqueueRequest[];
+  counts: Record<string, number>;
+}
+
+export async function runConcurrencyScenario(o: {
+  clients: MatchmakingStore[];
+  clock: TestClock;
+  seed: number;
+  iterations: number;
+  region: string;
+  players?: number;
+  servers?: number;
+}): Promise<ScenarioReport> {
+  const { clock, region } = o;
+  const playerIds = Array.from({ length: o.players ?? 96 }, (_, i) => `p${i}`);
+  const serverIds = Array.from({ length: o.servers ?? 10 }, (_, i) => `srv${i}`);
+  const modes = ["duel", "duel", "squad", "solo"];
+  const sent: EnqueueRequest[] = [];
+  const sessionsSeen: string[] = [];
+  const counts: Record<string, number> = {};
+  const count = (k: string, n = 1) => (counts[k] = (counts[k] ?? 0) + n);
+  let ticketSeq = 0;
+
+  async function worker(store: MatchmakingStore, w: number): Promise<void> {
+    const rnd = prng(o.seed + w * 7919);
+    const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)];
+    const newRequest = (): EnqueueRequest => ({
+      ticketId: `w${w}-t${++ticketSeq}`,
+      playerId: pick(playerIds),
+      mode: pick(modes),
+      region,
+      requestedAtMs: clock.ms - Math.floor(rnd() * 2000),
+    });
+    for (let i = 0; i < o.iterations; i++) {
+      clock.advance(Math.floor(rnd() * 150));
+      const r = rnd();
+      if (r < 0.34) {
+        const batch: EnqueueRequest[] = [];
+        const n = 1 + Math.floor(rnd() * 8);
+        for (let k = 0; k < n; k++) batch.push(sent.length && rnd() < 0.3 ? pick(sent) : newRequest());
+        const out = await store.enqueue(batch);
+        batch.forEach((b) => sent.push(b));
+        for (const x of out.results) count(x.outcome === "rejected" ? `rejected:${x.error}` : x.outcome);
+      } else if (r < 0.54) {
+        const batch: LeaveRequest[] = [];
+        const n = 1 + Math.floor(rnd() * 5);
+        for (let k = 0; k < n; k++) {
+          // Mostly tickets that were sent; sometimes a ticket whose enqueue has not happened yet (and may follow).
+          const t = sent.length && rnd() < 0.85 ? pick(sent) : newRequest();
+          if (!sent.includes(t) && rnd() < 0.5) sent.push(t);
+          batch.push({ playerId: t.playerId, ticketId: t.ticketId, region, reason: pick(["timedOut", "cancelled"] as const) });
+        }
+        for (const x of await store.leave(batch)) count(x.outcome);
+      } else if (r < 0.68) {
+        const id = pick(serverIds);
+        const port = rnd() < 0.05 ? 9000 : 7000;
+        const out = await store.registerServer({ serverId: id, region, address: `10.1.0.${serverIds.indexOf(id)}:${port}` });
+        count(out.outcome === "rejected" ? `server-rejected:${out.error}` : out.outcome);
+      } else if (r < 0.78) {
+        const id = pick(serverIds);
+        // Sometimes a stale/duplicated release naming an earlier game.
+        const sessionId = sessionsSeen.length && rnd() < 0.3 ? pick(sessionsSeen) : undefined;
+        const out = await store.releaseServer({ serverId: id, region, ...(sessionId ? { sessionId } : {}) });
+        count(out.outcome);
+      } else if (r < 0.8) {
+        count(`deregister-${(await store.deregisterServer({ serverId: pick(serverIds), region })).outcome}`);
+      } else if (r < 0.93) {
+        const out = await store.assign(region, { maxSessions: 1 + Math.floor(rnd() * 5) });
+        for (const a of out.assigned) sessionsSeen.push(a.sessionId);
+        count("assign-call");
+        count("assignments", out.assigned.length);
+        if (out.assigned.length && rnd() < 0.5) await store.confirmAnnounced(region, out.assigned.map((a) => a.sessionId));
+      } else if (r < 0.97) {
+        clock.advance(2000 + Math.floor(rnd() * 4000));
+        const out = await store.expireServers(region);
+        for (const e of out.expired) count(e.wasAllocated ? "expired-allocated" : "expired-available");
+        await store.claimUnannounced(region, { olderThanMs: 3000 });
+      } else {
+        const out = await store.expireStale(region, { playerMaxAgeMs: 20_000, sessionMaxAgeMs: 30_000 });
+        count("stale-players", out.expiredPlayers.length);
+      }
+    }
+  }
+
+  await Promise.all(o.clients.map((c, w) => worker(c, w)));
+  return { playerIds, sent, counts };
+}

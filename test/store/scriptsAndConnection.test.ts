@@ -1,0 +1,71 @@
+/** Script loading (includes, SHA, one script per operation) and connection construction. */
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, inject, it } from "vitest";
+import { loadSettings } from "../../src/config/settings";
+import { createRedisConnection, storeFromSettings } from "../../src/store";
+import { entraCredentialsProvider } from "../../src/store/connection";
+import { expandIncludes, LUA_DIR, loadScript, loadScripts, SCRIPT_NAMES } from "../../src/store/scriptLoader";
+import { REGION, uniquePrefix } from "../support/storeHarness";
+
+describe("script loader", () => {
+  it("has exactly one .lua file per operation, each loadable with its includes expanded", () => {
+    const files = readdirSync(LUA_DIR).filter((f) => f.endsWith(".lua")).map((f) => f.replace(/\.lua$/, "")).sort();
+    expect(files).toEqual([...SCRIPT_NAMES].sort());
+    for (const s of Object.values(loadScripts())) {
+      expect(s.body).not.toMatch(/^--- @include/m);
+      expect(s.sha).toBe(createHash("sha1").update(s.body).digest("hex"));
+      // includes are expanded once: no Lua local is defined twice
+      const defs = [...s.body.matchAll(/^local function (\w+)/gm)].map((m) => m[1]);
+      expect(new Set(defs).size, s.name).toBe(defs.length);
+    }
+    expect(loadScript("leaveQueue").body).toContain("local function remove_from_session");
+  });
+
+  it("expands nested includes once and refuses cycles", () => {
+    const files: Record<string, string> = { a: '--- @include "b"\nA', b: "B", c: '--- @include "d"', d: '--- @include "c"' };
+    const body = expandIncludes('--- @include "a"\n--- @include "b"\nMAIN', (n) => files[n]);
+    expect(body.match(/^B$/gm)).toHaveLength(1);
+    expect(body.indexOf("B")).toBeLessThan(body.indexOf("A"));
+    expect(() => expandIncludes('--- @include "c"', (n) => files[n])).toThrow(/include cycle: c -> d -> c/);
+  });
+
+  it("the SHA is the one Redis computes for the body", async () => {
+    const redis = await createRedisConnection({ mode: "standalone", url: inject("redisUrl") });
+    const s = loadScript("readStats");
+    expect(await redis.command("any", ["SCRIPT", "LOAD", s.body])).toBe(s.sha);
+    await redis.close();
+    expect(readFileSync(join(LUA_DIR, "includes", "base.lua"), "utf8")).toContain("hash tag");
+  });
+});
+
+describe("connections", () => {
+  it("storeFromSettings connects as the app settings say", async () => {
+    const prefix = uniquePrefix();
+    const s = loadSettings({
+      REDIS_CONNECTION_STRING: inject("redisUrl"),
+      REDIS_KEY_PREFIX: prefix,
+      TICKET_SIGNING_KEY: "k".repeat(32),
+      MATCH_MODES: '{"duel":2}',
+      MATCH_REGIONS: `["${REGION}"]`,
+    });
+    const store = await storeFromSettings(s);
+    const out = await store.enqueue([{ ticketId: "t1", playerId: "p1", mode: "duel", region: REGION, requestedAtMs: Date.now() }]);
+    expect(out.results[0]).toMatchObject({ outcome: "queued", sessionId: `${REGION}.1` });
+    expect((await store.enqueue([{ ticketId: "t2", playerId: "p2", mode: "duel", region: "eastus", requestedAtMs: Date.now() }])).results[0]).toMatchObject({ error: "unknown_region" });
+    await store.redis.close();
+  });
+
+  it("Entra ID auth builds a managed-identity streaming credentials provider (system- or user-assigned)", async () => {
+    const system = (await entraCredentialsProvider(undefined)) as { type: string };
+    const user = (await entraCredentialsProvider("00000000-0000-0000-0000-000000000001")) as { type: string };
+    expect(system.type).toBe("streaming-credentials-provider");
+    expect(user.type).toBe("streaming-credentials-provider");
+  });
+
+  it("refuses incomplete options", async () => {
+    await expect(createRedisConnection({ mode: "cluster" })).rejects.toThrow(/rootNodes/);
+    await expect(createRedisConnection({ mode: "standalone" })).rejects.toThrow(/url/);
+  });
+});

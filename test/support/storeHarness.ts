@@ -1,0 +1,207 @@
+/**
+ * Helpers for store tests: a movable clock, a store on a fresh key prefix, direct Redis reads and the
+ * invariant checker used after concurrent runs. Reads go through RedisConnection.command, routed by key,
+ * so they work on a cluster too (all keys of a region share one hash slot).
+ */
+import { randomUUID } from "node:crypto";
+import { createRedisConnection, MatchmakingStore, type RedisConnection, type MatchmakingStoreOptions } from "../../src/store";
+import { regionKey, type LogicalKey } from "../../src/store/keys";
+
+export type StoreTarget = { kind: "standalone"; url: string } | { kind: "cluster"; rootNodes: { url: string }[] };
+
+export function connect(target: StoreTarget): Promise<RedisConnection> {
+  return target.kind === "standalone"
+    ? createRedisConnection({ mode: "standalone", url: target.url })
+    : createRedisConnection({ mode: "cluster", rootNodes: target.rootNodes });
+}
+
+export class TestClock {
+  constructor(public ms = Date.UTC(2026, 0, 1, 12)) {}
+  now = (): number => this.ms;
+  advance(ms: number): number {
+    this.ms += ms;
+    return this.ms;
+  }
+}
+
+export const MODES = { duel: 2, squad: 4, solo: 1 };
+export const REGION = "westeurope";
+
+export function uniquePrefix(): string {
+  return `t-${randomUUID().slice(0, 8)}`;
+}
+
+export function makeStore(redis: RedisConnection, clock: TestClock, o: Partial<MatchmakingStoreOptions> = {}): MatchmakingStore {
+  return new MatchmakingStore(redis, {
+    prefix: o.prefix ?? uniquePrefix(),
+    modes: o.modes ?? MODES,
+    serverLeaseSeconds: o.serverLeaseSeconds ?? 30,
+    ticketRetentionSeconds: o.ticketRetentionSeconds ?? 3600,
+    clock: clock.now,
+    ...(o.regions ? { regions: o.regions } : {}),
+  });
+}
+
+/** Direct reads of one region's keys, bypassing the store's scripts. */
+export class RawRegion {
+  constructor(
+    private readonly redis: RedisConnection,
+    private readonly prefix: string,
+    private readonly region = REGION,
+  ) {}
+  key(name: LogicalKey, id?: string): string {
+    return regionKey(this.prefix, this.region, name, id);
+  }
+  cmd<T>(name: LogicalKey, id: string | undefined, args: string[]): Promise<T> {
+    const k = this.key(name, id);
+    return this.redis.command<T>(k, [args[0], k, ...args.slice(1)]);
+  }
+  async hash(name: LogicalKey, id?: string): Promise<Record<string, string>> {
+    const flat = await this.cmd<string[]>(name, id, ["HGETALL"]);
+    const o: Record<string, string> = {};
+    for (let i = 0; i < flat.length; i += 2) o[flat[i]] = flat[i + 1];
+    return o;
+  }
+  members(name: LogicalKey, id?: string): Promise<string[]> {
+    return this.cmd<string[]>(name, id, ["SMEMBERS"]).then((m) => [...m].sort());
+  }
+  async zset(name: LogicalKey, id?: string): Promise<Map<string, number>> {
+    const flat = await this.cmd<string[]>(name, id, ["ZRANGE", "0", "-1", "WITHSCORES"]);
+    const m = new Map<string, number>();
+    for (let i = 0; i < flat.length; i += 2) m.set(flat[i], Number(flat[i + 1]));
+    return m;
+  }
+  async zmembers(name: LogicalKey, id?: string): Promise<string[]> {
+    return [...(await this.zset(name, id)).keys()];
+  }
+  async exists(name: LogicalKey, id?: string): Promise<boolean> {
+    return (await this.cmd<number>(name, id, ["EXISTS"])) === 1;
+  }
+  async pttl(name: LogicalKey, id?: string): Promise<number> {
+    return this.cmd<number>(name, id, ["PTTL"]);
+  }
+  async get(name: LogicalKey, id?: string): Promise<string | null> {
+    return this.cmd<string | null>(name, id, ["GET"]);
+  }
+}
+
+/**
+ * Checks every consistency rule of the data model by reading Redis directly. Returns the list of
+ * violations (empty = consistent). `playerIds`: every player id the test ever used.
+ */
+export async function checkInvariants(raw: RawRegion, modes: Record<string, number>, playerIds: Iterable<string>): Promise<string[]> {
+  const bad: string[] = [];
+  const seq = Number((await raw.get("SessionSeq")) ?? 0);
+  const sessions = new Map<string, { h: Record<string, string>; players: string[] }>();
+  for (let i = 1; i <= seq; i++) {
+    const sid = `${REGION}.${i}`;
+    const h = await raw.hash("Session", sid);
+    const players = await raw.members("SessionPlayers", sid);
+    if (!h.state) {
+      if (players.length) bad.push(`deleted session ${sid} still has SessionPlayers ${players}`);
+      continue;
+    }
+    sessions.set(sid, { h, players });
+  }
+  const open = new Map<string, Set<string>>();
+  for (const mode of Object.keys(modes)) open.set(mode, new Set(await raw.zmembers("SessionsPerMatchmaking", mode)));
+  const ready = new Set(await raw.zmembers("SessionsReady"));
+  const creation = new Set(await raw.zmembers("SessionsCreationTime"));
+  const announcing = new Set(await raw.zmembers("SessionsAnnouncing"));
+  const serversRaw = await raw.hash("Servers");
+  const servers = new Map(Object.entries(serversRaw).map(([id, j]) => [id, JSON.parse(j) as { state: string; sessionId?: string; address: string }]));
+  const available = new Set(await raw.zmembers("ServersAvailable"));
+  const leases = new Set(await raw.zmembers("ServerLeases"));
+  const waitingIndex = await raw.zset("PlayersTimeStartedMatchmaking");
+  const waitingPerMode = await raw.hash("WaitingPerMode");
+
+  const memberOf = new Map<string, string>();
+  let openReadySlots = 0;
+  const openReadyByMode: Record<string, number> = {};
+  for (const [sid, { h, players }] of sessions) {
+    const size = Number(h.size);
+    const cap = Number(h.capacity);
+    if (size !== players.length) bad.push(`session ${sid}: size ${size} != SCARD ${players.length}`);
+    if (players.length > cap) bad.push(`session ${sid}: ${players.length} players over capacity ${cap}`);
+    for (const p of players) {
+      if (memberOf.has(p)) bad.push(`player ${p} in two sessions ${memberOf.get(p)} and ${sid}`);
+      memberOf.set(p, sid);
+    }
+    const inOpen = open.get(h.mode)?.has(sid) ?? false;
+    const state = h.state;
+    if (state === "open") {
+      if (!inOpen) bad.push(`open session ${sid} not in SessionsPerMatchmaking:${h.mode}`);
+      if (size >= cap) bad.push(`open session ${sid} is full (${size}/${cap})`);
+      if (size === 0) bad.push(`open session ${sid} is empty but not deleted`);
+    } else if (inOpen) bad.push(`${state} session ${sid} is in SessionsPerMatchmaking`);
+    if (state === "ready") {
+      if (!ready.has(sid)) bad.push(`ready session ${sid} not in SessionsReady`);
+      if (size !== cap) bad.push(`ready session ${sid} has ${size}/${cap}`);
+    } else if (ready.has(sid)) bad.push(`${state} session ${sid} in SessionsReady`);
+    if (state === "open" || state === "ready") {
+      if (!creation.has(sid)) bad.push(`${state} session ${sid} not in SessionsCreationTime`);
+      if (h.server) bad.push(`${state} session ${sid} has a server ${h.server}`);
+      openReadySlots += size;
+      openReadyByMode[h.mode] = (openReadyByMode[h.mode] ?? 0) + size;
+    } else if (creation.has(sid)) bad.push(`${state} session ${sid} in SessionsCreationTime`);
+    if (state === "assigned") {
+      const srv = servers.get(h.server);
+      if (!srv) bad.push(`assigned session ${sid} has unknown server ${h.server}`);
+      else if (srv.state !== "allocated" || srv.sessionId !== sid) bad.push(`assigned session ${sid}: server ${h.server} is ${srv.state}/${srv.sessionId}`);
+    } else if (announcing.has(sid)) bad.push(`${state} session ${sid} in SessionsAnnouncing`);
+    if (!["open", "ready", "assigned"].includes(state)) bad.push(`session ${sid} has state ${state}`);
+  }
+  for (const [mode, set] of open) for (const sid of set) if (sessions.get(sid)?.h.state !== "open" || sessions.get(sid)?.h.mode !== mode) bad.push(`SessionsPerMatchmaking:${mode} holds ${sid} (${sessions.get(sid)?.h.state ?? "deleted"})`);
+  for (const sid of ready) if (sessions.get(sid)?.h.state !== "ready") bad.push(`SessionsReady holds ${sid} (${sessions.get(sid)?.h.state ?? "deleted"})`);
+  for (const sid of creation) if (!sessions.has(sid)) bad.push(`SessionsCreationTime holds deleted ${sid}`);
+  for (const sid of announcing) if (sessions.get(sid)?.h.state !== "assigned") bad.push(`SessionsAnnouncing holds ${sid}`);
+
+  const serverOfSession = new Map<string, string>();
+  for (const [id, s] of servers) {
+    if (!leases.has(id)) bad.push(`server ${id} has no lease`);
+    if (s.state === "available") {
+      if (!available.has(id)) bad.push(`available server ${id} not in ServersAvailable`);
+      if (s.sessionId) bad.push(`available server ${id} has session ${s.sessionId}`);
+    } else if (s.state === "allocated") {
+      if (available.has(id)) bad.push(`allocated server ${id} in ServersAvailable`);
+      const sess = s.sessionId ? sessions.get(s.sessionId) : undefined;
+      if (!sess || sess.h.state !== "assigned" || sess.h.server !== id) bad.push(`allocated server ${id}: session ${s.sessionId} is ${sess?.h.state ?? "missing"}/${sess?.h.server}`);
+      if (s.sessionId && serverOfSession.has(s.sessionId)) bad.push(`session ${s.sessionId} has two servers`);
+      if (s.sessionId) serverOfSession.set(s.sessionId, id);
+    } else bad.push(`server ${id} has state ${s.state}`);
+  }
+  for (const id of available) if (!servers.has(id)) bad.push(`ServersAvailable holds unknown ${id}`);
+  for (const id of leases) if (!servers.has(id)) bad.push(`ServerLeases holds unknown ${id}`);
+
+  let waiting = 0;
+  for (const pid of new Set(playerIds)) {
+    const p = await raw.hash("Player", pid);
+    const sid = memberOf.get(pid);
+    if (!p.state) {
+      if (sid) bad.push(`player ${pid} without record is in session ${sid}`);
+      continue;
+    }
+    if (p.state === "waiting") {
+      waiting++;
+      const st = sessions.get(p.session)?.h.state;
+      if (sid !== p.session || (st !== "open" && st !== "ready")) bad.push(`waiting player ${pid}: record says ${p.session}, member of ${sid} (${st})`);
+      if (!waitingIndex.has(pid)) bad.push(`waiting player ${pid} not in PlayersTimeStartedMatchmaking`);
+    } else if (p.state === "matched") {
+      const s = sessions.get(p.session);
+      if (s && (s.h.state !== "assigned" || sid !== p.session)) bad.push(`matched player ${pid}: session ${p.session} is ${s.h.state}, member of ${sid}`);
+      if (!s && sid) bad.push(`matched player ${pid} of ended session ${p.session} is member of ${sid}`);
+      if (!p.server || !p.address) bad.push(`matched player ${pid} without server/address`);
+      if (waitingIndex.has(pid)) bad.push(`matched player ${pid} in PlayersTimeStartedMatchmaking`);
+    } else if (p.state === "left") {
+      if (sid) bad.push(`left player ${pid} is member of ${sid}`);
+      if (waitingIndex.has(pid)) bad.push(`left player ${pid} in PlayersTimeStartedMatchmaking`);
+    } else bad.push(`player ${pid} has state ${p.state}`);
+  }
+  if (waiting !== openReadySlots) bad.push(`slot leak: ${waiting} waiting players but ${openReadySlots} occupied open/ready slots`);
+  if (waitingIndex.size !== waiting) bad.push(`PlayersTimeStartedMatchmaking has ${waitingIndex.size} entries for ${waiting} waiting players`);
+  for (const mode of Object.keys(modes)) {
+    const counted = Number(waitingPerMode[mode] ?? 0);
+    if (counted !== (openReadyByMode[mode] ?? 0)) bad.push(`WaitingPerMode ${mode} = ${counted} but ${openReadyByMode[mode] ?? 0} waiting`);
+  }
+  return bad;
+}
