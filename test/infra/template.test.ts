@@ -1,0 +1,109 @@
+/**
+ * azuredeploy.json (one regional stamp), checked offline: valid JSON, every name resolvable, current resource
+ * types and apiVersions, and the security defaults the README promises.
+ */
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { checkTemplate, collectExpressions, walkAst, type Template } from "./arm";
+import { API_VERSIONS, INFRA_README, STAMP_PARAMETERS, STAMP_TEMPLATE, parameterValues, readTemplate } from "./support";
+import { ROLE_DEFINITION_PREFIX, expectCurrentApiVersions, expectSecureStamp, props } from "./stampChecks";
+
+describe("azuredeploy.json", () => {
+  const raw = readFileSync(STAMP_TEMPLATE, "utf8");
+  const template = readTemplate(STAMP_TEMPLATE);
+
+  it("is valid JSON with every parameter, variable, resourceId, reference and dependsOn resolvable", () => {
+    expect(() => JSON.parse(raw)).not.toThrow();
+    const { problems, resources } = checkTemplate(template, {}, [ROLE_DEFINITION_PREFIX]);
+    expect(problems).toEqual([]);
+    expect(resources.length).toBe(template.resources.length);
+  });
+
+  it("uses only verified, current resource types and apiVersions", () => {
+    expectCurrentApiVersions(template, "azuredeploy.json");
+  });
+
+  it("holds the security defaults", () => {
+    expectSecureStamp(template);
+  });
+
+  it("reads no secrets at deployment time (no list* functions anywhere)", () => {
+    const fns = new Set<string>();
+    for (const e of collectExpressions(template)) walkAst(e.ast, (n) => n.kind === "call" && fns.add(n.name.toLowerCase()));
+    expect([...fns].filter((f) => f.startsWith("list"))).toEqual([]);
+  });
+
+  it("gives the outputs clients and operators need", () => {
+    const { outputs } = checkTemplate(template, {}, [ROLE_DEFINITION_PREFIX]);
+    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(["functionAppUrl", "ticketApiUrl", "playerRequestsHub", "matchMadeHub", "functionAppName", "functionAppHostName"]));
+    expect(outputs.playerRequestsHub).toBe("player-requests");
+    expect(outputs.matchMadeHub).toBe("match-made");
+    expect(String(outputs.ticketApiUrl)).toMatch(/^https:\/\/<reference:.*defaultHostName>\/api\/tickets$/);
+  });
+
+  it("derives names that Azure accepts", () => {
+    const { resources } = checkTemplate(template, {}, [ROLE_DEFINITION_PREFIX]);
+    const name = (type: string) => resources.find((r) => r.type === type)!.name;
+    expect(name("Microsoft.Storage/storageAccounts")).toMatch(/^[a-z0-9]{3,24}$/);
+    expect(name("Microsoft.EventHub/namespaces")).toMatch(/^[a-zA-Z][a-zA-Z0-9-]{4,48}[a-zA-Z0-9]$/);
+    expect(name("Microsoft.Cache/redisEnterprise")).toMatch(/^(?=.{1,60}$)[A-Za-z0-9]+(-[A-Za-z0-9]+)*$/);
+    expect(name("Microsoft.Web/sites")).toMatch(/^[a-z0-9][a-z0-9-]{0,58}[a-z0-9]$/);
+    expect(name("Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments").split("/").pop()).toMatch(/^[A-Za-z0-9]{1,60}$/);
+    // Two stamps in one resource group (the multi-region layout) must not collide.
+    const other = checkTemplate(template, { location: "eastus2" }, [ROLE_DEFINITION_PREFIX]).resources;
+    for (const r of resources) expect(other.find((o) => o.index === r.index)!.id).not.toBe(r.id);
+  });
+
+  it("deploys the code itself only when packageUri is given, after the identity may read the container", () => {
+    const without = checkTemplate(template, {}, [ROLE_DEFINITION_PREFIX]);
+    const ext = [...without.evaluated].find(([d]) => d.type === "Microsoft.Web/sites/extensions")!;
+    expect(ext[1].condition).toBe(false);
+    const withUri = checkTemplate(template, { packageUri: "https://example.blob.core.windows.net/releases/matchmaker.zip" }, [ROLE_DEFINITION_PREFIX]);
+    expect(withUri.problems).toEqual([]);
+    const body = [...withUri.evaluated].find(([d]) => d.type === "Microsoft.Web/sites/extensions")![1];
+    expect(body.condition).toBe(true);
+    expect(props(body)).toEqual({ packageUri: "https://example.blob.core.windows.net/releases/matchmaker.zip", remoteBuild: false });
+    expect((body.dependsOn as string[]).some((d) => d.includes("Microsoft.Authorization/roleAssignments"))).toBe(true);
+  });
+
+  it("catches what it claims to catch (the checker itself)", () => {
+    const broken = JSON.parse(raw) as Template;
+    broken.variables!.unused = "x";
+    broken.resources[0]!.dependsOn = ["[resourceId('Microsoft.Web/sites', 'nope')]"];
+    (broken.resources[1]!.properties as Record<string, unknown>).WorkspaceResourceId = "[parameters('missing')]";
+    broken.outputs!.typo = { type: "string", value: "[toLowr('A')]" };
+    delete broken.resources.find((r) => r.type === "Microsoft.Storage/storageAccounts/blobServices")!.dependsOn;
+    const { problems } = checkTemplate(broken, {}, [ROLE_DEFINITION_PREFIX]);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        "variable unused is declared but never used",
+        "parameters('missing') is used but not declared",
+        expect.stringMatching(/dependsOn .*Microsoft\.Web\/sites\/nope, which the template does not declare/),
+        expect.stringMatching(/unknown template function tolowr\(\)/),
+        expect.stringMatching(/\/default\) does not dependsOn its parent\/scope .*storageAccounts\/mmst/),
+      ]),
+    );
+  });
+});
+
+describe("infra/azuredeploy.parameters.json", () => {
+  it("only sets declared parameters, with values the template accepts", () => {
+    const values = parameterValues(STAMP_PARAMETERS);
+    expect(Object.keys(values).length).toBeGreaterThan(0);
+    const declared = Object.keys(readTemplate(STAMP_TEMPLATE).parameters ?? {});
+    for (const k of Object.keys(values)) expect(declared).toContain(k);
+    expect(values).not.toHaveProperty("ticketSigningKey"); // secrets never go in a committed file
+    expectSecureStamp(readTemplate(STAMP_TEMPLATE), values);
+  });
+});
+
+describe("infra/README.md", () => {
+  it("records the source of every allowed resource type and apiVersion", () => {
+    const readme = readFileSync(INFRA_README, "utf8");
+    for (const [type, version] of Object.entries(API_VERSIONS)) {
+      const row = readme.split("\n").find((l) => l.startsWith("|") && l.includes(`\`${type}\``) && l.includes(version));
+      expect(row, `README row for ${type} ${version}`).toBeDefined();
+      expect(row!.split("|").filter((c) => c.trim()).length, `source column for ${type}`).toBeGreaterThanOrEqual(3);
+    }
+  });
+});
