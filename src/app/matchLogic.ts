@@ -1,0 +1,99 @@
+/**
+ * The matchRequest orchestrator's decisions, as pure functions (no Durable, no Redis), so they can be
+ * read and tested apart from the replay machinery.
+ */
+import type { MatchMade, MatchOutcome, MatchRequestInput, SessionPlayer, LeaveReason } from "../domain/types";
+import type { Assignment, LeaveResult } from "../store/types";
+import { ID_PATTERN, MODE_PATTERN, REGION_PATTERN } from "../domain/validation";
+
+/** Payload of the `ServerReady` event: the session's match-made message, addressed to one ticket. */
+export interface ServerReadyEvent extends MatchMade {
+  playerId: string;
+  ticketId: string;
+}
+
+/** Payload of the `Cancel` event. Without ticketId it cancels whatever ticket the instance runs. */
+export interface CancelEvent {
+  ticketId?: string;
+}
+
+export interface LeaveQueueInput {
+  playerId: string;
+  ticketId: string;
+  region: string;
+  reason: LeaveReason;
+}
+
+/** Margin added to a player's timeout before the sweeper treats it as abandoned (lost orchestrator). */
+export const STALE_MARGIN_SECONDS = 30;
+
+export function checkOrchestratorInput(input: unknown): MatchRequestInput {
+  const i = input as Partial<MatchRequestInput> | null;
+  if (
+    !i ||
+    typeof i.ticketId !== "string" ||
+    !ID_PATTERN.test(i.ticketId) ||
+    typeof i.playerId !== "string" ||
+    !ID_PATTERN.test(i.playerId) ||
+    typeof i.mode !== "string" ||
+    !MODE_PATTERN.test(i.mode) ||
+    typeof i.region !== "string" ||
+    !REGION_PATTERN.test(i.region) ||
+    typeof i.timeoutSeconds !== "number" ||
+    !(i.timeoutSeconds > 0)
+  ) {
+    throw new Error(`matchRequest needs input {ticketId, playerId, mode, region, timeoutSeconds}, got ${JSON.stringify(input)?.slice(0, 200)}`);
+  }
+  return { ticketId: i.ticketId, playerId: i.playerId, mode: i.mode, region: i.region, timeoutSeconds: i.timeoutSeconds };
+}
+
+/** The match this ServerReady event gives this ticket, or undefined if it is for another (older) ticket. */
+export function matchFromServerReady(input: MatchRequestInput, payload: unknown): MatchOutcome | undefined {
+  const e = payload as Partial<ServerReadyEvent> | null | undefined;
+  if (!e || typeof e !== "object" || e.ticketId !== input.ticketId) return undefined;
+  if (typeof e.sessionId !== "string" || typeof e.serverId !== "string" || typeof e.address !== "string") return undefined;
+  const players: SessionPlayer[] = Array.isArray(e.players) ? e.players.map((p) => ({ playerId: p.playerId, ticketId: p.ticketId })) : [];
+  return { status: "matched", ticketId: input.ticketId, sessionId: e.sessionId, serverId: e.serverId, server: e.address, players };
+}
+
+export function cancelApplies(input: MatchRequestInput, payload: unknown): boolean {
+  const e = payload as CancelEvent | null | undefined;
+  if (e === null || e === undefined || typeof e !== "object" || e.ticketId === undefined) return true;
+  return e.ticketId === input.ticketId;
+}
+
+export function matchedOutcome(ticketId: string, a: Assignment): MatchOutcome {
+  return { status: "matched", ticketId, sessionId: a.sessionId, serverId: a.serverId, server: a.address, players: a.players };
+}
+
+/** What a leave tells the orchestrator: the store's answer wins over why we asked (the race of defect 5). */
+export function outcomeFromLeave(input: MatchRequestInput, result: LeaveResult, asked: LeaveReason): MatchOutcome {
+  switch (result.outcome) {
+    case "assigned":
+      return matchedOutcome(input.ticketId, result.assignment);
+    case "left":
+    case "alreadyLeft":
+    case "preempted":
+      return { status: result.reason === "cancelled" ? "cancelled" : "timedOut", ticketId: input.ticketId };
+    case "superseded":
+    default:
+      return { status: asked === "cancelled" ? "cancelled" : "timedOut", ticketId: input.ticketId };
+  }
+}
+
+/** The ServerReady event for one player of a match-made message. */
+export function serverReadyFor(msg: MatchMade, player: SessionPlayer): ServerReadyEvent {
+  return { ...msg, playerId: player.playerId, ticketId: player.ticketId };
+}
+
+export function toMatchMade(a: Assignment): MatchMade {
+  return {
+    sessionId: a.sessionId,
+    serverId: a.serverId,
+    address: a.address,
+    players: a.players.map((p) => ({ playerId: p.playerId, ticketId: p.ticketId })),
+    mode: a.mode,
+    region: a.region,
+    assignedAt: new Date(a.assignedAtMs).toISOString(),
+  };
+}

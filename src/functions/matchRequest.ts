@@ -1,0 +1,85 @@
+/**
+ * Orchestrator `matchRequest`, one instance per player (instanceId = playerId).
+ *
+ * Waits for the first of: its deadline (a durable timer), `ServerReady` for ITS ticket, or `Cancel`.
+ * - ServerReady wins: completes as matched straight from the event. A matched player costs exactly two
+ *   episodes (start; the event) and no activity.
+ * - Timer or Cancel wins: leaves the queue through the `leaveQueue` activity. The store decides the race
+ *   with assignment atomically: if the session already had a server, the player is matched, not timed out.
+ *
+ * A ServerReady for another (older) ticket or a Cancel for another ticket is ignored: the orchestrator
+ * waits again with FRESH tasks (a new timer with the same deadline and new event waiters). Tasks are never
+ * reused across yields: the JS library would re-send an already scheduled timer's action, which the
+ * extension counts as a new timer and sequence numbers would drift. Timers still pending at the end are
+ * cancelled, so the instance completes at once.
+ */
+import * as df from "durable-functions";
+import type { OrchestrationContext, OrchestrationHandler, Task, TimerTask } from "durable-functions";
+import type { LeaveReason, MatchOutcome } from "../domain/types";
+import type { LeaveResult } from "../store/types";
+import { cancelApplies, checkOrchestratorInput, matchFromServerReady, outcomeFromLeave, type LeaveQueueInput } from "../app/matchLogic";
+import { CANCEL_EVENT, LEAVE_ACTIVITY_NAME, ORCHESTRATOR_NAME, SERVER_READY_EVENT } from "../app/durable";
+
+/**
+ * Leave retries: a short Redis outage must not turn into a failed instance (and a ghost player; the
+ * sweeper's expireStale is the last resort). Written as callActivity + durable timer rather than
+ * callActivityWithRetry: same replay-safe behaviour, and it needs only the most basic actions.
+ */
+export const LEAVE_ATTEMPTS = 5;
+export const LEAVE_FIRST_RETRY_MS = 2000;
+const LEAVE_MAX_RETRY_MS = 30_000;
+
+export const matchRequestOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext): Generator<Task, MatchOutcome, unknown> {
+  const input = checkOrchestratorInput(context.df.getInput());
+  // currentUtcDateTime is the replay-safe clock: the same value on every replay of the first episode.
+  const deadline = new Date(context.df.currentUtcDateTime.getTime() + input.timeoutSeconds * 1000);
+  context.df.setCustomStatus({ status: "searching", ticketId: input.ticketId, deadline: deadline.toISOString() });
+
+  const timers: TimerTask[] = [];
+  let reason: LeaveReason;
+  for (;;) {
+    const timer = context.df.createTimer(deadline);
+    timers.push(timer);
+    const ready = context.df.waitForExternalEvent(SERVER_READY_EVENT);
+    const cancel = context.df.waitForExternalEvent(CANCEL_EVENT);
+    const winner = (yield context.df.Task.any([timer, ready, cancel])) as Task;
+
+    if (winner === ready) {
+      const match = matchFromServerReady(input, ready.result);
+      if (match) {
+        cancelPending(timers);
+        return match;
+      }
+      if (!context.df.isReplaying) context.warn(`matchRequest ${input.playerId}: ignored ServerReady for another ticket (mine: ${input.ticketId})`);
+      continue;
+    }
+    if (winner === cancel) {
+      if (cancelApplies(input, cancel.result)) {
+        reason = "cancelled";
+        break;
+      }
+      continue;
+    }
+    reason = "timedOut";
+    break;
+  }
+  cancelPending(timers);
+  const leave: LeaveQueueInput = { playerId: input.playerId, ticketId: input.ticketId, region: input.region, reason };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const result = (yield context.df.callActivity(LEAVE_ACTIVITY_NAME, leave)) as LeaveResult;
+      return outcomeFromLeave(input, result, reason);
+    } catch (err) {
+      if (attempt >= LEAVE_ATTEMPTS) throw err;
+      if (!context.df.isReplaying) context.warn(`matchRequest ${input.playerId}: leaveQueue attempt ${attempt} failed, retrying: ${String(err)}`);
+      const delay = Math.min(LEAVE_MAX_RETRY_MS, LEAVE_FIRST_RETRY_MS * 2 ** (attempt - 1));
+      yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + delay));
+    }
+  }
+};
+
+function cancelPending(timers: TimerTask[]): void {
+  for (const t of timers) if (!t.isCompleted && !t.isCanceled) t.cancel();
+}
+
+df.app.orchestration(ORCHESTRATOR_NAME, matchRequestOrchestrator);

@@ -1,0 +1,263 @@
+/**
+ * addPlayers, matchMade and assignSessions invoked through the real invocation code, with the real store
+ * on the test redis, the real local Durable engine (orchestrators and the leaveQueue activity really
+ * run), and an in-memory publisher whose messages are delivered to the next function by the test.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { randomUUID } from "node:crypto";
+import { core, returned, startApp, type TestApp } from "./support/app";
+import type { MatchMade } from "../../src/domain/types";
+import { setStoreFactory } from "../../src/app/deps";
+import { storeFromSettings } from "../../src/store";
+import { settings } from "../../src/config/settings";
+import { createClient } from "redis";
+import { inject } from "vitest";
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startApp();
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+const id = (p: string) => `${p}-${randomUUID().slice(0, 8)}`;
+const request = (playerId: string, over: Record<string, unknown> = {}) => ({
+  ticketId: id("t"),
+  playerId,
+  mode: "duel",
+  region: "westeurope",
+  requestedAt: new Date().toISOString(),
+  ...over,
+});
+const matchMadeBodies = () => app.publisher.bodies("match-made") as MatchMade[];
+
+/** Takes waiting players out again, so that they cannot fill a session another test counts on. */
+async function leaveAll(requests: { playerId: string; ticketId: string; region: string }[]): Promise<void> {
+  await (await app.store()).leave(requests.map((r) => ({ playerId: r.playerId, ticketId: r.ticketId, region: r.region, reason: "cancelled" as const })));
+}
+
+async function registerServer(serverId: string, region = "westeurope"): Promise<void> {
+  const r = await (await app.store()).registerServer({ serverId, region, address: "10.1.2.3:7777" });
+  expect(r.outcome).toBe("registered");
+}
+
+describe("addPlayers", () => {
+  it("dead-letters bad messages with their reason and still processes the rest of the batch", async () => {
+    const alice = id("alice");
+    const bob = id("bob");
+    const server = id("gs");
+    await registerServer(server);
+    const before = matchMadeBodies().length;
+    const episodesBefore = app.engine.metrics().orchestratorEpisodes;
+    const activitiesBefore = app.engine.metrics().activityInvocations;
+    const good1 = request(alice);
+    const good2 = request(bob);
+    await app.eventHub("addPlayers", [
+      good1,
+      "this is not json",
+      { playerId: id("x"), mode: "duel" },
+      request(id("chess"), { mode: "chess" }),
+      request(id("extra"), { color: "red" }),
+      good2,
+    ]);
+    const dead = await (await app.store()).listDeadLetters("player-requests", 20);
+    const errors = dead.map((d) => d.error);
+    expect(errors).toEqual(expect.arrayContaining(["malformed_json", "missing_field", "unknown_mode", "unknown_field"]));
+    expect(dead.find((d) => d.error === "malformed_json")?.body).toBe("this is not json");
+    expect(dead.find((d) => d.error === "unknown_mode")?.detail).toContain("chess");
+
+    // The good ones: orchestrators started (instanceId = playerId), queued, their session filled, and
+    // assigned at once (no timer tick) to the free server, announced on match-made.
+    const sent = matchMadeBodies().slice(before);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ serverId: server, address: "10.1.2.3:7777", mode: "duel", region: "westeurope" });
+    expect(sent[0].players.map((p) => p.playerId).sort()).toEqual([alice, bob].sort());
+    const pa = await (await app.store()).getPlayer("westeurope", alice);
+    expect(pa?.state).toBe("matched");
+    expect(["Pending", "Running"]).toContain((await app.engine.getStatus(alice))?.runtimeStatus);
+
+    // Deliver the match-made message: both orchestrators complete as matched (through ServerReady).
+    await app.eventHub("matchMade", sent);
+    const done = await app.waitForStatus(alice, "Completed");
+    expect(JSON.parse(done.output!)).toMatchObject({ status: "matched", ticketId: good1.ticketId, serverId: server, server: "10.1.2.3:7777" });
+    const doneBob = await app.waitForStatus(bob, "Completed");
+    expect(JSON.parse(doneBob.output!)).toMatchObject({ status: "matched", ticketId: good2.ticketId, sessionId: sent[0].sessionId });
+    // A matched player costs at most two orchestrator episodes (start, ServerReady) and no activity.
+    expect(app.engine.metrics().orchestratorEpisodes - episodesBefore).toBeLessThanOrEqual(4);
+    expect(app.engine.metrics().activityInvocations - activitiesBefore).toBe(0);
+  });
+
+  it("a redelivered batch changes nothing: no new orchestrator, no second enqueue, no second announcement", async () => {
+    const carol = id("carol");
+    const dave = id("dave");
+    const lone = id("lone");
+    await registerServer(id("gs"));
+    const batch = [request(carol), request(dave), request(lone, { mode: "squad" })];
+    await app.eventHub("addPlayers", batch);
+    const st = await app.store();
+    const snapshot = async () => ({
+      carol: await st.getPlayer("westeurope", carol),
+      dave: await st.getPlayer("westeurope", dave),
+      lone: await st.getPlayer("westeurope", lone),
+      stats: await st.stats("westeurope"),
+    });
+    const first = await snapshot();
+    expect(first.lone?.state).toBe("waiting");
+    expect(first.carol?.state).toBe("matched");
+    const announced = matchMadeBodies().length;
+    const instances = app.engine.metrics().instances;
+
+    await app.eventHub("addPlayers", batch); // at-least-once delivery: the same events again
+    await app.eventHub("addPlayers", [batch[2], batch[2]]); // and a producer retry inside one batch
+
+    expect(app.engine.metrics().instances).toBe(instances);
+    expect(matchMadeBodies().length).toBe(announced);
+    const again = await snapshot();
+    expect(again.carol).toEqual(first.carol);
+    expect(again.dave).toEqual(first.dave);
+    expect(again.lone).toEqual(first.lone);
+    expect(again.stats.waitingPlayers).toBe(first.stats.waitingPlayers);
+    await leaveAll([batch[2]]);
+  });
+
+  it("a late redelivery after the ticket finished does not restart its orchestrator", async () => {
+    const erin = id("erin");
+    const frank = id("frank");
+    await registerServer(id("gs"));
+    const batch = [request(erin), request(frank)];
+    await app.eventHub("addPlayers", batch);
+    const before = matchMadeBodies().length;
+    await app.eventHub("matchMade", matchMadeBodies().slice(-1));
+    await app.waitForStatus(erin, "Completed");
+    const instances = app.engine.metrics().instances;
+    await app.eventHub("addPlayers", batch);
+    expect(app.engine.metrics().instances).toBe(instances);
+    expect((await app.engine.getStatus(erin))?.runtimeStatus).toBe("Completed");
+    expect(matchMadeBodies().length).toBe(before);
+  });
+
+  it("refuses (dead-letters) a second live ticket of a player whose orchestrator runs another ticket", async () => {
+    const gina = id("gina");
+    await app.eventHub("addPlayers", [request(gina, { mode: "squad" })]);
+    const other = request(gina, { mode: "squad" });
+    await app.eventHub("addPlayers", [other]);
+    // And two tickets of one new player in the same batch: the first wins, the second is refused.
+    const hugo = id("hugo");
+    const [h1, h2] = [request(hugo, { mode: "squad" }), request(hugo, { mode: "squad" })];
+    await app.eventHub("addPlayers", [h1, h2]);
+    const dead = await (await app.store()).listDeadLetters("player-requests", 50);
+    expect(dead.some((d) => d.error === "player_busy" && d.body.includes(other.ticketId))).toBe(true);
+    expect(dead.some((d) => d.error === "player_busy" && d.body.includes(h2.ticketId))).toBe(true);
+    expect((await (await app.store()).getPlayer("westeurope", hugo))?.ticketId).toBe(h1.ticketId);
+    expect((await (await app.store()).getPlayer("westeurope", gina))?.ticketId).not.toBe(other.ticketId);
+    const ginaTicket = (await (await app.store()).getPlayer("westeurope", gina))!.ticketId;
+    await leaveAll([h1, { playerId: gina, ticketId: ginaTicket, region: "westeurope" }]);
+  });
+
+  it("a failing Redis makes the invocation throw (so the retry policy re-runs the batch), and the redelivery then succeeds", async () => {
+    // A real Redis that refuses the store's scripts: an ACL user without EVAL/EVALSHA.
+    const admin = createClient({ url: inject("redisUrl") });
+    await admin.connect();
+    const user = `limited${app.prefix}`;
+    await admin.sendCommand(["ACL", "SETUSER", user, "on", ">pw-limited", "~*", "+@all", "-eval", "-evalsha", "-fcall"]);
+    const url = new URL(inject("redisUrl"));
+    url.username = user;
+    url.password = "pw-limited";
+    setStoreFactory((s) => storeFromSettings({ ...s, redisConnectionString: url.toString() }));
+    const hank = id("hank");
+    const batch = [request(hank, { mode: "squad" })];
+    try {
+      await expect(app.eventHub("addPlayers", batch)).rejects.toThrow(/NOPERM|permission/i);
+    } finally {
+      const limited = (await app.store()) as unknown as { redis: { close(): Promise<void> } };
+      await limited.redis.close();
+      app.restoreStore();
+      await admin.sendCommand(["ACL", "DELUSER", user]);
+      await admin.close();
+    }
+    // The host retries the same batch once Redis is back: the player gets queued exactly once.
+    await app.eventHub("addPlayers", batch);
+    expect((await (await app.store()).getPlayer("westeurope", hank))?.state).toBe("waiting");
+    expect(["Pending", "Running"]).toContain((await app.engine.getStatus(hank))?.runtimeStatus);
+    expect(settings().redisKeyPrefix).toBe(app.prefix);
+    await leaveAll(batch);
+  });
+});
+
+describe("matchMade", () => {
+  it("dead-letters bad messages, tolerates players without a running orchestrator, and is harmless when redelivered", async () => {
+    const ivan = id("ivan");
+    const judy = id("judy");
+    await registerServer(id("gs"));
+    const tickets = [request(ivan), request(judy)];
+    await app.eventHub("addPlayers", tickets);
+    const msg = matchMadeBodies().find((m) => m.players.some((p) => p.playerId === ivan))!;
+    expect(msg.players.map((p) => p.playerId).sort()).toEqual([ivan, judy].sort());
+    const ghost: MatchMade = { ...msg, sessionId: "westeurope.999999", players: [{ playerId: id("ghost"), ticketId: id("t") }] };
+    const bad = { ...msg, address: 42 };
+    const result = returned<{ raised: number; notRunning: number; rejected: number }>(
+      await app.eventHub("matchMade", [msg, "{broken", bad, ghost, msg]),
+    );
+    expect(result.rejected).toBe(2);
+    expect(result.notRunning).toBe(1); // the ghost: 404 is fine and does not fail the batch
+    const dead = await (await app.store()).listDeadLetters("match-made", 10);
+    expect(dead.map((d) => d.error)).toEqual(expect.arrayContaining(["malformed_json", "invalid_address"]));
+    const done = await app.waitForStatus(ivan, "Completed");
+    expect(JSON.parse(done.output!)).toMatchObject({ status: "matched", ticketId: tickets[0].ticketId });
+    // Redelivered after completion: the extension answers 410, which is fine.
+    await app.eventHub("matchMade", [msg]);
+    expect(JSON.parse((await app.engine.getStatus(ivan))!.output!)).toEqual(JSON.parse(done.output!));
+  });
+});
+
+describe("assignSessions (the sweeper)", () => {
+  it("signals scale-out with counts and a metric when sessions wait without a server, then assigns once one registers", async () => {
+    const region = "eastus";
+    const a = id("a");
+    const b = id("b");
+    await app.eventHub("addPlayers", [request(a, { region }), request(b, { region })]);
+    app.logs.length = 0;
+    await app.timer("assignSessions");
+    const scale = app.logs.find((l) => l.message.startsWith("SCALE-OUT ") && l.message.includes(`"region":"${region}"`));
+    expect(scale).toBeDefined();
+    expect(JSON.parse(scale!.message.slice("SCALE-OUT ".length))).toMatchObject({ region, sessionsWaitingForServer: 1, serversAvailable: 0 });
+    const metric = app.logs.find((l) => l.message.startsWith("METRIC ") && l.message.includes("sessionsWaitingForServer") && l.message.includes(region));
+    expect(JSON.parse(metric!.message.slice("METRIC ".length))).toEqual({ metric: "matchmaker.sessionsWaitingForServer", value: 1, dimensions: { region } });
+
+    await registerServer(id("gs-east"), region);
+    const before = matchMadeBodies().length;
+    await app.timer("assignSessions");
+    const sent = matchMadeBodies().slice(before);
+    expect(sent).toHaveLength(1);
+    expect(sent[0].players.map((p) => p.playerId).sort()).toEqual([a, b].sort());
+  });
+
+  it("a failed match-made send loses nothing: the session stays in the outbox and a later tick re-publishes it", async () => {
+    const region = "eastus";
+    const c = id("c");
+    const d = id("d");
+    const server = id("gs-east");
+    await registerServer(server, region);
+    await app.eventHub("addPlayers", [request(c, { region, mode: "duel" })]);
+    const before = matchMadeBodies().length;
+    app.publisher.failures = 1; // the next send fails (Event Hubs down)
+    await app.eventHub("addPlayers", [request(d, { region, mode: "duel" })]); // fills the session, assigns, send fails
+    expect(matchMadeBodies().length).toBe(before);
+    expect((await (await app.store()).getPlayer(region, c))?.state).toBe("matched");
+    const stats = await (await app.store()).stats(region);
+    expect(stats.sessionsAnnouncing).toBeGreaterThanOrEqual(1);
+
+    app.advanceStoreClock(20_000); // past the outbox grace period
+    // The game server keeps heartbeating meanwhile (otherwise its lease would run out and the session requeue).
+    expect((await (await app.store()).registerServer({ serverId: server, region, address: "10.1.2.3:7777" })).outcome).toBe("heartbeat");
+    await app.timer("assignSessions");
+    const sent = matchMadeBodies().slice(before);
+    expect(sent).toHaveLength(1);
+    expect(sent[0].players.map((p) => p.playerId).sort()).toEqual([c, d].sort());
+    // Confirmed: the next tick does not publish it again.
+    await app.timer("assignSessions");
+    expect(matchMadeBodies().slice(before)).toHaveLength(1);
+    expect(core.get("assignSessions").trigger.type).toBe("timerTrigger");
+  });
+});

@@ -1,0 +1,99 @@
+/**
+ * What the host receives: the metadata of every registration, captured through our
+ * @azure/functions-core exactly as @azure/functions hands it to the worker.
+ */
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { installFunctionsCore, invokeHttp, type FunctionsCore, type Registration } from "../../src/local/functionsCore";
+import { resetSettingsCache, SETTING_NAMES } from "../../src/config/settings";
+
+let core: FunctionsCore;
+beforeAll(async () => {
+  core = installFunctionsCore();
+  await import("../../src/index");
+});
+
+const reg = (name: string): Registration => core.get(name);
+const extraBindings = (name: string) => Object.values(reg(name).metadata.bindings).filter((b) => b.direction === "in" && !/Trigger$/.test(b.type));
+
+describe("function registrations", () => {
+  it("registers exactly the app's functions", () => {
+    expect([...core.registrations.keys()].sort()).toEqual(
+      ["addPlayers", "assignSessions", "leaveQueue", "matchMade", "matchRequest", "openapi", "server", "serverAllocation", "serverRelease", "servers", "stats", "ticket", "tickets"].sort(),
+    );
+  });
+
+  it("addPlayers: Event Hub batch trigger on %PLAYER_REQUESTS_HUB% with a retry policy and a durable client", () => {
+    const r = reg("addPlayers");
+    expect(r.trigger).toMatchObject({
+      type: "eventHubTrigger",
+      eventHubName: `%${SETTING_NAMES.playerRequestsHub}%`,
+      connection: "EventHubConnection",
+      cardinality: "many",
+      consumerGroup: "$Default",
+      direction: "in",
+    });
+    // Without a retry policy the Event Hub checkpoint advances past a batch whose invocation threw.
+    expect(r.metadata.retryOptions).toMatchObject({ retryStrategy: "exponentialBackoff", maxRetryCount: -1 });
+    expect(r.metadata.retryOptions?.minimumInterval).toBeDefined();
+    expect(r.metadata.retryOptions?.maximumInterval).toBeDefined();
+    expect(extraBindings("addPlayers").map((b) => b.type)).toEqual(["durableClient"]);
+  });
+
+  it("matchMade: Event Hub batch trigger on %MATCH_MADE_HUB% with a retry policy and a durable client", () => {
+    const r = reg("matchMade");
+    expect(r.trigger).toMatchObject({ type: "eventHubTrigger", eventHubName: `%${SETTING_NAMES.matchMadeHub}%`, connection: "EventHubConnection", cardinality: "many" });
+    expect(r.metadata.retryOptions).toMatchObject({ retryStrategy: "exponentialBackoff", maxRetryCount: -1 });
+    expect(extraBindings("matchMade").map((b) => b.type)).toEqual(["durableClient"]);
+  });
+
+  it("assignSessions: timer on %ASSIGN_SCHEDULE%; durable orchestrator and activity triggers", () => {
+    expect(reg("assignSessions").trigger).toMatchObject({ type: "timerTrigger", schedule: `%${SETTING_NAMES.assignSchedule}%`, runOnStartup: false });
+    expect(reg("matchRequest").trigger.type).toBe("orchestrationTrigger");
+    expect(reg("leaveQueue").trigger.type).toBe("activityTrigger");
+  });
+
+  it.each([
+    ["tickets", "tickets", "anonymous", true],
+    ["ticket", "tickets/{playerId}", "anonymous", true],
+    ["server", "servers/{serverId}", "function", false],
+    ["serverRelease", "servers/{serverId}/release", "function", false],
+    ["servers", "servers", "function", false],
+    ["serverAllocation", "servers/{serverId}/allocation", "function", false],
+    ["stats", "stats", "anonymous", false],
+    ["openapi", "openapi.json", "anonymous", false],
+  ])("HTTP %s: route %s, auth level %s", (name, route, authLevel, durable) => {
+    const r = reg(name);
+    expect(r.trigger).toMatchObject({ type: "httpTrigger", route, authLevel });
+    // Every common method reaches the handler so that unsupported ones get our JSON 405, not a bare 404.
+    expect(r.trigger.methods).toEqual(["GET", "POST", "PUT", "PATCH", "DELETE"]);
+    expect(Object.values(r.metadata.bindings).some((b) => b.type === "http" && b.direction === "out")).toBe(true);
+    expect(extraBindings(name).some((b) => b.type === "durableClient")).toBe(durable);
+  });
+});
+
+describe("configuration errors", () => {
+  it("are logged once, clearly, at start-up, and answered as a 500 configuration_error (not a crash) by the API", async () => {
+    const saved = { key: process.env.TICKET_SIGNING_KEY, modes: process.env.MATCH_MODES };
+    process.env.TICKET_SIGNING_KEY = "too-short";
+    process.env.MATCH_MODES = "{not json";
+    resetSettingsCache();
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      await core.start(); // the worker runs appStart hooks once after loading the entry point
+      const logged = errors.mock.calls.map((c) => String(c[0])).join("\n");
+      expect(logged).toContain("Invalid matchmaker configuration");
+      expect(logged).toContain("TICKET_SIGNING_KEY must be set to a secret of at least 32 characters");
+      expect(logged).toContain("MATCH_MODES must be JSON");
+      const res = await invokeHttp(core, "stats", { method: "GET", url: "http://x/api/stats" });
+      expect(res.status).toBe(500);
+      expect(res.json).toMatchObject({ error: "configuration_error" });
+    } finally {
+      errors.mockRestore();
+      process.env.TICKET_SIGNING_KEY = saved.key;
+      process.env.MATCH_MODES = saved.modes;
+      if (saved.key === undefined) delete process.env.TICKET_SIGNING_KEY;
+      if (saved.modes === undefined) delete process.env.MATCH_MODES;
+      resetSettingsCache();
+    }
+  });
+});

@@ -1,0 +1,117 @@
+/** The pure pieces behind the functions: tokens, message decoding, publisher grouping and connection resolution. */
+import { describe, expect, it } from "vitest";
+import { signTicketToken, tokenFromRequest, verifyTicketToken } from "../../src/app/ticketToken";
+import { decodeMessage, forEachLimit, messageText, parsePlayerRequest } from "../../src/app/messages";
+import { groupByPartitionKey, MemoryEventPublisher, resolveEventHubConnection } from "../../src/messaging/eventPublisher";
+import { cancelApplies, matchFromServerReady, outcomeFromLeave, toMatchMade } from "../../src/app/matchLogic";
+import { checkSchema } from "../../src/app/schemas";
+import { statusUrlWithoutKey } from "../../src/app/durable";
+import type { DurableClient } from "durable-functions";
+
+const KEY = "unit-test-signing-key-0123456789-abcdef";
+const claims = { ticketId: "t1", playerId: "p1", region: "westeurope", mode: "duel", iat: 1_700_000_000 };
+const rules = { modes: { duel: 2 }, regions: ["westeurope"] };
+
+describe("ticket tokens", () => {
+  it("round-trips its claims and refuses any change", () => {
+    const token = signTicketToken(claims, KEY);
+    expect(verifyTicketToken(token, KEY)).toEqual({ ok: true, claims });
+    expect(verifyTicketToken(token, `${KEY}x`)).toMatchObject({ ok: false, error: "invalid_token" });
+    const [p, m] = token.split(".");
+    const flipped = `${p}.${m.slice(0, -1)}${m.endsWith("A") ? "B" : "A"}`;
+    expect(verifyTicketToken(flipped, KEY)).toMatchObject({ ok: false, error: "invalid_token" });
+    expect(verifyTicketToken(`${p}.${m}.x`, KEY)).toMatchObject({ ok: false, error: "invalid_token" });
+    expect(verifyTicketToken(undefined, KEY)).toMatchObject({ ok: false, error: "missing_token" });
+    expect(verifyTicketToken("a".repeat(5000), KEY)).toMatchObject({ ok: false, error: "invalid_token" });
+    // A genuine signature over a payload that is not a ticket is still refused.
+    const odd = signTicketToken({ ...claims, region: "Bad Region" }, KEY);
+    expect(verifyTicketToken(odd, KEY)).toMatchObject({ ok: false, detail: "token payload is incomplete" });
+  });
+
+  it("reads the bearer header first, then ?token=", () => {
+    expect(tokenFromRequest("Bearer abc.def", "q")).toBe("abc.def");
+    expect(tokenFromRequest("bearer  abc.def ", null)).toBe("abc.def");
+    expect(tokenFromRequest("Basic xyz", "q")).toBe("q");
+    expect(tokenFromRequest(null, null)).toBeUndefined();
+  });
+});
+
+describe("Event Hub message intake", () => {
+  const good = { ticketId: "t1", playerId: "p1", mode: "duel", region: "westeurope", requestedAt: "2026-01-01T00:00:00Z" };
+  it("accepts objects, JSON strings and bytes alike", () => {
+    for (const raw of [good, JSON.stringify(good), Buffer.from(JSON.stringify(good)), new Uint8Array(Buffer.from(JSON.stringify(good)))]) {
+      const r = parsePlayerRequest(raw, 0, rules);
+      expect(r.ok && r.value).toMatchObject({ ...good, requestedAtMs: Date.parse(good.requestedAt) });
+    }
+  });
+  it("turns bad input into a reason with the original text", () => {
+    expect(decodeMessage(Buffer.from("{oops"))).toMatchObject({ ok: false, error: "malformed_json" });
+    const text = JSON.stringify({ ...good, ticketId: 1 });
+    expect(parsePlayerRequest(Buffer.from(text), 3, rules)).toMatchObject({ ok: false, index: 3, body: text, error: "invalid_ticketId" });
+    expect(parsePlayerRequest({ ticketId: "t" }, 0, rules)).toMatchObject({ ok: false, error: "missing_field" });
+    expect(parsePlayerRequest({ ...good, mode: "solo" }, 0, rules)).toMatchObject({ ok: false, error: "unknown_mode" });
+    expect(messageText("x".repeat(10_000)).length).toBeLessThan(8200);
+  });
+  it("forEachLimit runs every item even when one fails, then reports the failure", async () => {
+    const seen: number[] = [];
+    await expect(
+      forEachLimit([1, 2, 3, 4], 2, async (n) => {
+        seen.push(n);
+        if (n === 2) throw new Error("boom");
+      }),
+    ).rejects.toThrow("boom");
+    expect(seen.sort()).toEqual([1, 2, 3, 4]);
+  });
+});
+
+describe("event publishing", () => {
+  it("groups events by partition key (one batch per key) and resolves both connection styles", async () => {
+    const groups = groupByPartitionKey([{ body: 1, partitionKey: "a" }, { body: 2 }, { body: 3, partitionKey: "a" }]);
+    expect([...groups.entries()].map(([k, v]) => [k, v.map((e) => e.body)])).toEqual([
+      ["a", [1, 3]],
+      [undefined, [2]],
+    ]);
+    expect(resolveEventHubConnection({ EventHubConnection: "Endpoint=sb://x/;SharedAccessKeyName=k;SharedAccessKey=v" }, "EventHubConnection")).toMatchObject({
+      kind: "connectionString",
+    });
+    expect(
+      resolveEventHubConnection({ EventHubConnection__fullyQualifiedNamespace: "ns.servicebus.windows.net", EventHubConnection__clientId: "cid" }, "EventHubConnection"),
+    ).toEqual({ kind: "identity", fullyQualifiedNamespace: "ns.servicebus.windows.net", clientId: "cid" });
+    expect(() => resolveEventHubConnection({}, "EventHubConnection")).toThrow(/EventHubConnection__fullyQualifiedNamespace/);
+    const mem = new MemoryEventPublisher();
+    mem.failures = 1;
+    await expect(mem.send("h", [{ body: 1 }])).rejects.toThrow();
+    await mem.send("h", [{ body: 2 }]);
+    expect(mem.bodies("h")).toEqual([2]);
+  });
+});
+
+describe("orchestrator decisions", () => {
+  const input = { ticketId: "t1", playerId: "p1", mode: "duel", region: "westeurope", timeoutSeconds: 60 };
+  const assignment = { sessionId: "westeurope.4", serverId: "s", address: "h:1", players: [{ playerId: "p1", ticketId: "t1" }], mode: "duel", region: "westeurope", assignedAtMs: 1_767_225_600_000 };
+  it("matches only its own ticket, and the store's answer wins the timeout race", () => {
+    const msg = { ...toMatchMade(assignment), playerId: "p1", ticketId: "t1" };
+    expect(checkSchema("matchMade", toMatchMade(assignment), "m")).toBeUndefined();
+    expect(matchFromServerReady(input, msg)).toMatchObject({ status: "matched", server: "h:1" });
+    expect(matchFromServerReady(input, { ...msg, ticketId: "t0" })).toBeUndefined();
+    expect(matchFromServerReady(input, null)).toBeUndefined();
+    expect(cancelApplies(input, { ticketId: "t0" })).toBe(false);
+    expect(cancelApplies(input, undefined)).toBe(true);
+    expect(outcomeFromLeave(input, { outcome: "assigned", playerId: "p1", ticketId: "t1", assignment }, "timedOut")).toMatchObject({ status: "matched", sessionId: "westeurope.4" });
+    expect(outcomeFromLeave(input, { outcome: "alreadyLeft", playerId: "p1", ticketId: "t1", reason: "cancelled" }, "timedOut")).toEqual({ status: "cancelled", ticketId: "t1" });
+    expect(outcomeFromLeave(input, { outcome: "left", playerId: "p1", ticketId: "t1", reason: "expired" }, "timedOut")).toEqual({ status: "timedOut", ticketId: "t1" });
+  });
+});
+
+describe("Durable status URL for clients", () => {
+  it("drops the system key but keeps the task hub and connection", () => {
+    const client = {
+      createHttpManagementPayload: (id: string) => ({
+        statusQueryGetUri: `https://app.azurewebsites.net/runtime/webhooks/durabletask/instances/${id}?taskHub=Matchmaker&connection=Storage&code=SYSTEMKEY==`,
+      }),
+    } as unknown as DurableClient;
+    const url = statusUrlWithoutKey(client, "p1");
+    expect(url).toBe("https://app.azurewebsites.net/runtime/webhooks/durabletask/instances/p1?taskHub=Matchmaker&connection=Storage");
+    expect(url).not.toContain("SYSTEMKEY");
+  });
+});
