@@ -14,8 +14,6 @@ export interface Settings {
   /** Client id of a user-assigned identity for Entra ID auth; empty means system-assigned. */
   redisEntraClientId: string;
   redisKeyPrefix: string;
-  /** Name of the connection setting (prefix) of the Event Hubs namespace, e.g. "EventHubConnection". */
-  eventHubConnection: string;
   playerRequestsHub: string;
   matchMadeHub: string;
   /** mode -> session size. */
@@ -39,7 +37,6 @@ export const SETTING_NAMES = {
   redisAuth: "REDIS_AUTH",
   redisEntraClientId: "REDIS_ENTRA_CLIENT_ID",
   redisKeyPrefix: "REDIS_KEY_PREFIX",
-  eventHubConnection: "EVENTHUB_CONNECTION_SETTING",
   playerRequestsHub: "PLAYER_REQUESTS_HUB",
   matchMadeHub: "MATCH_MADE_HUB",
   modes: "MATCH_MODES",
@@ -59,6 +56,11 @@ export const SETTING_NAMES = {
  * string) or `<prefix>__fullyQualifiedNamespace` (managed identity).
  */
 export const EVENTHUB_CONNECTION = "EventHubConnection";
+/**
+ * Consumer group of both Event Hub triggers. A dedicated group (created by azuredeploy.json) keeps the
+ * matchmaker's checkpoints apart from anything else that reads the hubs, such as analytics on $Default.
+ */
+export const EVENTHUB_CONSUMER_GROUP = "matchmaker";
 /** Binding expressions the host resolves from app settings. */
 export const PLAYER_REQUESTS_HUB_EXPR = `%${SETTING_NAMES.playerRequestsHub}%`;
 export const MATCH_MADE_HUB_EXPR = `%${SETTING_NAMES.matchMadeHub}%`;
@@ -68,7 +70,6 @@ export const DEFAULTS = {
   REDIS_MODE: "standalone",
   REDIS_AUTH: "password",
   REDIS_KEY_PREFIX: "mm",
-  EVENTHUB_CONNECTION_SETTING: EVENTHUB_CONNECTION,
   PLAYER_REQUESTS_HUB: "player-requests",
   MATCH_MADE_HUB: "match-made",
   MATCH_MODES: '{"duel":2,"squad":4}',
@@ -152,7 +153,6 @@ export function loadSettings(env: Env = process.env): Settings {
     redisAuth: oneOf(SETTING_NAMES.redisAuth, ["password", "entraId"] as const),
     redisEntraClientId: get(SETTING_NAMES.redisEntraClientId),
     redisKeyPrefix: get(SETTING_NAMES.redisKeyPrefix),
-    eventHubConnection: get(SETTING_NAMES.eventHubConnection),
     playerRequestsHub: get(SETTING_NAMES.playerRequestsHub),
     matchMadeHub: get(SETTING_NAMES.matchMadeHub),
     modes,

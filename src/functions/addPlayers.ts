@@ -15,7 +15,7 @@
 import { app, type InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import type { DurableClient } from "durable-functions";
-import { EVENTHUB_CONNECTION, PLAYER_REQUESTS_HUB_EXPR } from "../config/settings";
+import { EVENTHUB_CONNECTION, EVENTHUB_CONSUMER_GROUP, PLAYER_REQUESTS_HUB_EXPR } from "../config/settings";
 import type { MatchRequestInput, PlayerRequest } from "../domain/types";
 import type { EnqueueRequest } from "../store/types";
 import { appSettings, publisher, store } from "../app/deps";
@@ -169,7 +169,7 @@ app.eventHub("addPlayers", {
   connection: EVENTHUB_CONNECTION,
   eventHubName: PLAYER_REQUESTS_HUB_EXPR,
   cardinality: "many",
-  consumerGroup: "$Default",
+  consumerGroup: EVENTHUB_CONSUMER_GROUP,
   extraInputs: [df.input.durableClient()],
   retry: ADD_PLAYERS_RETRY,
   handler: addPlayers,

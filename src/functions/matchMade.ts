@@ -10,7 +10,7 @@
  */
 import { app, type InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
-import { EVENTHUB_CONNECTION, MATCH_MADE_HUB_EXPR } from "../config/settings";
+import { EVENTHUB_CONNECTION, EVENTHUB_CONSUMER_GROUP, MATCH_MADE_HUB_EXPR } from "../config/settings";
 import type { MatchMade, SessionPlayer } from "../domain/types";
 import { store } from "../app/deps";
 import { forEachLimit, parseMatchMade, type Rejected } from "../app/messages";
@@ -58,7 +58,7 @@ app.eventHub("matchMade", {
   connection: EVENTHUB_CONNECTION,
   eventHubName: MATCH_MADE_HUB_EXPR,
   cardinality: "many",
-  consumerGroup: "$Default",
+  consumerGroup: EVENTHUB_CONSUMER_GROUP,
   extraInputs: [df.input.durableClient()],
   retry: MATCH_MADE_RETRY,
   handler: matchMade,

@@ -13,7 +13,7 @@
  */
 import { EventHubProducerClient, type EventData } from "@azure/event-hubs";
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from "@azure/identity";
-import { settings } from "../config/settings";
+import { EVENTHUB_CONNECTION } from "../config/settings";
 
 export interface OutgoingEvent {
   body: unknown;
@@ -79,7 +79,7 @@ class EventHubsPublisher implements EventPublisher {
   private producer(hubName: string): EventHubProducerClient {
     let p = this.producers.get(hubName);
     if (p) return p;
-    const conn = resolveEventHubConnection(this.env, settings().eventHubConnection);
+    const conn = resolveEventHubConnection(this.env, EVENTHUB_CONNECTION);
     if (conn.kind === "connectionString") {
       // A connection string that names an entity (EntityPath) must name this hub; otherwise pass the hub.
       p = /EntityPath=/i.test(conn.connectionString)

@@ -52,6 +52,28 @@ function logConnectionError(err: unknown): void {
   console.warn(`[redis] ${err instanceof Error ? err.message : String(err)}`);
 }
 
+/**
+ * Fail fast instead of queueing: node-redis otherwise buffers commands while disconnected, so a Redis outage
+ * would make every handler hang until the function timeout. Failing at once lets the Event Hub retry policy
+ * (and HTTP 503) do their job, and reconnects keep trying in the background with a capped backoff.
+ */
+const FAIL_FAST = {
+  disableOfflineQueue: true,
+  socket: { connectTimeout: 5_000, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2_000) },
+} as const;
+
+/** EVALSHA, falling back to EVAL on the node that answered NOSCRIPT (each cluster node has its own cache). */
+function scriptRunner(send: <T>(firstKey: string, args: string[]) => Promise<T>): RedisConnection["runScript"] {
+  return async (firstKey, sha, body, keys, args) => {
+    try {
+      return await send(firstKey, ["EVALSHA", sha, String(keys.length), ...keys, ...args]);
+    } catch (err) {
+      if (!isNoScript(err)) throw err;
+      return send(firstKey, ["EVAL", body, String(keys.length), ...keys, ...args]);
+    }
+  };
+}
+
 export async function createRedisConnection(o: RedisConnectionOptions): Promise<RedisConnection> {
   const credentialsProvider = o.auth === "entraId" ? await entraCredentialsProvider(o.entraClientId || undefined) : undefined;
   const authOption = credentialsProvider ? { credentialsProvider: credentialsProvider as never } : {};
@@ -65,9 +87,10 @@ export async function createRedisConnection(o: RedisConnectionOptions): Promise<
       rootNodes,
       defaults: {
         ...authOption,
+        disableOfflineQueue: FAIL_FAST.disableOfflineQueue,
         // Nodes discovered through CLUSTER SLOTS get the root's TLS setting and password.
         ...(first.password ? { password: decodeURIComponent(first.password), username: decodeURIComponent(first.username) || undefined } : {}),
-        ...(tls ? { socket: { tls: true as const, servername: first.hostname } } : {}),
+        socket: { ...FAIL_FAST.socket, ...(tls ? { tls: true as const, servername: first.hostname } : {}) },
       },
     });
     cluster.on("error", logConnectionError);
@@ -75,14 +98,7 @@ export async function createRedisConnection(o: RedisConnectionOptions): Promise<
     const send = <T>(firstKey: string, args: string[], readonly = false) => cluster.sendCommand<T>(firstKey, readonly, args);
     return {
       mode: "cluster",
-      async runScript(firstKey, sha, body, keys, args) {
-        try {
-          return await send(firstKey, ["EVALSHA", sha, String(keys.length), ...keys, ...args]);
-        } catch (err) {
-          if (!isNoScript(err)) throw err;
-          return send(firstKey, ["EVAL", body, String(keys.length), ...keys, ...args]);
-        }
-      },
+      runScript: scriptRunner(send),
       command: send,
       async close() {
         await cluster.close();
@@ -91,20 +107,13 @@ export async function createRedisConnection(o: RedisConnectionOptions): Promise<
   }
 
   if (!o.url) throw new Error("createRedisConnection: standalone mode needs a url");
-  const client = createClient({ url: o.url, ...authOption });
+  const client = createClient({ url: o.url, ...authOption, ...FAIL_FAST });
   client.on("error", logConnectionError);
   await client.connect();
   const send = <T>(_firstKey: string, args: string[]) => client.sendCommand<T>(args);
   return {
     mode: "standalone",
-    async runScript(firstKey, sha, body, keys, args) {
-      try {
-        return await send(firstKey, ["EVALSHA", sha, String(keys.length), ...keys, ...args]);
-      } catch (err) {
-        if (!isNoScript(err)) throw err;
-        return send(firstKey, ["EVAL", body, String(keys.length), ...keys, ...args]);
-      }
-    },
+    runScript: scriptRunner(send),
     command: send,
     async close() {
       await client.close();

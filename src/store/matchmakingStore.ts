@@ -156,6 +156,11 @@ export class MatchmakingStore {
     return Math.floor(this.clock());
   }
 
+  /** Closes the Redis connection this store owns. */
+  async close(): Promise<void> {
+    await this.redis.close();
+  }
+
   private get retentionMs(): number {
     return this.opts.ticketRetentionSeconds * 1000;
   }

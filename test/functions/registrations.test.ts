@@ -29,7 +29,7 @@ describe("function registrations", () => {
       eventHubName: `%${SETTING_NAMES.playerRequestsHub}%`,
       connection: "EventHubConnection",
       cardinality: "many",
-      consumerGroup: "$Default",
+      consumerGroup: "matchmaker",
       direction: "in",
     });
     // Without a retry policy the Event Hub checkpoint advances past a batch whose invocation threw.

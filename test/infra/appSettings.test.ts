@@ -8,7 +8,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { installFunctionsCore, type FunctionsCore, type Registration } from "../../src/local/functionsCore";
-import { SETTING_NAMES, loadSettings } from "../../src/config/settings";
+import { EVENTHUB_CONNECTION, SETTING_NAMES, loadSettings } from "../../src/config/settings";
 import { appSettingsOf, asEnv, checkTemplate, type DeclaredResource } from "./arm";
 import { ROLE_DEFINITION_PREFIX } from "./stampChecks";
 import { MULTI_TEMPLATE, PLATFORM_PROVIDED_ENV, PLATFORM_SETTINGS, ROOT, STAMP_PARAMETERS, STAMP_TEMPLATE, parameterValues, readJson, readTemplate } from "./support";
@@ -148,7 +148,7 @@ describe("function registrations: template vs code", () => {
     }
     // The publisher sends with the same connection the triggers use.
     const prefixes = new Set(bindings.map((b) => String(b.binding.connection)));
-    expect([...prefixes]).toEqual([settings.get("EVENTHUB_CONNECTION_SETTING")]);
+    expect([...prefixes]).toEqual([EVENTHUB_CONNECTION]);
     // Both hubs the code sends to are declared (publisher hub names come from settings).
     expect(hubs).toContain(settings.get("PLAYER_REQUESTS_HUB"));
     expect(hubs).toContain(settings.get("MATCH_MADE_HUB"));
