@@ -125,6 +125,11 @@ export class FunctionsCore {
     for (const hook of this.hooks.get("appStart") ?? []) await hook({ hookData: {}, appHookData: {}, functionAppDirectory: process.cwd() });
   }
 
+  /** Runs app terminate hooks, as the worker does before the host shuts down. */
+  async terminate(): Promise<void> {
+    for (const hook of this.hooks.get("appTerminate") ?? []) await hook({ hookData: {}, appHookData: {} });
+  }
+
   /** Invokes a registered function the way the worker does: getArguments -> invokeFunction -> getResponse. */
   async invoke(name: string, request: InvokeRequest): Promise<InvokeResponse> {
     const reg = this.get(name);
@@ -231,9 +236,15 @@ export function fromRpcHttpResponse(data: RpcTypedData | null | undefined): Loca
 }
 
 /** Invokes an HTTP-triggered function through the library's invocation code and returns a plain response. */
-export async function invokeHttp(core: FunctionsCore, name: string, req: LocalHttpRequest): Promise<LocalHttpResponse> {
+export async function invokeHttp(
+  core: FunctionsCore,
+  name: string,
+  req: LocalHttpRequest,
+  /** Other input bindings the host supplies, e.g. the durableClient binding. */
+  extraInputData: { name: string; data: RpcTypedData }[] = [],
+): Promise<LocalHttpResponse> {
   const reg = core.get(name);
-  const response = await core.invoke(name, { inputData: [{ name: reg.trigger.name, data: toRpcHttpRequest(req) }] });
+  const response = await core.invoke(name, { inputData: [{ name: reg.trigger.name, data: toRpcHttpRequest(req) }, ...extraInputData] });
   const returnBinding = Object.entries(reg.metadata.bindings).find(([k, b]) => k === "$return" && b.type === "http");
   const out = returnBinding ? response.returnValue : response.outputData.find((o) => reg.metadata.bindings[o.name]?.type === "http")?.data;
   return fromRpcHttpResponse(out);

@@ -91,6 +91,11 @@ export interface StartRedisOptions {
   persistDir?: string;
   port?: number;
   extraArgs?: string[];
+  /**
+   * Run in its own process group, so a Ctrl+C in the terminal reaches only our process, which then stops
+   * the server itself after its clients are done (instead of the server dying under them).
+   */
+  detached?: boolean;
 }
 
 /** Starts one redis-server on a free loopback port. */
@@ -104,7 +109,7 @@ export async function startRedisServer(opts: StartRedisOptions = {}): Promise<Re
   const child = spawn(
     "redis-server",
     ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--daemonize", "no", ...persistence, ...(opts.extraArgs ?? [])],
-    { stdio: "ignore" },
+    { stdio: "ignore", detached: opts.detached ?? false },
   );
   await waitForPing(port, child);
   return {

@@ -1,0 +1,91 @@
+/**
+ * Timer triggers on their NCRONTAB schedules (6 fields, seconds first), run by croner.
+ *
+ * As on the host: one run of a timer at a time (a tick that comes while the previous run is still going is
+ * skipped), `runOnStartup` honoured, and the handler receives the host's timer object
+ * `{Schedule, ScheduleStatus: {Last, Next, LastUpdated}, IsPastDue}` (the library camelCases it).
+ */
+import { Cron } from "croner";
+import type { Invoker } from "./invoker";
+
+export interface TimerSpec {
+  functionName: string;
+  schedule: string;
+  runOnStartup?: boolean;
+}
+
+export class LocalTimers {
+  private readonly jobs: { spec: TimerSpec; cron: Cron; running: Promise<void> | undefined; last: Date | undefined }[] = [];
+  readonly runs = new Map<string, number>();
+  readonly skipped = new Map<string, number>();
+
+  constructor(
+    private readonly invoker: Invoker,
+    private readonly log: (msg: string) => void = () => undefined,
+  ) {}
+
+  add(spec: TimerSpec): void {
+    const fields = spec.schedule.trim().split(/\s+/);
+    if (fields.length !== 6) throw new Error(`Timer ${spec.functionName}: schedule "${spec.schedule}" must be NCRONTAB with 6 fields (seconds first)`);
+    // Paused until start(), so registering timers has no side effects.
+    const job = { spec, cron: undefined as unknown as Cron, running: undefined as Promise<void> | undefined, last: undefined as Date | undefined };
+    job.cron = new Cron(spec.schedule, { paused: true }, () => this.fire(job, false));
+    this.jobs.push(job);
+  }
+
+  specs(): TimerSpec[] {
+    return this.jobs.map((j) => j.spec);
+  }
+
+  start(): void {
+    for (const job of this.jobs) {
+      job.cron.resume();
+      if (job.spec.runOnStartup) this.fire(job, false);
+    }
+  }
+
+  /** Runs a timer now (tests, and `runOnStartup`); resolves when that run ends. */
+  async trigger(functionName: string): Promise<void> {
+    const job = this.jobs.find((j) => j.spec.functionName === functionName);
+    if (!job) throw new Error(`No timer function "${functionName}"`);
+    if (job.running) await job.running;
+    this.fire(job, false);
+    await job.running;
+  }
+
+  private fire(job: (typeof this.jobs)[number], isPastDue: boolean): void {
+    const name = job.spec.functionName;
+    if (job.running) {
+      this.skipped.set(name, (this.skipped.get(name) ?? 0) + 1);
+      return;
+    }
+    const now = new Date();
+    const timer = {
+      Schedule: { AdjustForDST: true },
+      ScheduleStatus: {
+        Last: (job.last ?? new Date(0)).toISOString(),
+        Next: (job.cron.nextRun() ?? now).toISOString(),
+        LastUpdated: now.toISOString(),
+      },
+      IsPastDue: isPastDue,
+    };
+    job.last = now;
+    const trigger = this.invoker.core.get(name).trigger.name;
+    job.running = (async () => {
+      try {
+        await this.invoker.invoke(name, { inputData: [{ name: trigger, data: { json: JSON.stringify(timer) } }] });
+      } catch (err) {
+        this.log(`[${name}] timer run failed: ${(err as Error).message}`);
+      } finally {
+        this.runs.set(name, (this.runs.get(name) ?? 0) + 1);
+        job.running = undefined;
+      }
+    })();
+  }
+
+  /** Stops scheduling and waits for runs in progress. */
+  async stop(): Promise<void> {
+    for (const job of this.jobs) job.cron.stop();
+    await Promise.all(this.jobs.map((j) => j.running));
+  }
+}
