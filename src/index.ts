@@ -5,7 +5,7 @@
  */
 import { app } from "@azure/functions";
 import { loadSettings } from "./config/settings";
-import { logConfigError } from "./app/deps";
+import { closeDependencies, logConfigError } from "./app/deps";
 
 import "./functions/addPlayers";
 import "./functions/matchRequest";
@@ -30,3 +30,6 @@ app.hook.appStart(() => {
     logConfigError(err);
   }
 });
+
+// Close Redis and Event Hubs connections when the worker shuts down, so in-flight work ends cleanly.
+app.hook.appTerminate(() => closeDependencies());

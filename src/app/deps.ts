@@ -22,6 +22,7 @@ import type {
   ServerRecord,
 } from "../store/types";
 import { eventPublisher, type EventPublisher } from "../messaging/eventPublisher";
+import { storeFromSettings } from "../store";
 
 /** The store operations the functions use (the MatchmakingStore of src/store satisfies it). */
 export interface Store {
@@ -41,6 +42,7 @@ export interface Store {
   stats(region: string): Promise<RegionStats>;
   deadLetter(source: string, entries: { body: string; error: string; detail: string }[]): Promise<void>;
   listDeadLetters(source: string, count?: number): Promise<{ id: string; body: string; error: string; detail: string; at: string }[]>;
+  close(): Promise<void>;
 }
 
 type StoreFactory = (s: Settings) => Promise<Store>;
@@ -48,12 +50,6 @@ type StoreFactory = (s: Settings) => Promise<Store>;
 let storePromise: Promise<Store> | undefined;
 let storeFactory: StoreFactory | undefined;
 
-function defaultStoreFactory(): StoreFactory {
-  // Loaded lazily so that modules which never touch Redis (e.g. the orchestrator) do not pull it in.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require("../store") as typeof import("../store");
-  return (s) => mod.storeFromSettings(s);
-}
 
 /** Settings, with a ConfigError logged once in a form an operator can act on. */
 export function appSettings(): Settings {
@@ -76,7 +72,7 @@ export function logConfigError(err: unknown): void {
 export function store(): Promise<Store> {
   if (!storePromise) {
     const s = appSettings();
-    const factory = storeFactory ?? defaultStoreFactory();
+    const factory = storeFactory ?? storeFromSettings;
     const p = factory(s);
     storePromise = p;
     p.catch(() => {
@@ -99,6 +95,15 @@ export function resetStore(): void {
 
 export function publisher(): EventPublisher {
   return eventPublisher();
+}
+
+/** Closes the store's Redis connection and the Event Hubs producers (app shutdown). */
+export async function closeDependencies(): Promise<void> {
+  const pending = storePromise;
+  storePromise = undefined;
+  const closing: Promise<unknown>[] = [eventPublisher().close()];
+  if (pending) closing.push(pending.then((s) => s.close()));
+  await Promise.allSettled(closing);
 }
 
 /** Compile-time check that the real store satisfies the operations the functions rely on. */

@@ -26,13 +26,6 @@ export async function startApp(env: Record<string, string> = {}): Promise<LocalR
     log: (m) => {
       if (process.env.E2E_VERBOSE) console.log(m);
     },
-    beforeAppLoad: async () => {
-      // src/app/deps.ts loads the store with require(), which cannot load TypeScript sources under vitest;
-      // give it the same factory through an import instead (production code paths are unchanged).
-      const deps = await import("../../src/app/deps");
-      const storeMod = await import("../../src/store");
-      deps.setStoreFactory((s) => storeMod.storeFromSettings(s));
-    },
   });
   return rt;
 }
