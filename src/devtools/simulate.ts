@@ -15,6 +15,7 @@
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { histogram, percentile } from "./svgChart";
+import { requestJson } from "./jsonHttp";
 import { DEFAULT_FUNCTION_KEY } from "../local/host/runtime";
 
 export interface SimulationOptions {
@@ -136,18 +137,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       onSend?.();
       for (let attempt = 0; ; attempt++) {
         try {
-          const res = await fetch(url.startsWith("http") ? url : `${o.baseUrl}${url}`, {
-            method,
-            headers: { "content-type": "application/json", ...(withKey && key ? { "x-functions-key": key } : {}) },
-            body: body === undefined ? undefined : JSON.stringify(body),
-          });
-          const text = await res.text();
-          let json: unknown;
-          try {
-            json = text ? JSON.parse(text) : undefined;
-          } catch {
-            json = text;
-          }
+          const res = await requestJson(url.startsWith("http") ? url : `${o.baseUrl}${url}`, method, body, withKey && key ? { "x-functions-key": key } : {});
           if (res.status >= 500 || res.status === 429) {
             httpErrors++;
             if (attempt < 20 && Date.now() < deadline) {
@@ -155,7 +145,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
               continue;
             }
           }
-          return { status: res.status, json, headers: res.headers };
+          return res;
         } catch (err) {
           // The runtime restarting (tests) or a refused connection: try again a little later.
           httpErrors++;

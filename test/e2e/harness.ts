@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { inject } from "vitest";
 import { startLocalRuntime, type LocalRuntime } from "../../src/local/host/runtime";
+import { requestJson } from "../../src/devtools/jsonHttp";
 
 export const repoRoot = join(__dirname, "..", "..");
 
@@ -45,19 +46,7 @@ export interface Api {
 export function api(rt: LocalRuntime): Api {
   return {
     async call(method, path, body, headers = {}) {
-      const res = await fetch(path.startsWith("http") ? path : `${rt.baseUrl}${path}`, {
-        method,
-        headers: { "content-type": "application/json", ...headers },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      let json: unknown;
-      try {
-        json = text ? JSON.parse(text) : undefined;
-      } catch {
-        json = text;
-      }
-      return { status: res.status, json, headers: res.headers };
+      return requestJson(path.startsWith("http") ? path : `${rt.baseUrl}${path}`, method, body, headers);
     },
   };
 }

@@ -9,34 +9,9 @@
  */
 import type { FunctionsCore } from "../../../src/local/functionsCore";
 
-export const EventType = {
-  ExecutionStarted: 0,
-  ExecutionCompleted: 1,
-  TaskScheduled: 4,
-  TaskCompleted: 5,
-  TaskFailed: 6,
-  TimerCreated: 10,
-  TimerFired: 11,
-  OrchestratorStarted: 12,
-  OrchestratorCompleted: 13,
-  EventRaised: 15,
-} as const;
-
-export interface HistoryEvent {
-  EventType: (typeof EventType)[keyof typeof EventType];
-  EventId: number;
-  IsPlayed: boolean;
-  Timestamp: string;
-  Name?: string;
-  Input?: string;
-  Result?: string;
-  FireAt?: string;
-  TimerId?: number;
-  TaskScheduledId?: number;
-  Reason?: string;
-  Details?: string;
-  OrchestrationInstance?: { InstanceId: string; ExecutionId: string };
-}
+// The exact host shapes the local Durable engine also produces: one definition of what the host sends.
+import { EventType, type HistoryEvent } from "../../../src/local/durable/history";
+export { EventType, type HistoryEvent };
 
 /** What the host sends for an orchestration trigger (note the library's misspelled key). */
 export interface HostOrchestrationContext {
