@@ -48,7 +48,7 @@ export const matchRequestOrchestrator: OrchestrationHandler = function* (context
       const match = matchFromServerReady(input, ready.result);
       if (match) {
         cancelPending(timers);
-        return match;
+        return finish(context, match);
       }
       if (!context.df.isReplaying) context.warn(`matchRequest ${input.playerId}: ignored ServerReady for another ticket (mine: ${input.ticketId})`);
       continue;
@@ -68,7 +68,7 @@ export const matchRequestOrchestrator: OrchestrationHandler = function* (context
   for (let attempt = 1; ; attempt++) {
     try {
       const result = (yield context.df.callActivity(LEAVE_ACTIVITY_NAME, leave)) as LeaveResult;
-      return outcomeFromLeave(input, result, reason);
+      return finish(context, outcomeFromLeave(input, result, reason));
     } catch (err) {
       if (attempt >= LEAVE_ATTEMPTS) throw err;
       if (!context.df.isReplaying) context.warn(`matchRequest ${input.playerId}: leaveQueue attempt ${attempt} failed, retrying: ${String(err)}`);
@@ -77,6 +77,12 @@ export const matchRequestOrchestrator: OrchestrationHandler = function* (context
     }
   }
 };
+
+/** The final custom status says the outcome, so a client reading only customStatus is not left at "searching". */
+function finish(context: OrchestrationContext, outcome: MatchOutcome): MatchOutcome {
+  context.df.setCustomStatus({ status: outcome.status, ticketId: outcome.ticketId });
+  return outcome;
+}
 
 function cancelPending(timers: TimerTask[]): void {
   for (const t of timers) if (!t.isCompleted && !t.isCanceled) t.cancel();

@@ -70,6 +70,7 @@ describe("matchRequest orchestrator (real replay code, host-shaped histories)", 
     episodes++;
     expect(second.isDone).toBe(true);
     expect(second.output).toEqual(matchedOutput);
+    expect(second.customStatus).toEqual({ status: "matched", ticketId: "tkt-1" });
     expect(activities(second)).toEqual([]);
     expect(timers(second).every((t) => t.isCanceled)).toBe(true);
     expect(episodes).toBe(2);
@@ -89,6 +90,7 @@ describe("matchRequest orchestrator (real replay code, host-shaped histories)", 
     const s3 = await runEpisode(core, h);
     expect(s3.isDone).toBe(true);
     expect(s3.output).toEqual({ status: "timedOut", ticketId: "tkt-1" });
+    expect(s3.customStatus).toEqual({ status: "timedOut", ticketId: "tkt-1" });
   });
 
   it("cancelled: Cancel for its ticket cancels the timer, leaves with reason cancelled and completes as cancelled", async () => {
