@@ -21,6 +21,7 @@ export const KEY = {
   SessionSeq: "SessionSeq",
   Ticket: "Ticket",
   WaitingPerMode: "WaitingPerMode",
+  ReadyPerMode: "ReadyPerMode",
   MatchTimes: "MatchTimes",
 } as const;
 

@@ -169,12 +169,15 @@ export class MatchmakingStore {
     return this.opts.serverLeaseSeconds * 1000;
   }
 
-  /** Runs one script for one region; `args` is merged into {now, region}. */
-  private async run<T>(name: ScriptName, region: string, args: Record<string, unknown> = {}): Promise<T> {
+  /**
+   * Runs one script for one region; `args` is merged into {now, region} (ARGV[2], JSON). `plain` values
+   * follow as ARGV[3..] (per-item fields of the hot scripts: no JSON to decode per item in Redis).
+   */
+  private async run<T>(name: ScriptName, region: string, args: Record<string, unknown> = {}, plain: string[] = []): Promise<T> {
     const script = this.scripts[name];
     const key = routingKey(this.prefix, region);
     const payload = JSON.stringify({ now: this.now(), region, ...args });
-    const raw = await this.redis.runScript(key, script.sha, script.body, [key], [regionPrefix(this.prefix, region), payload]);
+    const raw = await this.redis.runScript(key, script.sha, script.body, [key], [regionPrefix(this.prefix, region), payload, ...plain]);
     return JSON.parse(String(raw)) as T;
   }
 
@@ -285,11 +288,9 @@ export class MatchmakingStore {
     await Promise.all(
       [...groups].map(async ([region, group]) => {
         type LuaEnqueue = { outcome: string; sessionId?: string; sessionReady?: boolean; state?: string; error?: string; detail?: string; liveTicketId?: string };
-        const out = await this.run<{ results: unknown; ready: unknown }>("enqueuePlayers", region, {
-          retentionMs: this.retentionMs,
-          modes: this.modes,
-          requests: group.map(({ value: r }) => ({ ticketId: r.ticketId, playerId: r.playerId, mode: r.mode, requestedAt: r.requestedAtMs })),
-        });
+        const plain: string[] = [];
+        for (const { value: r } of group) plain.push(r.ticketId, r.playerId, r.mode, String(r.requestedAtMs));
+        const out = await this.run<{ results: unknown; ready: unknown }>("enqueuePlayers", region, { retentionMs: this.retentionMs, modes: this.modes }, plain);
         const lua = arr<LuaEnqueue>(out.results);
         group.forEach(({ index, value: r }, i) => {
           const x = lua[i];

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EnqueueRequest, LeaveRequest, MatchmakingStore, RedisConnection } from "../../src/store";
 import { routingKey } from "../../src/store/keys";
 import { checkInvariants, connect, makeStore, MODES, RawRegion, REGION, TestClock, uniquePrefix, type StoreTarget } from "../support/storeHarness";
-import { runConcurrencyScenario } from "./concurrencyScenario";
+import { prng, runConcurrencyScenario } from "./concurrencyScenario";
 
 export function defineStoreSuite(targetName: string, getTarget: () => StoreTarget): void {
   describe(`store on ${targetName}`, () => {
@@ -334,6 +334,57 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         expect(await raw.hash("WaitingPerMode")).toEqual({ duel: "2" });
       });
 
+      it("unassignedByMode follows sessions leaving and re-entering the ready queue (leave, requeue, stale expiry)", async () => {
+        const { store, req, server, clock, raw, leave, invariants } = fresh({ serverLeaseSeconds: 10 });
+        const a = req("a");
+        // 3 ready duels, 1 ready squad, in one batch and across batches
+        await store.enqueue([a, req("b"), req("c"), req("d"), req("e", "squad"), req("f", "squad"), req("g", "squad")]);
+        await store.enqueue([req("h", "squad"), req("i"), req("j")]);
+        expect((await store.assign(REGION)).unassignedByMode).toEqual({ duel: 3, squad: 1 });
+        // a leave reopens a ready session: no longer counted
+        await store.leave([leave(a)]);
+        expect((await store.assign(REGION)).unassignedByMode).toEqual({ duel: 2, squad: 1 });
+        // assigned sessions leave the count; a requeue after server expiry brings the session back
+        await server("s1");
+        const out = await store.assign(REGION, { maxSessions: 1 });
+        expect(out.assigned).toHaveLength(1);
+        expect(out.unassignedByMode).toEqual({ duel: 1, squad: 1 });
+        clock.advance(11_000);
+        expect((await store.expireServers(REGION)).requeuedSessions).toEqual([out.assigned[0]!.sessionId]);
+        expect((await store.assign(REGION)).unassignedByMode).toEqual({ duel: 2, squad: 1 });
+        // stale expiry deletes ready sessions: nothing left to count
+        const swept = await store.expireStale(REGION, { playerMaxAgeMs: 1, sessionMaxAgeMs: 1 });
+        expect(swept.expiredPlayers.length).toBeGreaterThan(0);
+        const last = await store.assign(REGION);
+        expect(last.unassignedSessions).toBe(0);
+        expect(last.unassignedByMode).toEqual({});
+        expect(Object.values(await raw.hash("ReadyPerMode")).every((n) => n === "0")).toBe(true);
+        expect(await invariants(["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"])).toEqual([]);
+      });
+
+      it("allocates a server whose stored record has another JSON layout exactly like a store-written one", async () => {
+        const { store, req, server, clock, raw } = fresh();
+        await store.enqueue([req("a"), req("b"), req("c"), req("d")]);
+        await server("s1");
+        // The same record as the store writes, re-spaced and with keys in another order (e.g. edited by an operator tool).
+        const rec = JSON.parse((await raw.hash("Servers")).s1!) as Record<string, unknown>;
+        const respaced = JSON.stringify({ gamesServed: rec.gamesServed, state: rec.state, address: rec.address, registeredAt: rec.registeredAt, lastHeartbeat: rec.lastHeartbeat, leaseExpiresAt: rec.leaseExpiresAt }, null, 1);
+        await raw.cmd("Servers", undefined, ["HSET", "s1", respaced]);
+        await server("s2", 2);
+        clock.advance(5);
+        const out = await store.assign(REGION);
+        expect(out.assigned.map((x) => [x.sessionId, x.serverId, x.address])).toEqual([[`${REGION}.1`, "s1", "10.0.0.1:7777"], [`${REGION}.2`, "s2", "10.0.0.1:2"]]);
+        const servers = await raw.hash("Servers");
+        for (const [id, sid] of [["s1", `${REGION}.1`], ["s2", `${REGION}.2`]] as const) {
+          expect(JSON.parse(servers[id]!)).toMatchObject({ state: "allocated", sessionId: sid, gamesServed: 0, leaseExpiresAt: rec.leaseExpiresAt });
+        }
+        // The stored assignment (read back through cjson in readPlayer) is what assign returned.
+        const view = await store.getPlayer(REGION, "c");
+        expect(view).toMatchObject({ state: "matched", sessionId: `${REGION}.2`, serverId: "s2", address: "10.0.0.1:2", players: out.assigned[1]!.players });
+        expect(out.assigned[1]!.players).toEqual([{ playerId: "c", ticketId: expect.any(String) }, { playerId: "d", ticketId: expect.any(String) }]);
+        expect(out.assigned[1]!.assignedAtMs).toBe(clock.ms);
+      });
+
       it("skips and removes an available server whose lease ran out", async () => {
         const { store, req, server, clock } = fresh({ serverLeaseSeconds: 10 });
         await server("dead");
@@ -571,6 +622,83 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         expect(await store.listDeadLetters("match-made")).toEqual([]);
         expect(await store.listDeadLetters("player-requests", 1)).toHaveLength(1);
       });
+    });
+
+    it("a batch gives exactly the results and the state its requests give one by one", async () => {
+      // enqueuePlayers keeps the sessions being filled, counters and indexes in Lua tables and writes them once
+      // per batch; this checks that against the same requests sent one per call, over rounds that also leave,
+      // assign and re-enqueue matched players (reopened ready sessions, detached members, full and fresh sessions).
+      const clock = new TestClock();
+      const [pa, pb] = [uniquePrefix(), uniquePrefix()];
+      const batched = makeStore(redis, clock, { prefix: pa });
+      const single = makeStore(redis, clock, { prefix: pb });
+      const rnd = prng(424242);
+      const pick = <T,>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+      const playerIds = Array.from({ length: 30 }, (_, i) => `p${i}`);
+      const modes = ["duel", "duel", "squad", "solo"];
+      const sent: EnqueueRequest[] = [];
+      let tk = 0;
+      const seen = new Set<string>();
+      const both = async <T,>(f: (s: MatchmakingStore) => Promise<T>): Promise<T> => {
+        const [x, y] = [await f(batched), await f(single)];
+        expect(y).toEqual(x);
+        return x;
+      };
+      for (let round = 0; round < 10; round++) {
+        const batch: EnqueueRequest[] = [];
+        for (let i = 0; i < 25; i++) {
+          const r = rnd();
+          const fresh = (): EnqueueRequest => ({ ticketId: `tk${++tk}`, playerId: pick(playerIds), mode: pick(modes), region: REGION, requestedAtMs: clock.ms - Math.floor(rnd() * 500) });
+          if (r < 0.6 || !sent.length) batch.push(fresh());
+          else if (r < 0.75) batch.push(pick(sent)); // redelivery
+          else if (r < 0.82) batch.push({ ...pick(sent), playerId: pick(playerIds) }); // a ticket reused by someone else
+          else if (r < 0.87) batch.push({ ...fresh(), requestedAtMs: clock.ms - 3_700_000 }); // older than the retention
+          else if (batch.length) batch.push(pick(batch)); // repeated inside the batch
+          else batch.push(fresh());
+        }
+        const out = await batched.enqueue(batch);
+        const one = { results: [] as unknown[], readySessions: [] as unknown[] };
+        for (const r of batch) {
+          const x = await single.enqueue([r]);
+          one.results.push(...x.results);
+          one.readySessions.push(...x.readySessions);
+        }
+        expect(one).toEqual(out);
+        for (const x of out.results) seen.add(x.outcome === "rejected" ? x.error : x.outcome);
+        sent.push(...batch);
+        // The same leaves, servers and assigns on both.
+        const leaves: LeaveRequest[] = Array.from({ length: 4 }, () => pick(sent)).map((t) => ({ playerId: t.playerId, ticketId: t.ticketId, region: REGION, reason: "cancelled" as const }));
+        await both((st) => st.leave(leaves));
+        await both((st) => st.registerServer({ serverId: `s${round}`, region: REGION, address: `10.0.0.${round}:7777` }));
+        if (round % 3 === 2) await both((st) => st.releaseServer({ serverId: `s${round - 1}`, region: REGION }));
+        await both((st) => st.assign(REGION, { maxSessions: 2 }));
+        clock.advance(100);
+      }
+      // Every key of both regions is the same.
+      const snapshot = async (prefix: string) => {
+        const raw = new RawRegion(redis, prefix);
+        const seq = Number(await raw.get("SessionSeq"));
+        const sessions: unknown[] = [];
+        for (let i = 1; i <= seq; i++) sessions.push([await raw.hash("Session", `${REGION}.${i}`), await raw.members("SessionPlayers", `${REGION}.${i}`)]);
+        const players: unknown[] = [];
+        for (const p of playerIds) players.push([await raw.hash("Player", p), (await raw.pttl("Player", p)) > 0]);
+        const tickets: unknown[] = [];
+        for (const t of new Set(sent.map((r) => r.ticketId))) tickets.push(await raw.get("Ticket", t));
+        const servers = Object.entries(await raw.hash("Servers")).map(([id, j]) => [id, JSON.parse(j)]);
+        return {
+          seq, sessions, players, tickets, servers,
+          open: await Promise.all(Object.keys(MODES).map((m) => raw.zset("SessionsPerMatchmaking", m))),
+          zsets: await Promise.all((["SessionsReady", "SessionsCreationTime", "SessionsAnnouncing", "PlayersTimeStartedMatchmaking", "ServersAvailable"] as const).map((k) => raw.zset(k))),
+          counters: [await raw.hash("WaitingPerMode"), await raw.hash("ReadyPerMode")],
+          matchTimes: await raw.cmd<string[]>("MatchTimes", undefined, ["LRANGE", "0", "-1"]),
+        };
+      };
+      expect([...seen].sort()).toEqual(["duplicate", "queued", "ticket_live", "ticket_reused", "ticket_stale"]);
+      const a = await snapshot(pa);
+      expect(a.seq).toBeGreaterThan(20);
+      expect(a.servers.filter(([, s]) => s.state === "allocated").length).toBeGreaterThan(0);
+      expect(await snapshot(pb)).toEqual(a);
+      expect(await checkInvariants(new RawRegion(redis, pa), MODES, playerIds)).toEqual([]);
     });
 
     it("scripts reload themselves after the node's script cache is flushed (NOSCRIPT fallback)", async () => {

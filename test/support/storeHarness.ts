@@ -114,6 +114,7 @@ export async function checkInvariants(raw: RawRegion, modes: Record<string, numb
   const leases = new Set(await raw.zmembers("ServerLeases"));
   const waitingIndex = await raw.zset("PlayersTimeStartedMatchmaking");
   const waitingPerMode = await raw.hash("WaitingPerMode");
+  const readyPerMode = await raw.hash("ReadyPerMode");
 
   const memberOf = new Map<string, string>();
   let openReadySlots = 0;
@@ -153,6 +154,14 @@ export async function checkInvariants(raw: RawRegion, modes: Record<string, numb
   }
   for (const [mode, set] of open) for (const sid of set) if (sessions.get(sid)?.h.state !== "open" || sessions.get(sid)?.h.mode !== mode) bad.push(`SessionsPerMatchmaking:${mode} holds ${sid} (${sessions.get(sid)?.h.state ?? "deleted"})`);
   for (const sid of ready) if (sessions.get(sid)?.h.state !== "ready") bad.push(`SessionsReady holds ${sid} (${sessions.get(sid)?.h.state ?? "deleted"})`);
+  const readyByMode: Record<string, number> = {};
+  for (const sid of ready) {
+    const mode = sessions.get(sid)?.h.mode ?? "?";
+    readyByMode[mode] = (readyByMode[mode] ?? 0) + 1;
+  }
+  for (const mode of new Set([...Object.keys(readyByMode), ...Object.keys(readyPerMode)])) {
+    if (Number(readyPerMode[mode] ?? 0) !== (readyByMode[mode] ?? 0)) bad.push(`ReadyPerMode ${mode} = ${readyPerMode[mode] ?? 0} but SessionsReady holds ${readyByMode[mode] ?? 0}`);
+  }
   for (const sid of creation) if (!sessions.has(sid)) bad.push(`SessionsCreationTime holds deleted ${sid}`);
   for (const sid of announcing) if (sessions.get(sid)?.h.state !== "assigned") bad.push(`SessionsAnnouncing holds ${sid}`);
 

@@ -3,70 +3,111 @@
 -- Each server goes to at most one session: it leaves ServersAvailable in the same step it is allocated.
 -- An available server whose lease ran out is removed on the way (it is dead; expireServers would do the same).
 -- Assigned sessions enter the outbox SessionsAnnouncing until confirmAnnounced (match-made was sent).
+--
+-- Hot path (called in a loop while sessions wait): per player it reads ticketId + requestedAt in one HMGET
+-- and writes the record and its TTL; everything shared by the whole call (index removals, counters, server
+-- records, time-to-match samples) is written once with all members. The reply reuses the assignment JSON
+-- that is stored on the session instead of encoding every assignment a second time.
 --- @include "servers"
 
-local retention = tonumber(A.retentionMs)
+local retentionText = int(tonumber(A.retentionMs))
 local max = tonumber(A.max)
-local assigned = {}
-
-local function next_server()
-  while true do
-    local s = redis.call('ZRANGE', P .. 'ServersAvailable', 0, 0)
-    if #s == 0 then return nil end
-    local lease = tonumber(redis.call('ZSCORE', P .. 'ServerLeases', s[1]))
-    if lease and lease > NOW then return s[1] end
-    remove_server(s[1])
-  end
-end
-
-local function session_players(sid)
-  local members = redis.call('SMEMBERS', P .. 'SessionPlayers:' .. sid)
-  table.sort(members)
-  local out = {}
-  for i, pid in ipairs(members) do
-    out[i] = { playerId = pid, ticketId = redis.call('HGET', P .. 'Player:' .. pid, 'ticketId') or '' }
-  end
-  return out
-end
 
 local readyList = redis.call('ZRANGE', P .. 'SessionsReady', 0, max - 1)
-for _, sid in ipairs(readyList) do
-  local serverId = next_server()
-  if not serverId then break end
-  local rec = get_server(serverId)
-  local skey = P .. 'Session:' .. sid
-  local mode = redis.call('HGET', skey, 'mode')
-  local players = session_players(sid)
-  local assignment = { sessionId = sid, serverId = serverId, address = rec.address, players = players,
-    mode = mode, region = REGION, assignedAt = NOW }
-  redis.call('HSET', skey, 'state', 'assigned', 'server', serverId, 'address', rec.address,
-    'assignedAt', NOW, 'assignment', cjson.encode(assignment))
-  redis.call('ZREM', P .. 'SessionsReady', sid)
-  redis.call('ZREM', P .. 'SessionsCreationTime', sid)
-  redis.call('ZADD', P .. 'SessionsAnnouncing', NOW, sid)
+
+-- Servers for them, in ServersAvailable order, `want` candidates at a time: each candidate is either live
+-- (it takes the next session) or dead (lease ran out: removed), so exactly the servers a one-by-one scan
+-- would look at are looked at. Nothing leaves ServersAvailable until the scan is over, so ranks stay put.
+local picked, dead = {}, {}
+local offset = 0
+while #picked < #readyList do
+  local want = math.min(#readyList - #picked, CHUNK)
+  local candidates = redis.call('ZRANGE', P .. 'ServersAvailable', offset, offset + want - 1)
+  if #candidates == 0 then break end
+  offset = offset + #candidates
+  local leases = redis.call('ZMSCORE', P .. 'ServerLeases', unpack(candidates))
+  for i, id in ipairs(candidates) do
+    local lease = tonumber(leases[i])
+    if lease and lease > NOW then picked[#picked + 1] = id else dead[#dead + 1] = id end
+  end
+end
+for _, id in ipairs(dead) do remove_server(id) end
+
+-- The assignment as stored on the session and returned (JSON).
+local function assignment_json(sid, serverId, address, mode, members, tickets)
+  local players = {}
+  for j = 1, #members do players[j] = { playerId = members[j], ticketId = tickets[j] } end
+  return cjson.encode({ sessionId = sid, serverId = serverId, address = address, players = players,
+    mode = mode, region = REGION, assignedAt = NOW })
+end
+
+-- An available server's record (JSON) allocated to sid, and its address.
+local function allocated_record(json, sid)
+  local rec = cjson.decode(json)
   rec.state = 'allocated'
   rec.sessionId = sid
-  put_server(serverId, rec)
-  redis.call('ZREM', P .. 'ServersAvailable', serverId)
-  for _, pl in ipairs(players) do
-    local pkey = P .. 'Player:' .. pl.playerId
-    local requestedAt = tonumber(redis.call('HGET', pkey, 'requestedAt')) or NOW
-    redis.call('HSET', pkey, 'state', 'matched', 'server', serverId, 'address', rec.address, 'assignedAt', NOW)
-    redis.call('PEXPIRE', pkey, retention)
-    redis.call('ZREM', P .. 'PlayersTimeStartedMatchmaking', pl.playerId)
-    redis.call('HINCRBY', P .. 'WaitingPerMode', mode, -1)
-    redis.call('LPUSH', P .. 'MatchTimes', math.max(0, NOW - requestedAt))
+  return cjson.encode(rec), rec.address
+end
+
+local serverRecs = call_chunked('HMGET', P .. 'Servers', picked)
+local encoded = {}
+local sids, announcePairs, serverPairs, pids, matchTimes = {}, {}, {}, {}, {}
+local sessionsPerMode, playersPerMode = {}, {}
+
+for i, serverId in ipairs(picked) do
+  local sid = readyList[i]
+  local record, address = allocated_record(serverRecs[i], sid)
+  local skey = P .. 'Session:' .. sid
+  local mode = redis.call('HGET', skey, 'mode')
+  local members = redis.call('SMEMBERS', P .. 'SessionPlayers:' .. sid)
+  table.sort(members)
+  local tickets, pkeys = {}, {}
+  for j, pid in ipairs(members) do
+    local pkey = P .. 'Player:' .. pid
+    local p = redis.call('HMGET', pkey, 'ticketId', 'requestedAt')
+    tickets[j] = p[1] or ''
+    pkeys[j] = pkey
+    -- LPUSH of many values pushes them in order, exactly like one LPUSH per player.
+    matchTimes[#matchTimes + 1] = int(math.max(0, NOW - (tonumber(p[2]) or NOW)))
   end
-  assigned[#assigned + 1] = assignment
+  local json = assignment_json(sid, serverId, address, mode, members, tickets)
+  encoded[#encoded + 1] = json
+  redis.call('HSET', skey, 'state', 'assigned', 'server', serverId, 'address', address,
+    'assignedAt', NOW_TEXT, 'assignment', json)
+  sids[#sids + 1] = sid
+  announcePairs[#announcePairs + 1] = NOW_TEXT
+  announcePairs[#announcePairs + 1] = sid
+  serverPairs[#serverPairs + 1] = serverId
+  serverPairs[#serverPairs + 1] = record
+  for j, pkey in ipairs(pkeys) do
+    redis.call('HSET', pkey, 'state', 'matched', 'server', serverId, 'address', address, 'assignedAt', NOW_TEXT)
+    redis.call('PEXPIRE', pkey, retentionText)
+    pids[#pids + 1] = members[j]
+  end
+  sessionsPerMode[mode] = (sessionsPerMode[mode] or 0) + 1
+  playersPerMode[mode] = (playersPerMode[mode] or 0) + #members
 end
-if #assigned > 0 then redis.call('LTRIM', P .. 'MatchTimes', 0, 999) end
 
-local remaining = redis.call('ZRANGE', P .. 'SessionsReady', 0, -1)
+if #sids > 0 then
+  call_chunked('ZREM', P .. 'SessionsReady', sids)
+  call_chunked('ZREM', P .. 'SessionsCreationTime', sids)
+  call_chunked('ZADD', P .. 'SessionsAnnouncing', announcePairs)
+  call_chunked('HSET', P .. 'Servers', serverPairs)
+  call_chunked('ZREM', P .. 'ServersAvailable', picked)
+  call_chunked('ZREM', P .. 'PlayersTimeStartedMatchmaking', pids)
+  call_chunked('LPUSH', P .. 'MatchTimes', matchTimes)
+  redis.call('LTRIM', P .. 'MatchTimes', 0, 999)
+  for mode, n in pairs(sessionsPerMode) do ready_count(mode, int(-n)) end
+  for mode, n in pairs(playersPerMode) do redis.call('HINCRBY', P .. 'WaitingPerMode', mode, int(-n)) end
+end
+
+-- Sessions still waiting for a server, by mode (kept in ReadyPerMode: no scan of the backlog).
 local byMode = {}
-for _, sid in ipairs(remaining) do
-  local mode = redis.call('HGET', P .. 'Session:' .. sid, 'mode') or 'unknown'
-  byMode[mode] = (byMode[mode] or 0) + 1
+local counts = redis.call('HGETALL', P .. 'ReadyPerMode')
+for i = 1, #counts, 2 do
+  local n = tonumber(counts[i + 1])
+  if n > 0 then byMode[counts[i]] = n end
 end
 
-return cjson.encode({ assigned = assigned, unassigned = #remaining, unassignedByMode = byMode,
-  serversAvailable = redis.call('ZCARD', P .. 'ServersAvailable') })
+return '{"assigned":[' .. table.concat(encoded, ',') .. '],"unassigned":' .. redis.call('ZCARD', P .. 'SessionsReady') ..
+  ',"unassignedByMode":' .. cjson.encode(byMode) .. ',"serversAvailable":' .. redis.call('ZCARD', P .. 'ServersAvailable') .. '}'

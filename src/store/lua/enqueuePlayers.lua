@@ -1,77 +1,162 @@
 -- Enqueue a batch of player requests of one region, in order, atomically.
--- ARGV[2]: {now, region, retentionMs, modes: {mode: sessionSize}, requests: [{ticketId, playerId, mode, requestedAt}]}
+-- ARGV[2]: {now, region, retentionMs, modes: {mode: sessionSize}}
+-- ARGV[3..]: the requests, 4 values each: ticketId, playerId, mode, requestedAt (epoch ms, as text). Plain
+-- arguments rather than JSON: Redis then hands them to Lua as the strings they are stored as, with no
+-- decoding per player and no number -> text conversion when they are written (see int() in base).
 -- Returns JSON {results: [...one per request...], ready: [sessionIds this batch filled]}.
 -- Redelivery-safe: Ticket:<ticketId> (kept for the ticket retention) turns any repeat into "duplicate".
+--
+-- This is the hottest script (every player passes it once), and Redis' CPU is what limits throughput.
+-- So per player it only reads the ticket guard (all of them in one MGET) and the player record, and
+-- writes the record and the guard. What many players share - the open session a mode is
+-- filling (its members, size, state), the session counter, the waiting index and the counters - is kept
+-- in Lua tables while the batch runs and written once. The tables mirror exactly what the per-request
+-- writes would have left in Redis, so every request sees the same state as if they ran one by one.
 --- @include "sessions"
 
 local retention = tonumber(A.retentionMs)
+local retentionText = int(retention)
+local count = (#ARGV - 2) / 4
 local results = {}
 local ready = {}
 
-local function open_session(mode)
-  local seq = redis.call('INCR', P .. 'SessionSeq')
-  local sid = REGION .. '.' .. seq
-  redis.call('HSET', P .. 'Session:' .. sid, 'mode', mode, 'capacity', A.modes[mode], 'size', 0,
-    'state', 'open', 'seq', seq, 'createdAt', NOW, 'region', REGION)
-  -- Score = per-region sequence number: "oldest open session first" is exact even within one millisecond.
-  redis.call('ZADD', P .. 'SessionsPerMatchmaking:' .. mode, seq, sid)
-  redis.call('ZADD', P .. 'SessionsCreationTime', NOW, sid)
-  return sid
+-- The ticket guards of the whole batch in one read; guards this batch writes are tracked in ticketsSet,
+-- so a ticket repeated within the batch sees the guard its first copy wrote.
+local tkeys = {}
+for i = 1, count do tkeys[i] = P .. 'Ticket:' .. ARGV[4 * i - 1] end
+local owners = call_chunked('MGET', nil, tkeys)
+local ticketsSet = {}
+
+local function set_ticket(i, ticketId, playerId)
+  redis.call('SET', tkeys[i], playerId, 'PX', retentionText)
+  ticketsSet[ticketId] = playerId
 end
 
-local function join(r, cur)
-  detach_matched(r.playerId, cur[2], cur[3])
-  local openKey = P .. 'SessionsPerMatchmaking:' .. r.mode
-  local first = redis.call('ZRANGE', openKey, 0, 0)
-  local sid = first[1] or open_session(r.mode)
-  local skey = P .. 'Session:' .. sid
-  redis.call('SADD', P .. 'SessionPlayers:' .. sid, r.playerId)
-  local size = redis.call('HINCRBY', skey, 'size', 1)
-  local s = redis.call('HMGET', skey, 'capacity', 'seq')
-  local full = size >= tonumber(s[1])
+-- Session ids come from a per-region counter: read once, counted here, written back at the end.
+local seqKey = P .. 'SessionSeq'
+local seqAtStart = tonumber(redis.call('GET', seqKey)) or 0
+local seqNow = seqAtStart
+
+-- mode -> the open session this batch is filling: {sid, size, capacity, seq, fresh, members, queued}.
+-- `members` are the players added by this batch; `fresh` = opened by this batch, so nothing of it is in
+-- Redis yet. Only one session per mode is filled at a time (the oldest open one), so this is all that can
+-- be pending. `queued` is the JSON result of a player joining it without filling it: the bulk of the
+-- reply, formatted once per session rather than encoded by cjson once per player.
+local filling = {}
+local readyPairs, creationPairs, waitingPairs = {}, {}, {}
+local readyPerMode, waitingPerMode = {}, {}
+
+local function queued_json(sid, full)
+  return '{"outcome":"queued","sessionId":"' .. sid .. '","sessionReady":' .. (full and 'true' or 'false') .. '}'
+end
+
+-- The oldest open session of the mode (lowest seq), or a new one (capacity = the mode's size now).
+local function session_for(mode)
+  local s = filling[mode]
+  if s then return s end
+  local first = redis.call('ZRANGE', P .. 'SessionsPerMatchmaking:' .. mode, '0', '0')
+  if first[1] then
+    local h = redis.call('HMGET', P .. 'Session:' .. first[1], 'size', 'capacity', 'seq')
+    s = { sid = first[1], size = tonumber(h[1]) or 0, capacity = tonumber(h[2]), seq = tonumber(h[3]), fresh = false, members = {} }
+  else
+    -- Score = per-region sequence number: "oldest open session first" is exact even within one millisecond.
+    seqNow = seqNow + 1
+    s = { sid = REGION .. '.' .. int(seqNow), size = 0, capacity = tonumber(A.modes[mode]), seq = seqNow, fresh = true, members = {} }
+  end
+  s.queued = queued_json(s.sid, false)
+  filling[mode] = s
+  return s
+end
+
+-- Writes what the batch did to a session: its new members, its size and, once full, its move to ready.
+-- Called when it fills (before the next lookup of the mode's oldest open session) and at the end.
+local function flush(mode, s)
+  local skey = P .. 'Session:' .. s.sid
+  local openKey = P .. 'SessionsPerMatchmaking:' .. mode
+  local full = s.size >= s.capacity
+  call_chunked('SADD', P .. 'SessionPlayers:' .. s.sid, s.members)
+  if s.fresh then
+    redis.call('HSET', skey, 'mode', mode, 'capacity', int(s.capacity), 'size', int(s.size), 'state', full and 'ready' or 'open',
+      'seq', int(s.seq), 'createdAt', NOW_TEXT, 'region', REGION)
+    creationPairs[#creationPairs + 1] = NOW_TEXT
+    creationPairs[#creationPairs + 1] = s.sid
+    if not full then redis.call('ZADD', openKey, int(s.seq), s.sid) end
+  elseif full then
+    redis.call('HSET', skey, 'size', int(s.size), 'state', 'ready')
+    redis.call('ZREM', openKey, s.sid)
+  else
+    redis.call('HSET', skey, 'size', int(s.size))
+  end
   if full then
-    redis.call('HSET', skey, 'state', 'ready')
-    redis.call('ZREM', openKey, sid)
-    redis.call('ZADD', P .. 'SessionsReady', s[2], sid)
+    readyPairs[#readyPairs + 1] = int(s.seq)
+    readyPairs[#readyPairs + 1] = s.sid
+    readyPerMode[mode] = (readyPerMode[mode] or 0) + 1
+  end
+  filling[mode] = nil
+end
+
+-- Returns the request's result as JSON text.
+local function join(i, ticketId, playerId, mode, requestedAt, pkey, cur)
+  detach_matched(playerId, cur[2], cur[3])
+  local s = session_for(mode)
+  local sid = s.sid
+  s.members[#s.members + 1] = playerId
+  s.size = s.size + 1
+  local full = s.size >= s.capacity
+  if full then
+    flush(mode, s)
     ready[#ready + 1] = sid
   end
-  local pkey = P .. 'Player:' .. r.playerId
-  -- A fresh record: nothing of an earlier ticket (server, leftReason, TTL) survives.
-  redis.call('DEL', pkey)
-  redis.call('HSET', pkey, 'ticketId', r.ticketId, 'mode', r.mode, 'region', REGION, 'state', 'waiting',
-    'session', sid, 'requestedAt', r.requestedAt)
-  redis.call('ZADD', P .. 'PlayersTimeStartedMatchmaking', r.requestedAt, r.playerId)
-  redis.call('SET', P .. 'Ticket:' .. r.ticketId, r.playerId, 'PX', retention)
-  redis.call('HINCRBY', P .. 'WaitingPerMode', r.mode, 1)
-  return { outcome = 'queued', sessionId = sid, sessionReady = full }
+  -- A fresh record: nothing of an earlier ticket (server, leftReason, TTL) survives. Every record has a
+  -- ticketId and a state, so when the HMGET found none of its fields there is nothing to delete.
+  if cur[1] or cur[2] or cur[3] then redis.call('DEL', pkey) end
+  redis.call('HSET', pkey, 'ticketId', ticketId, 'mode', mode, 'region', REGION, 'state', 'waiting',
+    'session', sid, 'requestedAt', requestedAt)
+  waitingPairs[#waitingPairs + 1] = requestedAt
+  waitingPairs[#waitingPairs + 1] = playerId
+  set_ticket(i, ticketId, playerId)
+  waitingPerMode[mode] = (waitingPerMode[mode] or 0) + 1
+  if full then return queued_json(sid, true) end
+  return s.queued
 end
 
-for i, r in ipairs(A.requests) do
-  local tkey = P .. 'Ticket:' .. r.ticketId
-  local owner = redis.call('GET', tkey)
-  local cur = redis.call('HMGET', P .. 'Player:' .. r.playerId, 'ticketId', 'state', 'session')
-  if owner and owner ~= r.playerId then
-    results[i] = { outcome = 'rejected', error = 'ticket_reused',
-      detail = 'ticketId ' .. r.ticketId .. ' was already used by another player' }
-  elseif owner or (cur[1] == r.ticketId and cur[2] == 'waiting') then
+for i = 1, count do
+  local a = 4 * i - 1
+  local ticketId, playerId, mode, requestedAt = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+  local owner = ticketsSet[ticketId] or owners[i]
+  local pkey = P .. 'Player:' .. playerId
+  local cur = redis.call('HMGET', pkey, 'ticketId', 'state', 'session')
+  local res
+  if owner and owner ~= playerId then
+    res = { outcome = 'rejected', error = 'ticket_reused',
+      detail = 'ticketId ' .. ticketId .. ' was already used by another player' }
+  elseif owner or (cur[1] == ticketId and cur[2] == 'waiting') then
     -- Seen before (redelivery, or the ticket already left / matched / was preempted): nothing changes.
-    local res = { outcome = 'duplicate', state = 'unknown' }
-    if cur[1] == r.ticketId then
+    res = { outcome = 'duplicate', state = 'unknown' }
+    if cur[1] == ticketId then
       res.state = cur[2]
       if cur[3] then res.sessionId = cur[3] end
     end
-    if not owner then redis.call('SET', tkey, r.playerId, 'PX', retention) end
-    results[i] = res
-  elseif NOW - tonumber(r.requestedAt) > retention then
-    results[i] = { outcome = 'rejected', error = 'ticket_stale',
+    if not owner then set_ticket(i, ticketId, playerId) end
+  elseif NOW - tonumber(requestedAt) > retention then
+    res = { outcome = 'rejected', error = 'ticket_stale',
       detail = 'the request is older than the ticket retention (' .. math.floor(retention / 1000) .. ' s); ask for a new ticket' }
   elseif cur[2] == 'waiting' then
-    results[i] = { outcome = 'rejected', error = 'ticket_live',
-      detail = 'player ' .. r.playerId .. ' already has a live ticket ' .. cur[1] .. '; cancel it first',
+    res = { outcome = 'rejected', error = 'ticket_live',
+      detail = 'player ' .. playerId .. ' already has a live ticket ' .. cur[1] .. '; cancel it first',
       liveTicketId = cur[1] }
-  else
-    results[i] = join(r, cur)
   end
+  if res then results[i] = cjson.encode(res) else results[i] = join(i, ticketId, playerId, mode, requestedAt, pkey, cur) end
 end
 
-return cjson.encode({ results = results, ready = ready })
+-- Sessions still filling when the batch ended (not full: they stay open).
+for mode, s in pairs(filling) do flush(mode, s) end
+if seqNow ~= seqAtStart then redis.call('SET', seqKey, int(seqNow)) end
+call_chunked('ZADD', P .. 'PlayersTimeStartedMatchmaking', waitingPairs)
+call_chunked('ZADD', P .. 'SessionsCreationTime', creationPairs)
+call_chunked('ZADD', P .. 'SessionsReady', readyPairs)
+for mode, n in pairs(waitingPerMode) do redis.call('HINCRBY', P .. 'WaitingPerMode', mode, int(n)) end
+for mode, n in pairs(readyPerMode) do redis.call('HINCRBY', P .. 'ReadyPerMode', mode, int(n)) end
+
+-- `results` holds JSON texts already; `ready` ids are [a-z0-9.-] (no escaping needed either way).
+return '{"results":[' .. table.concat(results, ',') .. '],"ready":' .. cjson.encode(ready) .. '}'

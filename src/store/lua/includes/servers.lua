@@ -76,7 +76,7 @@ local function requeue_session(sid)
     local score = seq
     if #first == 2 and tonumber(first[2]) <= score then score = tonumber(first[2]) - 1 end
     redis.call('HSET', skey, 'state', 'ready')
-    redis.call('ZADD', P .. 'SessionsReady', score, sid)
+    if redis.call('ZADD', P .. 'SessionsReady', score, sid) == 1 then ready_count(mode, 1) end
   else
     redis.call('HSET', skey, 'state', 'open')
     redis.call('ZADD', P .. 'SessionsPerMatchmaking:' .. mode, seq, sid)

@@ -3,10 +3,22 @@
 -- Session:<id> hash: mode, capacity, size, state (open|ready|assigned), seq, createdAt, region,
 -- and once assigned: server, address, assignedAt, assignment (the frozen match-made payload, JSON).
 
+-- ReadyPerMode hash: mode -> sessions of that mode in SessionsReady. assignSessions reports it (the
+-- scale-out signal) on every call; counting it here instead of looking up the mode of every ready session
+-- keeps that report O(modes) instead of O(backlog). Every script that adds a session to SessionsReady or
+-- removes one from it adjusts the count in the same step (here by what ZADD/ZREM report; enqueuePlayers and
+-- assignSessions by the sessions they move themselves), so it is always exact (checkInvariants checks it).
+local function ready_count(mode, n)
+  redis.call('HINCRBY', P .. 'ReadyPerMode', mode, n)
+end
+
 local function delete_session(sid, mode)
+  if redis.call('ZREM', P .. 'SessionsReady', sid) == 1 then
+    local m = mode or redis.call('HGET', P .. 'Session:' .. sid, 'mode')
+    if m then ready_count(m, -1) end
+  end
   redis.call('DEL', P .. 'Session:' .. sid, P .. 'SessionPlayers:' .. sid)
   if mode then redis.call('ZREM', P .. 'SessionsPerMatchmaking:' .. mode, sid) end
-  redis.call('ZREM', P .. 'SessionsReady', sid)
   redis.call('ZREM', P .. 'SessionsCreationTime', sid)
   redis.call('ZREM', P .. 'SessionsAnnouncing', sid)
 end
@@ -25,7 +37,7 @@ local function remove_from_session(sid, pid)
   end
   if s[2] == 'ready' then
     redis.call('HSET', skey, 'state', 'open')
-    redis.call('ZREM', P .. 'SessionsReady', sid)
+    if redis.call('ZREM', P .. 'SessionsReady', sid) == 1 then ready_count(s[1], -1) end
     redis.call('ZADD', P .. 'SessionsPerMatchmaking:' .. s[1], s[3], sid)
   end
   return false
