@@ -354,8 +354,9 @@ export function histogram(o: HistogramOptions): string {
     const x = MARGIN.left + ((t - min) / (max - min)) * f.plotW;
     out.push(`<text x="${fmt(x)}" y="${MARGIN.top + f.plotH + 18}" text-anchor="middle" fill="#4a5568">${escapeXml(formatNumber(t))}</text>`);
   }
-  for (const [mi, m] of (o.markers ?? []).entries()) {
-    const x = MARGIN.left + ((Math.min(max, Math.max(min, m.value)) - min) / (max - min)) * f.plotW;
+  // Markers outside the drawn range are left out rather than pinned to an edge, where they would mislead.
+  for (const [mi, m] of (o.markers ?? []).filter((mk) => mk.value >= min && mk.value <= max).entries()) {
+    const x = MARGIN.left + ((m.value - min) / (max - min)) * f.plotW;
     const c = m.color ?? "#e53e3e";
     out.push(
       `<line class="marker" x1="${fmt(x)}" x2="${fmt(x)}" y1="${MARGIN.top}" y2="${MARGIN.top + f.plotH}" stroke="${c}" stroke-dasharray="4 3"/>`,

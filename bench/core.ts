@@ -1,0 +1,460 @@
+/**
+ * Core throughput: players enqueued, grouped and assigned per second through MatchmakingStore, and the same
+ * work through the reference's access pattern, on the same redis-server.
+ *
+ * Both designs get the same load shape: `consumers` concurrent consumers (one Redis connection each, as
+ * Event Hub partitions would be processed by separate instances) each taking Event Hub-sized batches of
+ * players, and ONE assigner (the timer function is a singleton) looping over "assign ready sessions"
+ * without a pause while there is work. Servers are registered before the clock starts. The run ends when
+ * every enqueued player has been assigned (or, for the reference, when nothing more can be assigned).
+ */
+import { createRedisConnection, MatchmakingStore, type RedisConnection } from "../src/store";
+import type { AssignResult, EnqueueBatchResult, EnqueueRequest, RegisterResult } from "../src/store/types";
+import { ReferenceMatchmaker, type RefPlayer } from "./reference/referenceMatchmaker";
+import { connect, CountingClient, delta, flushAll, snapshot, sleep, type RawClient } from "./redisProbe";
+import { percentile } from "../src/devtools/svgChart";
+
+/** The part of MatchmakingStore the bench drives (the agreed interface; see src/store/index.ts). */
+export interface BenchStore {
+  enqueue(requests: EnqueueRequest[]): Promise<EnqueueBatchResult>;
+  assign(region: string, opts?: { maxSessions?: number }): Promise<AssignResult>;
+  confirmAnnounced(region: string, sessionIds: string[]): Promise<void>;
+  registerServer(i: { serverId: string; region: string; address: string }): Promise<RegisterResult>;
+}
+
+export interface StoreModule {
+  MatchmakingStore: new (
+    redis: RedisConnection,
+    opts: { prefix: string; modes: Record<string, number>; serverLeaseSeconds: number; ticketRetentionSeconds: number },
+  ) => BenchStore;
+  createRedisConnection(o: { url?: string; mode: "standalone" | "cluster" }): Promise<RedisConnection>;
+}
+
+/** The real store, behind the small interface the bench drives (tests may pass another). */
+export function loadStore(): StoreModule {
+  return { MatchmakingStore, createRedisConnection };
+}
+
+/** Wraps a RedisConnection and counts the calls made through it (one call = one round trip for the store). */
+export class CountingConnection implements RedisConnection {
+  calls = 0;
+  constructor(private readonly inner: RedisConnection) {}
+  get mode(): RedisConnection["mode"] {
+    return this.inner.mode;
+  }
+  runScript(firstKey: string, sha: string, body: string, keys: string[], args: string[]): Promise<unknown> {
+    this.calls++;
+    return this.inner.runScript(firstKey, sha, body, keys, args);
+  }
+  command<T = unknown>(firstKey: string, args: string[], readonly?: boolean): Promise<T> {
+    this.calls++;
+    return this.inner.command<T>(firstKey, args, readonly);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+export interface Scenario {
+  sessionSize: number;
+  buckets: number;
+  players: number;
+  consumers: number;
+  batchSize: number;
+}
+
+export interface ThroughputResult extends Scenario {
+  design: "ours" | "reference";
+  seconds: number;
+  playersPerSec: number;
+  assignedPlayers: number;
+  /** Calls the clients made (awaited round trips) per player, enqueue and assign together. */
+  roundTripsPerPlayer: number;
+  /** Fire-and-forget commands per player (reference only; they cost the server, not a round trip). */
+  fireAndForgetPerPlayer: number;
+  /** Commands the server processed per player (INFO total_commands_processed). */
+  serverCommandsPerPlayer: number;
+  /** Redis server CPU (used_cpu_sys + used_cpu_user) per player, µs. */
+  redisCpuMicrosPerPlayer: number;
+  /** Time of one batch call (ours: one enqueue call; reference: one BatchAddPlayers), ms. */
+  batchMsP50: number;
+  batchMsP99: number;
+  assignPasses: number;
+  /** Players never assigned (reference: lost to its read-modify-write races). */
+  lostPlayers?: number;
+  /** Of those, players whose addPlayers step threw (reference: Int32.Parse of a session flushed meanwhile). */
+  failedPlayers?: number;
+  /** Anything that went wrong (rejected players, players left unassigned), in words. */
+  notes: string[];
+  /** When the scenario ran several times: players/s of every run (this result is the median run). */
+  runsPlayersPerSec?: number[];
+}
+
+const REGION = "bench";
+
+function modesFor(s: Scenario): string[] {
+  return Array.from({ length: s.buckets }, (_, i) => `m${i}`);
+}
+
+/** Players are dealt to buckets round-robin, so every bucket gets players/buckets (a multiple of the size). */
+export function scenarioPlayers(s: Scenario): number {
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  const perRound = s.buckets * s.sessionSize;
+  const unit = (perRound * s.batchSize) / gcd(perRound, s.batchSize);
+  return Math.max(unit, Math.round(s.players / unit) * unit);
+}
+
+async function inParallel<T>(items: T[], concurrency: number, fn: (t: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+export async function runOurThroughput(
+  store: StoreModule,
+  url: string,
+  admin: RawClient,
+  s: Scenario,
+  tag: string,
+  o: { flush?: boolean } = {},
+): Promise<ThroughputResult> {
+  if (o.flush !== false) await flushAll(admin);
+  const players = scenarioPlayers(s);
+  const modeNames = modesFor(s);
+  const modes = Object.fromEntries(modeNames.map((m) => [m, s.sessionSize]));
+  const prefix = `bench-${tag}`;
+  const storeOpts = { prefix, modes, serverLeaseSeconds: 3600, ticketRetentionSeconds: 3600 };
+  const conns: CountingConnection[] = [];
+  const makeStore = async (): Promise<BenchStore> => {
+    const c = new CountingConnection(await store.createRedisConnection({ url, mode: "standalone" }));
+    conns.push(c);
+    return new store.MatchmakingStore(c, storeOpts);
+  };
+  const setup = await makeStore();
+  const consumers = await Promise.all(Array.from({ length: s.consumers }, makeStore));
+  const assigner = await makeStore();
+  const notes: string[] = [];
+  try {
+    // Servers for every session, registered before the clock starts.
+    const sessions = players / s.sessionSize;
+    const serverIds = Array.from({ length: sessions }, (_, i) => `srv-${i}`);
+    await inParallel(serverIds, 32, async (id) => {
+      const r = await setup.registerServer({ serverId: id, region: REGION, address: `10.0.${(Number(id.slice(4)) >> 8) & 255}.${Number(id.slice(4)) & 255}:7777` });
+      if (r.outcome === "rejected") throw new Error(`registerServer rejected: ${r.error} ${r.detail}`);
+    });
+    const countBefore = conns.reduce((a, c) => a + c.calls, 0);
+    const before = await snapshot(admin);
+    const batches = players / s.batchSize;
+    let nextBatch = 0;
+    let enqueueDone = false;
+    let rejected = 0;
+    const batchMs: number[] = [];
+    const t0 = performance.now();
+    const enqueuers = consumers.map(async (st) => {
+      while (nextBatch < batches) {
+        const b = nextBatch++;
+        const now = Date.now();
+        const reqs: EnqueueRequest[] = [];
+        for (let i = 0; i < s.batchSize; i++) {
+          const p = b * s.batchSize + i;
+          reqs.push({ ticketId: `t${p}`, playerId: `p${p}`, mode: modeNames[p % s.buckets]!, region: REGION, requestedAtMs: now });
+        }
+        const c0 = performance.now();
+        const res = await st.enqueue(reqs);
+        batchMs.push(performance.now() - c0);
+        for (const r of res.results) if (r.outcome !== "queued") rejected++;
+      }
+    });
+    let assignedPlayers = 0;
+    let passes = 0;
+    const assignerLoop = (async () => {
+      const deadline = Date.now() + 600_000;
+      for (;;) {
+        const finishing = enqueueDone;
+        const r = await assigner.assign(REGION); // the store's default batch limit, as the app calls it
+        passes++;
+        if (r.assigned.length) {
+          // The real timer publishes match-made, then confirms the outbox: count that call too.
+          await assigner.confirmAnnounced(REGION, r.assigned.map((a) => a.sessionId));
+          for (const a of r.assigned) assignedPlayers += a.players.length;
+        } else if (finishing && r.unassignedSessions === 0) {
+          return;
+        } else {
+          await sleep(1);
+        }
+        if (finishing && assignedPlayers >= players) return;
+        if (Date.now() > deadline) throw new Error("assigner did not finish within 10 minutes");
+      }
+    })();
+    await Promise.all(enqueuers);
+    enqueueDone = true;
+    await assignerLoop;
+    const seconds = (performance.now() - t0) / 1000;
+    const after = await snapshot(admin);
+    const d = delta(before, after);
+    const calls = conns.reduce((a, c) => a + c.calls, 0) - countBefore;
+    if (rejected) notes.push(`${rejected} enqueue results were not "queued"`);
+    if (assignedPlayers !== players) notes.push(`${players - assignedPlayers} of ${players} players were not assigned`);
+    return {
+      design: "ours",
+      ...s,
+      players,
+      seconds,
+      playersPerSec: assignedPlayers / seconds,
+      assignedPlayers,
+      roundTripsPerPlayer: calls / players,
+      fireAndForgetPerPlayer: 0,
+      serverCommandsPerPlayer: d.commands / players,
+      redisCpuMicrosPerPlayer: (d.cpuSeconds / players) * 1e6,
+      batchMsP50: percentile(batchMs, 50),
+      batchMsP99: percentile(batchMs, 99),
+      assignPasses: passes,
+      notes,
+    };
+  } finally {
+    await Promise.all(conns.map((c) => c.close().catch(() => undefined)));
+  }
+}
+
+export async function runReferenceThroughput(
+  url: string,
+  admin: RawClient,
+  s: Scenario,
+  tag: string,
+  o: { flush?: boolean } = {},
+): Promise<ThroughputResult> {
+  if (o.flush !== false) await flushAll(admin);
+  const players = scenarioPlayers(s);
+  const modeNames = modesFor(s);
+  const prefix = `ref-${tag}`;
+  const clients: CountingClient[] = [];
+  const make = async (): Promise<ReferenceMatchmaker> => {
+    const c = new CountingClient(await connect(url));
+    clients.push(c);
+    return new ReferenceMatchmaker(c, { prefix, capacityMax: s.sessionSize });
+  };
+  const setup = await make();
+  const consumers = await Promise.all(Array.from({ length: s.consumers }, make));
+  const assigner = await make();
+  const notes: string[] = [];
+  try {
+    const sessions = players / s.sessionSize;
+    const servers = Array.from({ length: sessions }, (_, i) => ({ serverguid: `srv-${i}`, serveripandport: `10.0.${(i >> 8) & 255}.${i & 255}:7777` }));
+    for (let i = 0; i < servers.length; i += 1000) {
+      setup.addServers(servers.slice(i, i + 1000));
+      await clients[0]!.call(["PING"]);
+    }
+    const countBefore = clients.reduce((a, c) => a + c.roundTrips, 0);
+    const ffBefore = clients.reduce((a, c) => a + c.fireAndForget, 0);
+    const before = await snapshot(admin);
+    const batches = players / s.batchSize;
+    let nextBatch = 0;
+    let enqueueDone = false;
+    const batchMs: number[] = [];
+    let errors = 0;
+    const t0 = performance.now();
+    const enqueuers = consumers.map(async (ref) => {
+      while (nextBatch < batches) {
+        const b = nextBatch++;
+        const batch: RefPlayer[] = [];
+        for (let i = 0; i < s.batchSize; i++) {
+          const p = b * s.batchSize + i;
+          batch.push({ GUID: `p${p}`, Name: `player ${p}`, MatchmakingSettings: modeNames[p % s.buckets]! });
+        }
+        const c0 = performance.now();
+        const r = await ref.addPlayers(batch);
+        batchMs.push(performance.now() - c0);
+        errors += r.errors.length;
+      }
+    });
+    let assignedPlayers = 0;
+    let passes = 0;
+    const assignerLoop = (async () => {
+      const deadline = Date.now() + 600_000;
+      for (;;) {
+        const finishing = enqueueDone;
+        const r = await assigner.readySessions();
+        passes++;
+        for (const m of r.sent) assignedPlayers += m.GUIDs.length;
+        if (r.sent.length === 0) {
+          if (finishing) return;
+          await sleep(1);
+        }
+        if (Date.now() > deadline) throw new Error("reference assigner did not finish within 10 minutes");
+      }
+    })();
+    await Promise.all(enqueuers);
+    // Fire-and-forget writes of the last players must have reached Redis before the assigner's last pass.
+    await Promise.all(clients.map((c) => c.client.sendCommand(["PING"])));
+    enqueueDone = true;
+    await assignerLoop;
+    const seconds = (performance.now() - t0) / 1000;
+    const after = await snapshot(admin);
+    const d = delta(before, after);
+    const rts = clients.reduce((a, c) => a + c.roundTrips, 0) - countBefore;
+    const ffs = clients.reduce((a, c) => a + c.fireAndForget, 0) - ffBefore;
+    return {
+      design: "reference",
+      ...s,
+      players,
+      seconds,
+      // The reference is credited with every player it processed, assigned or stranded: the work per player is
+      // the same, and crediting only assigned players would make our ratio look better than it is.
+      playersPerSec: players / seconds,
+      assignedPlayers,
+      roundTripsPerPlayer: rts / players,
+      fireAndForgetPerPlayer: ffs / players,
+      serverCommandsPerPlayer: d.commands / players,
+      redisCpuMicrosPerPlayer: (d.cpuSeconds / players) * 1e6,
+      batchMsP50: percentile(batchMs, 50),
+      batchMsP99: percentile(batchMs, 99),
+      assignPasses: passes,
+      lostPlayers: players - assignedPlayers,
+      failedPlayers: errors,
+      notes,
+    };
+  } finally {
+    await Promise.all(clients.map((c) => c.client.close().catch(() => undefined)));
+  }
+}
+
+/** The run with the median players/s, carrying every run's players/s for the record. */
+export function medianRun(runs: ThroughputResult[]): ThroughputResult {
+  const sorted = [...runs].sort((a, b) => a.playersPerSec - b.playersPerSec);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  return { ...median, runsPlayersPerSec: runs.map((r) => r.playersPerSec) };
+}
+
+export interface MemoryResult {
+  design: "ours" | "reference";
+  players: number;
+  bytesPerWaitingPlayer: number;
+}
+
+/** used_memory growth with `players` waiting (4-player sessions, 10 buckets, no servers, no assign). */
+export async function measureOurMemory(store: StoreModule, url: string, admin: RawClient, players: number, consumers: number): Promise<MemoryResult> {
+  await flushAll(admin);
+  const modes = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`m${i}`, 4]));
+  const conns = await Promise.all(Array.from({ length: consumers }, () => store.createRedisConnection({ url, mode: "standalone" })));
+  try {
+    const stores = conns.map((c) => new store.MatchmakingStore(c, { prefix: "mem", modes, serverLeaseSeconds: 3600, ticketRetentionSeconds: 3600 }));
+    // One warm-up call so script loading is not counted as player memory.
+    await stores[0]!.enqueue([{ ticketId: "warm", playerId: "warm", mode: "m0", region: "memwarm", requestedAtMs: Date.now() }]);
+    const before = await snapshot(admin);
+    const batches = Math.ceil(players / 100);
+    let next = 0;
+    await Promise.all(
+      stores.map(async (st) => {
+        while (next < batches) {
+          const b = next++;
+          const reqs: EnqueueRequest[] = [];
+          for (let i = 0; i < 100; i++) {
+            const p = b * 100 + i;
+            reqs.push({ ticketId: `t${p}`, playerId: `p${p}`, mode: `m${p % 10}`, region: REGION, requestedAtMs: Date.now() });
+          }
+          await st.enqueue(reqs);
+        }
+      }),
+    );
+    const after = await snapshot(admin);
+    return { design: "ours", players: batches * 100, bytesPerWaitingPlayer: (after.usedMemory - before.usedMemory) / (batches * 100) };
+  } finally {
+    await Promise.all(conns.map((c) => c.close().catch(() => undefined)));
+  }
+}
+
+export async function measureReferenceMemory(url: string, admin: RawClient, players: number, consumers: number): Promise<MemoryResult> {
+  await flushAll(admin);
+  const clients = await Promise.all(Array.from({ length: consumers }, async () => new CountingClient(await connect(url))));
+  try {
+    const refs = clients.map((c) => new ReferenceMatchmaker(c, { prefix: "mem", capacityMax: 4 }));
+    const before = await snapshot(admin);
+    const batches = Math.ceil(players / 100);
+    let next = 0;
+    await Promise.all(
+      refs.map(async (ref) => {
+        while (next < batches) {
+          const b = next++;
+          const batch: RefPlayer[] = [];
+          for (let i = 0; i < 100; i++) {
+            const p = b * 100 + i;
+            batch.push({ GUID: `p${p}`, Name: `player ${p}`, MatchmakingSettings: `m${p % 10}` });
+          }
+          await ref.addPlayers(batch);
+        }
+      }),
+    );
+    await Promise.all(clients.map((c) => c.client.sendCommand(["PING"]))); // the last fire-and-forget writes
+    const after = await snapshot(admin);
+    return { design: "reference", players: batches * 100, bytesPerWaitingPlayer: (after.usedMemory - before.usedMemory) / (batches * 100) };
+  } finally {
+    await Promise.all(clients.map((c) => c.client.close().catch(() => undefined)));
+  }
+}
+
+export interface ScriptCostResult {
+  players: number;
+  sessionSize: number;
+  /** Redis CPU per player for enqueue alone (batches of 100, no servers, one connection), µs. */
+  enqueueCpuMicrosPerPlayer: number;
+  /** Commands Redis ran per player for enqueue (the script call and every redis.call inside it). */
+  enqueueCommandsPerPlayer: number;
+  /** Redis CPU per player for assign + confirmAnnounced alone, µs. */
+  assignCpuMicrosPerPlayer: number;
+  assignCommandsPerPlayer: number;
+}
+
+/**
+ * Where the Redis CPU of our design goes: enqueue and assign measured apart, one connection, nothing else
+ * running, so each delta of INFO belongs to one operation. The numbers to optimise the Lua scripts against.
+ */
+export async function measureOurScriptCost(store: StoreModule, url: string, admin: RawClient, players: number): Promise<ScriptCostResult> {
+  await flushAll(admin);
+  const sessionSize = 4;
+  const modes = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`m${i}`, sessionSize]));
+  const conn = await store.createRedisConnection({ url, mode: "standalone" });
+  try {
+    const st = new store.MatchmakingStore(conn, { prefix: "cost", modes, serverLeaseSeconds: 3600, ticketRetentionSeconds: 3600 });
+    const n = Math.ceil(players / 400) * 400;
+    // Warm-up (script loading) outside the measurement.
+    await st.enqueue([{ ticketId: "warm", playerId: "warm", mode: "m0", region: "warm", requestedAtMs: Date.now() }]);
+    await st.assign("warm");
+    let before = await snapshot(admin);
+    for (let b = 0; b < n / 100; b++) {
+      const reqs: EnqueueRequest[] = [];
+      for (let i = 0; i < 100; i++) {
+        const p = b * 100 + i;
+        reqs.push({ ticketId: `t${p}`, playerId: `p${p}`, mode: `m${p % 10}`, region: REGION, requestedAtMs: Date.now() });
+      }
+      await st.enqueue(reqs);
+    }
+    let d = delta(before, await snapshot(admin));
+    const enqueueCpu = d.cpuSeconds;
+    const enqueueCommands = d.commands;
+    await inParallel(
+      Array.from({ length: n / sessionSize }, (_, i) => i),
+      16,
+      (i) => st.registerServer({ serverId: `s${i}`, region: REGION, address: `10.2.${(i >> 8) & 255}.${i & 255}:7777` }),
+    );
+    before = await snapshot(admin);
+    for (;;) {
+      const r = await st.assign(REGION);
+      if (!r.assigned.length) break;
+      await st.confirmAnnounced(REGION, r.assigned.map((a) => a.sessionId));
+    }
+    d = delta(before, await snapshot(admin));
+    return {
+      players: n,
+      sessionSize,
+      enqueueCpuMicrosPerPlayer: (enqueueCpu / n) * 1e6,
+      enqueueCommandsPerPlayer: enqueueCommands / n,
+      assignCpuMicrosPerPlayer: (d.cpuSeconds / n) * 1e6,
+      assignCommandsPerPlayer: d.commands / n,
+    };
+  } finally {
+    await conn.close().catch(() => undefined);
+  }
+}

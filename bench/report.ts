@@ -1,0 +1,694 @@
+/**
+ * Turns one bench run into BENCHMARKS.md, a console table and SVG charts. Pure: no Redis, no clock, so
+ * tests can feed it a fabricated run.
+ */
+import { barChart, cdfPoints, formatNumber, groupedBarChart, histogram, lineChart, percentile, type ReferenceLine } from "../src/devtools/svgChart";
+import {
+  ASSUMED_EVENTHUB_BATCH,
+  ASSUMED_MS_PER_EXECUTION,
+  ASSUMED_POLLS_PER_PLAYER,
+  BLOB_WRITE_PRICE_PER_10K,
+  costPerMillionPlayers,
+  designCounts,
+  EVENTHUB_ASSUMED_UTILISATION,
+  EVENTHUB_EVENTS_PER_SECOND_PER_TU,
+  EVENTHUB_PRICE_PER_MILLION_EVENTS,
+  EVENTHUB_PRICE_PER_TU_HOUR,
+  FLEX_INSTANCE_MEMORY_GB,
+  FLEX_PRICE_PER_GB_SECOND,
+  FLEX_PRICE_PER_MILLION_EXECUTIONS,
+  PRICE_REGION,
+  PRICES_RECORDED,
+  QUEUE_PRICE_PER_10K_TRANSACTIONS,
+  REDIS_ASSUMED_UTILISATION,
+  REDIS_PRICE_PER_HOUR,
+  REDIS_SKU,
+  referenceCounts,
+  TABLE_PRICE_PER_10K_TRANSACTIONS,
+  TASKHUB_TX,
+  type CostBreakdown,
+  type PerPlayerCounts,
+} from "./costModel";
+import type { MemoryResult, ScriptCostResult, ThroughputResult } from "./core";
+import type { EndToEndResult } from "./e2e";
+import type { FloorResult } from "./floor";
+
+export interface BenchResults {
+  startedAt: string;
+  mode: "quick" | "full";
+  durationSeconds?: number;
+  machine: {
+    cpu: string;
+    cores: number;
+    memoryGb: number;
+    node: string;
+    redis: string;
+    platform: string;
+    /** 1-minute load average when the run started and ended: other processes share the cores. */
+    loadAverageAtStart?: number;
+    loadAverageAtEnd?: number;
+  };
+  config: { consumers: number; batchSize: number; ourPlayers: number; referencePlayers: number; floorSeconds: number; repetitions?: number };
+  floor?: FloorResult;
+  throughput: ThroughputResult[];
+  memory: MemoryResult[];
+  scriptCost?: ScriptCostResult;
+  e2e?: EndToEndResult;
+  /** The same end-to-end run at a higher request rate (full mode). */
+  e2eLoad?: EndToEndResult;
+  notes: string[];
+}
+
+/** Network round trip between a function instance and Azure Managed Redis in one region, for the loopback note (assumed). */
+export const ASSUMED_AZURE_RTT_MS = 1;
+
+export const TARGETS = {
+  corePlayersPerSec: 50_000,
+  ratioToReference: 20,
+  episodesPerMatched: 2,
+  sessionFullToToldP50Ms: 100,
+} as const;
+
+export interface TargetVerdict {
+  target: string;
+  measured: string;
+  status: "met" | "missed" | "not measured";
+  detail: string;
+}
+
+export interface Report {
+  markdown: string;
+  console: string;
+  charts: Record<string, string>;
+  targets: TargetVerdict[];
+  cost: { ours?: CostBreakdown; reference?: CostBreakdown; oursCounts?: PerPlayerCounts; referenceCounts?: PerPlayerCounts };
+}
+
+const f = formatNumber;
+const fx = (v: number, digits = 1): string => (Number.isFinite(v) ? v.toFixed(digits) : "–");
+const usd = (v: number): string => (Number.isFinite(v) ? `$${v < 0.01 ? v.toPrecision(2) : v.toFixed(2)}` : "–");
+const label = (t: { sessionSize: number; buckets: number }): string => `${t.sessionSize}p × ${t.buckets}b`;
+
+function find(r: BenchResults, design: "ours" | "reference", size: number, buckets: number): ThroughputResult | undefined {
+  return r.throughput.find((t) => t.design === design && t.sessionSize === size && t.buckets === buckets);
+}
+
+function scenarios(r: BenchResults): { sessionSize: number; buckets: number }[] {
+  const seen = new Map<string, { sessionSize: number; buckets: number }>();
+  for (const t of r.throughput) seen.set(`${t.sessionSize}/${t.buckets}`, { sessionSize: t.sessionSize, buckets: t.buckets });
+  return [...seen.values()].sort((a, b) => a.sessionSize - b.sessionSize || a.buckets - b.buckets);
+}
+
+function table(headers: string[], rows: string[][]): string {
+  return [`| ${headers.join(" | ")} |`, `|${headers.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+}
+
+function textTable(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padStart(widths[i]!)).join("  ");
+  return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+export function evaluateTargets(r: BenchResults): TargetVerdict[] {
+  const out: TargetVerdict[] = [];
+  const size4 = r.throughput.filter((t) => t.design === "ours" && t.sessionSize === 4);
+  if (size4.length) {
+    const worst = size4.reduce((a, b) => (b.playersPerSec < a.playersPerSec ? b : a));
+    out.push({
+      target: `≥ ${f(TARGETS.corePlayersPerSec)} players/s through the core, 4-player sessions`,
+      measured: size4.map((t) => `${f(t.playersPerSec)} (${t.buckets}b)`).join(", "),
+      status: worst.playersPerSec >= TARGETS.corePlayersPerSec ? "met" : "missed",
+      detail: `judged on the slowest 4-player scenario (${label(worst)}: ${f(worst.playersPerSec)} players/s)`,
+    });
+  } else out.push({ target: `≥ ${f(TARGETS.corePlayersPerSec)} players/s through the core, 4-player sessions`, measured: "–", status: "not measured", detail: r.notes.join(" ") || "core not run" });
+
+  const ratios = size4
+    .map((o) => ({ o, ref: find(r, "reference", 4, o.buckets) }))
+    .filter((x): x is { o: ThroughputResult; ref: ThroughputResult } => !!x.ref)
+    .map((x) => ({ buckets: x.o.buckets, ratio: x.o.playersPerSec / x.ref.playersPerSec }));
+  if (ratios.length) {
+    const worst = ratios.reduce((a, b) => (b.ratio < a.ratio ? b : a));
+    out.push({
+      target: `≥ ${TARGETS.ratioToReference}× the reference pattern (4-player sessions)`,
+      measured: ratios.map((x) => `${fx(x.ratio)}× (${x.buckets}b)`).join(", "),
+      status: worst.ratio >= TARGETS.ratioToReference ? "met" : "missed",
+      detail: `judged on the lowest ratio (${worst.buckets} bucket(s): ${fx(worst.ratio)}×), both measured in this run on the same redis-server`,
+    });
+  } else out.push({ target: `≥ ${TARGETS.ratioToReference}× the reference pattern (4-player sessions)`, measured: "–", status: "not measured", detail: "needs both ours and the reference at size 4" });
+
+  const e = r.e2e;
+  if (e?.available && e.matched > 0) {
+    out.push({
+      target: `≤ ${TARGETS.episodesPerMatched} orchestrator episodes per matched player`,
+      measured: fx(e.orchestratorEpisodesPerMatched, 2),
+      status: e.orchestratorEpisodesPerMatched <= TARGETS.episodesPerMatched ? "met" : "missed",
+      detail: `${e.matched} players matched through the local runtime; every orchestrator invocation counted`,
+    });
+    const p50 = percentile(e.sessionFullToToldMs, 50);
+    out.push({
+      target: `p50 session full → players told < ${TARGETS.sessionFullToToldP50Ms} ms (locally)`,
+      measured: Number.isFinite(p50) ? `${fx(p50)} ms` : "–",
+      status: Number.isFinite(p50) ? (p50 < TARGETS.sessionFullToToldP50Ms ? "met" : "missed") : "not measured",
+      detail: `${e.sessionFullToToldMs.length} sessions; until the last player's orchestrator completed`,
+    });
+  } else {
+    const why = e && !e.available ? `not measured: ${e.reason}` : "not measured: end-to-end run not performed";
+    out.push({ target: `≤ ${TARGETS.episodesPerMatched} orchestrator episodes per matched player`, measured: "–", status: "not measured", detail: why });
+    out.push({ target: `p50 session full → players told < ${TARGETS.sessionFullToToldP50Ms} ms (locally)`, measured: "–", status: "not measured", detail: why });
+  }
+  return out;
+}
+
+function costInputs(r: BenchResults): { ours?: PerPlayerCounts; reference?: PerPlayerCounts; oursSource: string } {
+  const o4 = find(r, "ours", 4, 1) ?? r.throughput.find((t) => t.design === "ours" && t.sessionSize === 4);
+  const r4 = find(r, "reference", 4, 1) ?? r.throughput.find((t) => t.design === "reference" && t.sessionSize === 4);
+  const base = { sessionSize: 4, batchSize: ASSUMED_EVENTHUB_BATCH, polls: ASSUMED_POLLS_PER_PLAYER };
+  let ours: PerPlayerCounts | undefined;
+  let oursSource = "";
+  if (o4) {
+    ours = designCounts({ ...base, redisPlayersPerSecond: o4.playersPerSec });
+    const e = r.e2e;
+    if (e?.available && e.matched > 0) {
+      ours.orchestratorEpisodes = e.orchestratorEpisodesPerMatched;
+      if (e.durableMetrics) ours.activityExecutions = e.durableMetrics.activityInvocations / e.matched;
+      oursSource = "orchestrator episodes and activities per matched player measured end to end; the rest by design";
+    } else oursSource = "counts by design (end to end not measured): 2 episodes, 0 activities per matched player";
+  }
+  const reference = r4 ? referenceCounts({ ...base, redisPlayersPerSecond: r4.playersPerSec }) : undefined;
+  return { ours, reference, oursSource };
+}
+
+export function buildReport(r: BenchResults, o: { resultsDir: string }): Report {
+  const charts: Record<string, string> = {};
+  const targets = evaluateTargets(r);
+  const sc = scenarios(r);
+  const floor = r.floor;
+
+  // --- charts ---
+  if (sc.length) {
+    const refLines: ReferenceLine[] = [{ value: TARGETS.corePlayersPerSec, label: `target ${f(TARGETS.corePlayersPerSec)} players/s`, color: "#e53e3e" }];
+    if (floor) {
+      refLines.push({ value: floor.evalshaRoundTripsPerSec, label: `floor: no-op EVALSHA round trips/s (${f(floor.evalshaRoundTripsPerSec)})`, color: "#718096" });
+      refLines.push({ value: floor.evalshaPipelinedPerSec, label: `floor: pipelined no-op commands/s (${f(floor.evalshaPipelinedPerSec)})`, color: "#2d3748" });
+    }
+    charts["throughput.svg"] = groupedBarChart({
+      title: "Players matched per second (enqueue + group + assign), log scale",
+      yLabel: "players/s",
+      groups: sc.map(label),
+      series: [
+        { name: "ours (MatchmakingStore)", values: sc.map((s) => find(r, "ours", s.sessionSize, s.buckets)?.playersPerSec ?? 0) },
+        { name: "reference pattern (2021 C# sample)", values: sc.map((s) => find(r, "reference", s.sessionSize, s.buckets)?.playersPerSec ?? 0) },
+      ],
+      logScale: true,
+      referenceLines: refLines,
+      width: 900,
+      height: 460,
+    });
+    const ratioBars = sc
+      .map((s) => ({ s, o: find(r, "ours", s.sessionSize, s.buckets), ref: find(r, "reference", s.sessionSize, s.buckets) }))
+      .filter((x) => x.o && x.ref)
+      .map((x) => ({ label: label(x.s), value: x.o!.playersPerSec / x.ref!.playersPerSec }));
+    if (ratioBars.length) {
+      charts["ratio.svg"] = barChart({
+        title: "Ours ÷ reference, players/s, same run, same redis-server",
+        yLabel: "× reference",
+        bars: ratioBars.map((b) => ({ ...b, color: b.value >= TARGETS.ratioToReference ? "#38a169" : "#dd6b20" })),
+        referenceLines: [{ value: TARGETS.ratioToReference, label: `target ${TARGETS.ratioToReference}×` }],
+        width: 900,
+      });
+    }
+    charts["round-trips.svg"] = groupedBarChart({
+      title: "Redis round trips per player (client-side count)",
+      yLabel: "round trips / player",
+      groups: sc.map(label),
+      series: [
+        { name: "ours", values: sc.map((s) => find(r, "ours", s.sessionSize, s.buckets)?.roundTripsPerPlayer ?? 0) },
+        { name: "reference", values: sc.map((s) => find(r, "reference", s.sessionSize, s.buckets)?.roundTripsPerPlayer ?? 0) },
+      ],
+      logScale: true,
+      width: 900,
+    });
+  }
+  const e = r.e2e;
+  if (e?.available && e.matched > 0) {
+    const all = [...e.sessionFullToToldMs];
+    const p50 = percentile(all, 50);
+    const p95 = percentile(all, 95);
+    charts["latency.svg"] = histogram({
+      title: `Session full → all its players told (local runtime; target p50 < ${TARGETS.sessionFullToToldP50Ms} ms)`,
+      xLabel: "ms",
+      values: all,
+      min: 0,
+      max: Math.max(1, percentile(all, 99) * 1.1),
+      bins: 40,
+      markers: [
+        { value: p50, label: `p50 ${fx(p50)} ms` },
+        { value: p95, label: `p95 ${fx(p95)} ms`, color: "#805ad5" },
+        { value: TARGETS.sessionFullToToldP50Ms, label: "target p50", color: "#718096" },
+      ],
+    });
+    charts["latency-cdf.svg"] = lineChart({
+      title: "Latency distribution (CDF), local runtime",
+      xLabel: "ms",
+      yLabel: "fraction ≤ x",
+      yMin: 0,
+      yMax: 1,
+      xMin: 0,
+      series: [
+        { name: "session full → players told", points: cdfPoints(e.sessionFullToToldMs) },
+        { name: "request → player told (orchestrator done)", points: cdfPoints(e.requestToToldMs) },
+        { name: `request → address seen by client (polls every 25 ms)`, points: cdfPoints(e.requestToAddressMs) },
+      ],
+    });
+  }
+  const ci = costInputs(r);
+  const cost: Report["cost"] = {
+    ours: ci.ours ? costPerMillionPlayers(ci.ours) : undefined,
+    reference: ci.reference ? costPerMillionPlayers(ci.reference) : undefined,
+    oursCounts: ci.ours,
+    referenceCounts: ci.reference,
+  };
+  const costItems: [string, keyof CostBreakdown][] = [
+    ["executions", "executions"],
+    ["GB-s", "gbSeconds"],
+    ["EH events", "eventHubEvents"],
+    ["EH TU-hours", "eventHubThroughputUnits"],
+    ["task hub storage", "storage"],
+    ["Redis", "redis"],
+    ["total", "total"],
+  ];
+  if (cost.ours || cost.reference) {
+    charts["cost.svg"] = groupedBarChart({
+      title: "Modelled Azure cost per million matched players (USD)",
+      yLabel: "USD / 1M players",
+      groups: costItems.map(([n]) => n),
+      series: [
+        ...(cost.ours ? [{ name: "ours", values: costItems.map(([, k]) => cost.ours![k] as number) }] : []),
+        ...(cost.reference ? [{ name: "reference", values: costItems.map(([, k]) => cost.reference![k] as number) }] : []),
+      ],
+      width: 900,
+    });
+  }
+
+  // --- markdown ---
+  const md: string[] = [];
+  md.push("# Benchmarks");
+  md.push("");
+  md.push(
+    `Generated by \`npm run bench${r.mode === "quick" ? " -- --quick" : ""}\` on ${r.startedAt} (${r.mode} mode, ${fx(r.durationSeconds ?? NaN, 0)} s). ` +
+      "Do not edit by hand: re-run the bench. Every number below comes from one run against one private `redis-server` the bench started; " +
+      "baselines (the floor, the reference pattern) were measured in the same run, so read the **ratios** — the machine is shared and noisy.",
+  );
+  md.push("");
+  md.push(`Machine: ${r.machine.cores} × ${r.machine.cpu}, ${r.machine.memoryGb} GB, ${r.machine.platform}, Node ${r.machine.node}, Redis ${r.machine.redis}. ` +
+    (r.machine.loadAverageAtStart !== undefined
+      ? `1-minute load average ${fx(r.machine.loadAverageAtStart, 2)} at the start and ${fx(r.machine.loadAverageAtEnd ?? NaN, 2)} at the end of the run (anything near or above ${r.machine.cores} means other processes competed for the cores). `
+      : "") +
+    `Load shape: ${r.config.consumers} concurrent consumers (one connection each) sending batches of ${r.config.batchSize} players, one assigner loop.`);
+  md.push("");
+  md.push("## Targets");
+  md.push("");
+  md.push(table(["target", "measured", "verdict", "how judged"], targets.map((t) => [t.target, t.measured, `**${t.status}**`, t.detail])));
+  md.push("");
+  const missed = targets.filter((t) => t.status === "missed");
+  const unmeasured = targets.filter((t) => t.status === "not measured");
+  md.push(
+    missed.length === 0 && unmeasured.length === 0
+      ? "All targets met in this run."
+      : [
+          missed.length ? `Missed: ${missed.map((t) => t.target).join("; ")}.` : "",
+          unmeasured.length ? `Not measured: ${unmeasured.map((t) => `${t.target} (${t.detail})`).join("; ")}.` : "",
+        ]
+          .filter(Boolean)
+          .join(" "),
+  );
+  md.push("");
+
+  md.push("## Core throughput");
+  md.push("");
+  md.push(
+    "Players enqueued, grouped into sessions and given a server, per second, through `MatchmakingStore` (ours) and through a " +
+      "call-for-call port of the 2021 C# sample's Redis access pattern (`bench/reference/referenceMatchmaker.ts`). " +
+      "`p × b` = session size × number of buckets (modes). Round trips are counted by the clients; server commands and CPU come from `INFO`. " +
+      `Ours ran ${f(r.config.ourPlayers)} players per scenario, the reference ${f(r.config.referencePlayers)} (it is slower; rates are per second either way)` +
+      (r.config.repetitions && r.config.repetitions > 1
+        ? `; each scenario ran ${r.config.repetitions} times per design, interleaved, and the table shows the median run (all runs' players/s in brackets).`
+        : "."),
+  );
+  md.push("");
+  if (sc.length) {
+    md.push(
+      table(
+        ["scenario", "ours players/s", "reference players/s", "ours ÷ ref", "reference players lost to races", "round trips/player ours · ref", "commands run by Redis/player (incl. inside scripts) ours · ref", "Redis CPU µs/player ours · ref", "batch call p50 / p99 ms ours · ref"],
+        sc.map((s) => {
+          const a = find(r, "ours", s.sessionSize, s.buckets);
+          const b = find(r, "reference", s.sessionSize, s.buckets);
+          return [
+            label(s),
+            a ? f(a.playersPerSec) + runs(a) : "–",
+            b ? f(b.playersPerSec) + runs(b) : "–",
+            a && b ? `**${fx(a.playersPerSec / b.playersPerSec)}×**` : "–",
+            b && b.lostPlayers !== undefined ? `${f(b.lostPlayers)} of ${f(b.players)} (${f(b.failedPlayers ?? 0)} threw)` : "–",
+            `${a ? fx(a.roundTripsPerPlayer, 3) : "–"} · ${b ? fx(b.roundTripsPerPlayer, 2) : "–"}`,
+            `${a ? fx(a.serverCommandsPerPlayer, 3) : "–"} · ${b ? fx(b.serverCommandsPerPlayer, 2) : "–"}`,
+            `${a ? fx(a.redisCpuMicrosPerPlayer, 2) : "–"} · ${b ? fx(b.redisCpuMicrosPerPlayer, 2) : "–"}`,
+            `${a ? `${fx(a.batchMsP50, 2)} / ${fx(a.batchMsP99, 2)}` : "–"} · ${b ? `${fx(b.batchMsP50, 1)} / ${fx(b.batchMsP99, 1)}` : "–"}`,
+          ];
+        }),
+      ),
+    );
+    md.push("");
+    md.push(`![throughput](${o.resultsDir}/throughput.svg)`);
+    md.push("");
+    if (charts["ratio.svg"]) md.push(`![ratio](${o.resultsDir}/ratio.svg)`, "");
+    md.push(`![round trips](${o.resultsDir}/round-trips.svg)`, "");
+    const notes = r.throughput.flatMap((t) => t.notes.map((n) => `${t.design} ${label(t)}: ${n}`));
+    if (notes.length) {
+      md.push("Observations during the runs:");
+      md.push("");
+      for (const n of notes) md.push(`- ${n}`);
+      md.push("");
+    }
+    const o4 = find(r, "ours", 4, 1);
+    const r4 = find(r, "reference", 4, 1);
+    if (o4 && r4) {
+      const rtt = ASSUMED_AZURE_RTT_MS;
+      md.push(
+        `What loopback hides (a model, not a measurement): here a round trip costs tens of microseconds. On Azure every round trip also pays the ` +
+          `network between the function instance and Azure Managed Redis, assumed ${rtt} ms. At ${rtt} ms the reference's ${fx(r4.roundTripsPerPlayer, 1)} ` +
+          `sequential round trips per player cap each consumer at about ${f(1000 / (r4.roundTripsPerPlayer * rtt))} players/s; ours makes ` +
+          `${fx(o4.roundTripsPerPlayer, 4)} round trips per player, so network latency caps a consumer at about ` +
+          `${f(1000 / (o4.roundTripsPerPlayer * rtt))} players/s and the limit stays Redis CPU (measured above). The ratio on Azure would be larger than the one measured here.`,
+      );
+      md.push("");
+    }
+    const refFF = r.throughput.filter((t) => t.design === "reference");
+    if (refFF.length) {
+      md.push(
+        `The reference also sends ${fx(refFF.reduce((a, t) => a + t.fireAndForgetPerPlayer, 0) / refFF.length, 2)} fire-and-forget commands per player on average ` +
+          "(no round trip, but server work: they are in its server command and CPU counts). It is credited with every player it processed, " +
+          "including the players it lost: its read-modify-write steps race with each other across consumers (sessions overfilled, Capacity below 0, never ready) " +
+          "and with the timer's FlushSession (a consumer picks a session being flushed; Int32.Parse of its missing Capacity throws: \"threw\"). " +
+          "Races are more frequent here than with the sample's 15 s timer, because the bench's assigner runs continuously, for both designs alike. " +
+          (r.throughput.filter((t) => t.design === "ours").every((t) => t.assignedPlayers === t.players)
+            ? "Ours assigned every player in every scenario."
+            : "Ours did not assign every player: see the observations above."),
+      );
+      md.push("");
+    }
+  } else {
+    md.push("Not measured in this run.", "");
+  }
+
+  md.push("## The floor: how close to Redis's own limit");
+  md.push("");
+  if (floor) {
+    md.push(
+      table(
+        ["the same redis-server, same run", `rate (${floor.connections} connections)`],
+        [
+          ["PING, one outstanding per connection", `${f(floor.pingRoundTripsPerSec)} round trips/s`],
+          ["no-op EVALSHA (`return 1`), one outstanding per connection", `${f(floor.evalshaRoundTripsPerSec)} round trips/s (${fx(floor.evalshaRoundTripMicros)} µs each)`],
+          ["no-op EVALSHA, 100 in flight per connection", `${f(floor.evalshaPipelinedPerSec)} commands/s`],
+        ],
+      ),
+    );
+    md.push("");
+    const rows = sc
+      .map((s) => ({ a: find(r, "ours", s.sessionSize, s.buckets), b: find(r, "reference", s.sessionSize, s.buckets), s }))
+      .filter((x) => x.a || x.b)
+      .map(({ a, b, s }) => {
+        const cpuPerBatch = a ? a.redisCpuMicrosPerPlayer * a.batchSize : NaN;
+        return [
+          label(s),
+          a ? fx(a.playersPerSec / floor.evalshaRoundTripsPerSec, 2) : "–",
+          b ? fx(b.playersPerSec / floor.evalshaRoundTripsPerSec, 2) : "–",
+          a ? `${f(cpuPerBatch)} µs = ${f(cpuPerBatch / floor.evalshaServerCpuMicros)} no-op calls` : "–",
+          a ? `${fx(a.redisCpuMicrosPerPlayer / floor.evalshaServerCpuMicros, 1)}` : "–",
+          b ? `${fx(b.redisCpuMicrosPerPlayer / floor.evalshaServerCpuMicros, 1)}` : "–",
+        ];
+      });
+    if (rows.length) {
+      md.push(
+        table(
+          [
+            "scenario",
+            "ours: players per no-op round trip",
+            "reference: players per no-op round trip",
+            "ours: Redis CPU per batch of 100 (enqueue + its share of assign)",
+            "ours: Redis CPU per player, in no-op calls",
+            "reference: Redis CPU per player, in no-op calls",
+          ],
+          rows,
+        ),
+      );
+      md.push("");
+      md.push(
+        `Read: "players per no-op round trip" = players/s ÷ the no-op EVALSHA round trips/s the same server sustained with the same ${floor.connections} connections ` +
+          `(${f(floor.evalshaRoundTripsPerSec)}/s). A design bound by round trips (the reference) sits far below 1; ours carries a batch per round trip, ` +
+          `so its limit is the Lua work per player on the single Redis thread: Redis CPU per player, in units of the server CPU one no-op script call costs ` +
+          `(${fx(floor.evalshaServerCpuMicros, 1)} µs here; PING ${fx(floor.pingServerCpuMicros, 1)} µs).`,
+      );
+      md.push("");
+    }
+  } else md.push("Not measured in this run.", "");
+
+  const sc2 = r.scriptCost;
+  if (sc2) {
+    md.push("### Where our Redis CPU goes");
+    md.push("");
+    md.push(
+      `Measured apart on one connection with nothing else running (${f(sc2.players)} players, ${sc2.sessionSize}-player sessions, 10 buckets): ` +
+        `**enqueue ${fx(sc2.enqueueCpuMicrosPerPlayer, 1)} µs** of Redis CPU and ${fx(sc2.enqueueCommandsPerPlayer, 1)} commands (script calls and the redis.call()s inside them) per player; ` +
+        `**assign + confirm ${fx(sc2.assignCpuMicrosPerPlayer, 1)} µs** and ${fx(sc2.assignCommandsPerPlayer, 1)} commands per player. ` +
+        `Redis runs scripts on one thread, so ${f(1e6 / (sc2.enqueueCpuMicrosPerPlayer + sc2.assignCpuMicrosPerPlayer))} players/s is the ceiling these scripts allow on this machine; ` +
+        `${f(TARGETS.corePlayersPerSec)} players/s needs at most ${fx(1e6 / TARGETS.corePlayersPerSec, 0)} µs per player for both together, before any other work shares the cores.`,
+    );
+    md.push("");
+  }
+  md.push("## Redis memory per waiting player");
+  md.push("");
+  if (r.memory.length) {
+    md.push(
+      table(
+        ["design", "players waiting", "used_memory growth per player"],
+        r.memory.map((m) => [m.design, f(m.players), `${f(m.bytesPerWaitingPlayer)} bytes`]),
+      ),
+    );
+    md.push("");
+    md.push("4-player sessions, 10 buckets, no servers (players stay waiting); `INFO memory` used_memory before and after.");
+    md.push("");
+  } else md.push("Not measured in this run.", "");
+
+  md.push("## End to end through the local runtime");
+  md.push("");
+  if (e?.available) {
+    const s1 = summarize(e.requestToAddressMs);
+    const s2 = summarize(e.requestToToldMs);
+    const s3 = summarize(e.sessionFullToToldMs);
+    md.push(
+      `${e.players} players (${e.sessionSize}-player sessions) requested at a steady ${e.ratePerSec ?? "?"} players/s over HTTP to the local runtime (\`startLocalRuntime\`, ` +
+        `in the bench's process), ${e.matched} told their match, ${e.failed} failed, ${fx(e.seconds)} s. Same redis-server as above. ` +
+        (e.processCpuPercent !== undefined
+          ? `The process (runtime + clients, one event loop) used ${fx(e.processCpuPercent, 0)} % of one core meanwhile${e.processCpuPercent > 80 ? " — near saturation, so queueing in the event loop is part of these latencies" : ""}.`
+          : ""),
+    );
+    md.push("");
+    if (e.ratePerSec) {
+      md.push(
+        `"Request → …" includes waiting for the other ${e.sessionSize - 1} players of the session to arrive: at ${e.ratePerSec} players/s a session fills in ` +
+          `${fx(((e.sessionSize - 1) / e.ratePerSec) * 1000, 0)} ms, so its players wait ${fx((((e.sessionSize - 1) / e.ratePerSec) * 1000) / 2, 0)} ms on average for that alone. ` +
+          `"Session full → told" is the matchmaker's own latency.`,
+      );
+      md.push("");
+    }
+    md.push(
+      table(
+        ["latency", "n", "p50 ms", "p95 ms", "p99 ms"],
+        [
+          ["request → server address seen by a polling client (1 in 10 players polls every 25 ms)", String(s1.n), fx(s1.p50), fx(s1.p95), fx(s1.p99)],
+          ["request → player told (its orchestrator completed with the match)", String(s2.n), fx(s2.p50), fx(s2.p95), fx(s2.p99)],
+          ["session full → all its players told", String(s3.n), fx(s3.p50), fx(s3.p95), fx(s3.p99)],
+          ...(e.requestToEnqueuedMs
+            ? [(() => {
+                const s0 = summarize(e.requestToEnqueuedMs);
+                return ["(stage) request → in the store (HTTP, Event Hub, addPlayers)", String(s0.n), fx(s0.p50), fx(s0.p95), fx(s0.p99)];
+              })()]
+            : []),
+          ...(e.sessionFullToPublishedMs && e.publishedToToldMs
+            ? [
+                (() => {
+                  const s0 = summarize(e.sessionFullToPublishedMs);
+                  return ["(stage) session full → match-made published (assign, announce)", String(s0.n), fx(s0.p50), fx(s0.p95), fx(s0.p99)];
+                })(),
+                (() => {
+                  const s0 = summarize(e.publishedToToldMs);
+                  return ["(stage) match-made published → last player told (Event Hub, matchMade, raiseEvent, episode)", String(s0.n), fx(s0.p50), fx(s0.p95), fx(s0.p99)];
+                })(),
+              ]
+            : []),
+        ],
+      ),
+    );
+    md.push("");
+    if (e.functionTimes && Object.keys(e.functionTimes).length) {
+      md.push(
+        table(
+          ["function", "invocations", "mean ms", "p95 ms", "max ms"],
+          Object.entries(e.functionTimes).map(([n, t]) => [n, String(t.count), fx(t.meanMs, 2), fx(t.p95Ms, 2), fx(t.maxMs, 1)]),
+        ),
+      );
+      md.push("");
+    }
+    md.push(
+      table(
+        ["per matched player", "count"],
+        [
+          ["orchestrator episodes", fx(e.orchestratorEpisodesPerMatched, 2)],
+          ...(e.durableMetrics
+            ? [
+                ["orchestrator episodes (Durable engine's own count)", fx(e.durableMetrics.orchestratorEpisodes / Math.max(1, e.matched), 2)],
+                ["activity invocations", fx(e.durableMetrics.activityInvocations / Math.max(1, e.matched), 2)],
+              ]
+            : []),
+          ["function invocations, all functions", fx(e.totalInvocationsPerMatched, 2)],
+          ...Object.entries(e.invocationsPerMatched).map(([n, v]) => [`— ${n}`, fx(v, 3)]),
+          ["ticket polls per polling client (1 player in 10 polls, every 25 ms)", fx(e.pollsPerPlayer, 1)],
+        ],
+      ),
+    );
+    md.push("");
+    md.push(
+      "HTTP invocations include the bench's own polling (1 player in 10 polls every 25 ms; a real client polls far less often). " +
+        "Event Hub batches are small at this request rate; at load they fill up (the cost model assumes full batches of 100).",
+    );
+    md.push("");
+    const l = r.e2eLoad;
+    if (l?.available) {
+      const a = summarize(l.requestToToldMs);
+      const b = summarize(l.sessionFullToToldMs);
+      md.push(
+        `The same run at ${l.ratePerSec} players/s (process CPU ${fx(l.processCpuPercent, 0)} % of one core): ${l.matched} of ${l.players} told; ` +
+          `request → told p50 ${fx(a.p50)} / p95 ${fx(a.p95)} / p99 ${fx(a.p99)} ms; session full → told p50 ${fx(b.p50)} / p95 ${fx(b.p95)} / p99 ${fx(b.p99)} ms; ` +
+          `${fx(l.orchestratorEpisodesPerMatched, 2)} episodes per matched player. The targets above are judged on the ${e.ratePerSec} players/s run.`,
+      );
+      md.push("");
+    } else if (l && !l.available) md.push(`A second run at a higher rate failed: ${l.reason}.`, "");
+    if (charts["latency.svg"]) md.push(`![latency](${o.resultsDir}/latency.svg)`, "", `![latency CDF](${o.resultsDir}/latency-cdf.svg)`, "");
+    for (const n of e.notes) md.push(`- ${n}`);
+    if (e.notes.length) md.push("");
+  } else {
+    md.push(`**Not measured: ${e ? e.reason : "end-to-end run not performed in this run"}.** No number is given rather than a made-up one.`, "");
+  }
+
+  md.push("## Cost model");
+  md.push("");
+  if (cost.ours || cost.reference) {
+    md.push(
+      `Modelled Azure cost per **million matched players** (USD), 4-player sessions. Ours: ${ci.oursSource}. ` +
+        "Reference: counts read from its code (3 episodes + 1 activity per player: start, ServerReady, FlushPlayer, completion). " +
+        "The Redis share uses the throughput each design reached in this run.",
+    );
+    md.push("");
+    md.push(
+      table(
+        ["item", "ours", "reference"],
+        costItems.map(([n, k]) => [n === "total" ? "**total**" : n, cost.ours ? usd(cost.ours[k] as number) : "–", cost.reference ? usd(cost.reference[k] as number) : "–"]),
+      ),
+    );
+    md.push("");
+    md.push(
+      table(
+        ["count per matched player", "ours", "reference"],
+        [
+          ["function executions", cost.ours ? fx(cost.ours.functionExecutionsPerPlayer, 3) : "–", cost.reference ? fx(cost.reference.functionExecutionsPerPlayer, 3) : "–"],
+          ["— orchestrator episodes", ci.ours ? fx(ci.ours.orchestratorEpisodes, 2) : "–", ci.reference ? fx(ci.reference.orchestratorEpisodes, 2) : "–"],
+          ["— activities", ci.ours ? fx(ci.ours.activityExecutions, 2) : "–", ci.reference ? fx(ci.reference.activityExecutions, 2) : "–"],
+          ["— HTTP (ticket create + polls)", ci.ours ? fx(ci.ours.httpExecutions, 2) : "–", ci.reference ? fx(ci.reference.httpExecutions, 2) : "–"],
+          ["— Event Hub triggered", ci.ours ? fx(ci.ours.eventHubExecutions, 4) : "–", ci.reference ? fx(ci.reference.eventHubExecutions, 4) : "–"],
+          ["Event Hub events", ci.ours ? fx(ci.ours.eventHubEvents, 2) : "–", ci.reference ? fx(ci.reference.eventHubEvents, 2) : "–"],
+          ["task hub storage transactions (estimate)", cost.ours ? fx(cost.ours.storageTransactionsPerPlayer, 1) : "–", cost.reference ? fx(cost.reference.storageTransactionsPerPlayer, 1) : "–"],
+        ],
+      ),
+    );
+    md.push("");
+    md.push(`![cost](${o.resultsDir}/cost.svg)`, "");
+  } else md.push("Not computed (no core throughput measured).", "");
+  md.push(`Assumed prices (USD, pay-as-you-go, ${PRICE_REGION}, recorded ${PRICES_RECORDED}; not fetched by the bench — check the Azure pricing pages; the constants are in \`bench/costModel.ts\`):`);
+  md.push("");
+  md.push(`- Functions Flex Consumption on-demand: $${FLEX_PRICE_PER_MILLION_EXECUTIONS} per million executions, $${FLEX_PRICE_PER_GB_SECOND} per GB-s at ${FLEX_INSTANCE_MEMORY_GB} GB instance memory; assumed billed ms per execution: ${Object.entries(ASSUMED_MS_PER_EXECUTION).map(([k, v]) => `${k} ${v}`).join(", ")}; free grants ignored.`);
+  md.push(`- Event Hubs Standard: $${EVENTHUB_PRICE_PER_MILLION_EVENTS} per million ingress events; $${EVENTHUB_PRICE_PER_TU_HOUR} per TU-hour, ${EVENTHUB_EVENTS_PER_SECOND_PER_TU} events/s per TU at ${EVENTHUB_ASSUMED_UTILISATION * 100} % average utilisation; batches of ${ASSUMED_EVENTHUB_BATCH}.`);
+  md.push(`- Storage (Durable task hub, Azure Storage provider, GPv2 LRS): queues $${QUEUE_PRICE_PER_10K_TRANSACTIONS} and tables $${TABLE_PRICE_PER_10K_TRANSACTIONS} per 10,000 transactions, blob writes $${BLOB_WRITE_PRICE_PER_10K} per 10,000. Transactions estimated, not measured: per episode ${TASKHUB_TX.queuePerEpisode} queue + ${TASKHUB_TX.tablePerEpisode} table + ${TASKHUB_TX.blobPerEpisode} blob (payloads stay inline below ~45 KB); ${TASKHUB_TX.queuePerMessageSent} queue per message sent to an orchestration; ${TASKHUB_TX.tablePerInstanceStart} table per instance start; ${TASKHUB_TX.queuePerTimer} queue per durable timer; ${TASKHUB_TX.tablePerStatusQuery} table per Durable status query. Lease renewals and idle polling are fixed costs, left out.`);
+  md.push(`- ${REDIS_SKU}: $${REDIS_PRICE_PER_HOUR} per hour, carrying ${REDIS_ASSUMED_UTILISATION * 100} % of the throughput measured here on average.`);
+  md.push(`- Clients: ${ASSUMED_POLLS_PER_PLAYER} ticket polls per player. Ours polls the ticket endpoint (an HTTP function reading Redis); the reference polls the Durable status endpoint (a task hub read, no function execution). The assignSessions timer is a fixed cost per hour, left out.`);
+  md.push("");
+
+  if (r.notes.length) {
+    md.push("## Not measured in this run", "");
+    for (const n of r.notes) md.push(`- ${n}`);
+    md.push("");
+  }
+  md.push("## How it is measured", "");
+  md.push(
+    "- `bench/run.ts` starts a private `redis-server` (`startRedisServer`), runs every part against it, writes this file, `bench/results/*.svg` and `bench/results/results.json`.",
+    "- Core: `bench/core.ts`. Servers are registered before the clock starts; the clock stops when the assigner has given every session a server. Each scenario starts from an empty Redis (`FLUSHALL`).",
+    "- Reference: `bench/reference/referenceMatchmaker.ts` mirrors `BatchAddPlayers.cs`, `BatchReadySession.cs`, `AddServer.cs` and `MatchRequest.cs` of github.com/Azure-Samples/gaming-serverless-matchmaker call for call (synchronous StackExchange.Redis calls are awaited round trips, FireAndForget calls are sent without waiting). Its Durable and Event Hub calls are left out, as ours are in the core run.",
+    "- Floor: `bench/floor.ts`. End to end: `bench/e2e.ts`. Cost: `bench/costModel.ts`. Charts: `src/devtools/svgChart.ts`.",
+    "- `npm run bench -- --quick` runs a smaller version of everything (under a minute); the default is the full run recorded here.",
+  );
+  md.push("");
+
+  // --- console ---
+  const con: string[] = [];
+  con.push(
+    `Bench (${r.mode}) — ${r.machine.cores} × ${r.machine.cpu}, Node ${r.machine.node}, Redis ${r.machine.redis}, load average ${fx(r.machine.loadAverageAtStart ?? NaN, 2)} → ${fx(r.machine.loadAverageAtEnd ?? NaN, 2)}`,
+  );
+  if (floor) {
+    con.push(
+      `Floor: PING ${f(floor.pingRoundTripsPerSec)} rt/s, no-op EVALSHA ${f(floor.evalshaRoundTripsPerSec)} rt/s (${fx(floor.evalshaServerCpuMicros, 1)} µs Redis CPU each), pipelined ${f(floor.evalshaPipelinedPerSec)} cmd/s`,
+    );
+  }
+  if (sc.length) {
+    con.push("");
+    con.push(
+      textTable(
+        ["scenario", "ours p/s", "ref p/s", "ratio", "rt/p ours", "rt/p ref", "cpu µs/p ours", "cpu µs/p ref"],
+        sc.map((s) => {
+          const a = find(r, "ours", s.sessionSize, s.buckets);
+          const b = find(r, "reference", s.sessionSize, s.buckets);
+          return [
+            label(s),
+            a ? f(a.playersPerSec) : "–",
+            b ? f(b.playersPerSec) : "–",
+            a && b ? `${fx(a.playersPerSec / b.playersPerSec)}×` : "–",
+            a ? fx(a.roundTripsPerPlayer, 3) : "–",
+            b ? fx(b.roundTripsPerPlayer, 2) : "–",
+            a ? fx(a.redisCpuMicrosPerPlayer, 2) : "–",
+            b ? fx(b.redisCpuMicrosPerPlayer, 2) : "–",
+          ];
+        }),
+      ),
+    );
+  }
+  if (sc2) con.push("", `Redis CPU per player: enqueue ${fx(sc2.enqueueCpuMicrosPerPlayer, 1)} µs, assign ${fx(sc2.assignCpuMicrosPerPlayer, 1)} µs`);
+  if (r.memory.length) con.push("", `Memory per waiting player: ${r.memory.map((m) => `${m.design} ${f(m.bytesPerWaitingPlayer)} B`).join(", ")}`);
+  if (e?.available) {
+    const s3 = summarize(e.sessionFullToToldMs);
+    const s1 = summarize(e.requestToAddressMs);
+    con.push(`End to end: ${e.matched}/${e.players} matched; request→address p50 ${fx(s1.p50)} p95 ${fx(s1.p95)} p99 ${fx(s1.p99)} ms; session full→told p50 ${fx(s3.p50)} p95 ${fx(s3.p95)} ms; ${fx(e.orchestratorEpisodesPerMatched, 2)} episodes/matched`);
+  } else con.push(`End to end: not measured: ${e ? e.reason : "not run"}`);
+  if (cost.ours || cost.reference) con.push(`Cost per 1M matched players: ours ${cost.ours ? usd(cost.ours.total) : "–"}, reference ${cost.reference ? usd(cost.reference.total) : "–"}`);
+  con.push("");
+  con.push(textTable(["target", "verdict", "measured"], targets.map((t) => [t.target, t.status, t.measured])));
+
+  return { markdown: md.join("\n"), console: con.join("\n"), charts, targets, cost };
+}
+
+/** " [a, b, c]" when the scenario ran more than once. */
+function runs(t: ThroughputResult): string {
+  return t.runsPlayersPerSec && t.runsPlayersPerSec.length > 1 ? ` [${t.runsPlayersPerSec.map((v) => f(v)).join(", ")}]` : "";
+}
+
+function summarize(samples: number[]): { p50: number; p95: number; p99: number; n: number } {
+  return { p50: percentile(samples, 50), p95: percentile(samples, 95), p99: percentile(samples, 99), n: samples.length };
+}

@@ -1,0 +1,103 @@
+/** The report says plainly what was met, missed or not measured, from the numbers it is given. */
+import { describe, expect, it } from "vitest";
+import type { ThroughputResult } from "../../bench/core";
+import { buildReport, evaluateTargets, type BenchResults } from "../../bench/report";
+
+function tp(design: "ours" | "reference", sessionSize: number, buckets: number, playersPerSec: number): ThroughputResult {
+  return {
+    design,
+    sessionSize,
+    buckets,
+    players: 1000,
+    consumers: 4,
+    batchSize: 100,
+    seconds: 1,
+    playersPerSec,
+    assignedPlayers: 1000,
+    roundTripsPerPlayer: design === "ours" ? 0.0125 : 6,
+    fireAndForgetPerPlayer: design === "ours" ? 0 : 4,
+    serverCommandsPerPlayer: 20,
+    redisCpuMicrosPerPlayer: 10,
+    batchMsP50: 2,
+    batchMsP99: 5,
+    assignPasses: 10,
+    notes: [],
+  };
+}
+
+function run(over: Partial<BenchResults> = {}): BenchResults {
+  return {
+    startedAt: "2026-11-21T08:00:00.000Z",
+    mode: "quick",
+    durationSeconds: 30,
+    machine: { cpu: "test cpu", cores: 2, memoryGb: 8, node: "v20", redis: "7.0", platform: "linux x64", loadAverageAtStart: 0.5, loadAverageAtEnd: 1 },
+    config: { consumers: 4, batchSize: 100, ourPlayers: 1000, referencePlayers: 100, floorSeconds: 1 },
+    floor: { connections: 4, pingRoundTripsPerSec: 40_000, evalshaRoundTripsPerSec: 30_000, evalshaPipelinedPerSec: 200_000, evalshaRoundTripMicros: 130, evalshaServerCpuMicros: 5, pingServerCpuMicros: 2 },
+    throughput: [tp("ours", 4, 1, 60_000), tp("reference", 4, 1, 2_000), tp("ours", 4, 10, 55_000), tp("reference", 4, 10, 3_000)],
+    memory: [{ design: "ours", players: 1000, bytesPerWaitingPlayer: 300 }],
+    notes: [],
+    ...over,
+  };
+}
+
+describe("bench report", () => {
+  it("marks throughput and ratio targets met or missed on the worst 4-player scenario", () => {
+    const v = evaluateTargets(run());
+    expect(v[0]!.status).toBe("met"); // 55k and 60k >= 50k
+    expect(v[1]!.status).toBe("missed"); // 55k / 3k = 18.3x < 20x
+    expect(v[1]!.detail).toContain("18.3");
+    const slower = evaluateTargets(run({ throughput: [tp("ours", 4, 1, 49_000), tp("reference", 4, 1, 1_000)] }));
+    expect(slower[0]!.status).toBe("missed");
+    expect(slower[1]!.status).toBe("met");
+  });
+
+  it("says 'not measured' for the end-to-end targets when the local runtime was unavailable, with the reason", () => {
+    const r = run({ e2e: { available: false, reason: "local runtime unavailable: startLocalRuntime is not exported" } });
+    const rep = buildReport(r, { resultsDir: "bench/results" });
+    const e2eTargets = rep.targets.slice(2);
+    expect(e2eTargets.map((t) => t.status)).toEqual(["not measured", "not measured"]);
+    expect(rep.markdown).toContain("**Not measured: local runtime unavailable: startLocalRuntime is not exported.**");
+    expect(rep.charts["latency.svg"]).toBeUndefined();
+  });
+
+  it("judges episodes and the session-full latency from the end-to-end samples", () => {
+    const base = {
+      available: true as const,
+      players: 8,
+      sessionSize: 4,
+      matched: 8,
+      failed: 0,
+      seconds: 1,
+      requestToAddressMs: [10, 20],
+      requestToToldMs: [10, 20, 30, 40, 50, 60, 70, 80],
+      requestToEnqueuedMs: [1, 2],
+      sessionFullToPublishedMs: [1, 2],
+      publishedToToldMs: [3, 4],
+      functionTimes: { addPlayers: { count: 1, meanMs: 2, p95Ms: 2, maxMs: 2 } },
+      durableMetrics: { orchestratorEpisodes: 16, activityInvocations: 0, instances: 8 },
+      invocationsPerMatched: { matchRequest: 2 },
+      totalInvocationsPerMatched: 3.5,
+      pollsPerPlayer: 2,
+      ratePerSec: 100,
+      processCpuPercent: 50,
+      notes: [],
+    };
+    const good = buildReport(run({ e2e: { ...base, sessionFullToToldMs: [40, 60], orchestratorEpisodesPerMatched: 2 } }), { resultsDir: "r" });
+    expect(good.targets[2]!.status).toBe("met");
+    expect(good.targets[3]!.status).toBe("met");
+    expect(good.charts["latency.svg"]).toContain("<svg");
+    const bad = buildReport(run({ e2e: { ...base, sessionFullToToldMs: [150, 200], orchestratorEpisodesPerMatched: 3 } }), { resultsDir: "r" });
+    expect(bad.targets[2]!.status).toBe("missed");
+    expect(bad.targets[3]!.status).toBe("missed");
+    expect(bad.markdown).toMatch(/Missed: .*orchestrator episodes/);
+  });
+
+  it("writes ratios next to absolute numbers and links every chart it produced", () => {
+    const rep = buildReport(run(), { resultsDir: "bench/results" });
+    expect(rep.markdown).toContain("**30.0×**"); // 60k / 2k
+    expect(Object.keys(rep.charts).sort()).toEqual(["cost.svg", "ratio.svg", "round-trips.svg", "throughput.svg"]);
+    for (const name of Object.keys(rep.charts)) expect(rep.markdown).toContain(`(bench/results/${name})`);
+    expect(rep.charts["throughput.svg"]!.split('class="bar"').length - 1).toBe(4); // 2 scenarios x (ours, reference)
+    expect(rep.console).toContain("4p × 1b");
+  });
+});
