@@ -334,6 +334,22 @@ export interface MemoryResult {
   bytesPerWaitingPlayer: number;
 }
 
+/** Players 0..players-1 in Event Hub–sized batches of 100, spread over the workers; returns how many were sent. */
+async function fillInBatches<W>(workers: W[], players: number, send: (worker: W, firstPlayer: number) => Promise<unknown>): Promise<number> {
+  const batches = Math.ceil(players / 100);
+  let next = 0;
+  await Promise.all(
+    workers.map(async (w) => {
+      while (next < batches) await send(w, 100 * next++);
+    }),
+  );
+  return batches * 100;
+}
+
+function batchOf<T>(firstPlayer: number, make: (player: number) => T): T[] {
+  return Array.from({ length: 100 }, (_, i) => make(firstPlayer + i));
+}
+
 /** used_memory growth with `players` waiting (4-player sessions, 10 buckets, no servers, no assign). */
 export async function measureOurMemory(store: StoreModule, url: string, admin: RawClient, players: number, consumers: number): Promise<MemoryResult> {
   await flushAll(admin);
@@ -344,23 +360,11 @@ export async function measureOurMemory(store: StoreModule, url: string, admin: R
     // One warm-up call so script loading is not counted as player memory.
     await stores[0]!.enqueue([{ ticketId: "warm", playerId: "warm", mode: "m0", region: "memwarm", requestedAtMs: Date.now() }]);
     const before = await snapshot(admin);
-    const batches = Math.ceil(players / 100);
-    let next = 0;
-    await Promise.all(
-      stores.map(async (st) => {
-        while (next < batches) {
-          const b = next++;
-          const reqs: EnqueueRequest[] = [];
-          for (let i = 0; i < 100; i++) {
-            const p = b * 100 + i;
-            reqs.push({ ticketId: `t${p}`, playerId: `p${p}`, mode: `m${p % 10}`, region: REGION, requestedAtMs: Date.now() });
-          }
-          await st.enqueue(reqs);
-        }
-      }),
+    const sent = await fillInBatches(stores, players, (st, first) =>
+      st.enqueue(batchOf(first, (p) => ({ ticketId: `t${p}`, playerId: `p${p}`, mode: `m${p % 10}`, region: REGION, requestedAtMs: Date.now() }))),
     );
     const after = await snapshot(admin);
-    return { design: "ours", players: batches * 100, bytesPerWaitingPlayer: (after.usedMemory - before.usedMemory) / (batches * 100) };
+    return { design: "ours", players: sent, bytesPerWaitingPlayer: (after.usedMemory - before.usedMemory) / sent };
   } finally {
     await Promise.all(conns.map((c) => c.close().catch(() => undefined)));
   }
@@ -372,24 +376,12 @@ export async function measureReferenceMemory(url: string, admin: RawClient, play
   try {
     const refs = clients.map((c) => new ReferenceMatchmaker(c, { prefix: "mem", capacityMax: 4 }));
     const before = await snapshot(admin);
-    const batches = Math.ceil(players / 100);
-    let next = 0;
-    await Promise.all(
-      refs.map(async (ref) => {
-        while (next < batches) {
-          const b = next++;
-          const batch: RefPlayer[] = [];
-          for (let i = 0; i < 100; i++) {
-            const p = b * 100 + i;
-            batch.push({ GUID: `p${p}`, Name: `player ${p}`, MatchmakingSettings: `m${p % 10}` });
-          }
-          await ref.addPlayers(batch);
-        }
-      }),
+    const sent = await fillInBatches(refs, players, (ref, first) =>
+      ref.addPlayers(batchOf<RefPlayer>(first, (p) => ({ GUID: `p${p}`, Name: `player ${p}`, MatchmakingSettings: `m${p % 10}` }))),
     );
     await Promise.all(clients.map((c) => c.client.sendCommand(["PING"]))); // the last fire-and-forget writes
     const after = await snapshot(admin);
-    return { design: "reference", players: batches * 100, bytesPerWaitingPlayer: (after.usedMemory - before.usedMemory) / (batches * 100) };
+    return { design: "reference", players: sent, bytesPerWaitingPlayer: (after.usedMemory - before.usedMemory) / sent };
   } finally {
     await Promise.all(clients.map((c) => c.client.close().catch(() => undefined)));
   }
