@@ -11,10 +11,11 @@
  * Development and test tool: production runs on the Azure Functions host with the real extension.
  */
 import { randomBytes, randomUUID } from "node:crypto";
+import { Limiter } from "../concurrency";
 import type { FunctionsCore, Registration, RpcTypedData } from "../functionsCore";
-import { EventType, events, summarize, type HistoryEvent } from "./history";
+import { EventType, events, summarize, type HistoryEvent, type HistorySummary } from "./history";
 import { flattenActions, planActions, type PlannedAction } from "./replay";
-import { handleDurableHttp, type DurableHttpRequest, type DurableHttpResponse } from "./httpApi";
+import { WEBHOOK_PATH, handleDurableHttp, managementUrls, type DurableHttpRequest, type DurableHttpResponse } from "./httpApi";
 import {
   DurableStore,
   activityField,
@@ -25,7 +26,6 @@ import {
   type InstanceRecord,
   type PendingActivity,
   type QueueMessage,
-  type RuntimeStatus,
 } from "./store";
 
 export interface DurableEngineOptions {
@@ -83,22 +83,6 @@ const MAX_WAKE_DELAY_MS = 60_000;
 const RETRY_AFTER_ERROR_MS = 1000;
 const MAX_EPISODE_RETRIES = 5;
 
-class Semaphore {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-  constructor(private readonly limit: number) {}
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active++;
-    try {
-      return await fn();
-    } finally {
-      this.active--;
-      this.waiting.shift()?.();
-    }
-  }
-}
-
 type EpisodeOutcome =
   | { kind: "continue"; planned: PlannedAction[]; customStatus: unknown }
   | { kind: "completed"; planned: PlannedAction[]; output: unknown; customStatus: unknown }
@@ -113,8 +97,8 @@ export class DurableEngine {
   readonly connectionName: string;
   /** Path segment that admits the durable client without the system key (only used when a key is set). */
   readonly rpcSegment: string;
-  private readonly orchestrations: Semaphore;
-  private readonly activities: Semaphore;
+  private readonly orchestrations: Limiter;
+  private readonly activities: Limiter;
   private readonly log: NonNullable<DurableEngineOptions["log"]>;
 
   private started = false;
@@ -139,8 +123,8 @@ export class DurableEngine {
     this.connectionName = o.connectionName ?? "Storage";
     this.rpcSegment = `rpc-${randomBytes(16).toString("hex")}`;
     this.store = new DurableStore(o.redisUrl, o.prefix, o.taskHub);
-    this.orchestrations = new Semaphore(o.maxConcurrentOrchestrations ?? 64);
-    this.activities = new Semaphore(o.maxConcurrentActivities ?? 64);
+    this.orchestrations = new Limiter(o.maxConcurrentOrchestrations ?? 64);
+    this.activities = new Limiter(o.maxConcurrentActivities ?? 64);
     this.log =
       o.log ??
       ((level, message) => {
@@ -265,7 +249,7 @@ export class DurableEngine {
 
   /** The webhook root, e.g. http://127.0.0.1:7071/runtime/webhooks/durabletask */
   get webhookBase(): string {
-    return `${this.baseUrl}/runtime/webhooks/durabletask`;
+    return `${this.baseUrl}${WEBHOOK_PATH}`;
   }
 
   /** Query string every public management URL carries (task hub, connection, system key). */
@@ -286,17 +270,7 @@ export class DurableEngine {
         createNewInstancePostUri: `${base}/orchestrators/{functionName}[/{instanceId}]?${keyQuery}`,
         createAndWaitOnNewInstancePostUri: `${base}/orchestrators/{functionName}[/{instanceId}]?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}&${keyQuery}`,
       },
-      managementUrls: {
-        id: "INSTANCEID",
-        statusQueryGetUri: `${instance}?${q}`,
-        sendEventPostUri: `${instance}/raiseEvent/{eventName}?${q}`,
-        terminatePostUri: `${instance}/terminate?reason={text}&${q}`,
-        rewindPostUri: `${instance}/rewind?reason={text}&${q}`,
-        purgeHistoryDeleteUri: `${instance}?${q}`,
-        restartPostUri: `${instance}/restart?${q}`,
-        suspendPostUri: `${instance}/suspend?reason={text}&${q}`,
-        resumePostUri: `${instance}/resume?reason={text}&${q}`,
-      },
+      managementUrls: { id: "INSTANCEID", ...managementUrls(instance, q), rewindPostUri: `${instance}/rewind?reason={text}&${q}` },
       baseUrl: base,
       requiredQueryStringParameters: keyQuery,
       // The client prefers this endpoint for every call; the real one is a loopback-only listener.
@@ -362,14 +336,12 @@ export class DurableEngine {
   // Episodes
 
   private async runEpisode(instanceId: string): Promise<void> {
-    const queue = await this.store.readQueue(instanceId);
+    const { queue, record: rec, history } = await this.store.readEpisode(instanceId);
     if (queue.length === 0) return;
-    const rec = await this.store.getInstance(instanceId);
     if (!rec || isTerminal(rec.runtimeStatus)) {
       await this.store.trimQueue(instanceId, queue.length);
       return;
     }
-    const history = await this.store.readHistory(instanceId);
     const summary = summarize(history);
     const now = new Date();
     const ts = now.toISOString();
@@ -407,7 +379,7 @@ export class DurableEngine {
     }
 
     if (terminateReason !== undefined) {
-      await this.finishWithoutOrchestrator(rec, history, queue.length, incoming, terminateReason, ts);
+      await this.finishWithoutOrchestrator(rec, queue.length, incoming, terminateReason, ts, this.unfiredTimers(rec, summary, seenResults));
       return;
     }
     if (incoming.length === 0 || (!summary.started && !startedNow)) {
@@ -419,7 +391,7 @@ export class DurableEngine {
     const newEvents = [events.orchestratorStarted(ts), ...incoming];
     const fullHistory = [...history.map((e) => ({ ...e, IsPlayed: true })), ...newEvents];
     this.counters.orchestratorEpisodes++;
-    const outcome = await this.invokeOrchestrator(rec, fullHistory, history.length > 0);
+    const outcome = await this.invokeOrchestrator(rec, fullHistory, history.length > 0, summary.scheduled);
     const commit: EpisodeCommit = {
       instanceId,
       consumed: queue.length,
@@ -432,15 +404,12 @@ export class DurableEngine {
     };
     if (outcome.customStatus !== undefined) commit.record.customStatus = JSON.stringify(outcome.customStatus);
 
-    const pendingTimers = (planned: PlannedAction[]) =>
-      planned.filter((p) => p.kind === "timer" && !p.isNew && !summary.finished.has(p.id) && !seenResults.has(p.id));
-
     if (outcome.kind === "failed") {
       commit.newEvents.push(events.executionCompleted(ts, "Failed", JSON.stringify(outcome.message)));
       commit.record.runtimeStatus = "Failed";
       commit.record.output = JSON.stringify(outcome.message);
       commit.finished = true;
-      commit.removeTimers = this.pendingTimerMembers(rec, summary.scheduled, summary.finished, seenResults);
+      commit.removeTimers = this.unfiredTimers(rec, summary, seenResults);
     } else {
       for (const p of outcome.planned) {
         if (!p.isNew) continue;
@@ -469,12 +438,12 @@ export class DurableEngine {
         commit.record.runtimeStatus = "Completed";
         if (output !== undefined) commit.record.output = output;
         commit.finished = true;
-        commit.removeTimers = this.pendingTimerMembers(rec, summary.scheduled, summary.finished, seenResults);
+        commit.removeTimers = this.unfiredTimers(rec, summary, seenResults);
       } else {
         commit.record.runtimeStatus = "Running";
         // A timer the code cancelled (timer.cancel() after Task.any) must not fire and cost an episode.
-        commit.removeTimers = pendingTimers(outcome.planned)
-          .filter((p) => p.kind === "timer" && p.isCanceled)
+        commit.removeTimers = outcome.planned
+          .filter((p) => p.kind === "timer" && p.isCanceled && !p.isNew && !summary.finished.has(p.id) && !seenResults.has(p.id))
           .map((p) => timerMember(instanceId, rec.executionId, p.id));
       }
     }
@@ -490,21 +459,21 @@ export class DurableEngine {
     for (const t of commit.addTimers) this.noteTimer(t.fireAtMs);
   }
 
-  private pendingTimerMembers(rec: InstanceRecord, scheduled: HistoryEvent[], finished: Set<number>, seen: Set<number>): string[] {
-    return scheduled
-      .filter((e) => e && e.EventType === EventType.TimerCreated && !finished.has(e.EventId) && !seen.has(e.EventId))
+  /** Timers of the history that neither fired before nor fire in this episode (`seen`): to drop when the instance finishes. */
+  private unfiredTimers(rec: InstanceRecord, summary: HistorySummary, seen: Set<number>): string[] {
+    return summary.scheduled
+      .filter((e) => e.EventType === EventType.TimerCreated && !summary.finished.has(e.EventId) && !seen.has(e.EventId))
       .map((e) => timerMember(rec.instanceId, rec.executionId, e.EventId));
   }
 
   private async finishWithoutOrchestrator(
     rec: InstanceRecord,
-    history: HistoryEvent[],
     consumed: number,
     incoming: HistoryEvent[],
     reason: string,
     ts: string,
+    removeTimers: string[],
   ): Promise<void> {
-    const summary = summarize([...history, ...incoming]);
     const output = JSON.stringify(reason);
     await this.store.commitEpisode({
       instanceId: rec.instanceId,
@@ -518,13 +487,14 @@ export class DurableEngine {
       ],
       record: { runtimeStatus: "Terminated", output, lastUpdatedTime: ts },
       addTimers: [],
-      removeTimers: this.pendingTimerMembers(rec, summary.scheduled, summary.finished, new Set()),
+      removeTimers,
       addActivities: [],
       finished: true,
     });
   }
 
-  private async invokeOrchestrator(rec: InstanceRecord, history: HistoryEvent[], isReplaying: boolean): Promise<EpisodeOutcome> {
+  /** `scheduled`: the history's scheduling events by task id (see summarize), for the determinism check. */
+  private async invokeOrchestrator(rec: InstanceRecord, history: HistoryEvent[], isReplaying: boolean, scheduled: HistoryEvent[]): Promise<EpisodeOutcome> {
     const name = rec.name;
     let reg: Registration;
     try {
@@ -575,7 +545,7 @@ export class DurableEngine {
     }
     const live = slot.result as { actions?: unknown } | undefined;
     const actions = flattenActions(live && typeof live === "object" && "actions" in live ? live.actions : state.actions);
-    const plan = planActions(name, actions, summarize(history).scheduled);
+    const plan = planActions(name, actions, scheduled);
     if (!plan.ok) {
       this.log("warn", plan.message);
       return { kind: "failed", message: plan.message, customStatus: state.customStatus };
@@ -679,12 +649,15 @@ export class DurableEngine {
         let batch: { member: string; fireAtMs: number }[];
         do {
           batch = await this.store.dueTimers(Date.now(), TIMER_BATCH);
-          for (const t of batch) {
-            if (this.stopped) return;
-            const [instanceId, executionId, timerId] = JSON.parse(t.member) as [string, string, number];
-            const msg: QueueMessage = { type: "TimerFired", executionId, timerId, fireAt: new Date(t.fireAtMs).toISOString() };
-            if (await this.store.fireTimer(instanceId, t.member, msg)) this.kick(instanceId);
-          }
+          if (this.stopped) return;
+          // Issued together, so node-redis pipelines the whole batch in one round trip.
+          await Promise.all(
+            batch.map(async (t) => {
+              const [instanceId, executionId, timerId] = JSON.parse(t.member) as [string, string, number];
+              const msg: QueueMessage = { type: "TimerFired", executionId, timerId, fireAt: new Date(t.fireAtMs).toISOString() };
+              if (await this.store.fireTimer(instanceId, t.member, msg)) this.kick(instanceId);
+            }),
+          );
         } while (batch.length === TIMER_BATCH);
       } while (this.fireAgain);
       await this.scheduleWake();
@@ -698,7 +671,7 @@ export class DurableEngine {
 }
 
 /** The storage providers reject ids with these characters (Azure Storage table keys) or over 256 characters. */
-export function isValidInstanceId(id: string): boolean {
+function isValidInstanceId(id: string): boolean {
   // eslint-disable-next-line no-control-regex
   return id.length > 0 && id.length <= 256 && !/[\/\\#?\u0000-\u001f\u007f]/.test(id);
 }
@@ -728,5 +701,3 @@ function resultToJsonText(rv: RpcTypedData | null | undefined): string {
   if (v.bytes instanceof Uint8Array) return JSON.stringify(Buffer.from(v.bytes).toString("base64"));
   return "null";
 }
-
-export type { RuntimeStatus, InstanceRecord };

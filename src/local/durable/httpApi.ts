@@ -13,6 +13,7 @@
  * The durable client (durable-functions v3) calls the same routes relative to the binding's rpcBaseUrl.
  * suspend/resume/rewind/restart and entities answer 501: the local runtime does not implement them.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { DurableEngine } from "./engine";
 import { EVENT_TYPE_NAMES, EventType, type HistoryEvent } from "./history";
 import type { InstanceRecord } from "./store";
@@ -50,7 +51,7 @@ function error(status: number, message: string, exceptionMessage?: string): Dura
 }
 
 /** The extension formats times with .NET's "s" format plus Z: to the second, UTC. */
-export function toSecondsZ(iso: string): string {
+function toSecondsZ(iso: string): string {
   return new Date(iso).toISOString().slice(0, 19) + "Z";
 }
 
@@ -63,7 +64,7 @@ function parseJsonText(text: string | undefined): unknown {
   }
 }
 
-export function statusPayload(rec: InstanceRecord, opts: { showInput?: boolean } = {}): Record<string, unknown> {
+function statusPayload(rec: InstanceRecord, opts: { showInput?: boolean } = {}): Record<string, unknown> {
   return {
     name: rec.name,
     instanceId: rec.instanceId,
@@ -111,6 +112,14 @@ function boolParam(q: URLSearchParams, name: string): boolean | undefined {
   return undefined;
 }
 
+/** A comma-separated list parameter (e.g. runtimeStatus=Running,Pending); empty when absent. */
+function listParam(q: URLSearchParams, name: string): string[] {
+  return (q.get(name) ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
 function dateParam(q: URLSearchParams, name: string): Date | undefined {
   const v = q.get(name);
   if (!v) return undefined;
@@ -124,11 +133,9 @@ function header(req: DurableHttpRequest, name: string): string | undefined {
   return undefined;
 }
 
-function managementPayload(engine: DurableEngine, origin: string, instanceId: string): Record<string, string> {
-  const instance = `${origin}${WEBHOOK_PATH}/instances/${encodeURIComponent(instanceId)}`;
-  const q = engine.managementQuery();
+/** The extension's per-instance management URLs under `instance` (an instance URL), each carrying the query `q`. */
+export function managementUrls(instance: string, q: string): Record<string, string> {
   return {
-    id: instanceId,
     statusQueryGetUri: `${instance}?${q}`,
     sendEventPostUri: `${instance}/raiseEvent/{eventName}?${q}`,
     terminatePostUri: `${instance}/terminate?reason={text}&${q}`,
@@ -139,7 +146,21 @@ function managementPayload(engine: DurableEngine, origin: string, instanceId: st
   };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+function managementPayload(engine: DurableEngine, origin: string, instanceId: string): Record<string, string> {
+  const instance = `${origin}${WEBHOOK_PATH}/instances/${encodeURIComponent(instanceId)}`;
+  return { id: instanceId, ...managementUrls(instance, engine.managementQuery()) };
+}
+
+/** 400 when the request body is present and not JSON (the extension's message); undefined when it is fine. */
+function invalidJson(bodyText: string): DurableHttpResponse | undefined {
+  if (!bodyText) return undefined;
+  try {
+    JSON.parse(bodyText);
+    return undefined;
+  } catch (err) {
+    return error(400, "Invalid JSON content", (err as Error).message);
+  }
+}
 
 /** Returns undefined when the path is not under /runtime/webhooks/durabletask. */
 export async function handleDurableHttp(engine: DurableEngine, req: DurableHttpRequest): Promise<DurableHttpResponse | undefined> {
@@ -218,13 +239,8 @@ async function startOrchestration(
   bodyText: string,
   q: URLSearchParams,
 ): Promise<DurableHttpResponse> {
-  if (bodyText) {
-    try {
-      JSON.parse(bodyText);
-    } catch (err) {
-      return error(400, "Invalid JSON content", (err as Error).message);
-    }
-  }
+  const bad = invalidJson(bodyText);
+  if (bad) return bad;
   const result = await engine.startNew(functionName, { instanceId: instanceId || undefined, input: bodyText || undefined });
   if (result.status === "unknownOrchestrator") {
     return error(
@@ -275,12 +291,8 @@ async function getStatus(engine: DurableEngine, instanceId: string, q: URLSearch
 }
 
 async function listInstances(engine: DurableEngine, q: URLSearchParams): Promise<DurableHttpResponse> {
-  const runtimeStatus = (q.get("runtimeStatus") ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
   const records = await engine.listInstances({
-    runtimeStatus,
+    runtimeStatus: listParam(q, "runtimeStatus"),
     createdTimeFrom: dateParam(q, "createdTimeFrom"),
     createdTimeTo: dateParam(q, "createdTimeTo"),
     instanceIdPrefix: q.get("instanceIdPrefix") ?? undefined,
@@ -307,11 +319,11 @@ async function purgeInstance(engine: DurableEngine, instanceId: string): Promise
 async function purgeByFilter(engine: DurableEngine, q: URLSearchParams): Promise<DurableHttpResponse> {
   const from = dateParam(q, "createdTimeFrom");
   if (!from) return json(400, "Please provide value for 'createdTimeFrom' parameter.");
-  const runtimeStatus = (q.get("runtimeStatus") ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const records = await engine.listInstances({ createdTimeFrom: from, createdTimeTo: dateParam(q, "createdTimeTo") ?? new Date(), runtimeStatus });
+  const records = await engine.listInstances({
+    createdTimeFrom: from,
+    createdTimeTo: dateParam(q, "createdTimeTo") ?? new Date(),
+    runtimeStatus: listParam(q, "runtimeStatus"),
+  });
   let deleted = 0;
   for (const r of records) if ((await engine.purge(r.instanceId)) === "purged") deleted++;
   if (deleted === 0) return empty(404);
@@ -326,13 +338,8 @@ async function raiseEvent(engine: DurableEngine, instanceId: string, eventName: 
   if (bodyText && contentType && !/^application\/json\b/i.test(contentType.trim())) {
     return error(400, "Only application/json request content is supported");
   }
-  if (bodyText) {
-    try {
-      JSON.parse(bodyText);
-    } catch (err) {
-      return error(400, "Invalid JSON content", (err as Error).message);
-    }
-  }
+  const bad = invalidJson(bodyText);
+  if (bad) return bad;
   const r = await engine.raiseEvent(instanceId, eventName, bodyText || undefined);
   if (r === "notFound") return empty(404);
   if (r === "finished") return empty(410);

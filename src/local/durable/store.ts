@@ -20,7 +20,7 @@ import type { HistoryEvent } from "./history";
 
 export type RuntimeStatus = "Pending" | "Running" | "Completed" | "Failed" | "Terminated";
 
-export const TERMINAL_STATUSES: readonly RuntimeStatus[] = ["Completed", "Failed", "Terminated"];
+const TERMINAL_STATUSES: readonly RuntimeStatus[] = ["Completed", "Failed", "Terminated"];
 
 export function isTerminal(status: string | undefined): boolean {
   return TERMINAL_STATUSES.includes(status as RuntimeStatus);
@@ -56,6 +56,16 @@ local s = redis.call('HGET', KEYS[1], 'runtimeStatus')
 local active = (s == 'Running' or s == 'Pending')
 `;
 
+/**
+ * Removes the entry ARGV[1] from KEYS[3] with `remove` (ZREM a timer, HDEL an activity) and, if this call
+ * removed it and the instance is still active, queues the message ARGV[2]. Returns 1 when this call removed it.
+ */
+const handOver = (remove: "ZREM" | "HDEL") => `
+if redis.call('${remove}', KEYS[3], ARGV[1]) == 0 then return 0 end
+${ACTIVE_CHECK}
+if active then redis.call('RPUSH', KEYS[2], ARGV[2]) end
+return 1`;
+
 const SCRIPTS = {
   /** KEYS: instance, queue. ARGV: message. Returns 0 unknown, 2 finished, 1 queued. */
   enqueueIfActive: `${ACTIVE_CHECK}
@@ -64,17 +74,9 @@ if not active then return 2 end
 redis.call('RPUSH', KEYS[2], ARGV[1])
 return 1`,
   /** KEYS: instance, queue, timers. ARGV: timer member, message. Returns 1 when this call fired the timer. */
-  fireTimer: `
-if redis.call('ZREM', KEYS[3], ARGV[1]) == 0 then return 0 end
-${ACTIVE_CHECK}
-if active then redis.call('RPUSH', KEYS[2], ARGV[2]) end
-return 1`,
+  fireTimer: handOver("ZREM"),
   /** KEYS: instance, queue, activities. ARGV: activity field, message. Returns 1 when this call reported the result. */
-  completeActivity: `
-if redis.call('HDEL', KEYS[3], ARGV[1]) == 0 then return 0 end
-${ACTIVE_CHECK}
-if active then redis.call('RPUSH', KEYS[2], ARGV[2]) end
-return 1`,
+  completeActivity: handOver("HDEL"),
   /**
    * KEYS: instance, history, queue, running, instances.
    * ARGV: instanceId, name, executionId, input ('' = none), now ISO, now ms, ExecutionStarted message.
@@ -171,9 +173,7 @@ export class DurableStore {
   }
 
   async getInstance(id: string): Promise<InstanceRecord | undefined> {
-    const h = await this.client.hGetAll(this.key.instance(id));
-    if (!h || !h.runtimeStatus) return undefined;
-    return parseRecord(h);
+    return parseRecord(await this.client.hGetAll(this.key.instance(id)));
   }
 
   async getInstances(ids: string[]): Promise<(InstanceRecord | undefined)[]> {
@@ -181,16 +181,27 @@ export class DurableStore {
     const multi = this.client.multi();
     for (const id of ids) multi.hGetAll(this.key.instance(id));
     const rows = (await multi.exec()) as unknown as Record<string, string>[];
-    return rows.map((h) => (h && h.runtimeStatus ? parseRecord(h) : undefined));
+    return rows.map(parseRecord);
   }
 
   async listInstanceIds(): Promise<string[]> {
     return this.client.zRange(this.key.instances(), 0, -1);
   }
 
-  async readQueue(id: string): Promise<QueueMessage[]> {
-    const raw = await this.client.lRange(this.key.queue(id), 0, -1);
-    return raw.map((m) => JSON.parse(m) as QueueMessage);
+  /** What an episode starts from, in one round trip: the queued messages, the record and the committed history. */
+  async readEpisode(id: string): Promise<{ queue: QueueMessage[]; record: InstanceRecord | undefined; history: HistoryEvent[] }> {
+    const k = this.key;
+    const [queue, record, history] = (await this.client
+      .multi()
+      .lRange(k.queue(id), 0, -1)
+      .hGetAll(k.instance(id))
+      .lRange(k.history(id), 0, -1)
+      .exec()) as unknown as [string[], Record<string, string>, string[]];
+    return {
+      queue: queue.map((m) => JSON.parse(m) as QueueMessage),
+      record: parseRecord(record),
+      history: history.map((e) => JSON.parse(e) as HistoryEvent),
+    };
   }
 
   async trimQueue(id: string, consumed: number): Promise<void> {
@@ -286,7 +297,9 @@ export class DurableStore {
   }
 }
 
-function parseRecord(h: Record<string, string>): InstanceRecord {
+/** An instance hash as a record; undefined when the instance does not exist. */
+function parseRecord(h: Record<string, string> | null | undefined): InstanceRecord | undefined {
+  if (!h || !h.runtimeStatus) return undefined;
   return {
     instanceId: h.instanceId,
     name: h.name,
