@@ -3,6 +3,7 @@
  * deployment template can be checked against it (test/infra). A bad or missing value fails at startup
  * with one error that lists every problem, instead of failing later on the first request.
  */
+import { ID_PATTERN, MODE_PATTERN, REGION_PATTERN } from "../domain/validation";
 
 export interface Settings {
   /** redis:// or rediss:// URL. Empty only under the local runtime, which then starts a private redis-server. */
@@ -123,13 +124,13 @@ export function loadSettings(env: Env = process.env): Settings {
   const modes = json<Record<string, number>>(SETTING_NAMES.modes, (v) => {
     if (typeof v !== "object" || v === null || Array.isArray(v) || Object.keys(v).length === 0) return 'must be an object like {"duel":2}';
     for (const [k, size] of Object.entries(v)) {
-      if (!/^[a-z0-9][a-z0-9_-]{0,31}$/.test(k)) return `has an invalid mode name ${JSON.stringify(k)}`;
+      if (!MODE_PATTERN.test(k)) return `has an invalid mode name ${JSON.stringify(k)}`;
       if (!Number.isInteger(size) || (size as number) < 1 || (size as number) > 100) return `has a session size for ${k} outside 1-100`;
     }
     return undefined;
   });
   const regions = json<string[]>(SETTING_NAMES.regions, (v) =>
-    Array.isArray(v) && v.length > 0 && v.every((r) => typeof r === "string" && /^[a-z0-9][a-z0-9-]{0,31}$/.test(r))
+    Array.isArray(v) && v.length > 0 && v.every((r) => typeof r === "string" && REGION_PATTERN.test(r))
       ? undefined
       : 'must be a non-empty array of region names like ["westeurope"]',
   );
@@ -165,7 +166,7 @@ export function loadSettings(env: Env = process.env): Settings {
     ticketSigningKey,
     ticketRetentionSeconds: int(SETTING_NAMES.ticketRetentionSeconds, 60, 7 * 24 * 3600),
   };
-  if (!/^[A-Za-z0-9_-]{1,32}$/.test(settings.redisKeyPrefix)) problems.push(`${SETTING_NAMES.redisKeyPrefix} must be 1-32 characters [A-Za-z0-9_-]`);
+  if (!ID_PATTERN.test(settings.redisKeyPrefix) || settings.redisKeyPrefix.length > 32) problems.push(`${SETTING_NAMES.redisKeyPrefix} must be 1-32 characters [A-Za-z0-9_-]`);
   if (problems.length) throw new ConfigError(problems);
   return settings;
 }

@@ -14,6 +14,17 @@ export const MODE_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 export const fail = (error: string, detail: string): { ok: false; error: ErrorBody } => ({ ok: false, error: { error, detail } });
 export const ok = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });
 
+/**
+ * An object with only the `allowed` fields: unknown fields are refused so typos are visible. `notObject` is
+ * the detail when it is no object at all.
+ */
+export function validateFields(msg: unknown, allowed: readonly string[], notObject: string): Validated<Record<string, unknown>> {
+  if (typeof msg !== "object" || msg === null || Array.isArray(msg)) return fail("invalid_message", notObject);
+  const extra = Object.keys(msg).filter((k) => !allowed.includes(k));
+  if (extra.length) return fail("unknown_field", `unexpected field(s): ${extra.join(", ")}`);
+  return ok(msg as Record<string, unknown>);
+}
+
 export function validateId(field: string, value: unknown): Validated<string> {
   if (typeof value !== "string") return fail(`invalid_${field}`, `${field} must be a string of 1-64 characters [A-Za-z0-9_-]`);
   if (!ID_PATTERN.test(value)) return fail(`invalid_${field}`, `${field} must be 1-64 characters of [A-Za-z0-9_-], got ${JSON.stringify(value.slice(0, 80))}`);
@@ -26,7 +37,12 @@ export function validateMode(value: unknown, modes: Readonly<Record<string, numb
   return ok(value);
 }
 
-export function validateRegion(value: unknown, regions: readonly string[]): Validated<string> {
+/** `regions`: the regions served. Without it any well-formed region is accepted (a store not bound to a list). */
+export function validateRegion(value: unknown, regions?: readonly string[]): Validated<string> {
+  if (!regions) {
+    if (typeof value !== "string" || !REGION_PATTERN.test(value)) return fail("invalid_region", "region must be 1-32 characters of [a-z0-9-], starting with a letter or digit");
+    return ok(value);
+  }
   if (typeof value !== "string" || !REGION_PATTERN.test(value)) return fail("invalid_region", `region must be one of: ${regions.join(", ")}`);
   if (!regions.includes(value)) return fail("unknown_region", `region ${JSON.stringify(value)} is not served here; regions: ${regions.join(", ")}`);
   return ok(value);
@@ -56,13 +72,11 @@ export interface MatchRules {
   regions: readonly string[];
 }
 
-/** A `player-requests` message, validated field by field. Unknown fields are refused so typos are visible. */
-export function validatePlayerRequest(msg: unknown, rules: MatchRules): Validated<PlayerRequest & { requestedAtMs: number }> {
-  if (typeof msg !== "object" || msg === null || Array.isArray(msg)) return fail("invalid_message", "a player request must be a JSON object");
-  const m = msg as Record<string, unknown>;
-  const allowed = new Set(["ticketId", "playerId", "mode", "region", "requestedAt"]);
-  const extra = Object.keys(m).filter((k) => !allowed.has(k));
-  if (extra.length) return fail("unknown_field", `unexpected field(s): ${extra.join(", ")}`);
+/** The ticketId, playerId, mode and region of a ticket message, checked in that order (first error wins). */
+export function validateTicketFields(
+  m: Record<string, unknown>,
+  rules: { modes: MatchRules["modes"]; regions?: MatchRules["regions"] },
+): Validated<{ ticketId: string; playerId: string; mode: string; region: string }> {
   const ticketId = validateId("ticketId", m.ticketId);
   if (!ticketId.ok) return ticketId;
   const playerId = validateId("playerId", m.playerId);
@@ -71,14 +85,17 @@ export function validatePlayerRequest(msg: unknown, rules: MatchRules): Validate
   if (!mode.ok) return mode;
   const region = validateRegion(m.region, rules.regions);
   if (!region.ok) return region;
+  return ok({ ticketId: ticketId.value, playerId: playerId.value, mode: mode.value, region: region.value });
+}
+
+/** A `player-requests` message, validated field by field. Unknown fields are refused so typos are visible. */
+export function validatePlayerRequest(msg: unknown, rules: MatchRules): Validated<PlayerRequest & { requestedAtMs: number }> {
+  const fields = validateFields(msg, ["ticketId", "playerId", "mode", "region", "requestedAt"], "a player request must be a JSON object");
+  if (!fields.ok) return fields;
+  const m = fields.value;
+  const ticket = validateTicketFields(m, rules);
+  if (!ticket.ok) return ticket;
   const requestedAt = validateTimestamp("requestedAt", m.requestedAt);
   if (!requestedAt.ok) return requestedAt;
-  return ok({
-    ticketId: ticketId.value,
-    playerId: playerId.value,
-    mode: mode.value,
-    region: region.value,
-    requestedAt: m.requestedAt as string,
-    requestedAtMs: requestedAt.value,
-  });
+  return ok({ ...ticket.value, requestedAt: m.requestedAt as string, requestedAtMs: requestedAt.value });
 }

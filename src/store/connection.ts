@@ -62,15 +62,23 @@ const FAIL_FAST = {
   socket: { connectTimeout: 5_000, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2_000) },
 } as const;
 
-/** EVALSHA, falling back to EVAL on the node that answered NOSCRIPT (each cluster node has its own cache). */
-function scriptRunner(send: <T>(firstKey: string, args: string[]) => Promise<T>): RedisConnection["runScript"] {
-  return async (firstKey, sha, body, keys, args) => {
-    try {
-      return await send(firstKey, ["EVALSHA", sha, String(keys.length), ...keys, ...args]);
-    } catch (err) {
-      if (!isNoScript(err)) throw err;
-      return send(firstKey, ["EVAL", body, String(keys.length), ...keys, ...args]);
-    }
+/**
+ * The connection over one `send` (cluster or standalone client). Scripts run with EVALSHA, falling back to
+ * EVAL on the node that answered NOSCRIPT (each cluster node has its own cache).
+ */
+function connection(mode: RedisMode, send: RedisConnection["command"], close: () => Promise<void>): RedisConnection {
+  return {
+    mode,
+    async runScript(firstKey, sha, body, keys, args) {
+      try {
+        return await send(firstKey, ["EVALSHA", sha, String(keys.length), ...keys, ...args]);
+      } catch (err) {
+        if (!isNoScript(err)) throw err;
+        return send(firstKey, ["EVAL", body, String(keys.length), ...keys, ...args]);
+      }
+    },
+    command: send,
+    close,
   };
 }
 
@@ -95,28 +103,16 @@ export async function createRedisConnection(o: RedisConnectionOptions): Promise<
     });
     cluster.on("error", logConnectionError);
     await cluster.connect();
-    const send = <T>(firstKey: string, args: string[], readonly = false) => cluster.sendCommand<T>(firstKey, readonly, args);
-    return {
-      mode: "cluster",
-      runScript: scriptRunner(send),
-      command: send,
-      async close() {
-        await cluster.close();
-      },
-    };
+    return connection(
+      "cluster",
+      <T>(firstKey: string, args: string[], readonly = false) => cluster.sendCommand<T>(firstKey, readonly, args),
+      () => cluster.close(),
+    );
   }
 
   if (!o.url) throw new Error("createRedisConnection: standalone mode needs a url");
   const client = createClient({ url: o.url, ...authOption, ...FAIL_FAST });
   client.on("error", logConnectionError);
   await client.connect();
-  const send = <T>(_firstKey: string, args: string[]) => client.sendCommand<T>(args);
-  return {
-    mode: "standalone",
-    runScript: scriptRunner(send),
-    command: send,
-    async close() {
-      await client.close();
-    },
-  };
+  return connection("standalone", <T>(_firstKey: string, args: string[]) => client.sendCommand<T>(args), () => client.close());
 }

@@ -9,7 +9,7 @@
  * and because every script is idempotent a retry of an already-applied batch changes nothing.
  */
 import type { LeaveReason, SessionPlayer } from "../domain/types";
-import { ID_PATTERN, REGION_PATTERN, validateAddress, validateId, validateMode, validateRegion, type Validated } from "../domain/validation";
+import { fail, ID_PATTERN, ok, validateAddress, validateFields, validateId, validateMode, validateRegion, validateTicketFields, type Validated } from "../domain/validation";
 import type { RedisConnection } from "./connection";
 import { deadLetterKey, KEY, regionKey, regionPrefix, routingKey } from "./keys";
 import { loadScripts, type ScriptName } from "./scriptLoader";
@@ -31,6 +31,7 @@ import type {
   ReleaseResult,
   ServerAllocation,
   ServerRecord,
+  ServerState,
   SessionRef,
 } from "./types";
 
@@ -59,18 +60,18 @@ export class StoreInputError extends Error {
   }
 }
 
-export const LEAVE_REASONS: readonly LeaveReason[] = ["timedOut", "cancelled", "expired"];
+const LEAVE_REASONS: readonly LeaveReason[] = ["timedOut", "cancelled", "expired"];
 /** `<region>.<sequence>` as created by enqueuePlayers.lua. */
-export const SESSION_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}\.[0-9]{1,15}$/;
+const SESSION_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}\.[0-9]{1,15}$/;
 /** Requests stamped further in the future than this are refused (a broken client clock would sort first forever). */
-export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 const DEFAULT_BATCH_LIMIT = 1000;
 const DEAD_LETTER_MAXLEN = "10000";
 
-const fail = (error: string, detail: string): { ok: false; error: { error: string; detail: string } } => ({ ok: false, error: { error, detail } });
-
-function unknownFields(o: Record<string, unknown>, allowed: readonly string[]): string[] {
-  return Object.keys(o).filter((k) => !allowed.includes(k));
+/** The ids of a rejected batch entry, as far as it has them (it may be no object at all). */
+function idsOf(entry: unknown): { ticketId: string; playerId: string } {
+  const e = (typeof entry === "object" && entry !== null ? entry : {}) as Record<string, unknown>;
+  return { ticketId: typeof e.ticketId === "string" ? e.ticketId : "", playerId: typeof e.playerId === "string" ? e.playerId : "" };
 }
 
 /** Redis' cjson encodes an empty Lua table as `{}`: anything that should be a list goes through here. */
@@ -114,7 +115,7 @@ function toAssignment(a: LuaAssignment): Assignment {
 interface LuaServer {
   serverId: string;
   address: string;
-  state: "available" | "allocated";
+  state: ServerState;
   sessionId?: string;
   registeredAt: number;
   lastHeartbeat: number;
@@ -141,6 +142,7 @@ export class MatchmakingStore {
   private readonly clock: () => number;
   readonly prefix: string;
   readonly modes: Readonly<Record<string, number>>;
+  private readonly modeNames: readonly string[];
 
   constructor(
     readonly redis: RedisConnection,
@@ -149,6 +151,7 @@ export class MatchmakingStore {
     if (!ID_PATTERN.test(opts.prefix) || opts.prefix.length > 32) throw new Error(`invalid key prefix ${JSON.stringify(opts.prefix)}`);
     this.prefix = opts.prefix;
     this.modes = { ...opts.modes };
+    this.modeNames = Object.keys(this.modes);
     this.clock = opts.clock ?? Date.now;
   }
 
@@ -183,16 +186,8 @@ export class MatchmakingStore {
 
   // ---------------------------------------------------------------- validation
 
-  private checkRegion(value: unknown): Validated<string> {
-    if (this.opts.regions) return validateRegion(value, this.opts.regions);
-    if (typeof value !== "string" || !REGION_PATTERN.test(value)) {
-      return fail("invalid_region", "region must be 1-32 characters of [a-z0-9-], starting with a letter or digit");
-    }
-    return { ok: true, value };
-  }
-
   private regionOrThrow(value: unknown): string {
-    const r = this.checkRegion(value);
+    const r = validateRegion(value, this.opts.regions);
     if (!r.ok) throw new StoreInputError(r.error.error, r.error.detail);
     return r.value;
   }
@@ -204,18 +199,11 @@ export class MatchmakingStore {
   }
 
   private validateEnqueue(entry: unknown, now: number): Validated<EnqueueRequest> {
-    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) return fail("invalid_message", "a player request must be an object");
-    const e = entry as Record<string, unknown>;
-    const extra = unknownFields(e, ["ticketId", "playerId", "mode", "region", "requestedAtMs"]);
-    if (extra.length) return fail("unknown_field", `unexpected field(s): ${extra.join(", ")}`);
-    const ticketId = validateId("ticketId", e.ticketId);
-    if (!ticketId.ok) return ticketId;
-    const playerId = validateId("playerId", e.playerId);
-    if (!playerId.ok) return playerId;
-    const mode = validateMode(e.mode, this.modes);
-    if (!mode.ok) return mode;
-    const region = this.checkRegion(e.region);
-    if (!region.ok) return region;
+    const fields = validateFields(entry, ["ticketId", "playerId", "mode", "region", "requestedAtMs"], "a player request must be an object");
+    if (!fields.ok) return fields;
+    const e = fields.value;
+    const ticket = validateTicketFields(e, { modes: this.modes, regions: this.opts.regions });
+    if (!ticket.ok) return ticket;
     const at = e.requestedAtMs;
     if (typeof at !== "number" || !Number.isSafeInteger(at) || at <= 0) {
       return fail("invalid_requestedAt", "requestedAtMs must be a positive integer (epoch milliseconds)");
@@ -223,19 +211,18 @@ export class MatchmakingStore {
     if (at > now + MAX_CLOCK_SKEW_MS) {
       return fail("invalid_requestedAt", `requestedAt is ${Math.round((at - now) / 1000)} s in the future; clocks may differ by at most ${MAX_CLOCK_SKEW_MS / 1000} s`);
     }
-    return { ok: true, value: { ticketId: ticketId.value, playerId: playerId.value, mode: mode.value, region: region.value, requestedAtMs: at } };
+    return ok({ ...ticket.value, requestedAtMs: at });
   }
 
   private validateLeave(entry: unknown): Validated<LeaveRequest> {
-    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) return fail("invalid_message", "a leave request must be an object");
-    const e = entry as Record<string, unknown>;
-    const extra = unknownFields(e, ["playerId", "ticketId", "region", "reason", "mode"]);
-    if (extra.length) return fail("unknown_field", `unexpected field(s): ${extra.join(", ")}`);
+    const fields = validateFields(entry, ["playerId", "ticketId", "region", "reason", "mode"], "a leave request must be an object");
+    if (!fields.ok) return fields;
+    const e = fields.value;
     const playerId = validateId("playerId", e.playerId);
     if (!playerId.ok) return playerId;
     const ticketId = validateId("ticketId", e.ticketId);
     if (!ticketId.ok) return ticketId;
-    const region = this.checkRegion(e.region);
+    const region = validateRegion(e.region, this.opts.regions);
     if (!region.ok) return region;
     if (typeof e.reason !== "string" || !(LEAVE_REASONS as readonly string[]).includes(e.reason)) {
       return fail("invalid_reason", `reason must be one of: ${LEAVE_REASONS.join(", ")}`);
@@ -246,10 +233,7 @@ export class MatchmakingStore {
       if (!m.ok) return m;
       mode = m.value;
     }
-    return {
-      ok: true,
-      value: { playerId: playerId.value, ticketId: ticketId.value, region: region.value, reason: e.reason as LeaveReason, ...(mode ? { mode } : {}) },
-    };
+    return ok({ playerId: playerId.value, ticketId: ticketId.value, region: region.value, reason: e.reason as LeaveReason, ...(mode ? { mode } : {}) });
   }
 
   /** Groups validated entries by region, keeping each entry's index in the input. */
@@ -273,15 +257,7 @@ export class MatchmakingStore {
     requests.forEach((entry, index) => {
       const v = this.validateEnqueue(entry, now);
       if (v.ok) valid.push({ index, value: v.value });
-      else {
-        const e = (typeof entry === "object" && entry !== null ? entry : {}) as Record<string, unknown>;
-        results[index] = {
-          outcome: "rejected",
-          ticketId: typeof e.ticketId === "string" ? e.ticketId : "",
-          playerId: typeof e.playerId === "string" ? e.playerId : "",
-          ...v.error,
-        };
-      }
+      else results[index] = { outcome: "rejected", ...idsOf(entry), ...v.error };
     });
     const readySessions: SessionRef[] = [];
     const groups = MatchmakingStore.byRegion(valid);
@@ -314,13 +290,8 @@ export class MatchmakingStore {
       const v = this.validateLeave(entry);
       if (v.ok) valid.push({ index, value: v.value });
       else {
-        const e = (typeof entry === "object" && entry !== null ? entry : {}) as Record<string, unknown>;
-        results[index] = {
-          outcome: "rejected",
-          playerId: typeof e.playerId === "string" ? e.playerId : "",
-          ticketId: typeof e.ticketId === "string" ? e.ticketId : "",
-          ...v.error,
-        };
+        const { playerId, ticketId } = idsOf(entry);
+        results[index] = { outcome: "rejected", playerId, ticketId, ...v.error };
       }
     });
     await Promise.all(
@@ -399,7 +370,7 @@ export class MatchmakingStore {
   async registerServer(i: { serverId: string; region: string; address: string }): Promise<RegisterResult> {
     const serverId = validateId("serverId", i?.serverId);
     if (!serverId.ok) return { outcome: "rejected", ...serverId.error };
-    const region = this.checkRegion(i.region);
+    const region = validateRegion(i.region, this.opts.regions);
     if (!region.ok) return { outcome: "rejected", ...region.error };
     const address = validateAddress(i.address);
     if (!address.ok) return { outcome: "rejected", ...address.error };
@@ -513,20 +484,12 @@ export class MatchmakingStore {
 
   async stats(region: string): Promise<RegionStats> {
     region = this.regionOrThrow(region);
-    type Out = {
-      waitingByMode: Record<string, string>;
-      waiting: number;
-      sessionsOpen: number;
-      sessionsReady: number;
-      sessionsAnnouncing: number;
-      serversAvailable: number;
-      serversAllocated: number;
-      oldestWaitMs: number;
-      matchTimes: unknown;
-    };
-    const out = await this.run<Out>("readStats", region, { modes: Object.keys(this.modes) });
+    // readStats.lua answers most figures under their RegionStats names, as numbers (counts by mode as text).
+    type Counts = Pick<RegionStats, "sessionsOpen" | "sessionsReady" | "sessionsAnnouncing" | "serversAvailable" | "serversAllocated" | "oldestWaitMs">;
+    type Out = Counts & { waitingByMode: Record<string, string>; waiting: number; matchTimes: unknown };
+    const out = await this.run<Out>("readStats", region, { modes: this.modeNames });
     const waitingByMode: Record<string, number> = {};
-    for (const mode of Object.keys(this.modes)) waitingByMode[mode] = 0;
+    for (const mode of this.modeNames) waitingByMode[mode] = 0;
     for (const [mode, n] of Object.entries(out.waitingByMode ?? {})) if (num(n) > 0) waitingByMode[mode] = num(n);
     const samples = arr<string>(out.matchTimes).map(Number).filter(Number.isFinite).sort((a, b) => a - b);
     return {

@@ -26,6 +26,12 @@ const good = (): EnqueueRequest => ({ ticketId: "t1", playerId: "p1", mode: "due
 type Row = [what: string, patch: Record<string, unknown>, error: string, detailContains: string];
 /** Test titles read "<what> -> <error>". */
 const titled = (rows: Row[]) => rows.map(([what, patch, error, detail]) => [what, error, patch, detail] as const);
+/** `base` with `patch` applied; a field patched to undefined is removed. */
+function patched(base: object, patch: Record<string, unknown>): Record<string, unknown> {
+  const entry: Record<string, unknown> = { ...base, ...patch };
+  for (const k of Object.keys(patch)) if (patch[k] === undefined) delete entry[k];
+  return entry;
+}
 
 const enqueueTable: Row[] = [
   ["empty playerId", { playerId: "" }, "invalid_playerId", "1-64 characters"],
@@ -51,9 +57,7 @@ const enqueueTable: Row[] = [
 
 describe("enqueue input validation", () => {
   it.each(titled(enqueueTable))("%s -> %s", async (_what, error, patch, detail) => {
-    const entry = { ...good(), ...patch };
-    for (const k of Object.keys(patch)) if (patch[k] === undefined) delete (entry as Record<string, unknown>)[k];
-    const out = await store.enqueue([entry as EnqueueRequest]);
+    const out = await store.enqueue([patched(good(), patch) as unknown as EnqueueRequest]);
     expect(out.results[0]).toMatchObject({ outcome: "rejected", error });
     expect(out.results[0].outcome === "rejected" && out.results[0].detail).toContain(detail);
   });
@@ -103,9 +107,7 @@ const leaveTable: Row[] = [
 describe("leave input validation", () => {
   let n = 0;
   it.each(titled(leaveTable))("%s -> %s", async (_what, error, patch, detail) => {
-    const entry = { ...goodLeave(), ...patch };
-    for (const k of Object.keys(patch)) if (patch[k] === undefined) delete (entry as Record<string, unknown>)[k];
-    const [res, okRes] = await store.leave([entry as LeaveRequest, { ...goodLeave(), playerId: `leaver-${++n}`, ticketId: `leave-ticket-${n}` }]);
+    const [res, okRes] = await store.leave([patched(goodLeave(), patch) as unknown as LeaveRequest, { ...goodLeave(), playerId: `leaver-${++n}`, ticketId: `leave-ticket-${n}` }]);
     expect(res).toMatchObject({ outcome: "rejected", error });
     expect(res.outcome === "rejected" && res.detail).toContain(detail);
     expect(okRes.outcome).toBe("preempted");

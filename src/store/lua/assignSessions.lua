@@ -31,14 +31,13 @@ while #picked < #readyList do
     if lease and lease > NOW then picked[#picked + 1] = id else dead[#dead + 1] = id end
   end
 end
-for _, id in ipairs(dead) do remove_server(id) end
+remove_servers(dead)
 
 -- The assignment as stored on the session and returned (JSON).
 local function assignment_json(sid, serverId, address, mode, members, tickets)
   local players = {}
   for j = 1, #members do players[j] = { playerId = members[j], ticketId = tickets[j] } end
-  return cjson.encode({ sessionId = sid, serverId = serverId, address = address, players = players,
-    mode = mode, region = REGION, assignedAt = NOW })
+  return cjson.encode(assignment_payload(sid, serverId, address, players, mode, NOW))
 end
 
 -- An available server's record (JSON) allocated to sid, and its address.

@@ -9,5 +9,5 @@ if rec.state == 'allocated' and rec.sessionId then
   ended = rec.sessionId
   end_session(ended)
 end
-remove_server(A.serverId)
+remove_servers({ A.serverId })
 return cjson.encode({ outcome = 'removed', endedSessionId = ended })

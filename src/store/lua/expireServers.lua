@@ -14,7 +14,8 @@ for _, id in ipairs(ids) do
     entry.sessionId = rec.sessionId
     if requeue_session(rec.sessionId) then requeued[#requeued + 1] = rec.sessionId end
   end
-  remove_server(id)
   expired[#expired + 1] = entry
 end
+-- After the loop: requeue_session touches no server key.
+remove_servers(ids)
 return cjson.encode({ expired = expired, requeued = requeued })

@@ -9,12 +9,13 @@ local max = tonumber(A.max)
 local players = {}
 local sessions = {}
 
+-- Returns true when the player's leave deleted its session, and that session's id.
 local function expire_player(pid)
   local p = hgetall(P .. 'Player:' .. pid)
   if p.state == 'waiting' then
     local deleted = player_leave(pid, p, 'expired', retention)
     players[#players + 1] = { playerId = pid, ticketId = p.ticketId }
-    return deleted
+    return deleted, p.session
   end
   -- Not waiting (should not be indexed): just drop the stray index entry.
   redis.call('ZREM', P .. 'PlayersTimeStartedMatchmaking', pid)
@@ -24,23 +25,21 @@ end
 local oldPlayers = redis.call('ZRANGEBYSCORE', P .. 'PlayersTimeStartedMatchmaking', '-inf',
   NOW - tonumber(A.playerMaxAgeMs), 'LIMIT', 0, max)
 for _, pid in ipairs(oldPlayers) do
-  local sid = redis.call('HGET', P .. 'Player:' .. pid, 'session')
-  if expire_player(pid) and sid then sessions[#sessions + 1] = sid end
+  local deleted, sid = expire_player(pid)
+  if deleted and sid then sessions[#sessions + 1] = sid end
 end
 
 local oldSessions = redis.call('ZRANGEBYSCORE', P .. 'SessionsCreationTime', '-inf',
   NOW - tonumber(A.sessionMaxAgeMs), 'LIMIT', 0, max)
 for _, sid in ipairs(oldSessions) do
   local skey = P .. 'Session:' .. sid
-  local state = redis.call('HGET', skey, 'state')
-  if state == 'open' or state == 'ready' then
+  local s = redis.call('HMGET', skey, 'state', 'mode')
+  if s[1] == 'open' or s[1] == 'ready' then
     for _, pid in ipairs(redis.call('SMEMBERS', P .. 'SessionPlayers:' .. sid)) do
       expire_player(pid)
     end
     -- Normally the last leave deleted it; delete whatever is left (e.g. an inconsistent member).
-    if redis.call('EXISTS', skey) == 1 then
-      delete_session(sid, redis.call('HGET', skey, 'mode') or nil)
-    end
+    if redis.call('EXISTS', skey) == 1 then delete_session(sid, s[2] or nil) end
     sessions[#sessions + 1] = sid
   else
     redis.call('ZREM', P .. 'SessionsCreationTime', sid)

@@ -10,9 +10,7 @@ local rec = get_server(id)
 if not rec then
   rec = { address = A.address, state = 'available', registeredAt = NOW, lastHeartbeat = NOW,
     leaseExpiresAt = lease, gamesServed = 0 }
-  put_server(id, rec)
-  redis.call('ZADD', P .. 'ServersAvailable', NOW, id)
-  redis.call('ZADD', P .. 'ServerLeases', lease, id)
+  save_server(id, rec, true)
   return cjson.encode({ outcome = 'registered', server = server_view(id, rec) })
 end
 if rec.state == 'allocated' and rec.address ~= A.address then
@@ -23,6 +21,5 @@ end
 rec.address = A.address
 rec.lastHeartbeat = NOW
 rec.leaseExpiresAt = lease
-put_server(id, rec)
-redis.call('ZADD', P .. 'ServerLeases', lease, id)
+save_server(id, rec, false)
 return cjson.encode({ outcome = 'heartbeat', server = server_view(id, rec) })

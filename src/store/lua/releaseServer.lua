@@ -19,7 +19,5 @@ rec.sessionId = nil
 rec.gamesServed = (tonumber(rec.gamesServed) or 0) + 1
 rec.lastHeartbeat = NOW
 rec.leaseExpiresAt = NOW + tonumber(A.leaseMs)
-put_server(id, rec)
-redis.call('ZADD', P .. 'ServersAvailable', NOW, id)
-redis.call('ZADD', P .. 'ServerLeases', rec.leaseExpiresAt, id)
+save_server(id, rec, true)
 return cjson.encode({ outcome = 'released', server = server_view(id, rec), endedSessionId = ended })

@@ -11,14 +11,19 @@ local function get_server(id)
   return cjson.decode(raw)
 end
 
-local function put_server(id, rec)
+-- Writes a server's record and its lease (rec.leaseExpiresAt); `available`: it is free from now on
+-- (enters ServersAvailable at the back of the idle order).
+local function save_server(id, rec, available)
   redis.call('HSET', P .. 'Servers', id, cjson.encode(rec))
+  if available then redis.call('ZADD', P .. 'ServersAvailable', NOW, id) end
+  redis.call('ZADD', P .. 'ServerLeases', rec.leaseExpiresAt, id)
 end
 
-local function remove_server(id)
-  redis.call('HDEL', P .. 'Servers', id)
-  redis.call('ZREM', P .. 'ServersAvailable', id)
-  redis.call('ZREM', P .. 'ServerLeases', id)
+-- Removes servers from the registry: three calls for the whole list.
+local function remove_servers(ids)
+  call_chunked('HDEL', P .. 'Servers', ids)
+  call_chunked('ZREM', P .. 'ServersAvailable', ids)
+  call_chunked('ZREM', P .. 'ServerLeases', ids)
 end
 
 local function server_view(id, rec)

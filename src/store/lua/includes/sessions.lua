@@ -67,6 +67,13 @@ local function player_leave(pid, p, reason, retention)
   return deleted
 end
 
+-- The match-made payload of a session given a server, as assignSessions stores it on the session
+-- (`assignment`, JSON) and the store reads it back as an Assignment.
+local function assignment_payload(sid, serverId, address, players, mode, assignedAt)
+  return { sessionId = sid, serverId = serverId, address = address, players = players, mode = mode,
+    region = REGION, assignedAt = assignedAt }
+end
+
 -- The assignment of an assigned session (as given out by assignSessions), or nil.
 local function session_assignment(sid)
   local a = redis.call('HGET', P .. 'Session:' .. sid, 'assignment')
@@ -79,9 +86,6 @@ end
 local function player_assignment(pid, p)
   local a = p.session and session_assignment(p.session)
   if a then return a end
-  return {
-    sessionId = p.session or '', serverId = p.server or '', address = p.address or '',
-    players = { { playerId = pid, ticketId = p.ticketId } },
-    mode = p.mode or '', region = REGION, assignedAt = tonumber(p.assignedAt) or 0,
-  }
+  return assignment_payload(p.session or '', p.server or '', p.address or '',
+    { { playerId = pid, ticketId = p.ticketId } }, p.mode or '', tonumber(p.assignedAt) or 0)
 end
