@@ -9,30 +9,14 @@
  * every enqueued player has been assigned (or, for the reference, when nothing more can be assigned).
  */
 import { createRedisConnection, MatchmakingStore, type RedisConnection } from "../src/store";
-import type { AssignResult, EnqueueBatchResult, EnqueueRequest, RegisterResult } from "../src/store/types";
+import type { EnqueueRequest } from "../src/store/types";
 import { ReferenceMatchmaker, type RefPlayer } from "./reference/referenceMatchmaker";
-import { connect, CountingClient, delta, flushAll, snapshot, sleep, type RawClient } from "./redisProbe";
+import { connect, CountingClient, delta, flushAll, snapshot, sleep, type RawClient, type ServerDelta } from "./redisProbe";
 import { percentile } from "../src/devtools/svgChart";
 
-/** The part of MatchmakingStore the bench drives (the agreed interface; see src/store/index.ts). */
-export interface BenchStore {
-  enqueue(requests: EnqueueRequest[]): Promise<EnqueueBatchResult>;
-  assign(region: string, opts?: { maxSessions?: number }): Promise<AssignResult>;
-  confirmAnnounced(region: string, sessionIds: string[]): Promise<void>;
-  registerServer(i: { serverId: string; region: string; address: string }): Promise<RegisterResult>;
-}
-
-export interface StoreModule {
-  MatchmakingStore: new (
-    redis: RedisConnection,
-    opts: { prefix: string; modes: Record<string, number>; serverLeaseSeconds: number; ticketRetentionSeconds: number },
-  ) => BenchStore;
-  createRedisConnection(o: { url?: string; mode: "standalone" | "cluster" }): Promise<RedisConnection>;
-}
-
-/** The real store, behind the small interface the bench drives (tests may pass another). */
-export function loadStore(): StoreModule {
-  return { MatchmakingStore, createRedisConnection };
+/** The store as the bench drives it: leases and ticket retention long enough that nothing expires during a run. */
+function benchStore(conn: RedisConnection, prefix: string, modes: Record<string, number>): MatchmakingStore {
+  return new MatchmakingStore(conn, { prefix, modes, serverLeaseSeconds: 3600, ticketRetentionSeconds: 3600 });
 }
 
 /** Wraps a RedisConnection and counts the calls made through it (one call = one round trip for the store). */
@@ -104,6 +88,24 @@ export function scenarioPlayers(s: Scenario): number {
   return Math.max(unit, Math.round(s.players / unit) * unit);
 }
 
+/** What the server did per player (INFO deltas) and how long one batch call took: measured alike for both designs. */
+function serverCost(d: ServerDelta, players: number, batchMs: number[]): Pick<ThroughputResult, "serverCommandsPerPlayer" | "redisCpuMicrosPerPlayer" | "batchMsP50" | "batchMsP99"> {
+  return {
+    serverCommandsPerPlayer: d.commands / players,
+    redisCpuMicrosPerPlayer: (d.cpuSeconds / players) * 1e6,
+    batchMsP50: percentile(batchMs, 50),
+    batchMsP99: percentile(batchMs, 99),
+  };
+}
+
+/** Runs `call`, adding its duration (ms) to `samples`. */
+async function timed<T>(samples: number[], call: () => Promise<T>): Promise<T> {
+  const c0 = performance.now();
+  const result = await call();
+  samples.push(performance.now() - c0);
+  return result;
+}
+
 async function inParallel<T>(items: T[], concurrency: number, fn: (t: T) => Promise<unknown>): Promise<void> {
   let next = 0;
   await Promise.all(
@@ -113,8 +115,26 @@ async function inParallel<T>(items: T[], concurrency: number, fn: (t: T) => Prom
   );
 }
 
+/**
+ * Players 0..players-1 in batches of `size`, each worker taking the next batch as soon as it is done with one;
+ * returns how many players were sent (whole batches).
+ */
+async function fillInBatches<W>(workers: W[], players: number, size: number, send: (worker: W, firstPlayer: number) => Promise<unknown>): Promise<number> {
+  const batches = Math.ceil(players / size);
+  let next = 0;
+  await Promise.all(
+    workers.map(async (w) => {
+      while (next < batches) await send(w, size * next++);
+    }),
+  );
+  return batches * size;
+}
+
+function batchOf<T>(firstPlayer: number, size: number, make: (player: number) => T): T[] {
+  return Array.from({ length: size }, (_, i) => make(firstPlayer + i));
+}
+
 export async function runOurThroughput(
-  store: StoreModule,
   url: string,
   admin: RawClient,
   s: Scenario,
@@ -125,13 +145,11 @@ export async function runOurThroughput(
   const players = scenarioPlayers(s);
   const modeNames = modesFor(s);
   const modes = Object.fromEntries(modeNames.map((m) => [m, s.sessionSize]));
-  const prefix = `bench-${tag}`;
-  const storeOpts = { prefix, modes, serverLeaseSeconds: 3600, ticketRetentionSeconds: 3600 };
   const conns: CountingConnection[] = [];
-  const makeStore = async (): Promise<BenchStore> => {
-    const c = new CountingConnection(await store.createRedisConnection({ url, mode: "standalone" }));
+  const makeStore = async (): Promise<MatchmakingStore> => {
+    const c = new CountingConnection(await createRedisConnection({ url, mode: "standalone" }));
     conns.push(c);
-    return new store.MatchmakingStore(c, storeOpts);
+    return benchStore(c, `bench-${tag}`, modes);
   };
   const setup = await makeStore();
   const consumers = await Promise.all(Array.from({ length: s.consumers }, makeStore));
@@ -140,33 +158,21 @@ export async function runOurThroughput(
   try {
     // Servers for every session, registered before the clock starts.
     const sessions = players / s.sessionSize;
-    const serverIds = Array.from({ length: sessions }, (_, i) => `srv-${i}`);
-    await inParallel(serverIds, 32, async (id) => {
-      const r = await setup.registerServer({ serverId: id, region: REGION, address: `10.0.${(Number(id.slice(4)) >> 8) & 255}.${Number(id.slice(4)) & 255}:7777` });
+    await inParallel(Array.from({ length: sessions }, (_, i) => i), 32, async (i) => {
+      const r = await setup.registerServer({ serverId: `srv-${i}`, region: REGION, address: `10.0.${(i >> 8) & 255}.${i & 255}:7777` });
       if (r.outcome === "rejected") throw new Error(`registerServer rejected: ${r.error} ${r.detail}`);
     });
     const countBefore = conns.reduce((a, c) => a + c.calls, 0);
     const before = await snapshot(admin);
-    const batches = players / s.batchSize;
-    let nextBatch = 0;
     let enqueueDone = false;
     let rejected = 0;
     const batchMs: number[] = [];
     const t0 = performance.now();
-    const enqueuers = consumers.map(async (st) => {
-      while (nextBatch < batches) {
-        const b = nextBatch++;
-        const now = Date.now();
-        const reqs: EnqueueRequest[] = [];
-        for (let i = 0; i < s.batchSize; i++) {
-          const p = b * s.batchSize + i;
-          reqs.push({ ticketId: `t${p}`, playerId: `p${p}`, mode: modeNames[p % s.buckets]!, region: REGION, requestedAtMs: now });
-        }
-        const c0 = performance.now();
-        const res = await st.enqueue(reqs);
-        batchMs.push(performance.now() - c0);
-        for (const r of res.results) if (r.outcome !== "queued") rejected++;
-      }
+    const enqueuers = fillInBatches(consumers, players, s.batchSize, async (st, first) => {
+      const now = Date.now();
+      const reqs = batchOf<EnqueueRequest>(first, s.batchSize, (p) => ({ ticketId: `t${p}`, playerId: `p${p}`, mode: modeNames[p % s.buckets]!, region: REGION, requestedAtMs: now }));
+      const res = await timed(batchMs, () => st.enqueue(reqs));
+      for (const r of res.results) if (r.outcome !== "queued") rejected++;
     });
     let assignedPlayers = 0;
     let passes = 0;
@@ -189,12 +195,11 @@ export async function runOurThroughput(
         if (Date.now() > deadline) throw new Error("assigner did not finish within 10 minutes");
       }
     })();
-    await Promise.all(enqueuers);
+    await enqueuers;
     enqueueDone = true;
     await assignerLoop;
     const seconds = (performance.now() - t0) / 1000;
-    const after = await snapshot(admin);
-    const d = delta(before, after);
+    const d = delta(before, await snapshot(admin));
     const calls = conns.reduce((a, c) => a + c.calls, 0) - countBefore;
     if (rejected) notes.push(`${rejected} enqueue results were not "queued"`);
     if (assignedPlayers !== players) notes.push(`${players - assignedPlayers} of ${players} players were not assigned`);
@@ -207,10 +212,7 @@ export async function runOurThroughput(
       assignedPlayers,
       roundTripsPerPlayer: calls / players,
       fireAndForgetPerPlayer: 0,
-      serverCommandsPerPlayer: d.commands / players,
-      redisCpuMicrosPerPlayer: (d.cpuSeconds / players) * 1e6,
-      batchMsP50: percentile(batchMs, 50),
-      batchMsP99: percentile(batchMs, 99),
+      ...serverCost(d, players, batchMs),
       assignPasses: passes,
       notes,
     };
@@ -250,25 +252,14 @@ export async function runReferenceThroughput(
     const countBefore = clients.reduce((a, c) => a + c.roundTrips, 0);
     const ffBefore = clients.reduce((a, c) => a + c.fireAndForget, 0);
     const before = await snapshot(admin);
-    const batches = players / s.batchSize;
-    let nextBatch = 0;
     let enqueueDone = false;
     const batchMs: number[] = [];
     let errors = 0;
     const t0 = performance.now();
-    const enqueuers = consumers.map(async (ref) => {
-      while (nextBatch < batches) {
-        const b = nextBatch++;
-        const batch: RefPlayer[] = [];
-        for (let i = 0; i < s.batchSize; i++) {
-          const p = b * s.batchSize + i;
-          batch.push({ GUID: `p${p}`, Name: `player ${p}`, MatchmakingSettings: modeNames[p % s.buckets]! });
-        }
-        const c0 = performance.now();
-        const r = await ref.addPlayers(batch);
-        batchMs.push(performance.now() - c0);
-        errors += r.errors.length;
-      }
+    const enqueuers = fillInBatches(consumers, players, s.batchSize, async (ref, first) => {
+      const batch = batchOf<RefPlayer>(first, s.batchSize, (p) => ({ GUID: `p${p}`, Name: `player ${p}`, MatchmakingSettings: modeNames[p % s.buckets]! }));
+      const r = await timed(batchMs, () => ref.addPlayers(batch));
+      errors += r.errors.length;
     });
     let assignedPlayers = 0;
     let passes = 0;
@@ -286,14 +277,13 @@ export async function runReferenceThroughput(
         if (Date.now() > deadline) throw new Error("reference assigner did not finish within 10 minutes");
       }
     })();
-    await Promise.all(enqueuers);
+    await enqueuers;
     // Fire-and-forget writes of the last players must have reached Redis before the assigner's last pass.
     await Promise.all(clients.map((c) => c.client.sendCommand(["PING"])));
     enqueueDone = true;
     await assignerLoop;
     const seconds = (performance.now() - t0) / 1000;
-    const after = await snapshot(admin);
-    const d = delta(before, after);
+    const d = delta(before, await snapshot(admin));
     const rts = clients.reduce((a, c) => a + c.roundTrips, 0) - countBefore;
     const ffs = clients.reduce((a, c) => a + c.fireAndForget, 0) - ffBefore;
     return {
@@ -307,10 +297,7 @@ export async function runReferenceThroughput(
       assignedPlayers,
       roundTripsPerPlayer: rts / players,
       fireAndForgetPerPlayer: ffs / players,
-      serverCommandsPerPlayer: d.commands / players,
-      redisCpuMicrosPerPlayer: (d.cpuSeconds / players) * 1e6,
-      batchMsP50: percentile(batchMs, 50),
-      batchMsP99: percentile(batchMs, 99),
+      ...serverCost(d, players, batchMs),
       assignPasses: passes,
       lostPlayers: players - assignedPlayers,
       failedPlayers: errors,
@@ -334,34 +321,18 @@ export interface MemoryResult {
   bytesPerWaitingPlayer: number;
 }
 
-/** Players 0..players-1 in Event Hub–sized batches of 100, spread over the workers; returns how many were sent. */
-async function fillInBatches<W>(workers: W[], players: number, send: (worker: W, firstPlayer: number) => Promise<unknown>): Promise<number> {
-  const batches = Math.ceil(players / 100);
-  let next = 0;
-  await Promise.all(
-    workers.map(async (w) => {
-      while (next < batches) await send(w, 100 * next++);
-    }),
-  );
-  return batches * 100;
-}
-
-function batchOf<T>(firstPlayer: number, make: (player: number) => T): T[] {
-  return Array.from({ length: 100 }, (_, i) => make(firstPlayer + i));
-}
-
 /** used_memory growth with `players` waiting (4-player sessions, 10 buckets, no servers, no assign). */
-export async function measureOurMemory(store: StoreModule, url: string, admin: RawClient, players: number, consumers: number): Promise<MemoryResult> {
+export async function measureOurMemory(url: string, admin: RawClient, players: number, consumers: number): Promise<MemoryResult> {
   await flushAll(admin);
   const modes = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`m${i}`, 4]));
-  const conns = await Promise.all(Array.from({ length: consumers }, () => store.createRedisConnection({ url, mode: "standalone" })));
+  const conns = await Promise.all(Array.from({ length: consumers }, () => createRedisConnection({ url, mode: "standalone" })));
   try {
-    const stores = conns.map((c) => new store.MatchmakingStore(c, { prefix: "mem", modes, serverLeaseSeconds: 3600, ticketRetentionSeconds: 3600 }));
+    const stores = conns.map((c) => benchStore(c, "mem", modes));
     // One warm-up call so script loading is not counted as player memory.
     await stores[0]!.enqueue([{ ticketId: "warm", playerId: "warm", mode: "m0", region: "memwarm", requestedAtMs: Date.now() }]);
     const before = await snapshot(admin);
-    const sent = await fillInBatches(stores, players, (st, first) =>
-      st.enqueue(batchOf(first, (p) => ({ ticketId: `t${p}`, playerId: `p${p}`, mode: `m${p % 10}`, region: REGION, requestedAtMs: Date.now() }))),
+    const sent = await fillInBatches(stores, players, 100, (st, first) =>
+      st.enqueue(batchOf(first, 100, (p) => ({ ticketId: `t${p}`, playerId: `p${p}`, mode: `m${p % 10}`, region: REGION, requestedAtMs: Date.now() }))),
     );
     const after = await snapshot(admin);
     return { design: "ours", players: sent, bytesPerWaitingPlayer: (after.usedMemory - before.usedMemory) / sent };
@@ -376,8 +347,8 @@ export async function measureReferenceMemory(url: string, admin: RawClient, play
   try {
     const refs = clients.map((c) => new ReferenceMatchmaker(c, { prefix: "mem", capacityMax: 4 }));
     const before = await snapshot(admin);
-    const sent = await fillInBatches(refs, players, (ref, first) =>
-      ref.addPlayers(batchOf<RefPlayer>(first, (p) => ({ GUID: `p${p}`, Name: `player ${p}`, MatchmakingSettings: `m${p % 10}` }))),
+    const sent = await fillInBatches(refs, players, 100, (ref, first) =>
+      ref.addPlayers(batchOf<RefPlayer>(first, 100, (p) => ({ GUID: `p${p}`, Name: `player ${p}`, MatchmakingSettings: `m${p % 10}` }))),
     );
     await Promise.all(clients.map((c) => c.client.sendCommand(["PING"]))); // the last fire-and-forget writes
     const after = await snapshot(admin);
@@ -403,26 +374,22 @@ export interface ScriptCostResult {
  * Where the Redis CPU of our design goes: enqueue and assign measured apart, one connection, nothing else
  * running, so each delta of INFO belongs to one operation. The numbers to optimise the Lua scripts against.
  */
-export async function measureOurScriptCost(store: StoreModule, url: string, admin: RawClient, players: number): Promise<ScriptCostResult> {
+export async function measureOurScriptCost(url: string, admin: RawClient, players: number): Promise<ScriptCostResult> {
   await flushAll(admin);
   const sessionSize = 4;
   const modes = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`m${i}`, sessionSize]));
-  const conn = await store.createRedisConnection({ url, mode: "standalone" });
+  const conn = await createRedisConnection({ url, mode: "standalone" });
   try {
-    const st = new store.MatchmakingStore(conn, { prefix: "cost", modes, serverLeaseSeconds: 3600, ticketRetentionSeconds: 3600 });
+    const st = benchStore(conn, "cost", modes);
     const n = Math.ceil(players / 400) * 400;
     // Warm-up (script loading) outside the measurement.
     await st.enqueue([{ ticketId: "warm", playerId: "warm", mode: "m0", region: "warm", requestedAtMs: Date.now() }]);
     await st.assign("warm");
     let before = await snapshot(admin);
-    for (let b = 0; b < n / 100; b++) {
-      const reqs: EnqueueRequest[] = [];
-      for (let i = 0; i < 100; i++) {
-        const p = b * 100 + i;
-        reqs.push({ ticketId: `t${p}`, playerId: `p${p}`, mode: `m${p % 10}`, region: REGION, requestedAtMs: Date.now() });
-      }
-      await st.enqueue(reqs);
-    }
+    // One connection: the batches go one after another.
+    await fillInBatches([st], n, 100, (st1, first) =>
+      st1.enqueue(batchOf(first, 100, (p) => ({ ticketId: `t${p}`, playerId: `p${p}`, mode: `m${p % 10}`, region: REGION, requestedAtMs: Date.now() }))),
+    );
     let d = delta(before, await snapshot(admin));
     const enqueueCpu = d.cpuSeconds;
     const enqueueCommands = d.commands;

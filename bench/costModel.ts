@@ -211,3 +211,16 @@ export function designCounts(o: { sessionSize: number; batchSize: number; polls:
 export const ASSUMED_POLLS_PER_PLAYER = 2;
 /** Event Hub batch size at load (host.json maxEventBatchSize; batches are full when traffic is high). */
 export const ASSUMED_EVENTHUB_BATCH = 100;
+
+/** The assumed prices and counts above, in words: the list under "Assumed prices" in BENCHMARKS.md. */
+export function assumedPricesMarkdown(): string[] {
+  return [
+    `Assumed prices (USD, pay-as-you-go, ${PRICE_REGION}, recorded ${PRICES_RECORDED}; not fetched by the bench — check the Azure pricing pages; the constants are in \`bench/costModel.ts\`):`,
+    "",
+    `- Functions Flex Consumption on-demand: $${FLEX_PRICE_PER_MILLION_EXECUTIONS} per million executions, $${FLEX_PRICE_PER_GB_SECOND} per GB-s at ${FLEX_INSTANCE_MEMORY_GB} GB instance memory; assumed billed ms per execution: ${Object.entries(ASSUMED_MS_PER_EXECUTION).map(([k, v]) => `${k} ${v}`).join(", ")}; free grants ignored.`,
+    `- Event Hubs Standard: $${EVENTHUB_PRICE_PER_MILLION_EVENTS} per million ingress events; $${EVENTHUB_PRICE_PER_TU_HOUR} per TU-hour, ${EVENTHUB_EVENTS_PER_SECOND_PER_TU} events/s per TU at ${EVENTHUB_ASSUMED_UTILISATION * 100} % average utilisation; batches of ${ASSUMED_EVENTHUB_BATCH}.`,
+    `- Storage (Durable task hub, Azure Storage provider, GPv2 LRS): queues $${QUEUE_PRICE_PER_10K_TRANSACTIONS} and tables $${TABLE_PRICE_PER_10K_TRANSACTIONS} per 10,000 transactions, blob writes $${BLOB_WRITE_PRICE_PER_10K} per 10,000. Transactions estimated, not measured: per episode ${TASKHUB_TX.queuePerEpisode} queue + ${TASKHUB_TX.tablePerEpisode} table + ${TASKHUB_TX.blobPerEpisode} blob (payloads stay inline below ~45 KB); ${TASKHUB_TX.queuePerMessageSent} queue per message sent to an orchestration; ${TASKHUB_TX.tablePerInstanceStart} table per instance start; ${TASKHUB_TX.queuePerTimer} queue per durable timer; ${TASKHUB_TX.tablePerStatusQuery} table per Durable status query. Lease renewals and idle polling are fixed costs, left out.`,
+    `- ${REDIS_SKU}: $${REDIS_PRICE_PER_HOUR} per hour, carrying ${REDIS_ASSUMED_UTILISATION * 100} % of the throughput measured here on average.`,
+    `- Clients: ${ASSUMED_POLLS_PER_PLAYER} ticket polls per player. Ours polls the ticket endpoint (an HTTP function reading Redis); the reference polls the Durable status endpoint (a task hub read, no function execution). The assignSessions timer is a fixed cost per hour, left out.`,
+  ];
+}

@@ -17,6 +17,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULTS } from "../src/config/settings";
+import { requestJson } from "../src/devtools/jsonHttp";
 import { percentile } from "../src/devtools/svgChart";
 import { sleep } from "./redisProbe";
 
@@ -190,12 +191,9 @@ export async function runEndToEnd(o: {
     for (let i = 0; i < servers; i += 20) {
       await Promise.all(
         Array.from({ length: Math.min(20, servers - i) }, async (_, j) => {
-          const res = await fetch(`${base}/api/servers/bench-srv-${i + j}`, {
-            method: "PUT",
-            headers: { "content-type": "application/json", "x-functions-key": fnKey },
-            body: JSON.stringify({ address: `10.1.${((i + j) >> 8) & 255}.${(i + j) & 255}:7777`, region }),
-          });
-          if (!res.ok) throw new Error(`PUT /api/servers answered ${res.status}: ${await res.text()}`);
+          const address = `10.1.${((i + j) >> 8) & 255}.${(i + j) & 255}:7777`;
+          const res = await requestJson(`${base}/api/servers/bench-srv-${i + j}`, "PUT", { address, region }, { "x-functions-key": fnKey });
+          if (res.status < 200 || res.status > 299) throw new Error(`PUT /api/servers answered ${res.status}: ${JSON.stringify(res.json)}`);
         }),
       );
     }
@@ -222,12 +220,8 @@ export async function runEndToEnd(o: {
           const playerId = `bench-p${i}`;
           const start = performance.now();
           try {
-            const res = await fetch(`${base}/api/tickets`, {
-              method: "POST",
-              headers: { "content-type": "application/json" },
-              body: JSON.stringify({ playerId, mode, region }),
-            });
-            const body = (await res.json()) as { ticketId?: string; token?: string; ticketUri?: string };
+            const res = await requestJson(`${base}/api/tickets`, "POST", { playerId, mode, region });
+            const body = (res.json ?? {}) as { ticketId?: string; token?: string; ticketUri?: string };
             if (res.status !== 202 || !body.ticketId || !body.token) throw new Error(`POST /api/tickets answered ${res.status}: ${JSON.stringify(body)}`);
             requestedAt.set(body.ticketId, start);
             if (i % POLL_EVERY_NTH_PLAYER !== 0) return;
@@ -236,8 +230,7 @@ export async function runEndToEnd(o: {
             for (;;) {
               await sleep(POLL_MS);
               polls++;
-              const r = await fetch(uri, { headers: { authorization: `Bearer ${body.token}` } });
-              const t = (await r.json()) as { status?: string; server?: unknown };
+              const t = ((await requestJson(uri, "GET", undefined, { authorization: `Bearer ${body.token}` })).json ?? {}) as { status?: string; server?: unknown };
               if (t.status === "matched" && t.server) {
                 requestToAddress.push(performance.now() - start);
                 return;
@@ -336,8 +329,4 @@ export async function runEndToEnd(o: {
     if (proto && origEnqueue) proto.enqueue = origEnqueue;
     await runtime.stop().catch((err: unknown) => notes.push(`runtime.stop failed: ${String(err)}`));
   }
-}
-
-export function latencySummary(samples: number[]): { p50: number; p95: number; p99: number; n: number } {
-  return { p50: percentile(samples, 50), p95: percentile(samples, 95), p99: percentile(samples, 99), n: samples.length };
 }

@@ -5,27 +5,11 @@
 import { barChart, cdfPoints, formatNumber, groupedBarChart, histogram, lineChart, percentile, type ReferenceLine } from "../src/devtools/svgChart";
 import {
   ASSUMED_EVENTHUB_BATCH,
-  ASSUMED_MS_PER_EXECUTION,
   ASSUMED_POLLS_PER_PLAYER,
-  BLOB_WRITE_PRICE_PER_10K,
+  assumedPricesMarkdown,
   costPerMillionPlayers,
   designCounts,
-  EVENTHUB_ASSUMED_UTILISATION,
-  EVENTHUB_EVENTS_PER_SECOND_PER_TU,
-  EVENTHUB_PRICE_PER_MILLION_EVENTS,
-  EVENTHUB_PRICE_PER_TU_HOUR,
-  FLEX_INSTANCE_MEMORY_GB,
-  FLEX_PRICE_PER_GB_SECOND,
-  FLEX_PRICE_PER_MILLION_EXECUTIONS,
-  PRICE_REGION,
-  PRICES_RECORDED,
-  QUEUE_PRICE_PER_10K_TRANSACTIONS,
-  REDIS_ASSUMED_UTILISATION,
-  REDIS_PRICE_PER_HOUR,
-  REDIS_SKU,
   referenceCounts,
-  TABLE_PRICE_PER_10K_TRANSACTIONS,
-  TASKHUB_TX,
   type CostBreakdown,
   type PerPlayerCounts,
 } from "./costModel";
@@ -185,6 +169,12 @@ export function buildReport(r: BenchResults, o: { resultsDir: string }): Report 
   const floor = r.floor;
 
   // --- charts ---
+  /** One series per design: `metric` of every scenario (0 where that design did not run it). */
+  const bothDesigns = (metric: "playersPerSec" | "roundTripsPerPlayer", ours: string, reference: string) =>
+    ([["ours", ours], ["reference", reference]] as const).map(([design, name]) => ({
+      name,
+      values: sc.map((s) => find(r, design, s.sessionSize, s.buckets)?.[metric] ?? 0),
+    }));
   if (sc.length) {
     const refLines: ReferenceLine[] = [{ value: TARGETS.corePlayersPerSec, label: `target ${f(TARGETS.corePlayersPerSec)} players/s`, color: "#e53e3e" }];
     if (floor) {
@@ -195,10 +185,7 @@ export function buildReport(r: BenchResults, o: { resultsDir: string }): Report 
       title: "Players matched per second (enqueue + group + assign), log scale",
       yLabel: "players/s",
       groups: sc.map(label),
-      series: [
-        { name: "ours (MatchmakingStore)", values: sc.map((s) => find(r, "ours", s.sessionSize, s.buckets)?.playersPerSec ?? 0) },
-        { name: "reference pattern (2021 C# sample)", values: sc.map((s) => find(r, "reference", s.sessionSize, s.buckets)?.playersPerSec ?? 0) },
-      ],
+      series: bothDesigns("playersPerSec", "ours (MatchmakingStore)", "reference pattern (2021 C# sample)"),
       logScale: true,
       referenceLines: refLines,
       width: 900,
@@ -221,10 +208,7 @@ export function buildReport(r: BenchResults, o: { resultsDir: string }): Report 
       title: "Redis round trips per player (client-side count)",
       yLabel: "round trips / player",
       groups: sc.map(label),
-      series: [
-        { name: "ours", values: sc.map((s) => find(r, "ours", s.sessionSize, s.buckets)?.roundTripsPerPlayer ?? 0) },
-        { name: "reference", values: sc.map((s) => find(r, "reference", s.sessionSize, s.buckets)?.roundTripsPerPlayer ?? 0) },
-      ],
+      series: bothDesigns("roundTripsPerPlayer", "ours", "reference"),
       logScale: true,
       width: 900,
     });
@@ -483,9 +467,6 @@ export function buildReport(r: BenchResults, o: { resultsDir: string }): Report 
   md.push("## End to end through the local runtime");
   md.push("");
   if (e?.available) {
-    const s1 = summarize(e.requestToAddressMs);
-    const s2 = summarize(e.requestToToldMs);
-    const s3 = summarize(e.sessionFullToToldMs);
     md.push(
       `${e.players} players (${e.sessionSize}-player sessions) requested at a steady ${e.ratePerSec ?? "?"} players/s over HTTP to the local runtime (\`startLocalRuntime\`, ` +
         `in the bench's process), ${e.matched} told their match, ${e.failed} failed, ${fx(e.seconds)} s. Same redis-server as above. ` +
@@ -506,25 +487,14 @@ export function buildReport(r: BenchResults, o: { resultsDir: string }): Report 
       table(
         ["latency", "n", "p50 ms", "p95 ms", "p99 ms"],
         [
-          ["request → server address seen by a polling client (1 in 10 players polls every 25 ms)", String(s1.n), fx(s1.p50), fx(s1.p95), fx(s1.p99)],
-          ["request → player told (its orchestrator completed with the match)", String(s2.n), fx(s2.p50), fx(s2.p95), fx(s2.p99)],
-          ["session full → all its players told", String(s3.n), fx(s3.p50), fx(s3.p95), fx(s3.p99)],
-          ...(e.requestToEnqueuedMs
-            ? [(() => {
-                const s0 = summarize(e.requestToEnqueuedMs);
-                return ["(stage) request → in the store (HTTP, Event Hub, addPlayers)", String(s0.n), fx(s0.p50), fx(s0.p95), fx(s0.p99)];
-              })()]
-            : []),
+          latencyRow("request → server address seen by a polling client (1 in 10 players polls every 25 ms)", e.requestToAddressMs),
+          latencyRow("request → player told (its orchestrator completed with the match)", e.requestToToldMs),
+          latencyRow("session full → all its players told", e.sessionFullToToldMs),
+          ...(e.requestToEnqueuedMs ? [latencyRow("(stage) request → in the store (HTTP, Event Hub, addPlayers)", e.requestToEnqueuedMs)] : []),
           ...(e.sessionFullToPublishedMs && e.publishedToToldMs
             ? [
-                (() => {
-                  const s0 = summarize(e.sessionFullToPublishedMs);
-                  return ["(stage) session full → match-made published (assign, announce)", String(s0.n), fx(s0.p50), fx(s0.p95), fx(s0.p99)];
-                })(),
-                (() => {
-                  const s0 = summarize(e.publishedToToldMs);
-                  return ["(stage) match-made published → last player told (Event Hub, matchMade, raiseEvent, episode)", String(s0.n), fx(s0.p50), fx(s0.p95), fx(s0.p99)];
-                })(),
+                latencyRow("(stage) session full → match-made published (assign, announce)", e.sessionFullToPublishedMs),
+                latencyRow("(stage) match-made published → last player told (Event Hub, matchMade, raiseEvent, episode)", e.publishedToToldMs),
               ]
             : []),
         ],
@@ -601,26 +571,20 @@ export function buildReport(r: BenchResults, o: { resultsDir: string }): Report 
       table(
         ["count per matched player", "ours", "reference"],
         [
-          ["function executions", cost.ours ? fx(cost.ours.functionExecutionsPerPlayer, 3) : "–", cost.reference ? fx(cost.reference.functionExecutionsPerPlayer, 3) : "–"],
-          ["— orchestrator episodes", ci.ours ? fx(ci.ours.orchestratorEpisodes, 2) : "–", ci.reference ? fx(ci.reference.orchestratorEpisodes, 2) : "–"],
-          ["— activities", ci.ours ? fx(ci.ours.activityExecutions, 2) : "–", ci.reference ? fx(ci.reference.activityExecutions, 2) : "–"],
-          ["— HTTP (ticket create + polls)", ci.ours ? fx(ci.ours.httpExecutions, 2) : "–", ci.reference ? fx(ci.reference.httpExecutions, 2) : "–"],
-          ["— Event Hub triggered", ci.ours ? fx(ci.ours.eventHubExecutions, 4) : "–", ci.reference ? fx(ci.reference.eventHubExecutions, 4) : "–"],
-          ["Event Hub events", ci.ours ? fx(ci.ours.eventHubEvents, 2) : "–", ci.reference ? fx(ci.reference.eventHubEvents, 2) : "–"],
-          ["task hub storage transactions (estimate)", cost.ours ? fx(cost.ours.storageTransactionsPerPlayer, 1) : "–", cost.reference ? fx(cost.reference.storageTransactionsPerPlayer, 1) : "–"],
+          ["function executions", ...oursAndRef(cost, (c) => c.functionExecutionsPerPlayer, 3)],
+          ["— orchestrator episodes", ...oursAndRef(ci, (c) => c.orchestratorEpisodes, 2)],
+          ["— activities", ...oursAndRef(ci, (c) => c.activityExecutions, 2)],
+          ["— HTTP (ticket create + polls)", ...oursAndRef(ci, (c) => c.httpExecutions, 2)],
+          ["— Event Hub triggered", ...oursAndRef(ci, (c) => c.eventHubExecutions, 4)],
+          ["Event Hub events", ...oursAndRef(ci, (c) => c.eventHubEvents, 2)],
+          ["task hub storage transactions (estimate)", ...oursAndRef(cost, (c) => c.storageTransactionsPerPlayer, 1)],
         ],
       ),
     );
     md.push("");
     md.push(`![cost](${o.resultsDir}/cost.svg)`, "");
   } else md.push("Not computed (no core throughput measured).", "");
-  md.push(`Assumed prices (USD, pay-as-you-go, ${PRICE_REGION}, recorded ${PRICES_RECORDED}; not fetched by the bench — check the Azure pricing pages; the constants are in \`bench/costModel.ts\`):`);
-  md.push("");
-  md.push(`- Functions Flex Consumption on-demand: $${FLEX_PRICE_PER_MILLION_EXECUTIONS} per million executions, $${FLEX_PRICE_PER_GB_SECOND} per GB-s at ${FLEX_INSTANCE_MEMORY_GB} GB instance memory; assumed billed ms per execution: ${Object.entries(ASSUMED_MS_PER_EXECUTION).map(([k, v]) => `${k} ${v}`).join(", ")}; free grants ignored.`);
-  md.push(`- Event Hubs Standard: $${EVENTHUB_PRICE_PER_MILLION_EVENTS} per million ingress events; $${EVENTHUB_PRICE_PER_TU_HOUR} per TU-hour, ${EVENTHUB_EVENTS_PER_SECOND_PER_TU} events/s per TU at ${EVENTHUB_ASSUMED_UTILISATION * 100} % average utilisation; batches of ${ASSUMED_EVENTHUB_BATCH}.`);
-  md.push(`- Storage (Durable task hub, Azure Storage provider, GPv2 LRS): queues $${QUEUE_PRICE_PER_10K_TRANSACTIONS} and tables $${TABLE_PRICE_PER_10K_TRANSACTIONS} per 10,000 transactions, blob writes $${BLOB_WRITE_PRICE_PER_10K} per 10,000. Transactions estimated, not measured: per episode ${TASKHUB_TX.queuePerEpisode} queue + ${TASKHUB_TX.tablePerEpisode} table + ${TASKHUB_TX.blobPerEpisode} blob (payloads stay inline below ~45 KB); ${TASKHUB_TX.queuePerMessageSent} queue per message sent to an orchestration; ${TASKHUB_TX.tablePerInstanceStart} table per instance start; ${TASKHUB_TX.queuePerTimer} queue per durable timer; ${TASKHUB_TX.tablePerStatusQuery} table per Durable status query. Lease renewals and idle polling are fixed costs, left out.`);
-  md.push(`- ${REDIS_SKU}: $${REDIS_PRICE_PER_HOUR} per hour, carrying ${REDIS_ASSUMED_UTILISATION * 100} % of the throughput measured here on average.`);
-  md.push(`- Clients: ${ASSUMED_POLLS_PER_PLAYER} ticket polls per player. Ours polls the ticket endpoint (an HTTP function reading Redis); the reference polls the Durable status endpoint (a task hub read, no function execution). The assignSessions timer is a fixed cost per hour, left out.`);
+  md.push(...assumedPricesMarkdown());
   md.push("");
 
   if (r.notes.length) {
@@ -691,4 +655,15 @@ function runs(t: ThroughputResult): string {
 
 function summarize(samples: number[]): { p50: number; p95: number; p99: number; n: number } {
   return { p50: percentile(samples, 50), p95: percentile(samples, 95), p99: percentile(samples, 99), n: samples.length };
+}
+
+/** The two cells "ours", "reference" of a table row: `get` of each, or "–" where that design has no value. */
+function oursAndRef<T>(x: { ours?: T; reference?: T }, get: (v: T) => number, digits: number): [string, string] {
+  return [x.ours ? fx(get(x.ours), digits) : "–", x.reference ? fx(get(x.reference), digits) : "–"];
+}
+
+/** A latency table row: name, samples, p50, p95, p99 (ms). */
+function latencyRow(name: string, samples: number[]): string[] {
+  const s = summarize(samples);
+  return [name, String(s.n), fx(s.p50), fx(s.p95), fx(s.p99)];
 }

@@ -11,7 +11,6 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { startRedisServer } from "../src/local/redisServer";
 import {
-  loadStore,
   measureOurMemory,
   measureOurScriptCost,
   medianRun,
@@ -50,39 +49,10 @@ export interface BenchConfig {
 }
 
 export function configFor(quick: boolean): BenchConfig {
+  const shape = { quick, consumers: 4, batchSize: 100, e2eRatePerSec: 40, sessionSizes: [2, 4, 8], bucketCounts: [1, 10, 100] };
   return quick
-    ? {
-        quick,
-        consumers: 4,
-        batchSize: 100,
-        ourPlayers: 16_000,
-        referencePlayers: 1_600,
-        repetitions: 1,
-        floorSeconds: 1,
-        memoryPlayersOurs: 10_000,
-        memoryPlayersReference: 4_000,
-        e2ePlayers: 120,
-        e2eRatePerSec: 40,
-        e2eLoadRatePerSec: 0,
-        sessionSizes: [2, 4, 8],
-        bucketCounts: [1, 10, 100],
-      }
-    : {
-        quick,
-        consumers: 4,
-        batchSize: 100,
-        ourPlayers: 40_000,
-        referencePlayers: 4_000,
-        repetitions: 3,
-        floorSeconds: 3,
-        memoryPlayersOurs: 50_000,
-        memoryPlayersReference: 10_000,
-        e2ePlayers: 600,
-        e2eRatePerSec: 40,
-        e2eLoadRatePerSec: 100,
-        sessionSizes: [2, 4, 8],
-        bucketCounts: [1, 10, 100],
-      };
+    ? { ...shape, ourPlayers: 16_000, referencePlayers: 1_600, repetitions: 1, floorSeconds: 1, memoryPlayersOurs: 10_000, memoryPlayersReference: 4_000, e2ePlayers: 120, e2eLoadRatePerSec: 0 }
+    : { ...shape, ourPlayers: 40_000, referencePlayers: 4_000, repetitions: 3, floorSeconds: 3, memoryPlayersOurs: 50_000, memoryPlayersReference: 10_000, e2ePlayers: 600, e2eLoadRatePerSec: 100 };
 }
 
 function parseArgs(argv: string[]): { quick: boolean; only?: Set<string>; out: string; from?: string } {
@@ -153,7 +123,6 @@ async function main(): Promise<void> {
       progress("floor: PING and no-op EVALSHA round trips");
       results.floor = await measureFloor(redis.url, { connections: cfg.consumers, seconds: cfg.floorSeconds });
     }
-    const store = loadStore();
     const scenarios: Scenario[] = [];
     for (const sessionSize of cfg.sessionSizes)
       for (const buckets of cfg.bucketCounts) scenarios.push({ sessionSize, buckets, players: 0, consumers: cfg.consumers, batchSize: cfg.batchSize });
@@ -167,7 +136,7 @@ async function main(): Promise<void> {
         const of = cfg.repetitions > 1 ? ` (run ${rep}/${cfg.repetitions})` : "";
         if (want("core")) {
           progress(`core ${n}/${scenarios.length}: ours, ${label}${of}`);
-          ours.push(await runOurThroughput(store, redis.url, admin, { ...sc, players: cfg.ourPlayers }, `o${n}-${rep}`));
+          ours.push(await runOurThroughput(redis.url, admin, { ...sc, players: cfg.ourPlayers }, `o${n}-${rep}`));
         }
         if (want("reference")) {
           progress(`core ${n}/${scenarios.length}: reference, ${label}${of}`);
@@ -179,9 +148,9 @@ async function main(): Promise<void> {
     }
     if (want("memory")) {
       progress("Redis CPU per operation: enqueue and assign apart");
-      results.scriptCost = await measureOurScriptCost(store, redis.url, admin, cfg.memoryPlayersOurs);
+      results.scriptCost = await measureOurScriptCost(redis.url, admin, cfg.memoryPlayersOurs);
       progress("memory: ours, players waiting");
-      results.memory.push(await measureOurMemory(store, redis.url, admin, cfg.memoryPlayersOurs, cfg.consumers));
+      results.memory.push(await measureOurMemory(redis.url, admin, cfg.memoryPlayersOurs, cfg.consumers));
       progress("memory: reference, players waiting");
       results.memory.push(await measureReferenceMemory(redis.url, admin, cfg.memoryPlayersReference, cfg.consumers));
     }

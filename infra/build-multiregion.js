@@ -61,9 +61,8 @@ function build() {
   };
   for (const [name] of shared) stampParameters[name] = { value: `[parameters('${name}')]` };
 
-  const stampDeploymentName = "[format('{0}-stamp-{1}', variables('prefix'), parameters('regions')[copyIndex()])]";
-  const stampId = (index) =>
-    `resourceId('Microsoft.Resources/deployments', format('{0}-stamp-{1}', variables('prefix'), parameters('regions')[${index}]))`;
+  const stampName = (index) => `format('{0}-stamp-{1}', variables('prefix'), parameters('regions')[${index}])`;
+  const stampOutput = (index, output) => `[reference(resourceId('Microsoft.Resources/deployments', ${stampName(index)})).outputs.${output}.value]`;
 
   return {
     $schema: "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
@@ -81,7 +80,7 @@ function build() {
       {
         type: "Microsoft.Resources/deployments",
         apiVersion: "2025-04-01",
-        name: stampDeploymentName,
+        name: `[${stampName("copyIndex()")}]`,
         copy: { name: "stamps", count: "[length(parameters('regions'))]" },
         properties: {
           mode: "Incremental",
@@ -120,7 +119,7 @@ function build() {
                 type: "Microsoft.Network/trafficManagerProfiles/externalEndpoints",
                 properties: {
                   // Flex Consumption apps are not Traffic Manager "Azure endpoints": target their host names.
-                  target: `[reference(${stampId("copyIndex('endpoints')")}).outputs.functionAppHostName.value]`,
+                  target: stampOutput("copyIndex('endpoints')", "functionAppHostName"),
                   endpointLocation: "[parameters('regions')[copyIndex('endpoints')]]",
                   endpointStatus: "Enabled",
                 },
@@ -148,10 +147,10 @@ function build() {
           count: "[length(parameters('regions'))]",
           input: {
             region: "[parameters('regions')[copyIndex()]]",
-            functionAppName: `[reference(${stampId("copyIndex()")}).outputs.functionAppName.value]`,
-            functionAppUrl: `[reference(${stampId("copyIndex()")}).outputs.functionAppUrl.value]`,
-            ticketApiUrl: `[reference(${stampId("copyIndex()")}).outputs.ticketApiUrl.value]`,
-            customDomainVerificationId: `[reference(${stampId("copyIndex()")}).outputs.customDomainVerificationId.value]`,
+            functionAppName: stampOutput("copyIndex()", "functionAppName"),
+            functionAppUrl: stampOutput("copyIndex()", "functionAppUrl"),
+            ticketApiUrl: stampOutput("copyIndex()", "ticketApiUrl"),
+            customDomainVerificationId: stampOutput("copyIndex()", "customDomainVerificationId"),
           },
         },
       },

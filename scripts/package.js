@@ -66,39 +66,30 @@ function writeZip(outFile, entries) {
       const method = useDeflate ? 8 : 0;
       if (offset > 0xffffffff || body.length > 0xffffffff) throw new Error("zip: archive larger than 4 GiB needs zip64");
 
-      const local = Buffer.alloc(30);
+      // Version needed .. file name length: the same 26 bytes in the local header and the central directory.
+      const fields = Buffer.alloc(26);
+      fields.writeUInt16LE(20, 0); // version needed: 2.0 (deflate)
+      fields.writeUInt16LE(0x0800, 2); // flags: names are UTF-8
+      fields.writeUInt16LE(method, 4);
+      fields.writeUInt16LE(DOS_TIME, 6);
+      fields.writeUInt16LE(DOS_DATE, 8);
+      fields.writeUInt32LE(crc, 10);
+      fields.writeUInt32LE(body.length, 14);
+      fields.writeUInt32LE(e.data.length, 18);
+      fields.writeUInt16LE(name.length, 22);
+
+      const local = Buffer.alloc(30); // extra field length (28) stays 0
       local.writeUInt32LE(0x04034b50, 0);
-      local.writeUInt16LE(20, 4); // version needed: 2.0 (deflate)
-      local.writeUInt16LE(0x0800, 6); // flags: names are UTF-8
-      local.writeUInt16LE(method, 8);
-      local.writeUInt16LE(DOS_TIME, 10);
-      local.writeUInt16LE(DOS_DATE, 12);
-      local.writeUInt32LE(crc, 14);
-      local.writeUInt32LE(body.length, 18);
-      local.writeUInt32LE(e.data.length, 22);
-      local.writeUInt16LE(name.length, 26);
-      local.writeUInt16LE(0, 28);
+      fields.copy(local, 4);
       const localOffset = offset;
       write(local);
       write(name);
       write(body);
 
-      const cd = Buffer.alloc(46);
+      const cd = Buffer.alloc(46); // extra, comment, disk, internal attributes (30..37) stay 0
       cd.writeUInt32LE(0x02014b50, 0);
       cd.writeUInt16LE((3 << 8) | 20, 4); // made by: Unix, spec 2.0 (so the mode below is honoured)
-      cd.writeUInt16LE(20, 6);
-      cd.writeUInt16LE(0x0800, 8);
-      cd.writeUInt16LE(method, 10);
-      cd.writeUInt16LE(DOS_TIME, 12);
-      cd.writeUInt16LE(DOS_DATE, 14);
-      cd.writeUInt32LE(crc, 16);
-      cd.writeUInt32LE(body.length, 20);
-      cd.writeUInt32LE(e.data.length, 24);
-      cd.writeUInt16LE(name.length, 28);
-      cd.writeUInt16LE(0, 30); // extra
-      cd.writeUInt16LE(0, 32); // comment
-      cd.writeUInt16LE(0, 34); // disk
-      cd.writeUInt16LE(0, 36); // internal attributes
+      fields.copy(cd, 6);
       cd.writeUInt32LE((((e.mode ?? 0o644) & 0o777) | 0o100000) * 0x10000, 38); // regular file + permissions
       cd.writeUInt32LE(localOffset, 42);
       central.push(cd, name);
@@ -106,15 +97,12 @@ function writeZip(outFile, entries) {
     const cdStart = offset;
     for (const b of central) write(b);
     const cdSize = offset - cdStart;
-    const end = Buffer.alloc(22);
+    const end = Buffer.alloc(22); // disk numbers (4, 6) and comment length (20) stay 0
     end.writeUInt32LE(0x06054b50, 0);
-    end.writeUInt16LE(0, 4);
-    end.writeUInt16LE(0, 6);
     end.writeUInt16LE(sorted.length, 8);
     end.writeUInt16LE(sorted.length, 10);
     end.writeUInt32LE(cdSize, 12);
     end.writeUInt32LE(cdStart, 16);
-    end.writeUInt16LE(0, 20);
     write(end);
   } finally {
     closeSync(fd);
@@ -175,12 +163,12 @@ function productionModules(root) {
 /** Every file of the package: [{ rel (path in the zip), abs, mode }]. */
 function collectPackageFiles(root) {
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+  const files = [];
   for (const f of ["host.json", "package.json", "package-lock.json"]) {
     if (!existsSync(join(root, f))) throw new Error(`${f} is missing: the Function App needs it`);
+    files.push({ rel: f, abs: join(root, f), mode: 0o644 });
   }
   if (!existsSync(join(root, "dist"))) throw new Error("dist/ is missing: run `npm run build` first (npm run package does)");
-  const files = [];
-  for (const f of ["host.json", "package.json", "package-lock.json"]) files.push({ rel: f, abs: join(root, f), mode: 0o644 });
   files.push(...walkFiles(join(root, "dist"), root, (rel) => DIST_EXCLUDE.includes(rel)));
 
   // Leaving a folder out must not break the app: no shipped module may require one that is left out.

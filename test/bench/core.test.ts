@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
-import { loadStore, runOurThroughput, runReferenceThroughput, scenarioPlayers } from "../../bench/core";
+import { runOurThroughput, runReferenceThroughput, scenarioPlayers } from "../../bench/core";
 import { connect, type RawClient } from "../../bench/redisProbe";
 
 const tag = `t-${randomUUID().slice(0, 8)}`;
@@ -25,7 +25,7 @@ describe("core throughput runs", () => {
   });
 
   it("ours: every player is assigned, one store call carries a whole batch", async () => {
-    const r = await runOurThroughput(loadStore(), inject("redisUrl"), admin, { sessionSize: 4, buckets: 10, players: 800, consumers: 2, batchSize: 100 }, `${tag}-o`, { flush: false });
+    const r = await runOurThroughput(inject("redisUrl"), admin, { sessionSize: 4, buckets: 10, players: 800, consumers: 2, batchSize: 100 }, `${tag}-o`, { flush: false });
     expect(r.players).toBe(800);
     expect(r.assignedPlayers).toBe(800);
     expect(r.notes).toEqual([]);

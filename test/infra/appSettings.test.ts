@@ -8,10 +8,10 @@ import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { installFunctionsCore, type FunctionsCore, type Registration } from "../../src/local/functionsCore";
+import { resolveBindingExpression } from "../../src/local/host/appConfig";
 import { EVENTHUB_CONNECTION, SETTING_NAMES, loadSettings } from "../../src/config/settings";
 import { appSettingsOf, asEnv, checkTemplate, type DeclaredResource } from "./arm";
-import { ROLE_DEFINITION_PREFIX } from "./stampChecks";
-import { MULTI_TEMPLATE, PLATFORM_PROVIDED_ENV, PLATFORM_SETTINGS, ROOT, STAMP_PARAMETERS, STAMP_TEMPLATE, parameterValues, readJson, readTemplate } from "./support";
+import { MULTI_TEMPLATE, PLATFORM_PROVIDED_ENV, PLATFORM_SETTINGS, ROOT, STAMP_PARAMETERS, STAMP_TEMPLATE, parameterValues, readJson, readTemplate, valuesOf } from "./support";
 
 const APP_ENTRY = join(ROOT, "src", "index.ts");
 
@@ -28,7 +28,7 @@ beforeAll(async () => {
 
 /** The stamp evaluated with the given parameter values. */
 function stamp(values: Record<string, unknown> = {}) {
-  const result = checkTemplate(readTemplate(STAMP_TEMPLATE), values, [ROLE_DEFINITION_PREFIX]);
+  const result = checkTemplate(readTemplate(STAMP_TEMPLATE), values);
   expect(result.problems).toEqual([]);
   const site = [...result.evaluated].find(([d]) => d.type === "Microsoft.Web/sites")![1];
   return { ...result, settings: appSettingsOf(site) };
@@ -61,12 +61,8 @@ function settingExpressions(value: unknown, out = new Set<string>()): Set<string
   return out;
 }
 
-function resolveExpr(value: string, settings: Map<string, unknown>): string {
-  return value.replace(/%([^%]+)%/g, (_m, name: string) => {
-    if (!settings.has(name)) throw new Error(`%${name}% is not an app setting of the template`);
-    return String(settings.get(name));
-  });
-}
+/** `%SETTING%` expressions resolved from the template's app settings, as the local host resolves them. */
+const resolveExpr = (value: string, settings: Map<string, unknown>): string => resolveBindingExpression(value, asEnv(settings));
 
 const eventHubBindings = (regs: Registration[]) =>
   regs.flatMap((r) =>
@@ -107,9 +103,9 @@ describe("app settings: template vs code", () => {
     expect(s.redisConnectionString).toMatch(/^rediss:\/\/.+:10000$/);
     expect(s.ticketSigningKey.length).toBeGreaterThanOrEqual(32);
     // Each stamp of the multi-region template serves exactly its own region.
-    const multi = checkTemplate(readTemplate(MULTI_TEMPLATE), {}, [ROLE_DEFINITION_PREFIX]);
+    const multi = checkTemplate(readTemplate(MULTI_TEMPLATE));
     for (const [, body] of [...multi.evaluated].filter(([d]) => d.type === "Microsoft.Resources/deployments")) {
-      const values = Object.fromEntries(Object.entries((body.properties as { parameters: Record<string, { value: unknown }> }).parameters).map(([k, v]) => [k, v.value]));
+      const values = valuesOf((body.properties as { parameters: Record<string, { value: unknown }> }).parameters);
       const ms = loadSettings(asEnv(stamp(values).settings));
       expect(ms.regions).toEqual([values.location]);
       expect(ms.defaultRegion).toBe(values.location);

@@ -671,12 +671,15 @@ export interface TemplateCheck {
   outputs: Record<string, unknown>;
 }
 
+/** Built-in role definitions: subscription-level resources that templates reference but never declare (not a dangling id). */
+const ROLE_DEFINITION_PREFIX = `/subscriptions/${FAKE_SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/`;
+
 /**
  * Resolves a template with the given parameter values and reports every dangling or unused name:
  * undeclared/unused parameters and variables, resourceId()/reference()/dependsOn targets that the template
  * does not declare, child resource names that do not fit their type, unknown functions.
  */
-export function checkTemplate(template: Template, paramValues: Record<string, unknown> = {}, externalIdPrefixes: string[] = []): TemplateCheck {
+export function checkTemplate(template: Template, paramValues: Record<string, unknown> = {}): TemplateCheck {
   const problems: string[] = [];
   if (!/deploymentTemplate\.json#$/.test(template.$schema ?? "")) problems.push(`$schema is not a deployment template schema: ${template.$schema}`);
   if (!template.contentVersion) problems.push("contentVersion is missing");
@@ -748,7 +751,7 @@ export function checkTemplate(template: Template, paramValues: Record<string, un
     const x = idOrName.toLowerCase();
     return ids.has(x) || resources.some((r) => r.name.toLowerCase() === x);
   };
-  const isExternal = (id: string) => externalIdPrefixes.some((p) => id.toLowerCase().startsWith(p.toLowerCase()));
+  const isExternal = (id: string) => id.toLowerCase().startsWith(ROLE_DEFINITION_PREFIX.toLowerCase());
 
   const evaluated = new Map<DeclaredResource, Record<string, unknown>>();
   for (const r of resources) {

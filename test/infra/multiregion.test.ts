@@ -6,15 +6,15 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkTemplate, type Template } from "./arm";
-import { MULTI_PARAMETERS, MULTI_TEMPLATE, ROOT, STAMP_TEMPLATE, parameterValues, readTemplate } from "./support";
-import { ROLE_DEFINITION_PREFIX, expectCurrentApiVersions, expectSecureStamp } from "./stampChecks";
+import { MULTI_PARAMETERS, MULTI_TEMPLATE, ROOT, STAMP_TEMPLATE, parameterValues, readTemplate, valuesOf } from "./support";
+import { expectCurrentApiVersions, expectSecureStamp } from "./stampChecks";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const generator = require(join(ROOT, "infra", "build-multiregion.js")) as { render(): string };
 
 function checkMultiRegion(values: Record<string, unknown>) {
   const template = readTemplate(MULTI_TEMPLATE);
-  const result = checkTemplate(template, values, [ROLE_DEFINITION_PREFIX]);
+  const result = checkTemplate(template, values);
   expect(result.problems).toEqual([]);
   const regions = result.evaluator.params.regions as string[];
   const stamps = [...result.evaluated].filter(([d]) => d.type === "Microsoft.Resources/deployments");
@@ -29,7 +29,7 @@ describe("infra/azuredeploy.multiregion.json", () => {
 
   it("resolves every name and uses only verified apiVersions", () => {
     const template = readTemplate(MULTI_TEMPLATE);
-    expect(checkTemplate(template, {}, [ROLE_DEFINITION_PREFIX]).problems).toEqual([]);
+    expect(checkTemplate(template).problems).toEqual([]);
     expectCurrentApiVersions(template, "multiregion");
   });
 
@@ -46,7 +46,7 @@ describe("infra/azuredeploy.multiregion.json", () => {
       const declared = stampTemplate.parameters ?? {};
       for (const name of Object.keys(p.parameters)) expect(Object.keys(declared)).toContain(name);
       for (const [name, decl] of Object.entries(declared)) if (!("defaultValue" in decl)) expect(p.parameters).toHaveProperty(name);
-      const values = Object.fromEntries(Object.entries(p.parameters).map(([k, v]) => [k, v.value]));
+      const values = valuesOf(p.parameters);
       expect(values.location).toBe(regions[i]);
       expect(values.regions).toEqual([regions[i]]);
       // Each stamp, with the values this template passes, is itself a valid and secure stamp.

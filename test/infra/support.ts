@@ -18,11 +18,16 @@ export function readJson<T>(path: string): T {
 }
 export const readTemplate = (path: string) => readJson<Template>(path);
 
+/** The values of ARM parameters as a parameters file or a nested deployment passes them ({x: {value}}). */
+export function valuesOf(parameters: Record<string, { value?: unknown }>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, v.value]));
+}
+
 /** Values of an ARM parameters file ({parameters: {x: {value}}}). */
 export function parameterValues(path: string): Record<string, unknown> {
   const file = readJson<{ $schema: string; parameters: Record<string, { value?: unknown; reference?: unknown }> }>(path);
   if (!/deploymentParameters\.json#$/.test(file.$schema)) throw new Error(`${path}: $schema is not a deployment parameters schema`);
-  return Object.fromEntries(Object.entries(file.parameters).map(([k, v]) => [k, v.value]));
+  return valuesOf(file.parameters);
 }
 
 /**

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { checkTemplate, collectExpressions, walkAst, type Template } from "./arm";
 import { API_VERSIONS, INFRA_README, STAMP_PARAMETERS, STAMP_TEMPLATE, parameterValues, readTemplate } from "./support";
-import { ROLE_DEFINITION_PREFIX, expectCurrentApiVersions, expectSecureStamp, props } from "./stampChecks";
+import { expectCurrentApiVersions, expectSecureStamp, props } from "./stampChecks";
 
 describe("azuredeploy.json", () => {
   const raw = readFileSync(STAMP_TEMPLATE, "utf8");
@@ -14,7 +14,7 @@ describe("azuredeploy.json", () => {
 
   it("is valid JSON with every parameter, variable, resourceId, reference and dependsOn resolvable", () => {
     expect(() => JSON.parse(raw)).not.toThrow();
-    const { problems, resources } = checkTemplate(template, {}, [ROLE_DEFINITION_PREFIX]);
+    const { problems, resources } = checkTemplate(template);
     expect(problems).toEqual([]);
     expect(resources.length).toBe(template.resources.length);
   });
@@ -34,7 +34,7 @@ describe("azuredeploy.json", () => {
   });
 
   it("gives the outputs clients and operators need", () => {
-    const { outputs } = checkTemplate(template, {}, [ROLE_DEFINITION_PREFIX]);
+    const { outputs } = checkTemplate(template);
     expect(Object.keys(outputs)).toEqual(expect.arrayContaining(["functionAppUrl", "ticketApiUrl", "playerRequestsHub", "matchMadeHub", "functionAppName", "functionAppHostName"]));
     expect(outputs.playerRequestsHub).toBe("player-requests");
     expect(outputs.matchMadeHub).toBe("match-made");
@@ -42,7 +42,7 @@ describe("azuredeploy.json", () => {
   });
 
   it("derives names that Azure accepts", () => {
-    const { resources } = checkTemplate(template, {}, [ROLE_DEFINITION_PREFIX]);
+    const { resources } = checkTemplate(template);
     const name = (type: string) => resources.find((r) => r.type === type)!.name;
     expect(name("Microsoft.Storage/storageAccounts")).toMatch(/^[a-z0-9]{3,24}$/);
     expect(name("Microsoft.EventHub/namespaces")).toMatch(/^[a-zA-Z][a-zA-Z0-9-]{4,48}[a-zA-Z0-9]$/);
@@ -50,15 +50,15 @@ describe("azuredeploy.json", () => {
     expect(name("Microsoft.Web/sites")).toMatch(/^[a-z0-9][a-z0-9-]{0,58}[a-z0-9]$/);
     expect(name("Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments").split("/").pop()).toMatch(/^[A-Za-z0-9]{1,60}$/);
     // Two stamps in one resource group (the multi-region layout) must not collide.
-    const other = checkTemplate(template, { location: "eastus2" }, [ROLE_DEFINITION_PREFIX]).resources;
+    const other = checkTemplate(template, { location: "eastus2" }).resources;
     for (const r of resources) expect(other.find((o) => o.index === r.index)!.id).not.toBe(r.id);
   });
 
   it("deploys the code itself only when packageUri is given, after the identity may read the container", () => {
-    const without = checkTemplate(template, {}, [ROLE_DEFINITION_PREFIX]);
+    const without = checkTemplate(template);
     const ext = [...without.evaluated].find(([d]) => d.type === "Microsoft.Web/sites/extensions")!;
     expect(ext[1].condition).toBe(false);
-    const withUri = checkTemplate(template, { packageUri: "https://example.blob.core.windows.net/releases/matchmaker.zip" }, [ROLE_DEFINITION_PREFIX]);
+    const withUri = checkTemplate(template, { packageUri: "https://example.blob.core.windows.net/releases/matchmaker.zip" });
     expect(withUri.problems).toEqual([]);
     const body = [...withUri.evaluated].find(([d]) => d.type === "Microsoft.Web/sites/extensions")![1];
     expect(body.condition).toBe(true);
@@ -73,7 +73,7 @@ describe("azuredeploy.json", () => {
     (broken.resources[1]!.properties as Record<string, unknown>).WorkspaceResourceId = "[parameters('missing')]";
     broken.outputs!.typo = { type: "string", value: "[toLowr('A')]" };
     delete broken.resources.find((r) => r.type === "Microsoft.Storage/storageAccounts/blobServices")!.dependsOn;
-    const { problems } = checkTemplate(broken, {}, [ROLE_DEFINITION_PREFIX]);
+    const { problems } = checkTemplate(broken);
     expect(problems).toEqual(
       expect.arrayContaining([
         "variable unused is declared but never used",
