@@ -17,6 +17,7 @@ import { resolve } from "node:path";
 import { histogram, percentile } from "./svgChart";
 import { requestJson } from "./jsonHttp";
 import { DEFAULT_FUNCTION_KEY } from "../local/host/runtime";
+import { Limiter } from "../local/concurrency";
 
 export interface SimulationOptions {
   baseUrl: string;
@@ -83,23 +84,6 @@ export interface SimulationResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A tiny limiter so the simulator does not open thousands of sockets at once. */
-class Limiter {
-  private active = 0;
-  private readonly queue: (() => void)[] = [];
-  constructor(private readonly max: number) {}
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.max) await new Promise<void>((r) => this.queue.push(r));
-    this.active++;
-    try {
-      return await fn();
-    } finally {
-      this.active--;
-      this.queue.shift()?.();
-    }
-  }
-}
-
 /** Buckets in whole sessions, so that with enough servers every player can be matched. */
 export function planPlayers(o: Pick<SimulationOptions, "players" | "mode" | "modes" | "regions" | "idPrefix">): { playerId: string; mode: string; region: string }[] {
   const modes = o.mode === "mixed" ? Object.keys(o.modes) : [o.mode];
@@ -120,8 +104,9 @@ export function planPlayers(o: Pick<SimulationOptions, "players" | "mode" | "mod
 
 export async function runSimulation(o: SimulationOptions): Promise<SimulationResult> {
   const started = Date.now();
-  // Separate pools: a burst of ticket requests must not hold back the polls of players who already have one
-  // (each real player is its own client), nor the game servers' calls.
+  // Limited pools, so the simulator does not open thousands of sockets at once. Separate ones: a burst of
+  // ticket requests must not hold back the polls of players who already have one (each real player is its
+  // own client), nor the game servers' calls.
   const per = Math.max(2, Math.floor((o.concurrency ?? 48) / 3));
   const pools = { tickets: new Limiter(per), polls: new Limiter(per), servers: new Limiter(per) };
   type Pool = keyof typeof pools;
@@ -258,15 +243,20 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       await sleep(pollMs);
     }
   };
-  // Each player polls as soon as it has its ticket, first poll staggered so they do not all arrive together.
-  const lifecycles = results.map(async (r, i) => {
+  const requests = results.map(async (r, i) => {
     if (o.arrivalRate) await sleep((i * 1000) / o.arrivalRate);
     await request(r);
+  });
+  // Each player polls as soon as it has its ticket, first poll staggered so they do not all arrive together.
+  const lifecycles = requests.map(async (requestDone, i) => {
+    await requestDone;
     await sleep((i % 20) * (pollMs / 20));
-    await poll(r);
+    await poll(results[i]!);
   });
   const allRequested = (async () => {
-    while (requested + results.filter((r) => r.status === "failed").length < results.length && Date.now() < deadline) await sleep(20);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled(requests), new Promise((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now()))))]);
+    clearTimeout(timer);
     await o.onAllRequested?.();
   })();
   await Promise.all([...lifecycles, allRequested]);

@@ -115,7 +115,7 @@ export function formatNumber(v: number): string {
   if (a >= 100) return String(Math.round(v));
   if (a >= 1) return trim(v);
   if (a === 0) return "0";
-  return String(Number(v.toPrecision(3)));
+  return trim(v);
 }
 
 function trim(v: number): string {
@@ -259,23 +259,29 @@ function referenceLinesSvg(f: Frame, s: YScale, lines: ReferenceLine[] | undefin
 
 /** One bar per entry. */
 export function barChart(o: BarChartOptions): string {
-  return groupedBarChart({
-    title: o.title,
-    yLabel: o.yLabel,
-    width: o.width,
-    height: o.height,
-    showValues: o.showValues,
-    logScale: o.logScale,
-    referenceLines: o.referenceLines,
-    groups: o.bars.map((b) => b.label),
-    series: [{ name: "", values: o.bars.map((b) => b.value) }],
-    barColors: o.bars.map((b, i) => b.color ?? PALETTE[i % PALETTE.length]!),
-  } as GroupedBarChartOptions & { barColors: string[] });
+  return bars(
+    {
+      title: o.title,
+      yLabel: o.yLabel,
+      width: o.width,
+      height: o.height,
+      showValues: o.showValues,
+      logScale: o.logScale,
+      referenceLines: o.referenceLines,
+      groups: o.bars.map((b) => b.label),
+      series: [{ name: "", values: o.bars.map((b) => b.value) }],
+    },
+    o.bars.map((b, i) => b.color ?? PALETTE[i % PALETTE.length]!),
+  );
 }
 
 /** Groups along x, one bar per series inside each group, with a legend. */
 export function groupedBarChart(o: GroupedBarChartOptions): string {
-  const perBarColors = (o as GroupedBarChartOptions & { barColors?: string[] }).barColors;
+  return bars(o, undefined);
+}
+
+/** Grouped bars; with `perBarColors` (one series, one colour per group: barChart) there is no legend. */
+function bars(o: GroupedBarChartOptions, perBarColors: string[] | undefined): string {
   const legendItems = !perBarColors && o.series.length > 1 ? o.series.map((x, i) => ({ name: x.name, color: x.color ?? PALETTE[i % PALETTE.length]! })) : [];
   const f = frame(o, 720, 400, legendItems);
   const values = o.series.flatMap((s) => s.values);

@@ -3,23 +3,16 @@
  * matched and learns it by polling the Durable status endpoint; every session is full, on exactly one
  * server, and nobody is in two sessions.
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
-import type { LocalRuntime } from "../../src/local/host/runtime";
+import { expect, it } from "vitest";
 import { runSimulation } from "../../src/devtools/simulate";
-import { api, startApp } from "./harness";
+import { api, matchSettings, useApp } from "./harness";
 
 const MODES = { duel: 2, squad: 4 };
 const REGIONS = ["westeurope", "eastus"];
-let rt: LocalRuntime;
-
-beforeAll(async () => {
-  rt = await startApp({ MATCH_MODES: JSON.stringify(MODES), MATCH_REGIONS: JSON.stringify(REGIONS), MATCH_TIMEOUT_SECONDS: "120" });
-});
-afterAll(async () => {
-  await rt?.stop();
-});
+const app = useApp(matchSettings(MODES, REGIONS, 120));
 
 it("matches 1,000 players in mixed modes and regions, each learning it from the status endpoint", async () => {
+  const rt = app();
   const episodesBefore = rt.durable()!.metrics().orchestratorEpisodes;
   const result = await runSimulation({
     baseUrl: rt.baseUrl,

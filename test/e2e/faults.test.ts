@@ -3,23 +3,16 @@
  * duplicated Event Hub deliveries, and a restart of the runtime (abrupt: batches in flight are redelivered)
  * in the middle of a run. No player is lost or assigned twice.
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
-import type { LocalRuntime } from "../../src/local/host/runtime";
+import { expect, it } from "vitest";
 import { runSimulation } from "../../src/devtools/simulate";
-import { api, startApp, until } from "./harness";
+import { api, matchSettings, useApp, until } from "./harness";
 
 const MODES = { duel: 2, squad: 4 };
 const REGIONS = ["westeurope"];
-let rt: LocalRuntime;
-
-beforeAll(async () => {
-  rt = await startApp({ MATCH_MODES: JSON.stringify(MODES), MATCH_REGIONS: JSON.stringify(REGIONS), MATCH_TIMEOUT_SECONDS: "120" });
-});
-afterAll(async () => {
-  await rt?.stop();
-});
+const app = useApp(matchSettings(MODES, REGIONS, 120));
 
 it("loses nobody and assigns nobody twice through mid-batch throws, duplicate deliveries and a restart", async () => {
+  const rt = app();
   // addPlayers: the 2nd batch runs on half its messages and then throws; the 3rd batch is delivered twice.
   rt.faults.throwOn("addPlayers", { nth: 2, mode: "midBatch" });
   rt.faults.duplicateNextBatch("addPlayers");

@@ -4,13 +4,13 @@
  */
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
-import { inject } from "vitest";
+import { afterAll, beforeAll, inject } from "vitest";
 import { startLocalRuntime, type LocalRuntime } from "../../src/local/host/runtime";
 import { requestJson } from "../../src/devtools/jsonHttp";
 
-export const repoRoot = join(__dirname, "..", "..");
+const repoRoot = join(__dirname, "..", "..");
 
-export async function startApp(env: Record<string, string> = {}): Promise<LocalRuntime> {
+async function startApp(env: Record<string, string> = {}): Promise<LocalRuntime> {
   const prefix = `e2e-${randomUUID().slice(0, 8)}`;
   const rt = await startLocalRuntime({
     appDir: repoRoot,
@@ -29,6 +29,26 @@ export async function startApp(env: Record<string, string> = {}): Promise<LocalR
     },
   });
   return rt;
+}
+
+/**
+ * The per-file setup of an end-to-end test: starts the app before the file's tests and stops it after.
+ * Returns the running app (available once the file's tests run).
+ */
+export function useApp(env: Record<string, string> = {}): () => LocalRuntime {
+  let rt: LocalRuntime | undefined;
+  beforeAll(async () => {
+    rt = await startApp(env);
+  });
+  afterAll(async () => {
+    await rt?.stop();
+  });
+  return () => rt!;
+}
+
+/** The settings of a matchmaking test: modes, regions and timeout. */
+export function matchSettings(modes: Record<string, number>, regions: string[], timeoutSeconds: number): Record<string, string> {
+  return { MATCH_MODES: JSON.stringify(modes), MATCH_REGIONS: JSON.stringify(regions), MATCH_TIMEOUT_SECONDS: String(timeoutSeconds) };
 }
 
 export async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000, everyMs = 50): Promise<void> {

@@ -2,22 +2,17 @@
  * End to end through HTTP: too few servers. The players that get no server time out cleanly, their
  * slots are freed, and a server released later takes the next ready session.
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
-import type { LocalRuntime } from "../../src/local/host/runtime";
-import { api, startApp, until, type Api } from "./harness";
+import { beforeAll, expect, it } from "vitest";
+import { api, matchSettings, until, useApp, type Api } from "./harness";
 
 const REGION = "westeurope";
-let rt: LocalRuntime;
+const app = useApp({ ...matchSettings({ duel: 2 }, [REGION], 5), ASSIGN_SCHEDULE: "*/1 * * * * *" });
 let http: Api;
 let key: Record<string, string>;
 
-beforeAll(async () => {
-  rt = await startApp({ MATCH_MODES: '{"duel":2}', MATCH_REGIONS: JSON.stringify([REGION]), MATCH_TIMEOUT_SECONDS: "5", ASSIGN_SCHEDULE: "*/1 * * * * *" });
-  http = api(rt);
-  key = { "x-functions-key": rt.keys.functionKeys[0]! };
-});
-afterAll(async () => {
-  await rt?.stop();
+beforeAll(() => {
+  http = api(app());
+  key = { "x-functions-key": app().keys.functionKeys[0]! };
 });
 
 interface Ticket {

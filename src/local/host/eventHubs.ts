@@ -16,18 +16,11 @@
  */
 import { createClient } from "redis";
 import type { Registration, RpcTypedData, InvokeRequest } from "../functionsCore";
+import type { EventPublisher, OutgoingEvent } from "../../messaging/eventPublisher";
 import type { Invoker } from "./invoker";
 
-export interface OutgoingEvent {
-  body: unknown;
-  partitionKey?: string;
-  properties?: Record<string, string>;
-}
-
-export interface EventPublisherLike {
-  send(hubName: string, events: OutgoingEvent[]): Promise<void>;
-  close(): Promise<void>;
-}
+/** The app's publisher contract (src/messaging/eventPublisher), which the local runtime installs into the app. */
+export type EventPublisherLike = EventPublisher;
 
 export interface EventHubOptions {
   redisUrl: string;
@@ -120,6 +113,8 @@ export class LocalEventHubs {
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly loops: Promise<void>[] = [];
   private readonly consumers: ConsumerSpec[] = [];
+  /** The last checkpoint stored per checkpoint key, to trim streams without reading them back. */
+  private readonly checkpoints = new Map<string, string>();
   private running = false;
   private readonly stopWaiters = new Set<() => void>();
   /** Set by crash(): finish nothing, checkpoint nothing more (the in-flight batches are redelivered next start). */
@@ -162,20 +157,13 @@ export class LocalEventHubs {
     return this.client;
   }
 
-  /** The EventPublisher the app uses locally: appends to the partitions' streams and wakes their consumers. */
-  publisher(): EventPublisherLike {
-    return {
-      send: (hub, events) => this.send(hub, events),
-      close: async () => undefined,
-    };
-  }
-
+  /** Appends to the partitions' streams and wakes their consumers (what the app's publisher does locally). */
   async send(hub: string, events: OutgoingEvent[]): Promise<void> {
     if (!events.length) return;
     const byPartition = new Map<number, OutgoingEvent[]>();
     for (const e of events) {
       let p: number;
-      if (e.partitionKey !== undefined && e.partitionKey !== null && e.partitionKey !== "") p = partitionForKey(e.partitionKey, this.partitions);
+      if (e.partitionKey) p = partitionForKey(e.partitionKey, this.partitions);
       else {
         p = (this.rr.get(hub) ?? 0) % this.partitions;
         this.rr.set(hub, p + 1);
@@ -245,40 +233,53 @@ export class LocalEventHubs {
     });
   }
 
-  /** Batches being delivered right now. */
-  inFlightBatches(): number {
-    return this.inFlight;
-  }
-
-  /** Number of events not yet checkpointed by a consumer, over all partitions. */
-  async backlog(functionName: string): Promise<number> {
-    const spec = this.consumers.find((c) => c.functionName === functionName);
-    if (!spec) return 0;
-    let n = 0;
-    for (let p = 0; p < this.partitions; p++) {
-      const ckpt = String((await this.redis().get(this.checkpointKey(spec.hubName, p, functionName))) ?? "0");
-      n += (await this.read(spec.hubName, p, ckpt, 1_000_000)).length;
+  /** Whether any consumer has an event on any partition that it has not checkpointed yet (all partitions at once). */
+  private async hasBacklog(): Promise<boolean> {
+    const checks: Promise<boolean>[] = [];
+    for (const c of this.consumers) {
+      for (let p = 0; p < this.partitions; p++) {
+        const ckptKey = this.checkpointKey(c.hubName, p, c.functionName);
+        checks.push(
+          this.redis()
+            .get(ckptKey)
+            .then(async (ckpt) => (await this.read(c.hubName, p, String(ckpt ?? "0"), 1)).length > 0),
+        );
+      }
     }
-    return n;
+    return (await Promise.all(checks)).some(Boolean);
   }
 
-  /** Events of a hub that every consumer has checkpointed past are trimmed, so streams do not grow forever. */
-  private async trim(hub: string, p: number): Promise<void> {
-    const fns = this.consumers.filter((c) => c.hubName === hub).map((c) => c.functionName);
-    if (!fns.length) return;
-    const ckpts = (await Promise.all(fns.map((fn) => this.redis().get(this.checkpointKey(hub, p, fn))))) as (string | null)[];
-    if (ckpts.some((c) => !c)) return;
-    const min = ckpts.map(String).sort(compareIds)[0]!;
-    // MINID keeps entries >= min: keep the checkpointed one too, harmless.
-    await this.redis().sendCommand(["XTRIM", this.streamKey(hub, p), "MINID", "~", min]);
+  /**
+   * Stores a consumer's checkpoint and, in the same MULTI/EXEC (one round trip, all or nothing), trims what
+   * every consumer of the hub has checkpointed past: an event is never trimmed unless the checkpoints that
+   * make it safe to trim are stored. Memory follows Redis only after the write succeeded.
+   */
+  private async checkpoint(spec: ConsumerSpec, p: number, position: string): Promise<void> {
+    const ckptKey = this.checkpointKey(spec.hubName, p, spec.functionName);
+    const tx = this.redis().multi().set(ckptKey, position);
+    const min = this.trimPoint(spec.hubName, p, ckptKey, position);
+    // MINID keeps entries >= min: the checkpointed one stays too, harmless.
+    if (min) tx.addCommand(["XTRIM", this.streamKey(spec.hubName, p), "MINID", "~", min]);
+    await tx.exec();
+    this.checkpoints.set(ckptKey, position);
+  }
+
+  /**
+   * The lowest checkpoint of all consumers of a hub's partition, with `ckptKey` at `position`; undefined while
+   * some consumer has none. The checkpoints are this process's own (one `npm start` per key prefix), so they
+   * are read from memory.
+   */
+  private trimPoint(hub: string, p: number, ckptKey: string, position: string): string | undefined {
+    const ckpts = this.consumers
+      .filter((c) => c.hubName === hub)
+      .map((c) => this.checkpointKey(hub, p, c.functionName))
+      .map((k) => (k === ckptKey ? position : this.checkpoints.get(k)));
+    if (!ckpts.length || ckpts.some((c) => !c)) return undefined;
+    return (ckpts as string[]).sort(compareIds)[0];
   }
 
   addConsumer(spec: ConsumerSpec): void {
     this.consumers.push(spec);
-  }
-
-  consumerSpecs(): readonly ConsumerSpec[] {
-    return this.consumers;
   }
 
   start(): void {
@@ -292,9 +293,7 @@ export class LocalEventHubs {
   async drain(timeoutMs = 30_000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      let pending = this.inFlight;
-      for (const c of this.consumers) pending += await this.backlog(c.functionName);
-      if (pending === 0) return true;
+      if (this.inFlight === 0 && !(await this.hasBacklog())) return true;
       await sleep(50);
     }
     return false;
@@ -318,7 +317,9 @@ export class LocalEventHubs {
 
   private async consume(spec: ConsumerSpec, p: number): Promise<void> {
     const ckptKey = this.checkpointKey(spec.hubName, p, spec.functionName);
-    let position = String((await this.redis().get(ckptKey)) ?? "0");
+    const stored = await this.redis().get(ckptKey);
+    if (stored) this.checkpoints.set(ckptKey, String(stored));
+    let position = String(stored ?? "0");
     let sinceCheckpoint = 0;
     while (this.running) {
       let batch: StoredEvent[];
@@ -332,7 +333,7 @@ export class LocalEventHubs {
       }
       if (!batch.length) {
         if (sinceCheckpoint > 0) {
-          await this.redis().set(ckptKey, position);
+          await this.checkpoint(spec, p, position);
           sinceCheckpoint = 0;
         }
         await this.waitForEvents(spec.hubName, p);
@@ -350,12 +351,11 @@ export class LocalEventHubs {
       if (this.crashed || !done) break;
       position = batch[batch.length - 1]!.id;
       if (++sinceCheckpoint >= this.checkpointEvery) {
-        await this.redis().set(ckptKey, position);
+        await this.checkpoint(spec, p, position);
         sinceCheckpoint = 0;
-        await this.trim(spec.hubName, p).catch(() => undefined);
       }
     }
-    if (!this.crashed && sinceCheckpoint > 0) await this.redis().set(ckptKey, position).catch(() => undefined);
+    if (!this.crashed && sinceCheckpoint > 0) await this.checkpoint(spec, p, position).catch(() => undefined);
   }
 
   /** One batch, with the retry policy if there is one; true when the checkpoint may advance past it. */

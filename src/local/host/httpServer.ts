@@ -65,7 +65,6 @@ export class LocalHttpServer {
   private server: Server | undefined;
   private readonly sockets = new Set<import("node:net").Socket>();
   baseUrl = "";
-  readonly requests = { total: 0, byStatus: new Map<number, number>() };
 
   /** Extra counters merged into the metrics answer (Event Hubs, set by the runtime). */
   metricsExtra: () => Record<string, unknown> = () => ({});
@@ -135,8 +134,6 @@ export class LocalHttpServer {
   }
 
   private send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
-    this.requests.total++;
-    this.requests.byStatus.set(status, (this.requests.byStatus.get(status) ?? 0) + 1);
     const payload = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
     const h: Record<string, string> = { ...headers, ...this.corsHeaders(res.req?.headers.origin) };
     if (payload && body !== undefined && !Buffer.isBuffer(body)) h["content-type"] = "application/json; charset=utf-8";

@@ -6,7 +6,7 @@
 import { mkdirSync } from "node:fs";
 import { createConnection } from "node:net";
 import { resolve } from "node:path";
-import { startRedisServer, freePort, type RedisServerHandle } from "../redisServer";
+import { startRedisServer } from "../redisServer";
 
 export const DEFAULT_LOCAL_REDIS_PORT = 6399;
 
@@ -34,12 +34,8 @@ export async function startPrivateRedis(o: { persistDir: string; port?: number }
   mkdirSync(dir, { recursive: true });
   const port = o.port ?? DEFAULT_LOCAL_REDIS_PORT;
   const reply = await rawCommand(port, "CONFIG GET dir");
-  if (reply !== undefined) {
-    if (reply.includes(dir)) return { url: `redis://127.0.0.1:${port}`, stop: async () => undefined, reused: true };
-    // Someone else's server holds the port: run ours elsewhere (its state is in the directory, not the port).
-    const handle: RedisServerHandle = await startRedisServer({ persistDir: dir, port: await freePort(), detached: true });
-    return { url: handle.url, stop: () => handle.stop(), reused: false };
-  }
-  const handle = await startRedisServer({ persistDir: dir, port, detached: true });
+  if (reply?.includes(dir)) return { url: `redis://127.0.0.1:${port}`, stop: async () => undefined, reused: true };
+  // When someone else's server holds the port, ours runs on a free one (its state is in the directory, not the port).
+  const handle = await startRedisServer({ persistDir: dir, port: reply === undefined ? port : undefined, detached: true });
   return { url: handle.url, stop: () => handle.stop(), reused: false };
 }

@@ -29,18 +29,14 @@ export class LocalTimers {
     if (fields.length !== 6) throw new Error(`Timer ${spec.functionName}: schedule "${spec.schedule}" must be NCRONTAB with 6 fields (seconds first)`);
     // Paused until start(), so registering timers has no side effects.
     const job = { spec, cron: undefined as unknown as Cron, running: undefined as Promise<void> | undefined, last: undefined as Date | undefined };
-    job.cron = new Cron(spec.schedule, { paused: true }, () => this.fire(job, false));
+    job.cron = new Cron(spec.schedule, { paused: true }, () => this.fire(job));
     this.jobs.push(job);
-  }
-
-  specs(): TimerSpec[] {
-    return this.jobs.map((j) => j.spec);
   }
 
   start(): void {
     for (const job of this.jobs) {
       job.cron.resume();
-      if (job.spec.runOnStartup) this.fire(job, false);
+      if (job.spec.runOnStartup) this.fire(job);
     }
   }
 
@@ -49,11 +45,11 @@ export class LocalTimers {
     const job = this.jobs.find((j) => j.spec.functionName === functionName);
     if (!job) throw new Error(`No timer function "${functionName}"`);
     if (job.running) await job.running;
-    this.fire(job, false);
+    this.fire(job);
     await job.running;
   }
 
-  private fire(job: (typeof this.jobs)[number], isPastDue: boolean): void {
+  private fire(job: (typeof this.jobs)[number]): void {
     const name = job.spec.functionName;
     if (job.running) {
       this.skipped.set(name, (this.skipped.get(name) ?? 0) + 1);
@@ -67,7 +63,7 @@ export class LocalTimers {
         Next: (job.cron.nextRun() ?? now).toISOString(),
         LastUpdated: now.toISOString(),
       },
-      IsPastDue: isPastDue,
+      IsPastDue: false,
     };
     job.last = now;
     const trigger = this.invoker.core.get(name).trigger.name;
