@@ -33,6 +33,20 @@ function isNoScript(err: unknown): boolean {
   return err instanceof Error && err.message.startsWith("NOSCRIPT");
 }
 
+/**
+ * Runs a Lua script by its SHA1 and sends the body (EVAL) only when the node answers NOSCRIPT: the script
+ * travels once per node and server restart, not with every call. `send` issues one command on one node.
+ */
+export async function evalWithFallback<T>(send: (args: string[]) => Promise<T>, sha: string, body: string, keys: string[], args: string[]): Promise<T> {
+  const tail = [String(keys.length), ...keys, ...args];
+  try {
+    return await send(["EVALSHA", sha, ...tail]);
+  } catch (err) {
+    if (!isNoScript(err)) throw err;
+    return send(["EVAL", body, ...tail]);
+  }
+}
+
 /** Entra ID credentials via managed identity; token refresh and re-AUTH of every connection are automatic. */
 export async function entraCredentialsProvider(clientId: string | undefined): Promise<unknown> {
   const { EntraIdCredentialsProviderFactory } = await import("@redis/entraid");
@@ -69,14 +83,7 @@ const FAIL_FAST = {
 function connection(mode: RedisMode, send: RedisConnection["command"], close: () => Promise<void>): RedisConnection {
   return {
     mode,
-    async runScript(firstKey, sha, body, keys, args) {
-      try {
-        return await send(firstKey, ["EVALSHA", sha, String(keys.length), ...keys, ...args]);
-      } catch (err) {
-        if (!isNoScript(err)) throw err;
-        return send(firstKey, ["EVAL", body, String(keys.length), ...keys, ...args]);
-      }
-    },
+    runScript: (firstKey, sha, body, keys, args) => evalWithFallback((cmd) => send(firstKey, cmd), sha, body, keys, args),
     command: send,
     close,
   };

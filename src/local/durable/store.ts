@@ -16,6 +16,7 @@
  */
 import { createHash } from "node:crypto";
 import { createClient } from "redis";
+import { evalWithFallback } from "../../store/connection";
 import type { HistoryEvent } from "./history";
 
 export type RuntimeStatus = "Pending" | "Running" | "Completed" | "Failed" | "Terminated";
@@ -163,13 +164,7 @@ export class DurableStore {
   }
 
   private async script(name: ScriptName, keys: string[], args: string[]): Promise<number> {
-    const sha = this.shas.get(name) as string;
-    try {
-      return Number(await this.client.sendCommand(["EVALSHA", sha, String(keys.length), ...keys, ...args]));
-    } catch (err) {
-      if (!String((err as Error).message).includes("NOSCRIPT")) throw err;
-      return Number(await this.client.sendCommand(["EVAL", SCRIPTS[name], String(keys.length), ...keys, ...args]));
-    }
+    return Number(await evalWithFallback((cmd) => this.client.sendCommand(cmd), this.shas.get(name) as string, SCRIPTS[name], keys, args));
   }
 
   async getInstance(id: string): Promise<InstanceRecord | undefined> {

@@ -15,6 +15,7 @@
  * slot), with the checkpoint of each consumer beside them, so `npm start` resumes where it stopped.
  */
 import { createClient } from "redis";
+import { evalWithFallback } from "../../store/connection";
 import type { Registration, RpcTypedData, InvokeRequest } from "../functionsCore";
 import type { EventPublisher, OutgoingEvent } from "../../messaging/eventPublisher";
 import type { Invoker } from "./invoker";
@@ -181,12 +182,7 @@ export class LocalEventHubs {
           args.push(body, e.partitionKey ?? "", JSON.stringify(e.properties ?? {}), String(now));
         }
         const keys = [this.streamKey(hub, p), `${this.streamKey(hub, p)}:seq`];
-        try {
-          await this.redis().sendCommand(["EVALSHA", this.appendSha!, "2", ...keys, ...args]);
-        } catch (err) {
-          if (!/NOSCRIPT/.test((err as Error).message)) throw err;
-          await this.redis().sendCommand(["EVAL", APPEND_SCRIPT, "2", ...keys, ...args]);
-        }
+        await evalWithFallback((cmd) => this.redis().sendCommand(cmd), this.appendSha!, APPEND_SCRIPT, keys, args);
         this.wake(hub, p);
       }),
     );
