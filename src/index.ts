@@ -4,8 +4,7 @@
  * one clear error in the log instead of failing each invocation differently.
  */
 import { app } from "@azure/functions";
-import { loadSettings } from "./config/settings";
-import { closeDependencies, logConfigError } from "./app/deps";
+import { appSettings, closeDependencies } from "./app/deps";
 
 import "./functions/addPlayers";
 import "./functions/matchRequest";
@@ -23,11 +22,10 @@ import "./functions/openapi";
 
 app.hook.appStart(() => {
   try {
-    loadSettings();
-  } catch (err) {
-    // Logged, not thrown: a throwing start hook would hide the message behind a generic worker error.
-    // Each invocation then fails with the same ConfigError (see appSettings()).
-    logConfigError(err);
+    appSettings(); // validated once and kept for every invocation
+  } catch {
+    // Logged by appSettings(), not thrown: a throwing start hook would hide the message behind a generic
+    // worker error. Each invocation then fails with the same ConfigError.
   }
 });
 

@@ -2,16 +2,17 @@
  * HTTP plumbing shared by the API functions: JSON bodies with size and content-type limits, method
  * checks, and the rule that bad input gets a 4xx `{error, detail}` and never a 500.
  */
-import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import { app, type HttpFunctionOptions, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
 import type { ErrorBody } from "../domain/types";
 import { ConfigError } from "../config/settings";
 import { checkSchema, type ValidatorName } from "./schemas";
+import { store, type Store } from "./deps";
 
 export const MAX_BODY_BYTES = 4096;
 
 /** Every method an API route is registered for; the ones a route does not serve get our JSON 405. */
-export const ROUTE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
-export type RouteMethod = (typeof ROUTE_METHODS)[number];
+const ROUTE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
+type RouteMethod = (typeof ROUTE_METHODS)[number];
 
 export class HttpError extends Error {
   constructor(
@@ -48,6 +49,11 @@ export async function dependency<T>(what: string, call: Promise<T>, ctx: Pick<In
   }
 }
 
+/** A store call of a handler: Redis failing, connecting included, is a 503 like any backing service. */
+export function redisCall<T>(ctx: Pick<InvocationContext, "error">, call: (st: Store) => Promise<T>): Promise<T> {
+  return dependency("Redis", store().then(call), ctx);
+}
+
 /** The store refuses bad input to single-entity calls with a StoreInputError carrying the 4xx body. */
 function isStoreInputError(err: unknown): err is Error & { error: string; detail: string } {
   return err instanceof Error && err.name === "StoreInputError" && typeof (err as { error?: unknown }).error === "string";
@@ -59,7 +65,7 @@ type Handler = (req: HttpRequest, ctx: InvocationContext) => Promise<HttpRespons
  * Wraps a route: dispatches by method (405 with Allow for others), maps HttpError to its answer and any
  * other failure to a 500 that does not leak internals (backing-service failures are 503s, see dependency()).
  */
-export function route(handlers: Partial<Record<RouteMethod, Handler>>): (req: HttpRequest, ctx: InvocationContext) => Promise<HttpResponseInit> {
+function route(handlers: Partial<Record<RouteMethod, Handler>>): (req: HttpRequest, ctx: InvocationContext) => Promise<HttpResponseInit> {
   const allowed = Object.keys(handlers).join(", ");
   return async (req, ctx) => {
     const handler = handlers[req.method.toUpperCase() as RouteMethod];
@@ -77,6 +83,15 @@ export function route(handlers: Partial<Record<RouteMethod, Handler>>): (req: Ht
       return json(500, { error: "internal_error", detail: `unexpected failure (invocation ${ctx.invocationId})` });
     }
   };
+}
+
+/** Registers an API function: every ROUTE_METHODS method reaches route(handlers), so others get the JSON 405. */
+export function httpRoute(
+  name: string,
+  options: Omit<HttpFunctionOptions, "methods" | "handler">,
+  handlers: Partial<Record<RouteMethod, Handler>>,
+): void {
+  app.http(name, { ...options, methods: [...ROUTE_METHODS], handler: route(handlers) });
 }
 
 /**

@@ -27,21 +27,25 @@ export interface LeaveQueueInput {
 /** Margin added to a player's timeout before the sweeper treats it as abandoned (lost orchestrator). */
 export const STALE_MARGIN_SECONDS = 30;
 
+/** Whether `v` carries a well-formed ticketId, playerId, mode and region (orchestrator inputs, ticket tokens). */
+export function hasTicketFields<T>(v: T): v is T & { ticketId: string; playerId: string; mode: string; region: string } {
+  const t = v as Record<string, unknown> | null;
+  return (
+    !!t &&
+    typeof t.ticketId === "string" &&
+    ID_PATTERN.test(t.ticketId) &&
+    typeof t.playerId === "string" &&
+    ID_PATTERN.test(t.playerId) &&
+    typeof t.mode === "string" &&
+    MODE_PATTERN.test(t.mode) &&
+    typeof t.region === "string" &&
+    REGION_PATTERN.test(t.region)
+  );
+}
+
 export function checkOrchestratorInput(input: unknown): MatchRequestInput {
   const i = input as Partial<MatchRequestInput> | null;
-  if (
-    !i ||
-    typeof i.ticketId !== "string" ||
-    !ID_PATTERN.test(i.ticketId) ||
-    typeof i.playerId !== "string" ||
-    !ID_PATTERN.test(i.playerId) ||
-    typeof i.mode !== "string" ||
-    !MODE_PATTERN.test(i.mode) ||
-    typeof i.region !== "string" ||
-    !REGION_PATTERN.test(i.region) ||
-    typeof i.timeoutSeconds !== "number" ||
-    !(i.timeoutSeconds > 0)
-  ) {
+  if (!hasTicketFields(i) || typeof i.timeoutSeconds !== "number" || !(i.timeoutSeconds > 0)) {
     throw new Error(`matchRequest needs input {ticketId, playerId, mode, region, timeoutSeconds}, got ${JSON.stringify(input)?.slice(0, 200)}`);
   }
   return { ticketId: i.ticketId, playerId: i.playerId, mode: i.mode, region: i.region, timeoutSeconds: i.timeoutSeconds };

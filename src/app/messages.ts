@@ -3,9 +3,11 @@
  * checked against the published schema and the domain rules. A bad message becomes a rejection with a
  * reason (to be dead-lettered), never an exception that would cost the rest of the batch.
  */
+import type { InvocationContext } from "@azure/functions";
 import type { MatchMade, PlayerRequest } from "../domain/types";
 import { validatePlayerRequest, type MatchRules, validateAddress } from "../domain/validation";
 import { checkSchema } from "./schemas";
+import type { Store } from "./deps";
 
 export interface Rejected {
   index: number;
@@ -69,6 +71,22 @@ export function parseMatchMade(raw: unknown, index: number): Parsed<MatchMade> {
   const address = validateAddress(msg.address);
   if (!address.ok) return reject(address.error.error, address.error.detail);
   return { ok: true, index, value: msg };
+}
+
+/** Logs each rejected message (`<what> rejected (<error>): <detail>`) and dead-letters them all with ONE store call. */
+export async function deadLetterRejected(
+  st: Pick<Store, "deadLetter">,
+  source: string,
+  what: string,
+  rejected: Rejected[],
+  log: Pick<InvocationContext, "warn">,
+): Promise<void> {
+  if (rejected.length === 0) return;
+  for (const r of rejected) log.warn(`${what} rejected (${r.error}): ${r.detail}`);
+  await st.deadLetter(
+    source,
+    rejected.map(({ body, error, detail }) => ({ body, error, detail })),
+  );
 }
 
 /** Runs `fn` over items with at most `limit` in flight; rejects with the first error after all settle. */

@@ -15,6 +15,11 @@ export function queryRegion(req: HttpRequest, s: Settings): string {
   return fromValidated(validateRegion(r, s.regions));
 }
 
+/** `?region=` as a one-region list, else every configured region. */
+export function queryRegions(req: HttpRequest, s: Settings): string[] {
+  return req.query.get("region") ? [queryRegion(req, s)] : s.regions;
+}
+
 /** Refuses query parameters a route does not know, so a typo (e.g. ?regoin=) is not silently ignored. */
 export function onlyQuery(req: HttpRequest, allowed: string[]): void {
   for (const key of req.query.keys()) {

@@ -35,7 +35,7 @@ export const validators = {
 
 export type ValidatorName = keyof typeof validators;
 
-export { openapiDocument, playerRequestSchema, matchMadeSchema };
+export { openapiDocument };
 
 /** Turns the first schema error into {error, detail} with a code that names the field. */
 export function schemaError(errors: ErrorObject[] | null | undefined, what: string): ErrorBody {

@@ -7,7 +7,7 @@
  * server-side token table. Verification compares MACs in constant time.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { ID_PATTERN, MODE_PATTERN, REGION_PATTERN } from "../domain/validation";
+import { hasTicketFields } from "./matchLogic";
 
 export interface TicketClaims {
   ticketId: string;
@@ -48,20 +48,7 @@ export function verifyTicketToken(token: string | undefined, key: string): Token
     return invalid("token payload is not JSON");
   }
   const c = claims as Partial<TicketClaims> | null;
-  if (
-    !c ||
-    typeof c.ticketId !== "string" ||
-    !ID_PATTERN.test(c.ticketId) ||
-    typeof c.playerId !== "string" ||
-    !ID_PATTERN.test(c.playerId) ||
-    typeof c.region !== "string" ||
-    !REGION_PATTERN.test(c.region) ||
-    typeof c.mode !== "string" ||
-    !MODE_PATTERN.test(c.mode) ||
-    typeof c.iat !== "number"
-  ) {
-    return invalid("token payload is incomplete");
-  }
+  if (!hasTicketFields(c) || typeof c.iat !== "number") return invalid("token payload is incomplete");
   return { ok: true, claims: { ticketId: c.ticketId, playerId: c.playerId, region: c.region, mode: c.mode, iat: c.iat } };
 }
 

@@ -1,6 +1,7 @@
 /** JSON views the HTTP API answers with (epoch-ms store records become ISO times). */
 import type { MatchOutcome, TicketStatus, SessionPlayer } from "../domain/types";
 import type { PlayerView, ServerAllocation, ServerRecord } from "../store/types";
+import type { TicketClaims } from "./ticketToken";
 
 export interface TicketView {
   playerId: string;
@@ -31,6 +32,11 @@ export function ticketFromOutcome(playerId: string, o: MatchOutcome): TicketView
     return { playerId, ticketId: o.ticketId, status: "matched", sessionId: o.sessionId, serverId: o.serverId, server: o.server, players: o.players };
   }
   return { playerId, ticketId: o.ticketId, status: o.status };
+}
+
+/** A ticket as its token describes it (not in the store, or not any more). */
+export function ticketFromClaims(c: TicketClaims, status: TicketStatus): TicketView {
+  return { playerId: c.playerId, ticketId: c.ticketId, status, mode: c.mode, region: c.region };
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();

@@ -5,7 +5,8 @@
  *    dead-lettered with its reason and never costs the rest of the batch.
  * 2. The matchRequest orchestrator is started per good request (instanceId = playerId) unless an instance
  *    already runs this ticket (redelivery) or this ticket already finished.
- * 3. The whole batch is enqueued with ONE store call (one script per region).
+ * 3. The whole batch is enqueued with ONE store call (one script per region); then ONE store call
+ *    dead-letters the bad messages with the requests the store refused.
  * 4. Sessions the batch filled are assigned at once and announced, so a match does not wait for the timer.
  *
  * Any failure of Redis or the Durable extension throws: with the retry policy below the host re-runs the
@@ -19,7 +20,7 @@ import { EVENTHUB_CONNECTION, EVENTHUB_CONSUMER_GROUP, PLAYER_REQUESTS_HUB_EXPR 
 import type { MatchRequestInput, PlayerRequest } from "../domain/types";
 import type { EnqueueRequest } from "../store/types";
 import { appSettings, publisher, store } from "../app/deps";
-import { forEachLimit, messageText, parsePlayerRequest, type Rejected } from "../app/messages";
+import { deadLetterRejected, forEachLimit, messageText, parsePlayerRequest, type Rejected } from "../app/messages";
 import { CANCEL_EVENT, getStatusOrNull, isLive, ORCHESTRATOR_NAME, raiseEventIfExists, ticketOf } from "../app/durable";
 import { announce, scaleOutSignal } from "../app/announce";
 
@@ -47,7 +48,7 @@ export async function addPlayers(messages: unknown, context: InvocationContext):
   const seenTickets = new Set<string>();
   const ticketOfPlayer = new Map<string, string>();
   batch.forEach((raw, index) => {
-    const parsed = parsePlayerRequest(raw, index, { modes: s.modes, regions: s.regions });
+    const parsed = parsePlayerRequest(raw, index, s);
     if (!parsed.ok) {
       rejected.push(parsed);
       return;
@@ -88,34 +89,14 @@ export async function addPlayers(messages: unknown, context: InvocationContext):
     }
   });
 
-  if (rejected.length) {
-    for (const r of rejected) context.warn(`player-request rejected (${r.error}): ${r.detail}`);
-    await st.deadLetter(
-      DEAD_LETTER_SOURCE,
-      rejected.map((r) => ({ body: r.body, error: r.error, detail: r.detail })),
-    );
-  }
-  if (toEnqueue.length === 0) return;
+  // Requests the store refuses are dead-lettered with the bad messages: one store call for both.
+  const result = toEnqueue.length ? await st.enqueue(toEnqueue.map(enqueueRequest)) : undefined;
+  result?.results.forEach((r, i) => {
+    if (r.outcome === "rejected") rejected.push({ index: -1, body: JSON.stringify(stripMs(toEnqueue[i])), error: r.error, detail: r.detail });
+  });
+  await deadLetterRejected(st, DEAD_LETTER_SOURCE, "player-request", rejected, context);
+  if (!result) return;
 
-  const requests: EnqueueRequest[] = toEnqueue.map((r) => ({
-    ticketId: r.ticketId,
-    playerId: r.playerId,
-    mode: r.mode,
-    region: r.region,
-    requestedAtMs: r.requestedAtMs,
-  }));
-  const result = await st.enqueue(requests);
-  const refused = result.results.filter((r) => r.outcome === "rejected");
-  if (refused.length) {
-    await st.deadLetter(
-      DEAD_LETTER_SOURCE,
-      refused.map((r) => ({
-        body: JSON.stringify(stripMs(toEnqueue.find((q) => q.ticketId === r.ticketId) ?? r)),
-        error: r.outcome === "rejected" ? r.error : "rejected",
-        detail: r.outcome === "rejected" ? r.detail : "",
-      })),
-    );
-  }
   // A ticket cancelled before it got here (DELETE overtook the message) is recorded as left, and a ticket
   // the store refused will never be matched: their orchestrators, started just now, finish at once
   // instead of waiting for their deadline.
@@ -125,24 +106,26 @@ export async function addPlayers(messages: unknown, context: InvocationContext):
   });
   const queued = result.results.filter((r) => r.outcome === "queued").length;
   const duplicates = result.results.filter((r) => r.outcome === "duplicate").length;
-  context.log(`addPlayers: ${batch.length} message(s): ${queued} queued, ${duplicates} duplicate, ${refused.length + rejected.length} rejected`);
+  context.log(`addPlayers: ${batch.length} message(s): ${queued} queued, ${duplicates} duplicate, ${rejected.length} rejected`);
 
   // Sessions this batch filled: assign now rather than at the next sweeper tick.
   const regions = [...new Set(result.readySessions.map((r) => r.region))];
   for (const region of regions) {
     const assigned = await st.assign(region);
     scaleOutSignal(context, assigned);
-    if (assigned.assigned.length) {
-      // A failed send is not thrown: the sessions are safe in the store's outbox and the sweeper
-      // re-publishes them; re-running this batch could not find them again anyway.
-      await announce(st, publisher(), s.matchMadeHub, region, assigned.assigned, context);
-    }
+    // A failed send is not thrown: the sessions are safe in the store's outbox and the sweeper
+    // re-publishes them; re-running this batch could not find them again anyway.
+    await announce(st, publisher(), s.matchMadeHub, region, assigned.assigned, context);
   }
 }
 
-function stripMs(r: GoodRequest | object): object {
-  const { requestedAtMs: _ms, ...rest } = r as GoodRequest;
+function stripMs(r: GoodRequest): object {
+  const { requestedAtMs: _ms, ...rest } = r;
   return rest;
+}
+
+function enqueueRequest(r: GoodRequest): EnqueueRequest {
+  return { ticketId: r.ticketId, playerId: r.playerId, mode: r.mode, region: r.region, requestedAtMs: r.requestedAtMs };
 }
 
 /**

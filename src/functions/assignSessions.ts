@@ -47,9 +47,9 @@ export async function assignSessions(_timer: Timer | unknown, context: Invocatio
       const servers = await st.expireServers(region);
       const stale = await st.expireStale(region, { playerMaxAgeMs, sessionMaxAgeMs });
       const leftover = await st.claimUnannounced(region, { olderThanMs: OUTBOX_GRACE_MS, max: OUTBOX_MAX });
-      const republished = leftover.length ? await announce(st, pub, s.matchMadeHub, region, leftover, context) : { sent: 0, failed: 0 };
+      const republished = await announce(st, pub, s.matchMadeHub, region, leftover, context);
       const assigned = await st.assign(region);
-      const announced = assigned.assigned.length ? await announce(st, pub, s.matchMadeHub, region, assigned.assigned, context) : { sent: 0, failed: 0 };
+      const announced = await announce(st, pub, s.matchMadeHub, region, assigned.assigned, context);
       scaleOutSignal(context, assigned);
       const sweep: RegionSweep = {
         region,

@@ -13,7 +13,7 @@ import * as df from "durable-functions";
 import { EVENTHUB_CONNECTION, EVENTHUB_CONSUMER_GROUP, MATCH_MADE_HUB_EXPR } from "../config/settings";
 import type { MatchMade, SessionPlayer } from "../domain/types";
 import { store } from "../app/deps";
-import { forEachLimit, parseMatchMade, type Rejected } from "../app/messages";
+import { deadLetterRejected, forEachLimit, parseMatchMade, type Rejected } from "../app/messages";
 import { raiseEventIfExists, SERVER_READY_EVENT } from "../app/durable";
 import { serverReadyFor } from "../app/matchLogic";
 
@@ -36,13 +36,7 @@ export async function matchMade(messages: unknown, context: InvocationContext): 
     if (!parsed.ok) rejected.push(parsed);
     else for (const player of parsed.value.players) targets.push({ msg: parsed.value, player });
   });
-  if (rejected.length) {
-    for (const r of rejected) context.warn(`match-made message rejected (${r.error}): ${r.detail}`);
-    await (await store()).deadLetter(
-      DEAD_LETTER_SOURCE,
-      rejected.map((r) => ({ body: r.body, error: r.error, detail: r.detail })),
-    );
-  }
+  if (rejected.length) await deadLetterRejected(await store(), DEAD_LETTER_SOURCE, "match-made message", rejected, context);
   const client = df.getClient(context);
   let raised = 0;
   let notRunning = 0;

@@ -3,10 +3,10 @@
  * `DELETE /api/servers/{serverId}?region=`: leave the pool (its session, if any, ends).
  * Function key required (game servers are trusted backends, not players).
  */
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
+import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { validateAddress, validateRegion } from "../domain/validation";
-import { appSettings, store } from "../app/deps";
-import { dependency, fromValidated, httpError, json, readJson, route, ROUTE_METHODS } from "../app/http";
+import { appSettings } from "../app/deps";
+import { fromValidated, httpError, httpRoute, json, readJson, redisCall } from "../app/http";
 import { onlyQuery, queryRegion, routeId } from "../app/requestParams";
 import { serverView } from "../app/views";
 
@@ -22,8 +22,7 @@ export async function registerServer(req: HttpRequest, ctx: InvocationContext): 
   const body = (await readJson<RegisterBody>(req, "registerServer")) as RegisterBody;
   const address = fromValidated(validateAddress(body.address));
   const region = body.region !== undefined ? fromValidated(validateRegion(body.region, s.regions)) : queryRegion(req, s);
-  const st = await dependency("Redis", store(), ctx);
-  const result = await dependency("Redis", st.registerServer({ serverId, region, address }), ctx);
+  const result = await redisCall(ctx, (st) => st.registerServer({ serverId, region, address }));
   if (result.outcome === "rejected") throw httpError(409, result.error, result.detail);
   return json(result.outcome === "registered" ? 201 : 200, { ...serverView(result.server), outcome: result.outcome, leaseSeconds: s.serverLeaseSeconds });
 }
@@ -33,15 +32,9 @@ export async function deregisterServer(req: HttpRequest, ctx: InvocationContext)
   const serverId = routeId(req, "serverId");
   onlyQuery(req, ["region"]);
   const region = queryRegion(req, s);
-  const st = await dependency("Redis", store(), ctx);
-  const result = await dependency("Redis", st.deregisterServer({ serverId, region }), ctx);
+  const result = await redisCall(ctx, (st) => st.deregisterServer({ serverId, region }));
   if (result.outcome === "notFound") throw httpError(404, "server_not_found", `no server ${serverId} in ${region}`);
   return json(200, { serverId, region, removed: true, ...(result.endedSessionId ? { endedSessionId: result.endedSessionId } : {}) });
 }
 
-app.http("server", {
-  route: "servers/{serverId}",
-  methods: [...ROUTE_METHODS],
-  authLevel: "function",
-  handler: route({ PUT: registerServer, DELETE: deregisterServer }),
-});
+httpRoute("server", { route: "servers/{serverId}", authLevel: "function" }, { PUT: registerServer, DELETE: deregisterServer });

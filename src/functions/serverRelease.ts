@@ -3,9 +3,9 @@
  * the pool. With sessionId, only if the server still runs that session (a late, repeated release cannot
  * end the server's next game). Function key required.
  */
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
-import { appSettings, store } from "../app/deps";
-import { dependency, httpError, json, readJson, route, ROUTE_METHODS } from "../app/http";
+import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import { appSettings } from "../app/deps";
+import { httpError, httpRoute, json, readJson, redisCall } from "../app/http";
 import { onlyQuery, queryRegion, routeId } from "../app/requestParams";
 import { serverView } from "../app/views";
 
@@ -15,8 +15,7 @@ export async function releaseServer(req: HttpRequest, ctx: InvocationContext): P
   onlyQuery(req, ["region"]);
   const region = queryRegion(req, s);
   const body = await readJson<{ sessionId?: string }>(req, "releaseServer", { optional: true });
-  const st = await dependency("Redis", store(), ctx);
-  const result = await dependency("Redis", st.releaseServer({ serverId, region, ...(body?.sessionId ? { sessionId: body.sessionId } : {}) }), ctx);
+  const result = await redisCall(ctx, (st) => st.releaseServer({ serverId, region, ...(body?.sessionId ? { sessionId: body.sessionId } : {}) }));
   switch (result.outcome) {
     case "notFound":
       throw httpError(404, "server_not_found", `no server ${serverId} in ${region}`);
@@ -29,9 +28,4 @@ export async function releaseServer(req: HttpRequest, ctx: InvocationContext): P
   }
 }
 
-app.http("serverRelease", {
-  route: "servers/{serverId}/release",
-  methods: [...ROUTE_METHODS],
-  authLevel: "function",
-  handler: route({ POST: releaseServer }),
-});
+httpRoute("serverRelease", { route: "servers/{serverId}/release", authLevel: "function" }, { POST: releaseServer });

@@ -9,30 +9,26 @@
  * DELETE frees the slot at once (one atomic store call) and tells the orchestration (`Cancel`). A matched
  * ticket cannot be cancelled: 409 with the match.
  */
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
+import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
-import { appSettings, store } from "../app/deps";
-import { dependency, httpError, json, route, ROUTE_METHODS } from "../app/http";
-import { onlyQuery, routeId } from "../app/requestParams";
+import { appSettings } from "../app/deps";
+import { dependency, httpError, httpRoute, json, redisCall } from "../app/http";
 import { authorizeTicket } from "../app/ticketAuth";
 import { CANCEL_EVENT, getStatusOrNull, isLive, outcomeOf, raiseEventIfExists, ticketOf } from "../app/durable";
 import { matchedOutcome, STALE_MARGIN_SECONDS } from "../app/matchLogic";
-import { ticketFromOutcome, ticketFromPlayer } from "../app/views";
+import { ticketFromClaims, ticketFromOutcome, ticketFromPlayer } from "../app/views";
 
 export async function getTicket(req: HttpRequest, ctx: InvocationContext): Promise<HttpResponseInit> {
   const s = appSettings();
-  const playerId = routeId(req, "playerId");
-  onlyQuery(req, ["token"]);
-  const claims = authorizeTicket(req, playerId, s.ticketSigningKey);
-  const st = await dependency("Redis", store(), ctx);
-  const view = await dependency("Redis", st.getPlayer(claims.region, playerId), ctx);
+  const { playerId, claims } = authorizeTicket(req, s.ticketSigningKey);
+  const view = await redisCall(ctx, (st) => st.getPlayer(claims.region, playerId));
   if (view && view.ticketId === claims.ticketId) return json(200, ticketFromPlayer(view));
 
   const status = await dependency("the Durable extension", getStatusOrNull(df.getClient(ctx), playerId), ctx);
   if (status && ticketOf(status) === claims.ticketId) {
     const outcome = outcomeOf(status);
     if (outcome) return json(200, ticketFromOutcome(playerId, outcome));
-    if (isLive(status)) return json(200, { playerId, ticketId: claims.ticketId, status: "searching", mode: claims.mode, region: claims.region });
+    if (isLive(status)) return json(200, ticketFromClaims(claims, "searching"));
   }
   if (view && view.requestedAtMs > claims.iat * 1000) {
     throw httpError(404, "ticket_replaced", "the player has a newer ticket");
@@ -40,22 +36,14 @@ export async function getTicket(req: HttpRequest, ctx: InvocationContext): Promi
   // Accepted but not processed yet (still in the Event Hub), as long as it could still be.
   const ageMs = Date.now() - claims.iat * 1000;
   if (ageMs < (s.matchTimeoutSeconds + STALE_MARGIN_SECONDS) * 1000) {
-    return json(200, { playerId, ticketId: claims.ticketId, status: "searching", mode: claims.mode, region: claims.region });
+    return json(200, ticketFromClaims(claims, "searching"));
   }
   throw httpError(404, "ticket_not_found", "the ticket is unknown or has expired");
 }
 
 export async function cancelTicket(req: HttpRequest, ctx: InvocationContext): Promise<HttpResponseInit> {
-  const s = appSettings();
-  const playerId = routeId(req, "playerId");
-  onlyQuery(req, ["token"]);
-  const claims = authorizeTicket(req, playerId, s.ticketSigningKey);
-  const st = await dependency("Redis", store(), ctx);
-  const [result] = await dependency(
-    "Redis",
-    st.leave([{ playerId, ticketId: claims.ticketId, region: claims.region, reason: "cancelled" }]),
-    ctx,
-  );
+  const { playerId, claims } = authorizeTicket(req, appSettings().ticketSigningKey);
+  const [result] = await redisCall(ctx, (st) => st.leave([{ playerId, ticketId: claims.ticketId, region: claims.region, reason: "cancelled" }]));
   switch (result.outcome) {
     case "assigned":
       throw httpError(409, "already_matched", "the ticket is already matched and cannot be cancelled", {
@@ -80,13 +68,7 @@ export async function cancelTicket(req: HttpRequest, ctx: InvocationContext): Pr
   } catch (err) {
     ctx.warn(`Cancel event for ${playerId} not delivered (the orchestration ends at its deadline): ${err instanceof Error ? err.message : String(err)}`);
   }
-  return json(200, { playerId, ticketId: claims.ticketId, status: "cancelled", mode: claims.mode, region: claims.region });
+  return json(200, ticketFromClaims(claims, "cancelled"));
 }
 
-app.http("ticket", {
-  route: "tickets/{playerId}",
-  methods: [...ROUTE_METHODS],
-  authLevel: "anonymous",
-  extraInputs: [df.input.durableClient()],
-  handler: route({ GET: getTicket, DELETE: cancelTicket }),
-});
+httpRoute("ticket", { route: "tickets/{playerId}", authLevel: "anonymous", extraInputs: [df.input.durableClient()] }, { GET: getTicket, DELETE: cancelTicket });

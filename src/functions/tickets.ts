@@ -10,13 +10,13 @@
  *
  * A player with a live ticket gets 409 with that ticket's id (not its token: only the owner has that).
  */
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
+import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { randomUUID } from "node:crypto";
 import type { PlayerRequest } from "../domain/types";
 import { validateMode, validateRegion } from "../domain/validation";
-import { appSettings, publisher, store } from "../app/deps";
-import { dependency, fromValidated, httpError, json, origin, readJson, route, ROUTE_METHODS } from "../app/http";
+import { appSettings, publisher } from "../app/deps";
+import { dependency, fromValidated, httpError, httpRoute, json, origin, readJson, redisCall } from "../app/http";
 import { onlyQuery } from "../app/requestParams";
 import { getStatusOrNull, isLive, statusUrlWithoutKey, ticketOf } from "../app/durable";
 import { signTicketToken } from "../app/ticketToken";
@@ -37,12 +37,11 @@ export async function createTicket(req: HttpRequest, ctx: InvocationContext): Pr
   const region = fromValidated(validateRegion(body.region ?? s.defaultRegion, s.regions));
 
   const client = df.getClient(ctx);
-  const st = await dependency("Redis", store(), ctx);
   // The orchestration (instanceId = playerId) covers every region and requests still in the hub; the
   // store covers a waiting player whose orchestration was lost.
   const [status, current] = await Promise.all([
     dependency("the Durable extension", getStatusOrNull(client, playerId), ctx),
-    dependency("Redis", st.getPlayer(region, playerId), ctx),
+    redisCall(ctx, (st) => st.getPlayer(region, playerId)),
   ]);
   const liveTicket = isLive(status) ? ticketOf(status) : current?.state === "waiting" ? current.ticketId : undefined;
   if (liveTicket) {
@@ -68,10 +67,4 @@ export async function createTicket(req: HttpRequest, ctx: InvocationContext): Pr
   );
 }
 
-app.http("tickets", {
-  route: "tickets",
-  methods: [...ROUTE_METHODS],
-  authLevel: "anonymous",
-  extraInputs: [df.input.durableClient()],
-  handler: route({ POST: createTicket }),
-});
+httpRoute("tickets", { route: "tickets", authLevel: "anonymous", extraInputs: [df.input.durableClient()] }, { POST: createTicket });

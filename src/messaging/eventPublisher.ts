@@ -96,18 +96,9 @@ class EventHubsPublisher implements EventPublisher {
   async send(hubName: string, events: OutgoingEvent[]): Promise<void> {
     if (events.length === 0) return;
     const producer = this.producer(hubName);
-    for (const [partitionKey, group] of groupByPartitionKey(events)) {
-      let batch = await producer.createBatch(partitionKey === undefined ? {} : { partitionKey });
-      for (const e of group) {
-        const data: EventData = { body: e.body, contentType: "application/json", properties: e.properties };
-        if (batch.tryAdd(data)) continue;
-        if (batch.count === 0) throw new Error(`An event for ${hubName} is larger than the maximum batch size`);
-        await producer.sendBatch(batch);
-        batch = await producer.createBatch(partitionKey === undefined ? {} : { partitionKey });
-        if (!batch.tryAdd(data)) throw new Error(`An event for ${hubName} is larger than the maximum batch size`);
-      }
-      if (batch.count > 0) await producer.sendBatch(batch);
-    }
+    // The batches of different partition keys go out concurrently: a chunk of sessions (one key each)
+    // costs one round trip, not one per session.
+    await Promise.all([...groupByPartitionKey(events)].map(([partitionKey, group]) => sendGroup(producer, hubName, partitionKey, group)));
   }
 
   async close(): Promise<void> {
@@ -115,6 +106,21 @@ class EventHubsPublisher implements EventPublisher {
     this.producers.clear();
     await Promise.all(all.map((p) => p.close()));
   }
+}
+
+/** Sends events of one partition key, in order, in as few batches as fit. */
+async function sendGroup(producer: EventHubProducerClient, hubName: string, partitionKey: string | undefined, group: OutgoingEvent[]): Promise<void> {
+  const options = partitionKey === undefined ? {} : { partitionKey };
+  let batch = await producer.createBatch(options);
+  for (const e of group) {
+    const data: EventData = { body: e.body, contentType: "application/json", properties: e.properties };
+    if (batch.tryAdd(data)) continue;
+    if (batch.count === 0) throw new Error(`An event for ${hubName} is larger than the maximum batch size`);
+    await producer.sendBatch(batch);
+    batch = await producer.createBatch(options);
+    if (!batch.tryAdd(data)) throw new Error(`An event for ${hubName} is larger than the maximum batch size`);
+  }
+  if (batch.count > 0) await producer.sendBatch(batch);
 }
 
 /** An in-memory publisher: records what was sent; `failNext` makes sends throw (for tests and the simulator). */

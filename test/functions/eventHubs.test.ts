@@ -3,25 +3,15 @@
  * on the test redis, the real local Durable engine (orchestrators and the leaveQueue activity really
  * run), and an in-memory publisher whose messages are delivered to the next function by the test.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { randomUUID } from "node:crypto";
-import { core, returned, startApp, type TestApp } from "./support/app";
+import { describe, expect, inject, it } from "vitest";
+import { core, returned, uniqueId as id, useTestApp } from "./support/app";
 import type { MatchMade } from "../../src/domain/types";
 import { setStoreFactory } from "../../src/app/deps";
 import { storeFromSettings } from "../../src/store";
 import { settings } from "../../src/config/settings";
 import { createClient } from "redis";
-import { inject } from "vitest";
 
-let app: TestApp;
-beforeAll(async () => {
-  app = await startApp();
-});
-afterAll(async () => {
-  await app?.close();
-});
-
-const id = (p: string) => `${p}-${randomUUID().slice(0, 8)}`;
+const app = useTestApp();
 const request = (playerId: string, over: Record<string, unknown> = {}) => ({
   ticketId: id("t"),
   playerId,

@@ -2,22 +2,13 @@
  * The HTTP API through invokeHttp (the library's real invocation code), with the real store on the test
  * redis, the real local Durable engine behind the durable client, and an in-memory publisher.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { randomUUID } from "node:crypto";
-import { startApp, SIGNING_KEY, type TestApp } from "./support/app";
+import { describe, expect, it } from "vitest";
+import { SIGNING_KEY, uniqueId as id, useTestApp } from "./support/app";
 import { signTicketToken, verifyTicketToken } from "../../src/app/ticketToken";
 import { checkComponent, checkSchema, openapiDocument } from "../../src/app/schemas";
 import type { MatchMade, PlayerRequest } from "../../src/domain/types";
 
-let app: TestApp;
-beforeAll(async () => {
-  app = await startApp();
-});
-afterAll(async () => {
-  await app?.close();
-});
-
-const id = (p: string) => `${p}-${randomUUID().slice(0, 8)}`;
+const app = useTestApp();
 const JSON_HEADERS = { "content-type": "application/json" };
 
 interface Created {
@@ -30,8 +21,11 @@ interface Created {
   statusQueryGetUri: string;
 }
 
+const postTicket = (body: Record<string, unknown>) =>
+  app.http("tickets", { method: "POST", path: "/api/tickets", headers: JSON_HEADERS, body: JSON.stringify(body) });
+
 async function createTicket(playerId: string, extra: Record<string, unknown> = {}): Promise<Created> {
-  const res = await app.http("tickets", { method: "POST", path: "/api/tickets", headers: JSON_HEADERS, body: JSON.stringify({ playerId, ...extra }) });
+  const res = await postTicket({ playerId, ...extra });
   expect(res.status, res.body.toString()).toBe(202);
   return res.json as Created;
 }
@@ -68,7 +62,7 @@ describe("tickets", () => {
   it("POST /api/tickets publishes a schema-valid player request and answers 202 with a token, ticketUri and a key-less status URL", async () => {
     const playerId = id("alice");
     const before = app.publisher.sent.length;
-    const res = await app.http("tickets", { method: "POST", path: "/api/tickets", headers: JSON_HEADERS, body: JSON.stringify({ playerId, mode: "squad" }) });
+    const res = await postTicket({ playerId, mode: "squad" });
     expect(res.status).toBe(202);
     const body = res.json as Created;
     expect(checkComponent("TicketCreated", body)).toBeUndefined();
@@ -98,7 +92,7 @@ describe("tickets", () => {
     expect(checkComponent("Ticket", read.json)).toBeUndefined();
     expect(read.json).toMatchObject({ playerId, ticketId: t.ticketId, status: "searching", mode: "squad" });
 
-    const dup = await app.http("tickets", { method: "POST", path: "/api/tickets", headers: JSON_HEADERS, body: JSON.stringify({ playerId }) });
+    const dup = await postTicket({ playerId });
     expect(dup.status).toBe(409);
     expect(dup.json).toMatchObject({ error: "ticket_exists", ticket: { ticketId: t.ticketId, status: "searching" } });
     expect(JSON.stringify(dup.json)).not.toContain(t.token);
@@ -159,7 +153,7 @@ describe("tickets", () => {
   it("an Event Hubs outage answers 503 with Retry-After (not a 500), and nothing half-done remains", async () => {
     const playerId = id("outage");
     app.publisher.failures = 1;
-    const res = await app.http("tickets", { method: "POST", path: "/api/tickets", headers: JSON_HEADERS, body: JSON.stringify({ playerId }) });
+    const res = await postTicket({ playerId });
     expect(res.status).toBe(503);
     expect(res.json).toMatchObject({ error: "unavailable" });
     expect(res.headers["retry-after"]).toBe("2");

@@ -40,6 +40,15 @@ function started(): History {
   return new History("alice", input).episode(t0).close(t0, (e) => e.timerCreated(0, deadline));
 }
 
+/** Started, then the deadline timer fires. */
+const timedOut = (): History => started().episode(deadline, (e) => e.timerFired(0, deadline));
+
+/** The host records the leaveQueue activity (task `id`) scheduled at `scheduledAt`; it answers `result` at `answeredAt`. */
+function leaveAnswered(h: History, id: number, leave: unknown, scheduledAt: Date, answeredAt: Date, result: unknown): Promise<OrchestratorState> {
+  h.close(scheduledAt, (e) => e.taskScheduled(id, "leaveQueue", leave)).episode(answeredAt, (e) => e.taskCompleted(id, result));
+  return runEpisode(core, h);
+}
+
 const timers = (s: OrchestratorState) => leafActions(s).filter((a) => a.actionType === ActionType.CreateTimer);
 const activities = (s: OrchestratorState) =>
   leafActions(s).filter((a) => a.actionType === ActionType.CallActivity || a.actionType === ActionType.CallActivityWithRetry);
@@ -77,17 +86,20 @@ describe("matchRequest orchestrator (real replay code, host-shaped histories)", 
   });
 
   it("timed out: the timer fires, leaveQueue is scheduled, and its 'left' answer completes as timedOut", async () => {
-    const h = started().episode(deadline, (e) => e.timerFired(0, deadline));
+    const h = timedOut();
     const s2 = await runEpisode(core, h);
     expect(s2.isDone).toBe(false);
     const acts = activities(s2);
     expect(acts).toHaveLength(1);
     expect(acts[0].functionName).toBe("leaveQueue");
     expect(acts[0].input).toEqual({ playerId: "alice", ticketId: "tkt-1", region: "westeurope", reason: "timedOut" });
-    h.close(deadline, (e) => e.taskScheduled(1, "leaveQueue", acts[0].input)).episode(at(61), (e) =>
-      e.taskCompleted(1, { outcome: "left", playerId: "alice", ticketId: "tkt-1", reason: "timedOut", sessionId: "westeurope.1" }),
-    );
-    const s3 = await runEpisode(core, h);
+    const s3 = await leaveAnswered(h, 1, acts[0].input, deadline, at(61), {
+      outcome: "left",
+      playerId: "alice",
+      ticketId: "tkt-1",
+      reason: "timedOut",
+      sessionId: "westeurope.1",
+    });
     expect(s3.isDone).toBe(true);
     expect(s3.output).toEqual({ status: "timedOut", ticketId: "tkt-1" });
     expect(s3.customStatus).toEqual({ status: "timedOut", ticketId: "tkt-1" });
@@ -100,22 +112,16 @@ describe("matchRequest orchestrator (real replay code, host-shaped histories)", 
     expect(timers(s2).every((t) => t.isCanceled)).toBe(true);
     const acts = activities(s2);
     expect(acts.map((a) => (a.input as { reason: string }).reason)).toEqual(["cancelled"]);
-    h.close(at(10), (e) => e.taskScheduled(1, "leaveQueue", acts[0].input)).episode(at(11), (e) =>
-      e.taskCompleted(1, { outcome: "alreadyLeft", playerId: "alice", ticketId: "tkt-1", reason: "cancelled" }),
-    );
-    const s3 = await runEpisode(core, h);
+    const s3 = await leaveAnswered(h, 1, acts[0].input, at(10), at(11), { outcome: "alreadyLeft", playerId: "alice", ticketId: "tkt-1", reason: "cancelled" });
     expect(s3.isDone).toBe(true);
     expect(s3.output).toEqual({ status: "cancelled", ticketId: "tkt-1" });
   });
 
   it("timeout racing an assignment: the leave finds the session assigned, so the player is matched, not timed out", async () => {
-    const h = started().episode(deadline, (e) => e.timerFired(0, deadline));
+    const h = timedOut();
     const s2 = await runEpisode(core, h);
     const acts = activities(s2);
-    h.close(deadline, (e) => e.taskScheduled(1, "leaveQueue", acts[0].input)).episode(at(61), (e) =>
-      e.taskCompleted(1, { outcome: "assigned", playerId: "alice", ticketId: "tkt-1", assignment }),
-    );
-    const s3 = await runEpisode(core, h);
+    const s3 = await leaveAnswered(h, 1, acts[0].input, deadline, at(61), { outcome: "assigned", playerId: "alice", ticketId: "tkt-1", assignment });
     expect(s3.isDone).toBe(true);
     expect(s3.output).toEqual(matchedOutput);
   });
@@ -169,7 +175,7 @@ describe("matchRequest orchestrator (real replay code, host-shaped histories)", 
   });
 
   it("a failed leave is retried after a durable timer instead of failing the instance at once", async () => {
-    const h = started().episode(deadline, (e) => e.timerFired(0, deadline));
+    const h = timedOut();
     const s2 = await runEpisode(core, h);
     const acts = activities(s2);
     expect(acts.map((a) => a.actionType)).toEqual([ActionType.CallActivity]);
@@ -181,10 +187,7 @@ describe("matchRequest orchestrator (real replay code, host-shaped histories)", 
     h.close(at(61), (e) => e.timerCreated(2, at(63))).episode(at(63), (e) => e.timerFired(2, at(63)));
     const s4 = await runEpisode(core, h);
     expect(activities(s4)).toHaveLength(2); // the leave again
-    h.close(at(63), (e) => e.taskScheduled(3, "leaveQueue", acts[0].input)).episode(at(64), (e) =>
-      e.taskCompleted(3, { outcome: "left", playerId: "alice", ticketId: "tkt-1", reason: "timedOut" }),
-    );
-    const s5 = await runEpisode(core, h);
+    const s5 = await leaveAnswered(h, 3, acts[0].input, at(63), at(64), { outcome: "left", playerId: "alice", ticketId: "tkt-1", reason: "timedOut" });
     expect(s5.isDone).toBe(true);
     expect(s5.output).toEqual({ status: "timedOut", ticketId: "tkt-1" });
   });

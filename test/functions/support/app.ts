@@ -10,7 +10,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
-import { inject } from "vitest";
+import { afterAll, beforeAll, inject } from "vitest";
 import { installFunctionsCore, invokeHttp, type LocalHttpRequest, type LocalHttpResponse, type RpcTypedData } from "../../../src/local/functionsCore";
 
 export const core = installFunctionsCore();
@@ -53,7 +53,7 @@ function durableBinding(name: string): string | undefined {
   return Object.entries(reg.metadata.bindings).find(([, b]) => b.type === "durableClient")?.[0];
 }
 
-export async function startApp(env: Record<string, string> = {}): Promise<TestApp> {
+async function startApp(): Promise<TestApp> {
   const prefix = `f${randomUUID().slice(0, 8)}`;
   const redisUrl = inject("redisUrl");
   Object.assign(process.env, {
@@ -66,7 +66,6 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestAp
     DEFAULT_REGION: "westeurope",
     MATCH_TIMEOUT_SECONDS: "60",
     SERVER_LEASE_SECONDS: "30",
-    ...env,
   });
   resetSettingsCache();
   let offset = 0;
@@ -161,6 +160,29 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestAp
     },
   };
 }
+
+/**
+ * The app of a test file: started before its tests, closed after them. The returned object forwards to
+ * the running app, so tests use it like the TestApp itself.
+ */
+export function useTestApp(): TestApp {
+  let current: TestApp | undefined;
+  beforeAll(async () => {
+    current = await startApp();
+  });
+  afterAll(async () => {
+    await current?.close();
+  });
+  return new Proxy({} as TestApp, {
+    get(_target, key) {
+      if (!current) throw new Error("the test app starts in beforeAll; use it inside tests");
+      return Reflect.get(current, key);
+    },
+  });
+}
+
+/** An id unique to this run: `<label>-<8 hex>`. */
+export const uniqueId = (label: string): string => `${label}-${randomUUID().slice(0, 8)}`;
 
 /** JSON of an Event Hub function's return value. */
 export function returned<T>(rv: unknown): T {
