@@ -12,7 +12,7 @@ import { createRedisConnection, MatchmakingStore, type RedisConnection } from ".
 import type { EnqueueRequest } from "../src/store/types";
 import { ReferenceMatchmaker, type RefPlayer } from "./reference/referenceMatchmaker";
 import { connect, CountingClient, delta, flushAll, snapshot, sleep, type RawClient, type ServerDelta } from "./redisProbe";
-import { percentile } from "../src/devtools/svgChart";
+import { percentile } from "../tools/svgChart";
 
 /** The store as the bench drives it: leases and ticket retention long enough that nothing expires during a run. */
 function benchStore(conn: RedisConnection, prefix: string, modes: Record<string, number>): MatchmakingStore {
@@ -89,7 +89,11 @@ export function scenarioPlayers(s: Scenario): number {
 }
 
 /** What the server did per player (INFO deltas) and how long one batch call took: measured alike for both designs. */
-function serverCost(d: ServerDelta, players: number, batchMs: number[]): Pick<ThroughputResult, "serverCommandsPerPlayer" | "redisCpuMicrosPerPlayer" | "batchMsP50" | "batchMsP99"> {
+function serverCost(
+  d: ServerDelta,
+  players: number,
+  batchMs: number[],
+): Pick<ThroughputResult, "serverCommandsPerPlayer" | "redisCpuMicrosPerPlayer" | "batchMsP50" | "batchMsP99"> {
   return {
     serverCommandsPerPlayer: d.commands / players,
     redisCpuMicrosPerPlayer: (d.cpuSeconds / players) * 1e6,
@@ -134,13 +138,7 @@ function batchOf<T>(firstPlayer: number, size: number, make: (player: number) =>
   return Array.from({ length: size }, (_, i) => make(firstPlayer + i));
 }
 
-export async function runOurThroughput(
-  url: string,
-  admin: RawClient,
-  s: Scenario,
-  tag: string,
-  o: { flush?: boolean } = {},
-): Promise<ThroughputResult> {
+export async function runOurThroughput(url: string, admin: RawClient, s: Scenario, tag: string, o: { flush?: boolean } = {}): Promise<ThroughputResult> {
   if (o.flush !== false) await flushAll(admin);
   const players = scenarioPlayers(s);
   const modeNames = modesFor(s);
@@ -158,10 +156,14 @@ export async function runOurThroughput(
   try {
     // Servers for every session, registered before the clock starts.
     const sessions = players / s.sessionSize;
-    await inParallel(Array.from({ length: sessions }, (_, i) => i), 32, async (i) => {
-      const r = await setup.registerServer({ serverId: `srv-${i}`, region: REGION, address: `10.0.${(i >> 8) & 255}.${i & 255}:7777` });
-      if (r.outcome === "rejected") throw new Error(`registerServer rejected: ${r.error} ${r.detail}`);
-    });
+    await inParallel(
+      Array.from({ length: sessions }, (_, i) => i),
+      32,
+      async (i) => {
+        const r = await setup.registerServer({ serverId: `srv-${i}`, region: REGION, address: `10.0.${(i >> 8) & 255}.${i & 255}:7777` });
+        if (r.outcome === "rejected") throw new Error(`registerServer rejected: ${r.error} ${r.detail}`);
+      },
+    );
     const countBefore = conns.reduce((a, c) => a + c.calls, 0);
     const before = await snapshot(admin);
     let enqueueDone = false;
@@ -170,7 +172,13 @@ export async function runOurThroughput(
     const t0 = performance.now();
     const enqueuers = fillInBatches(consumers, players, s.batchSize, async (st, first) => {
       const now = Date.now();
-      const reqs = batchOf<EnqueueRequest>(first, s.batchSize, (p) => ({ ticketId: `t${p}`, playerId: `p${p}`, mode: modeNames[p % s.buckets]!, region: REGION, requestedAtMs: now }));
+      const reqs = batchOf<EnqueueRequest>(first, s.batchSize, (p) => ({
+        ticketId: `t${p}`,
+        playerId: `p${p}`,
+        mode: modeNames[p % s.buckets]!,
+        region: REGION,
+        requestedAtMs: now,
+      }));
       const res = await timed(batchMs, () => st.enqueue(reqs));
       for (const r of res.results) if (r.outcome !== "queued") rejected++;
     });
@@ -184,7 +192,10 @@ export async function runOurThroughput(
         passes++;
         if (r.assigned.length) {
           // The real timer publishes match-made, then confirms the outbox: count that call too.
-          await assigner.confirmAnnounced(REGION, r.assigned.map((a) => a.sessionId));
+          await assigner.confirmAnnounced(
+            REGION,
+            r.assigned.map((a) => a.sessionId),
+          );
           for (const a of r.assigned) assignedPlayers += a.players.length;
         } else if (finishing && r.unassignedSessions === 0) {
           return;
@@ -221,13 +232,7 @@ export async function runOurThroughput(
   }
 }
 
-export async function runReferenceThroughput(
-  url: string,
-  admin: RawClient,
-  s: Scenario,
-  tag: string,
-  o: { flush?: boolean } = {},
-): Promise<ThroughputResult> {
+export async function runReferenceThroughput(url: string, admin: RawClient, s: Scenario, tag: string, o: { flush?: boolean } = {}): Promise<ThroughputResult> {
   if (o.flush !== false) await flushAll(admin);
   const players = scenarioPlayers(s);
   const modeNames = modesFor(s);
@@ -402,7 +407,10 @@ export async function measureOurScriptCost(url: string, admin: RawClient, player
     for (;;) {
       const r = await st.assign(REGION);
       if (!r.assigned.length) break;
-      await st.confirmAnnounced(REGION, r.assigned.map((a) => a.sessionId));
+      await st.confirmAnnounced(
+        REGION,
+        r.assigned.map((a) => a.sessionId),
+      );
     }
     d = delta(before, await snapshot(admin));
     return {

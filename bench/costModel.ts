@@ -121,8 +121,7 @@ export interface CostBreakdown {
 
 export function costPerMillionPlayers(c: PerPlayerCounts): CostBreakdown {
   const M = 1e6;
-  const executionsPerPlayer =
-    c.eventHubExecutions + c.orchestratorEpisodes + c.activityExecutions + c.httpExecutions + c.timerExecutions;
+  const executionsPerPlayer = c.eventHubExecutions + c.orchestratorEpisodes + c.activityExecutions + c.httpExecutions + c.timerExecutions;
   const executions = executionsPerPlayer * M * (FLEX_PRICE_PER_MILLION_EXECUTIONS / M);
   const ms = ASSUMED_MS_PER_EXECUTION;
   const secondsPerPlayer =
@@ -138,8 +137,7 @@ export function costPerMillionPlayers(c: PerPlayerCounts): CostBreakdown {
   const tuHours = (c.eventHubEvents * M) / (EVENTHUB_EVENTS_PER_SECOND_PER_TU * EVENTHUB_ASSUMED_UTILISATION * 3600);
   const eventHubThroughputUnits = tuHours * EVENTHUB_PRICE_PER_TU_HOUR;
   const t = TASKHUB_TX;
-  const queueTx =
-    c.orchestratorEpisodes * t.queuePerEpisode + c.orchestrationMessages * t.queuePerMessageSent + c.durableTimers * t.queuePerTimer;
+  const queueTx = c.orchestratorEpisodes * t.queuePerEpisode + c.orchestrationMessages * t.queuePerMessageSent + c.durableTimers * t.queuePerTimer;
   const tableTx = c.orchestratorEpisodes * t.tablePerEpisode + c.instanceStarts * t.tablePerInstanceStart + c.statusQueries * t.tablePerStatusQuery;
   const blobTx = c.orchestratorEpisodes * t.blobPerEpisode;
   const storage =
@@ -217,7 +215,11 @@ export function assumedPricesMarkdown(): string[] {
   return [
     `Assumed prices (USD, pay-as-you-go, ${PRICE_REGION}, recorded ${PRICES_RECORDED}; not fetched by the bench — check the Azure pricing pages; the constants are in \`bench/costModel.ts\`):`,
     "",
-    `- Functions Flex Consumption on-demand: $${FLEX_PRICE_PER_MILLION_EXECUTIONS} per million executions, $${FLEX_PRICE_PER_GB_SECOND} per GB-s at ${FLEX_INSTANCE_MEMORY_GB} GB instance memory; assumed billed ms per execution: ${Object.entries(ASSUMED_MS_PER_EXECUTION).map(([k, v]) => `${k} ${v}`).join(", ")}; free grants ignored.`,
+    `- Functions Flex Consumption on-demand: $${FLEX_PRICE_PER_MILLION_EXECUTIONS} per million executions, $${FLEX_PRICE_PER_GB_SECOND} per GB-s at ${FLEX_INSTANCE_MEMORY_GB} GB instance memory; assumed billed ms per execution: ${Object.entries(
+      ASSUMED_MS_PER_EXECUTION,
+    )
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}; free grants ignored.`,
     `- Event Hubs Standard: $${EVENTHUB_PRICE_PER_MILLION_EVENTS} per million ingress events; $${EVENTHUB_PRICE_PER_TU_HOUR} per TU-hour, ${EVENTHUB_EVENTS_PER_SECOND_PER_TU} events/s per TU at ${EVENTHUB_ASSUMED_UTILISATION * 100} % average utilisation; batches of ${ASSUMED_EVENTHUB_BATCH}.`,
     `- Storage (Durable task hub, Azure Storage provider, GPv2 LRS): queues $${QUEUE_PRICE_PER_10K_TRANSACTIONS} and tables $${TABLE_PRICE_PER_10K_TRANSACTIONS} per 10,000 transactions, blob writes $${BLOB_WRITE_PRICE_PER_10K} per 10,000. Transactions estimated, not measured: per episode ${TASKHUB_TX.queuePerEpisode} queue + ${TASKHUB_TX.tablePerEpisode} table + ${TASKHUB_TX.blobPerEpisode} blob (payloads stay inline below ~45 KB); ${TASKHUB_TX.queuePerMessageSent} queue per message sent to an orchestration; ${TASKHUB_TX.tablePerInstanceStart} table per instance start; ${TASKHUB_TX.queuePerTimer} queue per durable timer; ${TASKHUB_TX.tablePerStatusQuery} table per Durable status query. Lease renewals and idle polling are fixed costs, left out.`,
     `- ${REDIS_SKU}: $${REDIS_PRICE_PER_HOUR} per hour, carrying ${REDIS_ASSUMED_UTILISATION * 100} % of the throughput measured here on average.`,

@@ -1,5 +1,5 @@
 /**
- * End to end through the local runtime (`startLocalRuntime`, src/local/host/runtime): real HTTP requests to
+ * End to end through the local runtime (`startLocalRuntime`, local-runtime/host/runtime): real HTTP requests to
  * the app's ticket endpoint, the in-process Event Hubs, the Durable engine, the real registered functions,
  * on the bench's own redis-server.
  *
@@ -17,8 +17,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULTS } from "../src/config/settings";
-import { requestJson } from "../src/devtools/jsonHttp";
-import { percentile } from "../src/devtools/svgChart";
+import { requestJson } from "../tools/jsonHttp";
+import { percentile } from "../tools/svgChart";
 import { sleep } from "./redisProbe";
 
 export const POLL_MS = 25;
@@ -87,14 +87,16 @@ export async function runEndToEnd(o: {
   sessionSize: number;
   progress: (m: string) => void;
 }): Promise<EndToEndResult> {
-  const runtimePath = join(o.root, "dist", "src", "local", "host", "runtime.js");
+  const runtimePath = join(o.root, "dist", "local-runtime", "host", "runtime.js");
   const entry = join(o.root, "dist", "src", "index.js");
-  if (!existsSync(runtimePath)) return { available: false, reason: "local runtime unavailable (dist/src/local/host/runtime.js not built)" };
+  if (!existsSync(runtimePath)) return { available: false, reason: "local runtime unavailable (dist/local-runtime/host/runtime.js not built)" };
   if (!existsSync(entry)) return { available: false, reason: "local runtime unavailable: the app entry dist/src/index.js does not exist yet" };
   // Loaded only now, from dist: the runtime installs its own @azure/functions-core and loads the app, which the
   // other bench parts must not pay for; and the store module must be the very instance the app uses.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a path known only at run time, loaded synchronously from dist
   const mod = require(runtimePath) as { startLocalRuntime?: (opts: Record<string, unknown>) => Promise<RuntimeLike> };
   if (typeof mod.startLocalRuntime !== "function") return { available: false, reason: "local runtime unavailable: startLocalRuntime is not exported" };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the very module instance the app loaded
   const storeMod = require(join(o.root, "dist", "src", "store")) as { MatchmakingStore?: { prototype: Record<string, unknown> } };
 
   const region = "westeurope";
@@ -121,7 +123,10 @@ export async function runEndToEnd(o: {
       log: (m: string) => logs.push(m),
     });
   } catch (err) {
-    return { available: false, reason: `local runtime unavailable: startLocalRuntime failed: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}` };
+    return {
+      available: false,
+      reason: `local runtime unavailable: startLocalRuntime failed: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`,
+    };
   }
 
   const notes: string[] = [];
@@ -144,7 +149,8 @@ export async function runEndToEnd(o: {
     d.push(performance.now() - started);
     durations.set(name, d);
     if (orchestratorNames.has(name)) {
-      const state = parseTyped((res as { returnValue?: unknown })?.returnValue) as { isDone?: boolean; output?: { status?: string; ticketId?: string; sessionId?: string } } | undefined;
+      const state = parseTyped((res as { returnValue?: unknown })?.returnValue) as
+        { isDone?: boolean; output?: { status?: string; ticketId?: string; sessionId?: string } } | undefined;
       if (state?.isDone && state.output?.status === "matched" && state.output.ticketId) {
         toldAtByTicket.set(state.output.ticketId, { at: performance.now(), sessionId: String(state.output.sessionId) });
       }
@@ -230,7 +236,10 @@ export async function runEndToEnd(o: {
             for (;;) {
               await sleep(POLL_MS);
               polls++;
-              const t = ((await requestJson(uri, "GET", undefined, { authorization: `Bearer ${body.token}` })).json ?? {}) as { status?: string; server?: unknown };
+              const t = ((await requestJson(uri, "GET", undefined, { authorization: `Bearer ${body.token}` })).json ?? {}) as {
+                status?: string;
+                server?: unknown;
+              };
               if (t.status === "matched" && t.server) {
                 requestToAddress.push(performance.now() - start);
                 return;
@@ -283,10 +292,9 @@ export async function runEndToEnd(o: {
       if (req !== undefined) requestToEnqueued.push(at - req);
     }
     const functionTimes = Object.fromEntries(
-      [...durations.entries()].sort().map(([n, d]) => [
-        n,
-        { count: d.length, meanMs: d.reduce((x, y) => x + y, 0) / d.length, p95Ms: percentile(d, 95), maxMs: Math.max(...d) },
-      ]),
+      [...durations.entries()]
+        .sort()
+        .map(([n, d]) => [n, { count: d.length, meanMs: d.reduce((x, y) => x + y, 0) / d.length, p95Ms: percentile(d, 95), maxMs: Math.max(...d) }]),
     );
     const episodes = [...invocations.entries()].filter(([n]) => orchestratorNames.has(n)).reduce((a, [, c]) => a + c, 0);
     const after = runtime.durable()?.metrics();

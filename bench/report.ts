@@ -2,7 +2,7 @@
  * Turns one bench run into BENCHMARKS.md, a console table and SVG charts. Pure: no Redis, no clock, so
  * tests can feed it a fabricated run.
  */
-import { barChart, cdfPoints, formatNumber, groupedBarChart, histogram, lineChart, percentile, type ReferenceLine } from "../src/devtools/svgChart";
+import { barChart, cdfPoints, formatNumber, groupedBarChart, histogram, lineChart, percentile, type ReferenceLine } from "../tools/svgChart";
 import {
   ASSUMED_EVENTHUB_BATCH,
   ASSUMED_POLLS_PER_PLAYER,
@@ -104,7 +104,13 @@ export function evaluateTargets(r: BenchResults): TargetVerdict[] {
       status: worst.playersPerSec >= TARGETS.corePlayersPerSec ? "met" : "missed",
       detail: `judged on the slowest 4-player scenario (${label(worst)}: ${f(worst.playersPerSec)} players/s)`,
     });
-  } else out.push({ target: `≥ ${f(TARGETS.corePlayersPerSec)} players/s through the core, 4-player sessions`, measured: "–", status: "not measured", detail: r.notes.join(" ") || "core not run" });
+  } else
+    out.push({
+      target: `≥ ${f(TARGETS.corePlayersPerSec)} players/s through the core, 4-player sessions`,
+      measured: "–",
+      status: "not measured",
+      detail: r.notes.join(" ") || "core not run",
+    });
 
   const ratios = size4
     .map((o) => ({ o, ref: find(r, "reference", 4, o.buckets) }))
@@ -118,7 +124,13 @@ export function evaluateTargets(r: BenchResults): TargetVerdict[] {
       status: worst.ratio >= TARGETS.ratioToReference ? "met" : "missed",
       detail: `judged on the lowest ratio (${worst.buckets} bucket(s): ${fx(worst.ratio)}×), both measured in this run on the same redis-server`,
     });
-  } else out.push({ target: `≥ ${TARGETS.ratioToReference}× the reference pattern (4-player sessions)`, measured: "–", status: "not measured", detail: "needs both ours and the reference at size 4" });
+  } else
+    out.push({
+      target: `≥ ${TARGETS.ratioToReference}× the reference pattern (4-player sessions)`,
+      measured: "–",
+      status: "not measured",
+      detail: "needs both ours and the reference at size 4",
+    });
 
   const e = r.e2e;
   if (e?.available && e.matched > 0) {
@@ -138,7 +150,12 @@ export function evaluateTargets(r: BenchResults): TargetVerdict[] {
   } else {
     const why = e && !e.available ? `not measured: ${e.reason}` : "not measured: end-to-end run not performed";
     out.push({ target: `≤ ${TARGETS.episodesPerMatched} orchestrator episodes per matched player`, measured: "–", status: "not measured", detail: why });
-    out.push({ target: `p50 session full → players told < ${TARGETS.sessionFullToToldP50Ms} ms (locally)`, measured: "–", status: "not measured", detail: why });
+    out.push({
+      target: `p50 session full → players told < ${TARGETS.sessionFullToToldP50Ms} ms (locally)`,
+      measured: "–",
+      status: "not measured",
+      detail: why,
+    });
   }
   return out;
 }
@@ -171,14 +188,23 @@ export function buildReport(r: BenchResults, o: { resultsDir: string }): Report 
   // --- charts ---
   /** One series per design: `metric` of every scenario (0 where that design did not run it). */
   const bothDesigns = (metric: "playersPerSec" | "roundTripsPerPlayer", ours: string, reference: string) =>
-    ([["ours", ours], ["reference", reference]] as const).map(([design, name]) => ({
+    (
+      [
+        ["ours", ours],
+        ["reference", reference],
+      ] as const
+    ).map(([design, name]) => ({
       name,
       values: sc.map((s) => find(r, design, s.sessionSize, s.buckets)?.[metric] ?? 0),
     }));
   if (sc.length) {
     const refLines: ReferenceLine[] = [{ value: TARGETS.corePlayersPerSec, label: `target ${f(TARGETS.corePlayersPerSec)} players/s`, color: "#e53e3e" }];
     if (floor) {
-      refLines.push({ value: floor.evalshaRoundTripsPerSec, label: `floor: no-op EVALSHA round trips/s (${f(floor.evalshaRoundTripsPerSec)})`, color: "#718096" });
+      refLines.push({
+        value: floor.evalshaRoundTripsPerSec,
+        label: `floor: no-op EVALSHA round trips/s (${f(floor.evalshaRoundTripsPerSec)})`,
+        color: "#718096",
+      });
       refLines.push({ value: floor.evalshaPipelinedPerSec, label: `floor: pipelined no-op commands/s (${f(floor.evalshaPipelinedPerSec)})`, color: "#2d3748" });
     }
     charts["throughput.svg"] = groupedBarChart({
@@ -284,15 +310,22 @@ export function buildReport(r: BenchResults, o: { resultsDir: string }): Report 
       "baselines (the floor, the reference pattern) were measured in the same run, so read the **ratios** — the machine is shared and noisy.",
   );
   md.push("");
-  md.push(`Machine: ${r.machine.cores} × ${r.machine.cpu}, ${r.machine.memoryGb} GB, ${r.machine.platform}, Node ${r.machine.node}, Redis ${r.machine.redis}. ` +
-    (r.machine.loadAverageAtStart !== undefined
-      ? `1-minute load average ${fx(r.machine.loadAverageAtStart, 2)} at the start and ${fx(r.machine.loadAverageAtEnd ?? NaN, 2)} at the end of the run (anything near or above ${r.machine.cores} means other processes competed for the cores). `
-      : "") +
-    `Load shape: ${r.config.consumers} concurrent consumers (one connection each) sending batches of ${r.config.batchSize} players, one assigner loop.`);
+  md.push(
+    `Machine: ${r.machine.cores} × ${r.machine.cpu}, ${r.machine.memoryGb} GB, ${r.machine.platform}, Node ${r.machine.node}, Redis ${r.machine.redis}. ` +
+      (r.machine.loadAverageAtStart !== undefined
+        ? `1-minute load average ${fx(r.machine.loadAverageAtStart, 2)} at the start and ${fx(r.machine.loadAverageAtEnd ?? NaN, 2)} at the end of the run (anything near or above ${r.machine.cores} means other processes competed for the cores). `
+        : "") +
+      `Load shape: ${r.config.consumers} concurrent consumers (one connection each) sending batches of ${r.config.batchSize} players, one assigner loop.`,
+  );
   md.push("");
   md.push("## Targets");
   md.push("");
-  md.push(table(["target", "measured", "verdict", "how judged"], targets.map((t) => [t.target, t.measured, `**${t.status}**`, t.detail])));
+  md.push(
+    table(
+      ["target", "measured", "verdict", "how judged"],
+      targets.map((t) => [t.target, t.measured, `**${t.status}**`, t.detail]),
+    ),
+  );
   md.push("");
   const missed = targets.filter((t) => t.status === "missed");
   const unmeasured = targets.filter((t) => t.status === "not measured");
@@ -323,7 +356,17 @@ export function buildReport(r: BenchResults, o: { resultsDir: string }): Report 
   if (sc.length) {
     md.push(
       table(
-        ["scenario", "ours players/s", "reference players/s", "ours ÷ ref", "reference players lost to races", "round trips/player ours · ref", "commands run by Redis/player (incl. inside scripts) ours · ref", "Redis CPU µs/player ours · ref", "batch call p50 / p99 ms ours · ref"],
+        [
+          "scenario",
+          "ours players/s",
+          "reference players/s",
+          "ours ÷ ref",
+          "reference players lost to races",
+          "round trips/player ours · ref",
+          "commands run by Redis/player (incl. inside scripts) ours · ref",
+          "Redis CPU µs/player ours · ref",
+          "batch call p50 / p99 ms ours · ref",
+        ],
         sc.map((s) => {
           const a = find(r, "ours", s.sessionSize, s.buckets);
           const b = find(r, "reference", s.sessionSize, s.buckets);
@@ -372,7 +415,7 @@ export function buildReport(r: BenchResults, o: { resultsDir: string }): Report 
         `The reference also sends ${fx(refFF.reduce((a, t) => a + t.fireAndForgetPerPlayer, 0) / refFF.length, 2)} fire-and-forget commands per player on average ` +
           "(no round trip, but server work: they are in its server command and CPU counts). It is credited with every player it processed, " +
           "including the players it lost: its read-modify-write steps race with each other across consumers (sessions overfilled, Capacity below 0, never ready) " +
-          "and with the timer's FlushSession (a consumer picks a session being flushed; Int32.Parse of its missing Capacity throws: \"threw\"). " +
+          'and with the timer\'s FlushSession (a consumer picks a session being flushed; Int32.Parse of its missing Capacity throws: "threw"). ' +
           "Races are more frequent here than with the sample's 15 s timer, because the bench's assigner runs continuously, for both designs alike. " +
           (r.throughput.filter((t) => t.design === "ours").every((t) => t.assignedPlayers === t.players)
             ? "Ours assigned every player in every scenario."
@@ -392,7 +435,10 @@ export function buildReport(r: BenchResults, o: { resultsDir: string }): Report 
         ["the same redis-server, same run", `rate (${floor.connections} connections)`],
         [
           ["PING, one outstanding per connection", `${f(floor.pingRoundTripsPerSec)} round trips/s`],
-          ["no-op EVALSHA (`return 1`), one outstanding per connection", `${f(floor.evalshaRoundTripsPerSec)} round trips/s (${fx(floor.evalshaRoundTripMicros)} µs each)`],
+          [
+            "no-op EVALSHA (`return 1`), one outstanding per connection",
+            `${f(floor.evalshaRoundTripsPerSec)} round trips/s (${fx(floor.evalshaRoundTripMicros)} µs each)`,
+          ],
           ["no-op EVALSHA, 100 in flight per connection", `${f(floor.evalshaPipelinedPerSec)} commands/s`],
         ],
       ),
@@ -563,7 +609,11 @@ export function buildReport(r: BenchResults, o: { resultsDir: string }): Report 
     md.push(
       table(
         ["item", "ours", "reference"],
-        costItems.map(([n, k]) => [n === "total" ? "**total**" : n, cost.ours ? usd(cost.ours[k] as number) : "–", cost.reference ? usd(cost.reference[k] as number) : "–"]),
+        costItems.map(([n, k]) => [
+          n === "total" ? "**total**" : n,
+          cost.ours ? usd(cost.ours[k] as number) : "–",
+          cost.reference ? usd(cost.reference[k] as number) : "–",
+        ]),
       ),
     );
     md.push("");
@@ -597,7 +647,7 @@ export function buildReport(r: BenchResults, o: { resultsDir: string }): Report 
     "- `bench/run.ts` starts a private `redis-server` (`startRedisServer`), runs every part against it, writes this file, `bench/results/*.svg` and `bench/results/results.json`.",
     "- Core: `bench/core.ts`. Servers are registered before the clock starts; the clock stops when the assigner has given every session a server. Each scenario starts from an empty Redis (`FLUSHALL`).",
     "- Reference: `bench/reference/referenceMatchmaker.ts` mirrors `BatchAddPlayers.cs`, `BatchReadySession.cs`, `AddServer.cs` and `MatchRequest.cs` of github.com/Azure-Samples/gaming-serverless-matchmaker call for call (synchronous StackExchange.Redis calls are awaited round trips, FireAndForget calls are sent without waiting). Its Durable and Event Hub calls are left out, as ours are in the core run.",
-    "- Floor: `bench/floor.ts`. End to end: `bench/e2e.ts`. Cost: `bench/costModel.ts`. Charts: `src/devtools/svgChart.ts`.",
+    "- Floor: `bench/floor.ts`. End to end: `bench/e2e.ts`. Cost: `bench/costModel.ts`. Charts: `tools/svgChart.ts`.",
     "- `npm run bench -- --quick` runs a smaller version of everything (under a minute); the default is the full run recorded here.",
   );
   md.push("");
@@ -639,11 +689,19 @@ export function buildReport(r: BenchResults, o: { resultsDir: string }): Report 
   if (e?.available) {
     const s3 = summarize(e.sessionFullToToldMs);
     const s1 = summarize(e.requestToAddressMs);
-    con.push(`End to end: ${e.matched}/${e.players} matched; request→address p50 ${fx(s1.p50)} p95 ${fx(s1.p95)} p99 ${fx(s1.p99)} ms; session full→told p50 ${fx(s3.p50)} p95 ${fx(s3.p95)} ms; ${fx(e.orchestratorEpisodesPerMatched, 2)} episodes/matched`);
+    con.push(
+      `End to end: ${e.matched}/${e.players} matched; request→address p50 ${fx(s1.p50)} p95 ${fx(s1.p95)} p99 ${fx(s1.p99)} ms; session full→told p50 ${fx(s3.p50)} p95 ${fx(s3.p95)} ms; ${fx(e.orchestratorEpisodesPerMatched, 2)} episodes/matched`,
+    );
   } else con.push(`End to end: not measured: ${e ? e.reason : "not run"}`);
-  if (cost.ours || cost.reference) con.push(`Cost per 1M matched players: ours ${cost.ours ? usd(cost.ours.total) : "–"}, reference ${cost.reference ? usd(cost.reference.total) : "–"}`);
+  if (cost.ours || cost.reference)
+    con.push(`Cost per 1M matched players: ours ${cost.ours ? usd(cost.ours.total) : "–"}, reference ${cost.reference ? usd(cost.reference.total) : "–"}`);
   con.push("");
-  con.push(textTable(["target", "verdict", "measured"], targets.map((t) => [t.target, t.status, t.measured])));
+  con.push(
+    textTable(
+      ["target", "verdict", "measured"],
+      targets.map((t) => [t.target, t.status, t.measured]),
+    ),
+  );
 
   return { markdown: md.join("\n"), console: con.join("\n"), charts, targets, cost };
 }

@@ -9,7 +9,7 @@
 import { cpus, loadavg, totalmem } from "node:os";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { startRedisServer } from "../src/local/redisServer";
+import { startRedisServer } from "../local-runtime/redisServer";
 import {
   measureOurMemory,
   measureOurScriptCost,
@@ -51,8 +51,28 @@ export interface BenchConfig {
 export function configFor(quick: boolean): BenchConfig {
   const shape = { quick, consumers: 4, batchSize: 100, e2eRatePerSec: 40, sessionSizes: [2, 4, 8], bucketCounts: [1, 10, 100] };
   return quick
-    ? { ...shape, ourPlayers: 16_000, referencePlayers: 1_600, repetitions: 1, floorSeconds: 1, memoryPlayersOurs: 10_000, memoryPlayersReference: 4_000, e2ePlayers: 120, e2eLoadRatePerSec: 0 }
-    : { ...shape, ourPlayers: 40_000, referencePlayers: 4_000, repetitions: 3, floorSeconds: 3, memoryPlayersOurs: 50_000, memoryPlayersReference: 10_000, e2ePlayers: 600, e2eLoadRatePerSec: 100 };
+    ? {
+        ...shape,
+        ourPlayers: 16_000,
+        referencePlayers: 1_600,
+        repetitions: 1,
+        floorSeconds: 1,
+        memoryPlayersOurs: 10_000,
+        memoryPlayersReference: 4_000,
+        e2ePlayers: 120,
+        e2eLoadRatePerSec: 0,
+      }
+    : {
+        ...shape,
+        ourPlayers: 40_000,
+        referencePlayers: 4_000,
+        repetitions: 3,
+        floorSeconds: 3,
+        memoryPlayersOurs: 50_000,
+        memoryPlayersReference: 10_000,
+        e2ePlayers: 600,
+        e2eLoadRatePerSec: 100,
+      };
 }
 
 function parseArgs(argv: string[]): { quick: boolean; only?: Set<string>; out: string; from?: string } {
@@ -63,7 +83,13 @@ function parseArgs(argv: string[]): { quick: boolean; only?: Set<string>; out: s
   for (const a of argv) {
     if (a === "--quick") quick = true;
     else if (a.startsWith("--from=")) from = a.slice(7);
-    else if (a.startsWith("--only=")) only = new Set(a.slice(7).split(",").map((s) => s.trim()));
+    else if (a.startsWith("--only="))
+      only = new Set(
+        a
+          .slice(7)
+          .split(",")
+          .map((s) => s.trim()),
+      );
     else if (a.startsWith("--out=")) out = a.slice(6);
     else if (a === "--help" || a === "-h") {
       console.log(
@@ -161,7 +187,14 @@ async function main(): Promise<void> {
       if (cfg.e2eLoadRatePerSec > 0 && results.e2e.available) {
         progress(`end to end at ${cfg.e2eLoadRatePerSec} players/s`);
         await admin.sendCommand(["FLUSHALL", "SYNC"]);
-        results.e2eLoad = await runEndToEnd({ root, redisUrl: redis.url, players: cfg.e2ePlayers, ratePerSec: cfg.e2eLoadRatePerSec, sessionSize: 4, progress });
+        results.e2eLoad = await runEndToEnd({
+          root,
+          redisUrl: redis.url,
+          players: cfg.e2ePlayers,
+          ratePerSec: cfg.e2eLoadRatePerSec,
+          sessionSize: 4,
+          progress,
+        });
       }
     }
   } finally {

@@ -55,7 +55,8 @@ function writeZip(outFile, entries) {
   };
   try {
     for (const e of sorted) {
-      if (!e.name || e.name.startsWith("/") || e.name.includes("\\") || e.name.split("/").includes("..")) throw new Error(`zip: bad entry name ${JSON.stringify(e.name)}`);
+      if (!e.name || e.name.startsWith("/") || e.name.includes("\\") || e.name.split("/").includes(".."))
+        throw new Error(`zip: bad entry name ${JSON.stringify(e.name)}`);
       if (seen.has(e.name)) throw new Error(`zip: duplicate entry ${e.name}`);
       seen.add(e.name);
       const name = Buffer.from(e.name, "utf8");
@@ -115,7 +116,7 @@ function writeZip(outFile, entries) {
 
 /** Directories of dist/ that are development tools, not the app: the benchmark, the simulator, and the local
  *  runtime that plays the Functions host for `npm start` (Azure runs the real host). */
-const DIST_EXCLUDE = ["dist/bench", "dist/src/devtools", "dist/src/local", "dist/test"];
+const DIST_EXCLUDE = ["dist/bench", "dist/local-runtime", "dist/tools", "dist/test"];
 /** Inside node_modules: not needed at run time (.bin holds symlinks to CLIs; caches are machine-local). */
 const MODULE_SKIP_DIRS = new Set([".bin", ".cache"]);
 
@@ -138,7 +139,12 @@ function walkFiles(dir, root, skip = () => false) {
 
 /** Simple glob for package.json "main" (e.g. dist/src/functions/*.js): `*` within one path segment. */
 function matchesMain(main, rel) {
-  const re = new RegExp(`^${main.split("*").map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join("[^/]*")}$`);
+  const re = new RegExp(
+    `^${main
+      .split("*")
+      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+      .join("[^/]*")}$`,
+  );
   return re.test(rel);
 }
 
@@ -175,7 +181,9 @@ function collectPackageFiles(root) {
   for (const f of files) {
     if (!f.rel.endsWith(".js")) continue;
     for (const m of readFileSync(f.abs, "utf8").matchAll(/require\(["'](\.{1,2}\/[^"']+)["']\)/g)) {
-      const target = relative(root, resolve(dirname(f.abs), m[1])).split(sep).join("/");
+      const target = relative(root, resolve(dirname(f.abs), m[1]))
+        .split(sep)
+        .join("/");
       const excluded = DIST_EXCLUDE.find((d) => target === d || target.startsWith(`${d}/`));
       if (excluded) throw new Error(`${f.rel} requires ${m[1]}, which is in ${excluded}/ and is not packaged`);
     }

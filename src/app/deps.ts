@@ -5,7 +5,8 @@
  */
 import { ConfigError, settings, type Settings } from "../config/settings";
 import { eventPublisher, type EventPublisher } from "../messaging/eventPublisher";
-import { storeFromSettings, type MatchmakingStore } from "../store";
+import type { MatchmakingStore } from "../store";
+import { storeFromSettings } from "./storeFromSettings";
 
 /** The store operations the functions use: the MatchmakingStore's own signatures (a fake needs only these). */
 export type Store = Pick<

@@ -86,11 +86,7 @@ function route(handlers: Partial<Record<RouteMethod, Handler>>): (req: HttpReque
 }
 
 /** Registers an API function: every ROUTE_METHODS method reaches route(handlers), so others get the JSON 405. */
-export function httpRoute(
-  name: string,
-  options: Omit<HttpFunctionOptions, "methods" | "handler">,
-  handlers: Partial<Record<RouteMethod, Handler>>,
-): void {
+export function httpRoute(name: string, options: Omit<HttpFunctionOptions, "methods" | "handler">, handlers: Partial<Record<RouteMethod, Handler>>): void {
   app.http(name, { ...options, methods: [...ROUTE_METHODS], handler: route(handlers) });
 }
 
@@ -107,7 +103,7 @@ export async function readJson<T>(req: HttpRequest, schema: ValidatorName, opts:
     if (opts.optional) return undefined;
     throw httpError(400, "missing_body", "a JSON body is required");
   }
-  const type = (req.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
+  const type = (req.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (type !== "application/json" && !/^application\/[a-z0-9.+-]*\+json$/.test(type)) {
     throw httpError(415, "unsupported_media_type", `send the body as application/json (got ${JSON.stringify(type || "no Content-Type")})`);
   }

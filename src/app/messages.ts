@@ -95,7 +95,7 @@ export async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) =
   const errors: unknown[] = [];
   const worker = async () => {
     while (next < items.length) {
-      const item = items[next++];
+      const item = items[next++] as T;
       try {
         await fn(item);
       } catch (err) {

@@ -23,6 +23,7 @@ export function queryRegions(req: HttpRequest, s: Settings): string[] {
 /** Refuses query parameters a route does not know, so a typo (e.g. ?regoin=) is not silently ignored. */
 export function onlyQuery(req: HttpRequest, allowed: string[]): void {
   for (const key of req.query.keys()) {
-    if (!allowed.includes(key) && key !== "code") throw httpError(400, "unknown_parameter", `unexpected query parameter ${JSON.stringify(key)}; allowed: ${allowed.join(", ") || "none"}`);
+    if (!allowed.includes(key) && key !== "code")
+      throw httpError(400, "unknown_parameter", `unexpected query parameter ${JSON.stringify(key)}; allowed: ${allowed.join(", ") || "none"}`);
   }
 }

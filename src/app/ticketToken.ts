@@ -35,15 +35,17 @@ export function verifyTicketToken(token: string | undefined, key: string): Token
   if (!token) return { ok: false, error: "missing_token", detail: "send the ticket token as 'Authorization: Bearer <token>' or ?token=" };
   const invalid = (detail: string): TokenCheck => ({ ok: false, error: "invalid_token", detail });
   if (token.length > MAX_TOKEN_LENGTH) return invalid("token is too long");
-  const parts = token.split(".");
-  if (parts.length !== 2 || !/^[A-Za-z0-9_-]+$/.test(parts[0]) || !/^[A-Za-z0-9_-]+$/.test(parts[1])) return invalid("token is malformed");
-  const given = Buffer.from(parts[1], "base64url");
-  const expected = mac(key, parts[0]);
+  const [payload, signature, ...rest] = token.split(".");
+  if (payload === undefined || signature === undefined || rest.length > 0 || !/^[A-Za-z0-9_-]+$/.test(payload) || !/^[A-Za-z0-9_-]+$/.test(signature)) {
+    return invalid("token is malformed");
+  }
+  const given = Buffer.from(signature, "base64url");
+  const expected = mac(key, payload);
   // timingSafeEqual needs equal lengths; the length of a MAC is public, so checking it first leaks nothing.
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return invalid("token signature does not match");
   let claims: unknown;
   try {
-    claims = JSON.parse(Buffer.from(parts[0], "base64url").toString("utf8"));
+    claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
   } catch {
     return invalid("token payload is not JSON");
   }

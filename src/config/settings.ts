@@ -134,17 +134,19 @@ export function loadSettings(env: Env = process.env): Settings {
       ? undefined
       : 'must be a non-empty array of region names like ["westeurope"]',
   );
-  const defaultMode = get(SETTING_NAMES.defaultMode) || (modes ? Object.keys(modes)[0] : "");
-  const defaultRegion = get(SETTING_NAMES.defaultRegion) || (Array.isArray(regions) ? regions[0] : "");
+  const defaultMode = get(SETTING_NAMES.defaultMode) || (modes ? (Object.keys(modes)[0] ?? "") : "");
+  const defaultRegion = get(SETTING_NAMES.defaultRegion) || (Array.isArray(regions) ? (regions[0] ?? "") : "");
   if (modes && !(defaultMode in modes)) problems.push(`${SETTING_NAMES.defaultMode} ${JSON.stringify(defaultMode)} is not in ${SETTING_NAMES.modes}`);
-  if (Array.isArray(regions) && !regions.includes(defaultRegion)) problems.push(`${SETTING_NAMES.defaultRegion} ${JSON.stringify(defaultRegion)} is not in ${SETTING_NAMES.regions}`);
+  if (Array.isArray(regions) && !regions.includes(defaultRegion))
+    problems.push(`${SETTING_NAMES.defaultRegion} ${JSON.stringify(defaultRegion)} is not in ${SETTING_NAMES.regions}`);
 
   const redisConnectionString = get(SETTING_NAMES.redisConnectionString);
   if (redisConnectionString && !/^rediss?:\/\//.test(redisConnectionString)) {
     problems.push(`${SETTING_NAMES.redisConnectionString} must be a redis:// or rediss:// URL`);
   }
   const assignSchedule = get(SETTING_NAMES.assignSchedule);
-  if (assignSchedule.split(/\s+/).length !== 6) problems.push(`${SETTING_NAMES.assignSchedule} must be an NCRONTAB expression with 6 fields (seconds first), got ${JSON.stringify(assignSchedule)}`);
+  if (assignSchedule.split(/\s+/).length !== 6)
+    problems.push(`${SETTING_NAMES.assignSchedule} must be an NCRONTAB expression with 6 fields (seconds first), got ${JSON.stringify(assignSchedule)}`);
   const ticketSigningKey = get(SETTING_NAMES.ticketSigningKey);
   if (ticketSigningKey.length < 32) problems.push(`${SETTING_NAMES.ticketSigningKey} must be set to a secret of at least 32 characters`);
 
@@ -166,7 +168,8 @@ export function loadSettings(env: Env = process.env): Settings {
     ticketSigningKey,
     ticketRetentionSeconds: int(SETTING_NAMES.ticketRetentionSeconds, 60, 7 * 24 * 3600),
   };
-  if (!ID_PATTERN.test(settings.redisKeyPrefix) || settings.redisKeyPrefix.length > 32) problems.push(`${SETTING_NAMES.redisKeyPrefix} must be 1-32 characters [A-Za-z0-9_-]`);
+  if (!ID_PATTERN.test(settings.redisKeyPrefix) || settings.redisKeyPrefix.length > 32)
+    problems.push(`${SETTING_NAMES.redisKeyPrefix} must be 1-32 characters [A-Za-z0-9_-]`);
   if (problems.length) throw new ConfigError(problems);
   return settings;
 }

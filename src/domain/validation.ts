@@ -40,7 +40,8 @@ export function validateMode(value: unknown, modes: Readonly<Record<string, numb
 /** `regions`: the regions served. Without it any well-formed region is accepted (a store not bound to a list). */
 export function validateRegion(value: unknown, regions?: readonly string[]): Validated<string> {
   if (!regions) {
-    if (typeof value !== "string" || !REGION_PATTERN.test(value)) return fail("invalid_region", "region must be 1-32 characters of [a-z0-9-], starting with a letter or digit");
+    if (typeof value !== "string" || !REGION_PATTERN.test(value))
+      return fail("invalid_region", "region must be 1-32 characters of [a-z0-9-], starting with a letter or digit");
     return ok(value);
   }
   if (typeof value !== "string" || !REGION_PATTERN.test(value)) return fail("invalid_region", `region must be one of: ${regions.join(", ")}`);
@@ -53,7 +54,8 @@ export function validateAddress(value: unknown): Validated<string> {
   if (typeof value !== "string" || value.length > 261) return fail("invalid_address", "address must be a string host:port");
   const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?):(\d{1,5})$/.exec(value);
   const port = m ? Number(m[2]) : 0;
-  if (!m || port < 1 || port > 65535) return fail("invalid_address", `address must be host:port with a port 1-65535, got ${JSON.stringify(value.slice(0, 80))}`);
+  if (!m || port < 1 || port > 65535)
+    return fail("invalid_address", `address must be host:port with a port 1-65535, got ${JSON.stringify(value.slice(0, 80))}`);
   return ok(value);
 }
 

@@ -92,7 +92,7 @@ export async function addPlayers(messages: unknown, context: InvocationContext):
   // Requests the store refuses are dead-lettered with the bad messages: one store call for both.
   const result = toEnqueue.length ? await st.enqueue(toEnqueue.map(enqueueRequest)) : undefined;
   result?.results.forEach((r, i) => {
-    if (r.outcome === "rejected") rejected.push({ index: -1, body: JSON.stringify(stripMs(toEnqueue[i])), error: r.error, detail: r.detail });
+    if (r.outcome === "rejected") rejected.push({ index: -1, body: JSON.stringify(stripMs(toEnqueue[i]!)), error: r.error, detail: r.detail });
   });
   await deadLetterRejected(st, DEAD_LETTER_SOURCE, "player-request", rejected, context);
   if (!result) return;

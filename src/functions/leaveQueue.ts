@@ -12,6 +12,7 @@ import type { LeaveQueueInput } from "../app/matchLogic";
 export async function leaveQueue(input: unknown, context: InvocationContext): Promise<LeaveResult> {
   const i = input as LeaveQueueInput;
   const [result] = await (await store()).leave([{ playerId: i.playerId, ticketId: i.ticketId, region: i.region, reason: i.reason }]);
+  if (!result) throw new Error("the store answered no result for the leave request");
   context.log(`leaveQueue ${i.playerId} ticket ${i.ticketId} (${i.reason}): ${result.outcome}`);
   return result;
 }

@@ -44,6 +44,7 @@ export async function getTicket(req: HttpRequest, ctx: InvocationContext): Promi
 export async function cancelTicket(req: HttpRequest, ctx: InvocationContext): Promise<HttpResponseInit> {
   const { playerId, claims } = authorizeTicket(req, appSettings().ticketSigningKey);
   const [result] = await redisCall(ctx, (st) => st.leave([{ playerId, ticketId: claims.ticketId, region: claims.region, reason: "cancelled" }]));
+  if (!result) throw new Error("the store answered no result for the leave request");
   switch (result.outcome) {
     case "assigned":
       throw httpError(409, "already_matched", "the ticket is already matched and cannot be cancelled", {

@@ -96,7 +96,7 @@ export async function createRedisConnection(o: RedisConnectionOptions): Promise<
   if (o.mode === "cluster") {
     const rootNodes = o.rootNodes?.length ? o.rootNodes : o.url ? [{ url: o.url }] : [];
     if (!rootNodes.length) throw new Error("createRedisConnection: cluster mode needs rootNodes or url");
-    const first = new URL(rootNodes[0].url);
+    const first = new URL(rootNodes[0]!.url);
     const tls = first.protocol === "rediss:";
     const cluster = createCluster({
       rootNodes,
@@ -121,5 +121,9 @@ export async function createRedisConnection(o: RedisConnectionOptions): Promise<
   const client = createClient({ url: o.url, ...authOption, ...FAIL_FAST });
   client.on("error", logConnectionError);
   await client.connect();
-  return connection("standalone", <T>(_firstKey: string, args: string[]) => client.sendCommand<T>(args), () => client.close());
+  return connection(
+    "standalone",
+    <T>(_firstKey: string, args: string[]) => client.sendCommand<T>(args),
+    () => client.close(),
+  );
 }

@@ -9,7 +9,18 @@
  * and because every script is idempotent a retry of an already-applied batch changes nothing.
  */
 import type { LeaveReason, SessionPlayer } from "../domain/types";
-import { fail, ID_PATTERN, ok, validateAddress, validateFields, validateId, validateMode, validateRegion, validateTicketFields, type Validated } from "../domain/validation";
+import {
+  fail,
+  ID_PATTERN,
+  ok,
+  validateAddress,
+  validateFields,
+  validateId,
+  validateMode,
+  validateRegion,
+  validateTicketFields,
+  type Validated,
+} from "../domain/validation";
 import type { RedisConnection } from "./connection";
 import { deadLetterKey, KEY, regionKey, regionPrefix, routingKey } from "./keys";
 import { loadScripts, type ScriptName } from "./scriptLoader";
@@ -87,7 +98,7 @@ function num(v: unknown): number {
 function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return 0;
   const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))] ?? 0;
 }
 
 interface LuaAssignment {
@@ -209,7 +220,10 @@ export class MatchmakingStore {
       return fail("invalid_requestedAt", "requestedAtMs must be a positive integer (epoch milliseconds)");
     }
     if (at > now + MAX_CLOCK_SKEW_MS) {
-      return fail("invalid_requestedAt", `requestedAt is ${Math.round((at - now) / 1000)} s in the future; clocks may differ by at most ${MAX_CLOCK_SKEW_MS / 1000} s`);
+      return fail(
+        "invalid_requestedAt",
+        `requestedAt is ${Math.round((at - now) / 1000)} s in the future; clocks may differ by at most ${MAX_CLOCK_SKEW_MS / 1000} s`,
+      );
     }
     return ok({ ...ticket.value, requestedAtMs: at });
   }
@@ -263,18 +277,38 @@ export class MatchmakingStore {
     const groups = MatchmakingStore.byRegion(valid);
     await Promise.all(
       [...groups].map(async ([region, group]) => {
-        type LuaEnqueue = { outcome: string; sessionId?: string; sessionReady?: boolean; state?: string; error?: string; detail?: string; liveTicketId?: string };
+        type LuaEnqueue = {
+          outcome: string;
+          sessionId?: string;
+          sessionReady?: boolean;
+          state?: string;
+          error?: string;
+          detail?: string;
+          liveTicketId?: string;
+        };
         const plain: string[] = [];
         for (const { value: r } of group) plain.push(r.ticketId, r.playerId, r.mode, String(r.requestedAtMs));
         const out = await this.run<{ results: unknown; ready: unknown }>("enqueuePlayers", region, { retentionMs: this.retentionMs, modes: this.modes }, plain);
         const lua = arr<LuaEnqueue>(out.results);
         group.forEach(({ index, value: r }, i) => {
-          const x = lua[i];
+          const x = lua[i]!; // the script answers one entry per request, in order
           const ids = { ticketId: r.ticketId, playerId: r.playerId };
           if (x.outcome === "queued") results[index] = { outcome: "queued", ...ids, sessionId: x.sessionId!, sessionReady: !!x.sessionReady };
           else if (x.outcome === "duplicate") {
-            results[index] = { outcome: "duplicate", ...ids, state: (x.state ?? "unknown") as PlayerState | "unknown", ...(x.sessionId ? { sessionId: x.sessionId } : {}) };
-          } else results[index] = { outcome: "rejected", ...ids, error: x.error ?? "rejected", detail: x.detail ?? "", ...(x.liveTicketId ? { liveTicketId: x.liveTicketId } : {}) };
+            results[index] = {
+              outcome: "duplicate",
+              ...ids,
+              state: (x.state ?? "unknown") as PlayerState | "unknown",
+              ...(x.sessionId ? { sessionId: x.sessionId } : {}),
+            };
+          } else
+            results[index] = {
+              outcome: "rejected",
+              ...ids,
+              error: x.error ?? "rejected",
+              detail: x.detail ?? "",
+              ...(x.liveTicketId ? { liveTicketId: x.liveTicketId } : {}),
+            };
         });
         for (const sessionId of arr<string>(out.ready)) readySessions.push({ region, sessionId });
       }),
@@ -303,7 +337,7 @@ export class MatchmakingStore {
         });
         const lua = arr<LuaLeave>(out.results);
         group.forEach(({ index, value: r }, i) => {
-          const x = lua[i];
+          const x = lua[i]!; // the script answers one entry per request, in order
           const ids = { playerId: r.playerId, ticketId: r.ticketId };
           switch (x.outcome) {
             case "left":
@@ -444,7 +478,7 @@ export class MatchmakingStore {
     const p = out.player;
     const view: PlayerView = {
       playerId,
-      ticketId: p.ticketId,
+      ticketId: p.ticketId ?? "",
       mode: p.mode ?? "",
       region: p.region || region,
       state: p.state as PlayerState,
@@ -478,7 +512,7 @@ export class MatchmakingStore {
     const key = regionKey(this.prefix, region, KEY.Servers);
     const flat = await this.redis.command<string[]>(key, ["HGETALL", key], true);
     const list: ServerRecord[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) list.push(toServer(region, { ...(JSON.parse(flat[i + 1]) as LuaServer), serverId: flat[i] }));
+    for (let i = 0; i + 1 < flat.length; i += 2) list.push(toServer(region, { ...(JSON.parse(flat[i + 1]!) as LuaServer), serverId: flat[i]! }));
     return list.sort((a, b) => (a.serverId < b.serverId ? -1 : a.serverId > b.serverId ? 1 : 0));
   }
 
@@ -491,7 +525,10 @@ export class MatchmakingStore {
     const waitingByMode: Record<string, number> = {};
     for (const mode of this.modeNames) waitingByMode[mode] = 0;
     for (const [mode, n] of Object.entries(out.waitingByMode ?? {})) if (num(n) > 0) waitingByMode[mode] = num(n);
-    const samples = arr<string>(out.matchTimes).map(Number).filter(Number.isFinite).sort((a, b) => a - b);
+    const samples = arr<string>(out.matchTimes)
+      .map(Number)
+      .filter(Number.isFinite)
+      .sort((a, b) => a - b);
     return {
       region,
       waitingPlayers: num(out.waiting),
@@ -507,7 +544,7 @@ export class MatchmakingStore {
         p50: percentile(samples, 50),
         p95: percentile(samples, 95),
         p99: percentile(samples, 99),
-        max: samples.length ? samples[samples.length - 1] : 0,
+        max: samples.at(-1) ?? 0,
       },
     };
   }
@@ -522,7 +559,22 @@ export class MatchmakingStore {
     // Sent together: node-redis pipelines them on one connection, in order.
     await Promise.all(
       entries.map((e) =>
-        this.redis.command(key, ["XADD", key, "MAXLEN", "~", DEAD_LETTER_MAXLEN, "*", "body", String(e.body), "error", String(e.error), "detail", String(e.detail), "at", at]),
+        this.redis.command(key, [
+          "XADD",
+          key,
+          "MAXLEN",
+          "~",
+          DEAD_LETTER_MAXLEN,
+          "*",
+          "body",
+          String(e.body),
+          "error",
+          String(e.error),
+          "detail",
+          String(e.detail),
+          "at",
+          at,
+        ]),
       ),
     );
   }
@@ -533,7 +585,7 @@ export class MatchmakingStore {
     const raw = await this.redis.command<[string, string[]][]>(key, ["XREVRANGE", key, "+", "-", "COUNT", String(Math.max(1, Math.floor(count)))], true);
     return raw.map(([id, flat]) => {
       const f: Record<string, string> = {};
-      for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i]] = flat[i + 1];
+      for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i]!] = flat[i + 1]!;
       return { id, body: f.body ?? "", error: f.error ?? "", detail: f.detail ?? "", at: f.at ?? "" };
     });
   }

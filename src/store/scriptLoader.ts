@@ -45,7 +45,7 @@ export function expandIncludes(source: string, readInclude: (name: string) => st
     .map((line) => {
       const m = INCLUDE_LINE.exec(line);
       if (!m) return line;
-      const name = m[1];
+      const name = m[1]!;
       if (stack.includes(name)) throw new Error(`Lua include cycle: ${[...stack, name].join(" -> ")}`);
       if (seen.has(name)) return `-- (${name} already included)`;
       seen.add(name);

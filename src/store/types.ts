@@ -102,9 +102,7 @@ export interface ServerAllocation {
   session?: { sessionId: string; mode: string; players: SessionPlayer[]; assignedAtMs: number };
 }
 
-export type RegisterResult =
-  | { outcome: "registered" | "heartbeat"; server: ServerRecord }
-  | { outcome: "rejected"; error: string; detail: string };
+export type RegisterResult = { outcome: "registered" | "heartbeat"; server: ServerRecord } | { outcome: "rejected"; error: string; detail: string };
 
 export type ReleaseResult =
   | { outcome: "released"; server: ServerRecord; endedSessionId: string }

@@ -25,7 +25,9 @@ describe("core throughput runs", () => {
   });
 
   it("ours: every player is assigned, one store call carries a whole batch", async () => {
-    const r = await runOurThroughput(inject("redisUrl"), admin, { sessionSize: 4, buckets: 10, players: 800, consumers: 2, batchSize: 100 }, `${tag}-o`, { flush: false });
+    const r = await runOurThroughput(inject("redisUrl"), admin, { sessionSize: 4, buckets: 10, players: 800, consumers: 2, batchSize: 100 }, `${tag}-o`, {
+      flush: false,
+    });
     expect(r.players).toBe(800);
     expect(r.assignedPlayers).toBe(800);
     expect(r.notes).toEqual([]);
@@ -36,7 +38,9 @@ describe("core throughput runs", () => {
   });
 
   it("reference: whole sessions assigned, 5 awaited calls per player plus the timer's", async () => {
-    const r = await runReferenceThroughput(inject("redisUrl"), admin, { sessionSize: 4, buckets: 1, players: 400, consumers: 1, batchSize: 100 }, `${tag}-r`, { flush: false });
+    const r = await runReferenceThroughput(inject("redisUrl"), admin, { sessionSize: 4, buckets: 1, players: 400, consumers: 1, batchSize: 100 }, `${tag}-r`, {
+      flush: false,
+    });
     // Even one consumer races the concurrent timer (SDIFF can see a session FlushSession is removing), as the
     // C# sample does: players may be stranded, and the bench must say so.
     expect(r.assignedPlayers % 4).toBe(0);
@@ -54,7 +58,7 @@ describe("core throughput runs", () => {
 
 describe("median run", () => {
   it("reports the run with the median players/s and keeps every run's rate", async () => {
-    const { medianRun } = await import("../../bench/core");
+    const { medianRun } = await import("../../bench/core.js");
     const mk = (v: number) => ({ playersPerSec: v, notes: [String(v)] }) as unknown as Parameters<typeof medianRun>[0][number];
     const m = medianRun([mk(30), mk(10), mk(20)]);
     expect(m.playersPerSec).toBe(20);

@@ -1,15 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  barChart,
-  cdfPoints,
-  escapeXml,
-  formatNumber,
-  groupedBarChart,
-  histogram,
-  lineChart,
-  niceTicks,
-  percentile,
-} from "../../src/devtools/svgChart";
+import { barChart, cdfPoints, escapeXml, formatNumber, groupedBarChart, histogram, lineChart, niceTicks, percentile } from "../../tools/svgChart";
 
 /** Minimal well-formedness check: every opened element is closed in order (no XML parser dependency). */
 function assertWellFormed(svg: string): void {
@@ -66,7 +56,15 @@ describe("svgChart", () => {
   });
 
   it("log scale and non-finite values still produce valid SVG", () => {
-    const svg = groupedBarChart({ title: "log", logScale: true, groups: ["a", "b"], series: [{ name: "x", values: [0, NaN] }, { name: "y", values: [1e5, 3] }] });
+    const svg = groupedBarChart({
+      title: "log",
+      logScale: true,
+      groups: ["a", "b"],
+      series: [
+        { name: "x", values: [0, NaN] },
+        { name: "y", values: [1e5, 3] },
+      ],
+    });
     assertWellFormed(svg);
     expect(count(svg, "bar")).toBe(4);
     expect(svg).not.toContain("NaN");
@@ -74,7 +72,16 @@ describe("svgChart", () => {
 
   it("histogram has exactly `bins` bars whose heights sum to the counts", () => {
     const values = Array.from({ length: 1000 }, (_, i) => i % 100);
-    const svg = histogram({ title: "h", xLabel: "ms", values, bins: 10, markers: [{ value: 50, label: "p50" }, { value: 500, label: "out of range" }] });
+    const svg = histogram({
+      title: "h",
+      xLabel: "ms",
+      values,
+      bins: 10,
+      markers: [
+        { value: 50, label: "p50" },
+        { value: 500, label: "out of range" },
+      ],
+    });
     assertWellFormed(svg);
     expect(count(svg, "bar")).toBe(10);
     expect(count(svg, "marker")).toBe(1); // the out-of-range one is left out
@@ -92,7 +99,22 @@ describe("svgChart", () => {
     const pts = cdfPoints(samples);
     expect(pts[0]).toEqual([1, 0.2]);
     expect(pts[pts.length - 1]).toEqual([5, 1]);
-    const svg = lineChart({ title: "cdf", yMin: 0, yMax: 1, series: [{ name: "a", points: pts }, { name: "b", points: [[1, 0], [10, 1]] }], logX: true });
+    const svg = lineChart({
+      title: "cdf",
+      yMin: 0,
+      yMax: 1,
+      series: [
+        { name: "a", points: pts },
+        {
+          name: "b",
+          points: [
+            [1, 0],
+            [10, 1],
+          ],
+        },
+      ],
+      logX: true,
+    });
     assertWellFormed(svg);
     expect(count(svg, "line")).toBe(2);
     expect(svg).not.toContain("NaN");

@@ -4,7 +4,7 @@
  * server, and nobody is in two sessions.
  */
 import { expect, it } from "vitest";
-import { runSimulation } from "../../src/devtools/simulate";
+import { runSimulation } from "../../tools/simulate";
 import { api, matchSettings, useApp } from "./harness";
 
 const MODES = { duel: 2, squad: 4 };
@@ -45,7 +45,9 @@ it("matches 1,000 players in mixed modes and regions, each learning it from the 
 
   // Cost: a matched player costs about two orchestrator episodes (start, ServerReady).
   const episodes = rt.durable()!.metrics().orchestratorEpisodes - episodesBefore;
-  console.log(`crowd: ${result.durationMs} ms, time to match p50 ${result.p50} p95 ${result.p95} p99 ${result.p99} ms, ${result.sessions.size} sessions, ${(episodes / 1000).toFixed(2)} episodes/player`);
+  console.log(
+    `crowd: ${result.durationMs} ms, time to match p50 ${result.p50} p95 ${result.p95} p99 ${result.p99} ms, ${result.sessions.size} sessions, ${(episodes / 1000).toFixed(2)} episodes/player`,
+  );
   expect(episodes / 1000).toBeLessThanOrEqual(3);
 
   // Nothing left waiting anywhere.

@@ -4,7 +4,7 @@
  * in the middle of a run. No player is lost or assigned twice.
  */
 import { expect, it } from "vitest";
-import { runSimulation } from "../../src/devtools/simulate";
+import { runSimulation } from "../../tools/simulate";
 import { api, matchSettings, useApp, until } from "./harness";
 
 const MODES = { duel: 2, squad: 4 };

@@ -5,8 +5,8 @@
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, inject } from "vitest";
-import { startLocalRuntime, type LocalRuntime } from "../../src/local/host/runtime";
-import { requestJson } from "../../src/devtools/jsonHttp";
+import { startLocalRuntime, type LocalRuntime } from "../../local-runtime/host/runtime";
+import { requestJson } from "../../tools/jsonHttp";
 
 const repoRoot = join(__dirname, "..", "..");
 

@@ -31,16 +31,21 @@ async function ticket(playerId: string): Promise<Ticket> {
 /** Polls the Durable status endpoint until the instance completes; returns its output. */
 async function outcome(t: Ticket): Promise<{ status: string; serverId?: string; sessionId?: string; players?: { playerId: string }[] }> {
   let out: any;
-  await until(async () => {
-    const r = await http.call("GET", t.statusQueryGetUri);
-    if (r.status === 200) {
-      expect(r.json.runtimeStatus, JSON.stringify(r.json.output)).toBe("Completed");
-      out = r.json.output;
-    }
-    // 404 until addPlayers has started the instance (the request is still in the hub), then 202.
-    else expect([202, 404]).toContain(r.status);
-    return r.status === 200;
-  }, `${t.playerId} to finish`, 30_000, 200);
+  await until(
+    async () => {
+      const r = await http.call("GET", t.statusQueryGetUri);
+      if (r.status === 200) {
+        expect(r.json.runtimeStatus, JSON.stringify(r.json.output)).toBe("Completed");
+        out = r.json.output;
+      }
+      // 404 until addPlayers has started the instance (the request is still in the hub), then 202.
+      else expect([202, 404]).toContain(r.status);
+      return r.status === 200;
+    },
+    `${t.playerId} to finish`,
+    30_000,
+    200,
+  );
   return out;
 }
 

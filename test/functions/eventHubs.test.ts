@@ -5,9 +5,10 @@
  */
 import { describe, expect, inject, it } from "vitest";
 import { core, returned, uniqueId as id, useTestApp } from "./support/app";
+import { at } from "../support/at";
 import type { MatchMade } from "../../src/domain/types";
 import { setStoreFactory } from "../../src/app/deps";
-import { storeFromSettings } from "../../src/store";
+import { storeFromSettings } from "../../src/app/storeFromSettings";
 import { settings } from "../../src/config/settings";
 import { createClient } from "redis";
 
@@ -62,7 +63,11 @@ describe("addPlayers", () => {
     const sent = matchMadeBodies().slice(before);
     expect(sent).toHaveLength(1);
     expect(sent[0]).toMatchObject({ serverId: server, address: "10.1.2.3:7777", mode: "duel", region: "westeurope" });
-    expect(sent[0].players.map((p) => p.playerId).sort()).toEqual([alice, bob].sort());
+    expect(
+      at(sent, 0)
+        .players.map((p) => p.playerId)
+        .sort(),
+    ).toEqual([alice, bob].sort());
     const pa = await (await app.store()).getPlayer("westeurope", alice);
     expect(pa?.state).toBe("matched");
     expect(["Pending", "Running"]).toContain((await app.engine.getStatus(alice))?.runtimeStatus);
@@ -72,7 +77,7 @@ describe("addPlayers", () => {
     const done = await app.waitForStatus(alice, "Completed");
     expect(JSON.parse(done.output!)).toMatchObject({ status: "matched", ticketId: good1.ticketId, serverId: server, server: "10.1.2.3:7777" });
     const doneBob = await app.waitForStatus(bob, "Completed");
-    expect(JSON.parse(doneBob.output!)).toMatchObject({ status: "matched", ticketId: good2.ticketId, sessionId: sent[0].sessionId });
+    expect(JSON.parse(doneBob.output!)).toMatchObject({ status: "matched", ticketId: good2.ticketId, sessionId: at(sent, 0).sessionId });
     // A matched player costs at most two orchestrator episodes (start, ServerReady) and no activity.
     expect(app.engine.metrics().orchestratorEpisodes - episodesBefore).toBeLessThanOrEqual(4);
     expect(app.engine.metrics().activityInvocations - activitiesBefore).toBe(0);
@@ -108,7 +113,7 @@ describe("addPlayers", () => {
     expect(again.dave).toEqual(first.dave);
     expect(again.lone).toEqual(first.lone);
     expect(again.stats.waitingPlayers).toBe(first.stats.waitingPlayers);
-    await leaveAll([batch[2]]);
+    await leaveAll([at(batch, 2)]);
   });
 
   it("a late redelivery after the ticket finished does not restart its orchestrator", async () => {
@@ -186,15 +191,13 @@ describe("matchMade", () => {
     expect(msg.players.map((p) => p.playerId).sort()).toEqual([ivan, judy].sort());
     const ghost: MatchMade = { ...msg, sessionId: "westeurope.999999", players: [{ playerId: id("ghost"), ticketId: id("t") }] };
     const bad = { ...msg, address: 42 };
-    const result = returned<{ raised: number; notRunning: number; rejected: number }>(
-      await app.eventHub("matchMade", [msg, "{broken", bad, ghost, msg]),
-    );
+    const result = returned<{ raised: number; notRunning: number; rejected: number }>(await app.eventHub("matchMade", [msg, "{broken", bad, ghost, msg]));
     expect(result.rejected).toBe(2);
     expect(result.notRunning).toBe(1); // the ghost: 404 is fine and does not fail the batch
     const dead = await (await app.store()).listDeadLetters("match-made", 10);
     expect(dead.map((d) => d.error)).toEqual(expect.arrayContaining(["malformed_json", "invalid_address"]));
     const done = await app.waitForStatus(ivan, "Completed");
-    expect(JSON.parse(done.output!)).toMatchObject({ status: "matched", ticketId: tickets[0].ticketId });
+    expect(JSON.parse(done.output!)).toMatchObject({ status: "matched", ticketId: at(tickets, 0).ticketId });
     // Redelivered after completion: the extension answers 410, which is fine.
     await app.eventHub("matchMade", [msg]);
     expect(JSON.parse((await app.engine.getStatus(ivan))!.output!)).toEqual(JSON.parse(done.output!));
@@ -220,7 +223,11 @@ describe("assignSessions (the sweeper)", () => {
     await app.timer("assignSessions");
     const sent = matchMadeBodies().slice(before);
     expect(sent).toHaveLength(1);
-    expect(sent[0].players.map((p) => p.playerId).sort()).toEqual([a, b].sort());
+    expect(
+      at(sent, 0)
+        .players.map((p) => p.playerId)
+        .sort(),
+    ).toEqual([a, b].sort());
   });
 
   it("a failed match-made send loses nothing: the session stays in the outbox and a later tick re-publishes it", async () => {
@@ -244,7 +251,11 @@ describe("assignSessions (the sweeper)", () => {
     await app.timer("assignSessions");
     const sent = matchMadeBodies().slice(before);
     expect(sent).toHaveLength(1);
-    expect(sent[0].players.map((p) => p.playerId).sort()).toEqual([c, d].sort());
+    expect(
+      at(sent, 0)
+        .players.map((p) => p.playerId)
+        .sort(),
+    ).toEqual([c, d].sort());
     // Confirmed: the next tick does not publish it again.
     await app.timer("assignSessions");
     expect(matchMadeBodies().slice(before)).toHaveLength(1);

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { SIGNING_KEY, uniqueId as id, useTestApp } from "./support/app";
+import { at } from "../support/at";
 import { signTicketToken, verifyTicketToken } from "../../src/app/ticketToken";
 import { checkComponent, checkSchema, openapiDocument } from "../../src/app/schemas";
 import type { MatchMade, PlayerRequest } from "../../src/domain/types";
@@ -34,7 +35,11 @@ async function createTicket(playerId: string, extra: Record<string, unknown> = {
 async function deliverPlayerRequests(): Promise<void> {
   const pending = app.publisher.sent.filter((s) => s.hubName === "player-requests" && !(s as { delivered?: boolean }).delivered);
   for (const p of pending) (p as { delivered?: boolean }).delivered = true;
-  if (pending.length) await app.eventHub("addPlayers", pending.map((p) => p.event.body));
+  if (pending.length)
+    await app.eventHub(
+      "addPlayers",
+      pending.map((p) => p.event.body),
+    );
 }
 
 const getTicket = (playerId: string, token?: string, viaQuery = false) =>
@@ -75,7 +80,7 @@ describe("tickets", () => {
     const sent = app.publisher.sent.slice(before);
     expect(sent).toHaveLength(1);
     expect(sent[0]).toMatchObject({ hubName: "player-requests", event: { partitionKey: playerId } });
-    const msg = sent[0].event.body as PlayerRequest;
+    const msg = at(sent, 0).event.body as PlayerRequest;
     expect(checkSchema("playerRequest", msg, "message")).toBeUndefined();
     expect(msg).toMatchObject({ ticketId: body.ticketId, playerId, mode: "squad", region: "westeurope" });
   });
@@ -166,10 +171,16 @@ describe("tickets", () => {
   it("refuses a missing, malformed, forged, tampered or foreign token with 401", async () => {
     const playerId = id("frank");
     const t = await createTicket(playerId, { mode: "squad" });
-    const [payload, mac] = t.token.split(".");
-    const tamperedPayload = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, "base64url").toString()), region: "eastus" })).toString("base64url");
+    const parts = t.token.split(".");
+    const [payload, mac] = [at(parts, 0), at(parts, 1)];
+    const tamperedPayload = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, "base64url").toString()), region: "eastus" })).toString(
+      "base64url",
+    );
     const other = await createTicket(id("grace"), { mode: "squad" });
-    const forged = signTicketToken({ ticketId: t.ticketId, playerId, region: "westeurope", mode: "squad", iat: 1 }, "another-key-of-at-least-32-characters-long!");
+    const forged = signTicketToken(
+      { ticketId: t.ticketId, playerId, region: "westeurope", mode: "squad", iat: 1 },
+      "another-key-of-at-least-32-characters-long!",
+    );
     const cases: [string, string | undefined, string][] = [
       ["no token", undefined, "missing_token"],
       ["garbage", "not-a-token", "invalid_token"],
@@ -212,12 +223,22 @@ describe("servers, stats, openapi", () => {
     expect((list.json as { servers: { serverId: string }[] }).servers.map((s) => s.serverId)).toContain(serverId);
     expect(checkComponent("ServerList", list.json)).toBeUndefined();
 
-    const alloc = await app.http("serverAllocation", { method: "GET", path: `/api/servers/${serverId}/allocation`, params: { serverId }, query: { region: "eastus" } });
+    const alloc = await app.http("serverAllocation", {
+      method: "GET",
+      path: `/api/servers/${serverId}/allocation`,
+      params: { serverId },
+      query: { region: "eastus" },
+    });
     expect(alloc.status).toBe(200);
     expect(alloc.json).toMatchObject({ server: { serverId, state: "available" } });
     expect((alloc.json as { session?: unknown }).session).toBeUndefined();
 
-    const rel = await app.http("serverRelease", { method: "POST", path: `/api/servers/${serverId}/release`, params: { serverId }, query: { region: "eastus" } });
+    const rel = await app.http("serverRelease", {
+      method: "POST",
+      path: `/api/servers/${serverId}/release`,
+      params: { serverId },
+      query: { region: "eastus" },
+    });
     expect(rel.status).toBe(200);
     expect(rel.json).toMatchObject({ outcome: "alreadyAvailable" });
 
@@ -237,7 +258,12 @@ describe("servers, stats, openapi", () => {
     await createTicket(a, { region: "eastus" });
     await createTicket(b, { region: "eastus" });
     await deliverPlayerRequests();
-    const alloc = await app.http("serverAllocation", { method: "GET", path: `/api/servers/${serverId}/allocation`, params: { serverId }, query: { region: "eastus" } });
+    const alloc = await app.http("serverAllocation", {
+      method: "GET",
+      path: `/api/servers/${serverId}/allocation`,
+      params: { serverId },
+      query: { region: "eastus" },
+    });
     expect(checkComponent("Allocation", alloc.json)).toBeUndefined();
     const session = (alloc.json as { session: { sessionId: string; players: { playerId: string }[] } }).session;
     expect(session.players.map((p) => p.playerId).sort()).toEqual([a, b].sort());
@@ -265,7 +291,7 @@ describe("servers, stats, openapi", () => {
     expect(checkComponent("Stats", stats.json)).toBeUndefined();
     const regions = (stats.json as { regions: { region: string; waitingByMode: Record<string, number> }[] }).regions;
     expect(regions.map((r) => r.region)).toEqual(["westeurope", "eastus"]);
-    expect(Object.keys(regions[0].waitingByMode).sort()).toEqual(["duel", "squad"]);
+    expect(Object.keys(at(regions, 0).waitingByMode).sort()).toEqual(["duel", "squad"]);
     const doc = await app.http("openapi", { method: "GET", path: "/api/openapi.json" });
     expect(doc.status).toBe(200);
     expect(doc.json).toEqual(openapiDocument);
@@ -274,35 +300,131 @@ describe("servers, stats, openapi", () => {
 
 describe("bad requests get a 4xx {error, detail}, never a 500", () => {
   const big = JSON.stringify({ playerId: "x".repeat(5000) });
-  type Case = [string, string, { method: string; path: string; params?: Record<string, string>; headers?: Record<string, string>; body?: string; query?: Record<string, string> }, number, string];
+  type Case = [
+    string,
+    string,
+    { method: string; path: string; params?: Record<string, string>; headers?: Record<string, string>; body?: string; query?: Record<string, string> },
+    number,
+    string,
+  ];
   const cases: Case[] = [
     ["POST tickets without a body", "tickets", { method: "POST", path: "/api/tickets", headers: JSON_HEADERS }, 400, "missing_body"],
     ["POST tickets with broken JSON", "tickets", { method: "POST", path: "/api/tickets", headers: JSON_HEADERS, body: "{playerId:" }, 400, "malformed_json"],
-    ["POST tickets as text/plain", "tickets", { method: "POST", path: "/api/tickets", headers: { "content-type": "text/plain" }, body: '{"playerId":"a"}' }, 415, "unsupported_media_type"],
+    [
+      "POST tickets as text/plain",
+      "tickets",
+      { method: "POST", path: "/api/tickets", headers: { "content-type": "text/plain" }, body: '{"playerId":"a"}' },
+      415,
+      "unsupported_media_type",
+    ],
     ["POST tickets over 4 KB", "tickets", { method: "POST", path: "/api/tickets", headers: JSON_HEADERS, body: big }, 413, "body_too_large"],
     ["POST tickets with a JSON array", "tickets", { method: "POST", path: "/api/tickets", headers: JSON_HEADERS, body: "[]" }, 400, "invalid_body"],
     ["POST tickets without playerId", "tickets", { method: "POST", path: "/api/tickets", headers: JSON_HEADERS, body: "{}" }, 400, "missing_field"],
-    ["POST tickets with a bad playerId", "tickets", { method: "POST", path: "/api/tickets", headers: JSON_HEADERS, body: '{"playerId":"a b"}' }, 400, "invalid_playerId"],
-    ["POST tickets with an unknown field", "tickets", { method: "POST", path: "/api/tickets", headers: JSON_HEADERS, body: '{"playerId":"a","skill":3}' }, 400, "unknown_field"],
-    ["POST tickets with an unknown mode", "tickets", { method: "POST", path: "/api/tickets", headers: JSON_HEADERS, body: '{"playerId":"a","mode":"chess"}' }, 400, "unknown_mode"],
-    ["POST tickets with an unknown region", "tickets", { method: "POST", path: "/api/tickets", headers: JSON_HEADERS, body: '{"playerId":"a","region":"mars"}' }, 400, "unknown_region"],
-    ["POST tickets with a mode of the wrong type", "tickets", { method: "POST", path: "/api/tickets", headers: JSON_HEADERS, body: '{"playerId":"a","mode":2}' }, 400, "invalid_mode"],
-    ["POST tickets with an unknown query parameter", "tickets", { method: "POST", path: "/api/tickets", headers: JSON_HEADERS, body: '{"playerId":"a"}', query: { debug: "1" } }, 400, "unknown_parameter"],
+    [
+      "POST tickets with a bad playerId",
+      "tickets",
+      { method: "POST", path: "/api/tickets", headers: JSON_HEADERS, body: '{"playerId":"a b"}' },
+      400,
+      "invalid_playerId",
+    ],
+    [
+      "POST tickets with an unknown field",
+      "tickets",
+      { method: "POST", path: "/api/tickets", headers: JSON_HEADERS, body: '{"playerId":"a","skill":3}' },
+      400,
+      "unknown_field",
+    ],
+    [
+      "POST tickets with an unknown mode",
+      "tickets",
+      { method: "POST", path: "/api/tickets", headers: JSON_HEADERS, body: '{"playerId":"a","mode":"chess"}' },
+      400,
+      "unknown_mode",
+    ],
+    [
+      "POST tickets with an unknown region",
+      "tickets",
+      { method: "POST", path: "/api/tickets", headers: JSON_HEADERS, body: '{"playerId":"a","region":"mars"}' },
+      400,
+      "unknown_region",
+    ],
+    [
+      "POST tickets with a mode of the wrong type",
+      "tickets",
+      { method: "POST", path: "/api/tickets", headers: JSON_HEADERS, body: '{"playerId":"a","mode":2}' },
+      400,
+      "invalid_mode",
+    ],
+    [
+      "POST tickets with an unknown query parameter",
+      "tickets",
+      { method: "POST", path: "/api/tickets", headers: JSON_HEADERS, body: '{"playerId":"a"}', query: { debug: "1" } },
+      400,
+      "unknown_parameter",
+    ],
     ["GET tickets (collection)", "tickets", { method: "GET", path: "/api/tickets" }, 405, "method_not_allowed"],
     ["PUT a ticket", "ticket", { method: "PUT", path: "/api/tickets/a", params: { playerId: "a" } }, 405, "method_not_allowed"],
     ["GET a ticket with a bad playerId", "ticket", { method: "GET", path: "/api/tickets/a.b", params: { playerId: "a.b" } }, 400, "invalid_playerId"],
     ["GET a ticket without token", "ticket", { method: "GET", path: "/api/tickets/a", params: { playerId: "a" } }, 401, "missing_token"],
     ["PUT server without a body", "server", { method: "PUT", path: "/api/servers/s1", params: { serverId: "s1" }, headers: JSON_HEADERS }, 400, "missing_body"],
-    ["PUT server without address", "server", { method: "PUT", path: "/api/servers/s1", params: { serverId: "s1" }, headers: JSON_HEADERS, body: "{}" }, 400, "missing_field"],
-    ["PUT server with a bad address", "server", { method: "PUT", path: "/api/servers/s1", params: { serverId: "s1" }, headers: JSON_HEADERS, body: '{"address":"nohost"}' }, 400, "invalid_address"],
-    ["PUT server with port 0", "server", { method: "PUT", path: "/api/servers/s1", params: { serverId: "s1" }, headers: JSON_HEADERS, body: '{"address":"10.0.0.1:0"}' }, 400, "invalid_address"],
-    ["PUT server in an unknown region", "server", { method: "PUT", path: "/api/servers/s1", params: { serverId: "s1" }, headers: JSON_HEADERS, body: '{"address":"10.0.0.1:1","region":"mars"}' }, 400, "unknown_region"],
-    ["PUT server with a bad serverId", "server", { method: "PUT", path: "/api/servers/x%20y", params: { serverId: "x y" }, headers: JSON_HEADERS, body: '{"address":"10.0.0.1:1"}' }, 400, "invalid_serverId"],
+    [
+      "PUT server without address",
+      "server",
+      { method: "PUT", path: "/api/servers/s1", params: { serverId: "s1" }, headers: JSON_HEADERS, body: "{}" },
+      400,
+      "missing_field",
+    ],
+    [
+      "PUT server with a bad address",
+      "server",
+      { method: "PUT", path: "/api/servers/s1", params: { serverId: "s1" }, headers: JSON_HEADERS, body: '{"address":"nohost"}' },
+      400,
+      "invalid_address",
+    ],
+    [
+      "PUT server with port 0",
+      "server",
+      { method: "PUT", path: "/api/servers/s1", params: { serverId: "s1" }, headers: JSON_HEADERS, body: '{"address":"10.0.0.1:0"}' },
+      400,
+      "invalid_address",
+    ],
+    [
+      "PUT server in an unknown region",
+      "server",
+      { method: "PUT", path: "/api/servers/s1", params: { serverId: "s1" }, headers: JSON_HEADERS, body: '{"address":"10.0.0.1:1","region":"mars"}' },
+      400,
+      "unknown_region",
+    ],
+    [
+      "PUT server with a bad serverId",
+      "server",
+      { method: "PUT", path: "/api/servers/x%20y", params: { serverId: "x y" }, headers: JSON_HEADERS, body: '{"address":"10.0.0.1:1"}' },
+      400,
+      "invalid_serverId",
+    ],
     ["POST a server", "server", { method: "POST", path: "/api/servers/s1", params: { serverId: "s1" } }, 405, "method_not_allowed"],
-    ["release an unknown server", "serverRelease", { method: "POST", path: "/api/servers/nope/release", params: { serverId: "nope" } }, 404, "server_not_found"],
-    ["release with a bad sessionId", "serverRelease", { method: "POST", path: "/api/servers/nope/release", params: { serverId: "nope" }, headers: JSON_HEADERS, body: '{"sessionId":"../x"}' }, 400, "invalid_sessionId"],
+    [
+      "release an unknown server",
+      "serverRelease",
+      { method: "POST", path: "/api/servers/nope/release", params: { serverId: "nope" } },
+      404,
+      "server_not_found",
+    ],
+    [
+      "release with a bad sessionId",
+      "serverRelease",
+      { method: "POST", path: "/api/servers/nope/release", params: { serverId: "nope" }, headers: JSON_HEADERS, body: '{"sessionId":"../x"}' },
+      400,
+      "invalid_sessionId",
+    ],
     ["GET release", "serverRelease", { method: "GET", path: "/api/servers/nope/release", params: { serverId: "nope" } }, 405, "method_not_allowed"],
-    ["allocation of an unknown server", "serverAllocation", { method: "GET", path: "/api/servers/nope/allocation", params: { serverId: "nope" } }, 404, "server_not_found"],
+    [
+      "allocation of an unknown server",
+      "serverAllocation",
+      { method: "GET", path: "/api/servers/nope/allocation", params: { serverId: "nope" } },
+      404,
+      "server_not_found",
+    ],
     ["DELETE an unknown server", "server", { method: "DELETE", path: "/api/servers/nope", params: { serverId: "nope" } }, 404, "server_not_found"],
     ["servers in an unknown region", "servers", { method: "GET", path: "/api/servers", query: { region: "mars" } }, 400, "unknown_region"],
     ["servers with a malformed region", "servers", { method: "GET", path: "/api/servers", query: { region: "Mars!" } }, 400, "invalid_region"],

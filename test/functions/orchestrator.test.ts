@@ -4,13 +4,14 @@
  * ({isDone, actions, output, customStatus}) is checked as the extension would read it.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { installFunctionsCore, type FunctionsCore } from "../../src/local/functionsCore";
+import { installFunctionsCore, type FunctionsCore } from "../../local-runtime/functionsCore";
 import { ActionType, History, leafActions, runEpisode, type OrchestratorState } from "./support/history";
+import { at as nth } from "../support/at";
 
 let core: FunctionsCore;
 beforeAll(async () => {
   core = installFunctionsCore();
-  await import("../../src/functions/matchRequest");
+  await import("../../src/functions/matchRequest.js");
 });
 
 const t0 = new Date("2026-03-01T10:00:00.000Z");
@@ -32,7 +33,15 @@ const serverReady = (ticketId: string, sessionId = "westeurope.1") => ({
   playerId: "alice",
   ticketId,
 });
-const assignment = { sessionId: "westeurope.1", serverId: "gs-1", address: "10.0.0.5:7777", players, mode: "duel", region: "westeurope", assignedAtMs: at(59).getTime() };
+const assignment = {
+  sessionId: "westeurope.1",
+  serverId: "gs-1",
+  address: "10.0.0.5:7777",
+  players,
+  mode: "duel",
+  region: "westeurope",
+  assignedAtMs: at(59).getTime(),
+};
 const matchedOutput = { status: "matched", ticketId: "tkt-1", sessionId: "westeurope.1", serverId: "gs-1", server: "10.0.0.5:7777", players };
 
 /** Episode 1 as the host records it after applying the answer: timer 0 created. */
@@ -58,7 +67,7 @@ describe("matchRequest orchestrator (real replay code, host-shaped histories)", 
     const s = await runEpisode(core, new History("alice", input).episode(t0));
     expect(s.isDone).toBe(false);
     expect(s.actions).toHaveLength(1);
-    expect(s.actions[0][0].actionType).toBe(ActionType.WhenAny);
+    expect(nth(nth(s.actions, 0), 0).actionType).toBe(ActionType.WhenAny);
     const leaves = leafActions(s);
     expect(leaves.map((a) => [a.actionType, a.externalEventName ?? a.fireAt])).toEqual([
       [ActionType.CreateTimer, deadline.toISOString()],
@@ -91,9 +100,10 @@ describe("matchRequest orchestrator (real replay code, host-shaped histories)", 
     expect(s2.isDone).toBe(false);
     const acts = activities(s2);
     expect(acts).toHaveLength(1);
-    expect(acts[0].functionName).toBe("leaveQueue");
-    expect(acts[0].input).toEqual({ playerId: "alice", ticketId: "tkt-1", region: "westeurope", reason: "timedOut" });
-    const s3 = await leaveAnswered(h, 1, acts[0].input, deadline, at(61), {
+    const leave = nth(acts, 0);
+    expect(leave.functionName).toBe("leaveQueue");
+    expect(leave.input).toEqual({ playerId: "alice", ticketId: "tkt-1", region: "westeurope", reason: "timedOut" });
+    const s3 = await leaveAnswered(h, 1, leave.input, deadline, at(61), {
       outcome: "left",
       playerId: "alice",
       ticketId: "tkt-1",
@@ -112,7 +122,12 @@ describe("matchRequest orchestrator (real replay code, host-shaped histories)", 
     expect(timers(s2).every((t) => t.isCanceled)).toBe(true);
     const acts = activities(s2);
     expect(acts.map((a) => (a.input as { reason: string }).reason)).toEqual(["cancelled"]);
-    const s3 = await leaveAnswered(h, 1, acts[0].input, at(10), at(11), { outcome: "alreadyLeft", playerId: "alice", ticketId: "tkt-1", reason: "cancelled" });
+    const s3 = await leaveAnswered(h, 1, nth(acts, 0).input, at(10), at(11), {
+      outcome: "alreadyLeft",
+      playerId: "alice",
+      ticketId: "tkt-1",
+      reason: "cancelled",
+    });
     expect(s3.isDone).toBe(true);
     expect(s3.output).toEqual({ status: "cancelled", ticketId: "tkt-1" });
   });
@@ -121,7 +136,7 @@ describe("matchRequest orchestrator (real replay code, host-shaped histories)", 
     const h = timedOut();
     const s2 = await runEpisode(core, h);
     const acts = activities(s2);
-    const s3 = await leaveAnswered(h, 1, acts[0].input, deadline, at(61), { outcome: "assigned", playerId: "alice", ticketId: "tkt-1", assignment });
+    const s3 = await leaveAnswered(h, 1, nth(acts, 0).input, deadline, at(61), { outcome: "assigned", playerId: "alice", ticketId: "tkt-1", assignment });
     expect(s3.isDone).toBe(true);
     expect(s3.output).toEqual(matchedOutput);
   });
@@ -160,7 +175,10 @@ describe("matchRequest orchestrator (real replay code, host-shaped histories)", 
 
   it("duplicate events are harmless: two ServerReady in one episode complete once with the first; events after the match change nothing", async () => {
     const h = started().episode(at(5), (e) =>
-      e.eventRaised("ServerReady", serverReady("tkt-1")).eventRaised("ServerReady", serverReady("tkt-1", "westeurope.7")).eventRaised("Cancel", { ticketId: "tkt-1" }),
+      e
+        .eventRaised("ServerReady", serverReady("tkt-1"))
+        .eventRaised("ServerReady", serverReady("tkt-1", "westeurope.7"))
+        .eventRaised("Cancel", { ticketId: "tkt-1" }),
     );
     const s = await runEpisode(core, h);
     expect(s.isDone).toBe(true);
@@ -179,7 +197,7 @@ describe("matchRequest orchestrator (real replay code, host-shaped histories)", 
     const s2 = await runEpisode(core, h);
     const acts = activities(s2);
     expect(acts.map((a) => a.actionType)).toEqual([ActionType.CallActivity]);
-    h.close(deadline, (e) => e.taskScheduled(1, "leaveQueue", acts[0].input)).episode(at(61), (e) => e.taskFailed(1, "Redis unavailable"));
+    h.close(deadline, (e) => e.taskScheduled(1, "leaveQueue", nth(acts, 0).input)).episode(at(61), (e) => e.taskFailed(1, "Redis unavailable"));
     const s3 = await runEpisode(core, h);
     expect(s3.isDone).toBe(false);
     const retryTimer = timers(s3).find((t) => !t.isCanceled && t.fireAt !== deadline.toISOString());
@@ -187,7 +205,7 @@ describe("matchRequest orchestrator (real replay code, host-shaped histories)", 
     h.close(at(61), (e) => e.timerCreated(2, at(63))).episode(at(63), (e) => e.timerFired(2, at(63)));
     const s4 = await runEpisode(core, h);
     expect(activities(s4)).toHaveLength(2); // the leave again
-    const s5 = await leaveAnswered(h, 3, acts[0].input, at(63), at(64), { outcome: "left", playerId: "alice", ticketId: "tkt-1", reason: "timedOut" });
+    const s5 = await leaveAnswered(h, 3, nth(acts, 0).input, at(63), at(64), { outcome: "left", playerId: "alice", ticketId: "tkt-1", reason: "timedOut" });
     expect(s5.isDone).toBe(true);
     expect(s5.output).toEqual({ status: "timedOut", ticketId: "tkt-1" });
   });
@@ -195,7 +213,7 @@ describe("matchRequest orchestrator (real replay code, host-shaped histories)", 
   it("works with the V1 replay schema too (flattened actions)", async () => {
     const h = new History("alice", input).episode(t0);
     const s1 = await runEpisode(core, h, { upper: 0 });
-    expect(s1.actions[0].map((a) => a.actionType)).toEqual([ActionType.CreateTimer, ActionType.WaitForExternalEvent, ActionType.WaitForExternalEvent]);
+    expect(nth(s1.actions, 0).map((a) => a.actionType)).toEqual([ActionType.CreateTimer, ActionType.WaitForExternalEvent, ActionType.WaitForExternalEvent]);
     h.close(t0, (e) => e.timerCreated(0, deadline)).episode(at(5), (e) => e.eventRaised("ServerReady", serverReady("tkt-1")));
     const s2 = await runEpisode(core, h, { upper: 0 });
     expect(s2.isDone).toBe(true);

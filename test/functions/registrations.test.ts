@@ -3,13 +3,13 @@
  * @azure/functions-core exactly as @azure/functions hands it to the worker.
  */
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { installFunctionsCore, invokeHttp, type FunctionsCore, type Registration } from "../../src/local/functionsCore";
+import { installFunctionsCore, invokeHttp, type FunctionsCore, type Registration } from "../../local-runtime/functionsCore";
 import { resetSettingsCache, SETTING_NAMES } from "../../src/config/settings";
 
 let core: FunctionsCore;
 beforeAll(async () => {
   core = installFunctionsCore();
-  await import("../../src/index");
+  await import("../../src/index.js");
 });
 
 const reg = (name: string): Registration => core.get(name);
@@ -18,7 +18,21 @@ const extraBindings = (name: string) => Object.values(reg(name).metadata.binding
 describe("function registrations", () => {
   it("registers exactly the app's functions", () => {
     expect([...core.registrations.keys()].sort()).toEqual(
-      ["addPlayers", "assignSessions", "leaveQueue", "matchMade", "matchRequest", "openapi", "server", "serverAllocation", "serverRelease", "servers", "stats", "ticket", "tickets"].sort(),
+      [
+        "addPlayers",
+        "assignSessions",
+        "leaveQueue",
+        "matchMade",
+        "matchRequest",
+        "openapi",
+        "server",
+        "serverAllocation",
+        "serverRelease",
+        "servers",
+        "stats",
+        "ticket",
+        "tickets",
+      ].sort(),
     );
   });
 
@@ -41,7 +55,12 @@ describe("function registrations", () => {
 
   it("matchMade: Event Hub batch trigger on %MATCH_MADE_HUB% with a retry policy and a durable client", () => {
     const r = reg("matchMade");
-    expect(r.trigger).toMatchObject({ type: "eventHubTrigger", eventHubName: `%${SETTING_NAMES.matchMadeHub}%`, connection: "EventHubConnection", cardinality: "many" });
+    expect(r.trigger).toMatchObject({
+      type: "eventHubTrigger",
+      eventHubName: `%${SETTING_NAMES.matchMadeHub}%`,
+      connection: "EventHubConnection",
+      cardinality: "many",
+    });
     expect(r.metadata.retryOptions).toMatchObject({ retryStrategy: "exponentialBackoff", maxRetryCount: -1 });
     expect(extraBindings("matchMade").map((b) => b.type)).toEqual(["durableClient"]);
   });

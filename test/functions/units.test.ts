@@ -1,5 +1,6 @@
 /** The pure pieces behind the functions: tokens, message decoding, publisher grouping and connection resolution. */
 import { describe, expect, it } from "vitest";
+import { at } from "../support/at";
 import { signTicketToken, tokenFromRequest, verifyTicketToken } from "../../src/app/ticketToken";
 import { decodeMessage, forEachLimit, messageText, parsePlayerRequest } from "../../src/app/messages";
 import { groupByPartitionKey, MemoryEventPublisher, resolveEventHubConnection } from "../../src/messaging/eventPublisher";
@@ -17,7 +18,8 @@ describe("ticket tokens", () => {
     const token = signTicketToken(claims, KEY);
     expect(verifyTicketToken(token, KEY)).toEqual({ ok: true, claims });
     expect(verifyTicketToken(token, `${KEY}x`)).toMatchObject({ ok: false, error: "invalid_token" });
-    const [p, m] = token.split(".");
+    const parts = token.split(".");
+    const [p, m] = [at(parts, 0), at(parts, 1)];
     const flipped = `${p}.${m.slice(0, -1)}${m.endsWith("A") ? "B" : "A"}`;
     expect(verifyTicketToken(flipped, KEY)).toMatchObject({ ok: false, error: "invalid_token" });
     expect(verifyTicketToken(`${p}.${m}.x`, KEY)).toMatchObject({ ok: false, error: "invalid_token" });
@@ -75,7 +77,10 @@ describe("event publishing", () => {
       kind: "connectionString",
     });
     expect(
-      resolveEventHubConnection({ EventHubConnection__fullyQualifiedNamespace: "ns.servicebus.windows.net", EventHubConnection__clientId: "cid" }, "EventHubConnection"),
+      resolveEventHubConnection(
+        { EventHubConnection__fullyQualifiedNamespace: "ns.servicebus.windows.net", EventHubConnection__clientId: "cid" },
+        "EventHubConnection",
+      ),
     ).toEqual({ kind: "identity", fullyQualifiedNamespace: "ns.servicebus.windows.net", clientId: "cid" });
     expect(() => resolveEventHubConnection({}, "EventHubConnection")).toThrow(/EventHubConnection__fullyQualifiedNamespace/);
     const mem = new MemoryEventPublisher();
@@ -88,7 +93,15 @@ describe("event publishing", () => {
 
 describe("orchestrator decisions", () => {
   const input = { ticketId: "t1", playerId: "p1", mode: "duel", region: "westeurope", timeoutSeconds: 60 };
-  const assignment = { sessionId: "westeurope.4", serverId: "s", address: "h:1", players: [{ playerId: "p1", ticketId: "t1" }], mode: "duel", region: "westeurope", assignedAtMs: 1_767_225_600_000 };
+  const assignment = {
+    sessionId: "westeurope.4",
+    serverId: "s",
+    address: "h:1",
+    players: [{ playerId: "p1", ticketId: "t1" }],
+    mode: "duel",
+    region: "westeurope",
+    assignedAtMs: 1_767_225_600_000,
+  };
   it("matches only its own ticket, and the store's answer wins the timeout race", () => {
     const msg = { ...toMatchMade(assignment), playerId: "p1", ticketId: "t1" };
     expect(checkSchema("matchMade", toMatchMade(assignment), "m")).toBeUndefined();
@@ -97,9 +110,18 @@ describe("orchestrator decisions", () => {
     expect(matchFromServerReady(input, null)).toBeUndefined();
     expect(cancelApplies(input, { ticketId: "t0" })).toBe(false);
     expect(cancelApplies(input, undefined)).toBe(true);
-    expect(outcomeFromLeave(input, { outcome: "assigned", playerId: "p1", ticketId: "t1", assignment }, "timedOut")).toMatchObject({ status: "matched", sessionId: "westeurope.4" });
-    expect(outcomeFromLeave(input, { outcome: "alreadyLeft", playerId: "p1", ticketId: "t1", reason: "cancelled" }, "timedOut")).toEqual({ status: "cancelled", ticketId: "t1" });
-    expect(outcomeFromLeave(input, { outcome: "left", playerId: "p1", ticketId: "t1", reason: "expired" }, "timedOut")).toEqual({ status: "timedOut", ticketId: "t1" });
+    expect(outcomeFromLeave(input, { outcome: "assigned", playerId: "p1", ticketId: "t1", assignment }, "timedOut")).toMatchObject({
+      status: "matched",
+      sessionId: "westeurope.4",
+    });
+    expect(outcomeFromLeave(input, { outcome: "alreadyLeft", playerId: "p1", ticketId: "t1", reason: "cancelled" }, "timedOut")).toEqual({
+      status: "cancelled",
+      ticketId: "t1",
+    });
+    expect(outcomeFromLeave(input, { outcome: "left", playerId: "p1", ticketId: "t1", reason: "expired" }, "timedOut")).toEqual({
+      status: "timedOut",
+      ticketId: "t1",
+    });
   });
 });
 

@@ -7,11 +7,22 @@
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { installFunctionsCore, type FunctionsCore, type Registration } from "../../src/local/functionsCore";
-import { resolveBindingExpression } from "../../src/local/host/appConfig";
+import { installFunctionsCore, type FunctionsCore, type Registration } from "../../local-runtime/functionsCore";
+import { resolveBindingExpression } from "../../local-runtime/host/appConfig";
 import { EVENTHUB_CONNECTION, SETTING_NAMES, loadSettings } from "../../src/config/settings";
 import { appSettingsOf, asEnv, checkTemplate, type DeclaredResource } from "./arm";
-import { MULTI_TEMPLATE, PLATFORM_PROVIDED_ENV, PLATFORM_SETTINGS, ROOT, STAMP_PARAMETERS, STAMP_TEMPLATE, parameterValues, readJson, readTemplate, valuesOf } from "./support";
+import {
+  MULTI_TEMPLATE,
+  PLATFORM_PROVIDED_ENV,
+  PLATFORM_SETTINGS,
+  ROOT,
+  STAMP_PARAMETERS,
+  STAMP_TEMPLATE,
+  parameterValues,
+  readJson,
+  readTemplate,
+  valuesOf,
+} from "./support";
 
 const APP_ENTRY = join(ROOT, "src", "index.ts");
 
@@ -22,7 +33,7 @@ beforeAll(async () => {
   if (!existsSync(APP_ENTRY)) {
     throw new Error(`${relative(ROOT, APP_ENTRY)} (the function app's entry point) does not exist: its registrations cannot be checked against the template`);
   }
-  await import("../../src/index");
+  await import("../../src/index.js");
   if (core.registrations.size === 0) throw new Error("src/index.ts registered no functions");
 });
 
@@ -41,7 +52,7 @@ function envReadsInSource(): Map<string, string> {
     for (const name of readdirSync(dir)) {
       const abs = join(dir, name);
       const rel = relative(ROOT, abs).split("\\").join("/");
-      if (rel === "src/local" || rel === "src/devtools") continue;
+
       if (statSync(abs).isDirectory()) walk(abs);
       else if (name.endsWith(".ts")) {
         const text = readFileSync(abs, "utf8");
@@ -130,7 +141,9 @@ describe("function registrations: template vs code", () => {
     expect(bindings.map((b) => b.fn).sort()).toEqual(expect.arrayContaining(["addPlayers", "matchMade"]));
     const ns = resources.find((r) => r.type === "Microsoft.EventHub/namespaces")!;
     const hubs = resources.filter((r: DeclaredResource) => r.type === "Microsoft.EventHub/namespaces/eventhubs").map((r) => r.name.split("/")[1]);
-    const groups = resources.filter((r) => r.type === "Microsoft.EventHub/namespaces/eventhubs/consumergroups").map((r) => r.name.split("/").slice(1).join("/"));
+    const groups = resources
+      .filter((r) => r.type === "Microsoft.EventHub/namespaces/eventhubs/consumergroups")
+      .map((r) => r.name.split("/").slice(1).join("/"));
     for (const { fn, binding } of bindings) {
       const hub = resolveExpr(String(binding.eventHubName), settings);
       expect(hubs, `${fn}: hub ${binding.eventHubName} -> ${hub}`).toContain(hub);
@@ -165,7 +178,9 @@ describe("function registrations: template vs code", () => {
   it("Traffic Manager probes a route the app serves anonymously with GET", () => {
     const template = readTemplate(MULTI_TEMPLATE);
     const probe = String(template.parameters!.healthProbePath!.defaultValue);
-    const routePrefix = (readJson<{ extensions?: { http?: { routePrefix?: string } } }>(join(ROOT, "host.json")).extensions?.http?.routePrefix ?? "api").replace(/^\/|\/$/g, "");
+    const routePrefix = (
+      readJson<{ extensions?: { http?: { routePrefix?: string } } }>(join(ROOT, "host.json")).extensions?.http?.routePrefix ?? "api"
+    ).replace(/^\/|\/$/g, "");
     const http = [...core.registrations.values()].filter((r) => r.trigger.type === "httpTrigger");
     const served = http.find((r) => `/${routePrefix}/${String(r.trigger.route ?? r.metadata.name)}` === probe);
     expect(served, `an HTTP function on ${probe}`).toBeDefined();

@@ -149,7 +149,7 @@ export function collectExpressions(value: unknown, path = "$", skip?: (path: str
         try {
           out.push({ path: at, src, ast: parseExpression(src) });
         } catch (err) {
-          throw new Error(`${at}: ${(err as Error).message}`);
+          throw new Error(`${at}: ${(err as Error).message}`, { cause: err });
         }
       }
     } else if (Array.isArray(v)) {
@@ -187,7 +187,10 @@ export class RefValue {
 export interface Template {
   $schema?: string;
   contentVersion?: string;
-  parameters?: Record<string, { type: string; defaultValue?: unknown; allowedValues?: unknown[]; minValue?: number; maxValue?: number; minLength?: number; maxLength?: number }>;
+  parameters?: Record<
+    string,
+    { type: string; defaultValue?: unknown; allowedValues?: unknown[]; minValue?: number; maxValue?: number; minLength?: number; maxLength?: number }
+  >;
   variables?: Record<string, unknown>;
   resources: TemplateResource[];
   outputs?: Record<string, { type: string; value?: unknown; copy?: { count: unknown; input: unknown } }>;
@@ -392,7 +395,8 @@ export class Evaluator {
       case "parameters": {
         const p = str(0);
         if (!(p in this.params)) {
-          if (p in (this.template.parameters ?? {})) throw new Error(`${this.at}: parameters('${p}') used before it is resolved (parameter defaults may only use earlier parameters)`);
+          if (p in (this.template.parameters ?? {}))
+            throw new Error(`${this.at}: parameters('${p}') used before it is resolved (parameter defaults may only use earlier parameters)`);
           throw new Error(`${this.at}: parameters('${p}') is not declared`);
         }
         return this.params[p];
@@ -444,7 +448,10 @@ export class Evaluator {
         return str(0).includes(str(1));
       case "uniquestring":
         // 13 characters of [a-z0-9], deterministic in its inputs, like the real one.
-        return BigInt(`0x${hash(a).slice(0, 16)}`).toString(36).padStart(13, "0").slice(0, 13);
+        return BigInt(`0x${hash(a).slice(0, 16)}`)
+          .toString(36)
+          .padStart(13, "0")
+          .slice(0, 13);
       case "guid": {
         const h = hash(a);
         return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
@@ -540,17 +547,29 @@ export class Evaluator {
         if (typeAt < 0) throw new Error(`${this.at}: resourceId() without a resource type`);
         const sub = typeAt >= 2 ? str(0) : FAKE_SUBSCRIPTION;
         const rg = typeAt >= 2 ? str(1) : typeAt === 1 ? str(0) : FAKE_RESOURCE_GROUP;
-        const id = buildId(`/subscriptions/${sub}/resourceGroups/${rg}`, str(typeAt), a.slice(typeAt + 1).map((x) => armString(x)));
+        const id = buildId(
+          `/subscriptions/${sub}/resourceGroups/${rg}`,
+          str(typeAt),
+          a.slice(typeAt + 1).map((x) => armString(x)),
+        );
         this.log.resourceIds.push({ at: this.at, id });
         return id;
       }
       case "subscriptionresourceid": {
         const typeAt = a.findIndex((x) => typeof x === "string" && /^[A-Za-z]+\.[A-Za-z.]+\/[A-Za-z]/.test(x));
         const sub = typeAt >= 1 ? str(0) : FAKE_SUBSCRIPTION;
-        return buildId(`/subscriptions/${sub}`, str(typeAt), a.slice(typeAt + 1).map((x) => armString(x)));
+        return buildId(
+          `/subscriptions/${sub}`,
+          str(typeAt),
+          a.slice(typeAt + 1).map((x) => armString(x)),
+        );
       }
       case "extensionresourceid": {
-        const id = buildId(str(0), str(1), a.slice(2).map((x) => armString(x)));
+        const id = buildId(
+          str(0),
+          str(1),
+          a.slice(2).map((x) => armString(x)),
+        );
         this.log.resourceIds.push({ at: this.at, id });
         return id;
       }
@@ -654,9 +673,7 @@ export function isInnerNestedDeployment(r: TemplateResource): boolean {
 
 /** Prunes inner-scoped nested templates from an expression walk: they have their own parameters and variables. */
 export function skipInnerTemplates(template: Template): (path: string, v: unknown) => boolean {
-  const inner = new Set(
-    template.resources.map((r, i) => (isInnerNestedDeployment(r) ? `$.resources[${i}].properties.template` : "")).filter(Boolean),
-  );
+  const inner = new Set(template.resources.map((r, i) => (isInnerNestedDeployment(r) ? `$.resources[${i}].properties.template` : "")).filter(Boolean));
   return (path) => inner.has(path);
 }
 
@@ -720,9 +737,15 @@ export function checkTemplate(template: Template, paramValues: Record<string, un
   }
   for (const [name, decl] of Object.entries(template.parameters ?? {})) {
     const value = evaluator.params[name];
-    if (decl.allowedValues && !decl.allowedValues.some((x) => JSON.stringify(x) === JSON.stringify(value))) problems.push(`parameter ${name}: ${JSON.stringify(value)} is not one of its allowedValues`);
-    if (typeof value === "number" && ((decl.minValue !== undefined && value < decl.minValue) || (decl.maxValue !== undefined && value > decl.maxValue))) problems.push(`parameter ${name}: ${value} is outside minValue/maxValue`);
-    if ((typeof value === "string" || Array.isArray(value)) && ((decl.minLength !== undefined && value.length < decl.minLength) || (decl.maxLength !== undefined && value.length > decl.maxLength))) problems.push(`parameter ${name}: length ${value.length} is outside minLength/maxLength`);
+    if (decl.allowedValues && !decl.allowedValues.some((x) => JSON.stringify(x) === JSON.stringify(value)))
+      problems.push(`parameter ${name}: ${JSON.stringify(value)} is not one of its allowedValues`);
+    if (typeof value === "number" && ((decl.minValue !== undefined && value < decl.minValue) || (decl.maxValue !== undefined && value > decl.maxValue)))
+      problems.push(`parameter ${name}: ${value} is outside minValue/maxValue`);
+    if (
+      (typeof value === "string" || Array.isArray(value)) &&
+      ((decl.minLength !== undefined && value.length < decl.minLength) || (decl.maxLength !== undefined && value.length > decl.maxLength))
+    )
+      problems.push(`parameter ${name}: length ${value.length} is outside minLength/maxLength`);
     const t = decl.type.toLowerCase();
     const ok =
       ((t === "string" || t === "securestring") && typeof value === "string") ||
@@ -760,7 +783,8 @@ export function checkTemplate(template: Template, paramValues: Record<string, un
       evaluated.set(r, body);
       const rawDeps = (body.dependsOn as string[] | undefined) ?? [];
       for (const dep of rawDeps) {
-        if (!isDeclared(dep) && !copyNames.has(dep.toLowerCase())) problems.push(`resources[${r.index}] (${r.name}) dependsOn ${dep}, which the template does not declare`);
+        if (!isDeclared(dep) && !copyNames.has(dep.toLowerCase()))
+          problems.push(`resources[${r.index}] (${r.name}) dependsOn ${dep}, which the template does not declare`);
       }
       const deps = rawDeps.map((d) => d.toLowerCase());
       // ARM does not infer parents from names: a child declared at top level, or an extension resource on a

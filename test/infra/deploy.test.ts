@@ -83,12 +83,15 @@ async function run(args: string[], state: Record<string, unknown>) {
     .filter(Boolean)
     .map((line) => {
       const files: Call["files"] = {};
-      const args = line.split("\x1f").slice(0, -1).map((a) => {
-        const m = /^(@.*)=>(\d+)$/.exec(a);
-        if (!m) return a;
-        files[m[1]!] = JSON.parse(readFileSync(`${log}.files/${m[2]}.json`, "utf8")) as Call["files"][string];
-        return m[1]!;
-      });
+      const args = line
+        .split("\x1f")
+        .slice(0, -1)
+        .map((a) => {
+          const m = /^(@.*)=>(\d+)$/.exec(a);
+          if (!m) return a;
+          files[m[1]!] = JSON.parse(readFileSync(`${log}.files/${m[2]}.json`, "utf8")) as Call["files"][string];
+          return m[1]!;
+        });
       return { args, files };
     });
   // The command is what comes before the first option: "deployment group create".
@@ -140,7 +143,13 @@ describe.concurrent("infra/deploy.sh", () => {
   });
 
   it("keeps the signing key of an existing deployment", async () => {
-    const r = await run(["-g", "rg-mm", "--package", zip], { loggedIn: true, groupExists: true, apps: ["mm-func-abc"], signingKey: "existing-key-existing-key-existing-key-0123", outputs: singleOutputs });
+    const r = await run(["-g", "rg-mm", "--package", zip], {
+      loggedIn: true,
+      groupExists: true,
+      apps: ["mm-func-abc"],
+      signingKey: "existing-key-existing-key-existing-key-0123",
+      outputs: singleOutputs,
+    });
     expect(r.status).toBe(0);
     expect(r.cmds).not.toContain("group create");
     const deploy = r.calls.find((c) => c.args[0] === "deployment")!;
@@ -158,7 +167,11 @@ describe.concurrent("infra/deploy.sh", () => {
         ],
       },
     };
-    const r = await run(["-g", "rg-mm", "--regions", "westeurope,eastus2", "--custom-domain", "play.example.com", "--package", zip], { loggedIn: true, groupExists: true, outputs });
+    const r = await run(["-g", "rg-mm", "--regions", "westeurope,eastus2", "--custom-domain", "play.example.com", "--package", zip], {
+      loggedIn: true,
+      groupExists: true,
+      outputs,
+    });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     const deploy = r.calls.find((c) => c.args[0] === "deployment")!;

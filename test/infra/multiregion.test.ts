@@ -39,7 +39,12 @@ describe("infra/azuredeploy.multiregion.json", () => {
     expect(regions.length).toBeGreaterThanOrEqual(2);
     expect(stamps).toHaveLength(regions.length);
     stamps.forEach(([, body], i) => {
-      const p = body.properties as { mode: string; expressionEvaluationOptions: { scope: string }; template: Template; parameters: Record<string, { value: unknown }> };
+      const p = body.properties as {
+        mode: string;
+        expressionEvaluationOptions: { scope: string };
+        template: Template;
+        parameters: Record<string, { value: unknown }>;
+      };
       expect(p.mode).toBe("Incremental");
       expect(p.expressionEvaluationOptions.scope).toBe("inner");
       expect(p.template).toEqual(stampTemplate);

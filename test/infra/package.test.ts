@@ -49,7 +49,14 @@ function readZip(file: string): ZipEntry[] {
     if (buf.readUInt32LE(local) !== 0x04034b50) throw new Error(`bad local header for ${name}`);
     const lstart = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
     const raw = buf.subarray(lstart, lstart + csize);
-    const data = method === 8 ? inflateRawSync(raw) : method === 0 ? Buffer.from(raw) : (() => { throw new Error(`method ${method}`); })();
+    const data =
+      method === 8
+        ? inflateRawSync(raw)
+        : method === 0
+          ? Buffer.from(raw)
+          : (() => {
+              throw new Error(`method ${method}`);
+            })();
     if (data.length !== size) throw new Error(`${name}: size ${data.length} != ${size}`);
     entries.push({ name, method, crc, data, mode });
     p += 46 + nlen + xlen + clen;
@@ -69,7 +76,16 @@ function put(root: string, rel: string, content: string): void {
 /** A tiny project: one production dependency with a nested production dependency, one scoped, one dev-only. */
 function fixtureProject(name: string): string {
   const root = join(tmp, name);
-  put(root, "package.json", JSON.stringify({ name: "fixture", main: "dist/src/functions/*.js", dependencies: { "prod-a": "1", "@scope/prod-d": "1" }, devDependencies: { "dev-b": "1" } }));
+  put(
+    root,
+    "package.json",
+    JSON.stringify({
+      name: "fixture",
+      main: "dist/src/functions/*.js",
+      dependencies: { "prod-a": "1", "@scope/prod-d": "1" },
+      devDependencies: { "dev-b": "1" },
+    }),
+  );
   put(root, "host.json", JSON.stringify({ version: "2.0" }));
   put(
     root,
@@ -90,8 +106,8 @@ function fixtureProject(name: string): string {
   put(root, "dist/src/functions/tickets.js", "module.exports = 1;\n".repeat(50));
   put(root, "dist/src/store/lua/enqueue.lua", "return 1\n");
   put(root, "dist/bench/run.js", "bench");
-  put(root, "dist/src/devtools/simulate.js", "devtools");
-  put(root, "dist/src/local/main.js", "local runtime");
+  put(root, "dist/tools/simulate.js", "devtools");
+  put(root, "dist/local-runtime/main.js", "local runtime");
   put(root, "node_modules/prod-a/index.js", "a");
   put(root, "node_modules/prod-a/node_modules/nested-c/index.js", "c");
   put(root, "node_modules/prod-a/node_modules/nested-dev/index.js", "nested dev");
@@ -141,7 +157,12 @@ describe("zip writer", () => {
   it("refuses names that would escape the extraction folder, and duplicates", () => {
     expect(() => pkg.writeZip(join(tmp, "bad.zip"), [{ name: "../evil", data: Buffer.from("x") }])).toThrow(/bad entry name/);
     expect(() => pkg.writeZip(join(tmp, "bad.zip"), [{ name: "/abs", data: Buffer.from("x") }])).toThrow(/bad entry name/);
-    expect(() => pkg.writeZip(join(tmp, "dup.zip"), [{ name: "a", data: Buffer.alloc(1) }, { name: "a", data: Buffer.alloc(1) }])).toThrow(/duplicate/);
+    expect(() =>
+      pkg.writeZip(join(tmp, "dup.zip"), [
+        { name: "a", data: Buffer.alloc(1) },
+        { name: "a", data: Buffer.alloc(1) },
+      ]),
+    ).toThrow(/duplicate/);
   });
 });
 
@@ -179,8 +200,10 @@ describe("package contents", () => {
     expect(() => pkg.collectPackageFiles(noMain)).toThrow(/"main" \(dist\/src\/functions\/\*\.js\) matches no file/);
 
     const needsLocal = fixtureProject("needslocal");
-    put(needsLocal, "dist/src/functions/bad.js", 'const x = require("../local/main");');
-    expect(() => pkg.collectPackageFiles(needsLocal)).toThrow(/dist\/src\/functions\/bad\.js requires \.\.\/local\/main, which is in dist\/src\/local\/ and is not packaged/);
+    put(needsLocal, "dist/src/functions/bad.js", 'const x = require("../../local-runtime/main");');
+    expect(() => pkg.collectPackageFiles(needsLocal)).toThrow(
+      /dist\/src\/functions\/bad\.js requires \.\.\/\.\.\/local-runtime\/main, which is in dist\/local-runtime\/ and is not packaged/,
+    );
 
     const notInstalled = fixtureProject("notinstalled");
     rmSync(join(notInstalled, "node_modules/prod-a/node_modules/nested-c"), { recursive: true });

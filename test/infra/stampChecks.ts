@@ -21,7 +21,8 @@ export function expectCurrentApiVersions(template: Template, label: string): voi
       const version = n.args[1]!;
       if (target.kind === "call" && target.name.toLowerCase() === "resourceid" && target.args[0]?.kind === "str" && version.kind === "str") {
         const type = target.args[0].value;
-        if (API_VERSIONS[type] !== version.value) wrong.push(`${label} ${e.path}: reference() to ${type} uses apiVersion ${version.value}, expected ${API_VERSIONS[type]}`);
+        if (API_VERSIONS[type] !== version.value)
+          wrong.push(`${label} ${e.path}: reference() to ${type} uses apiVersion ${version.value}, expected ${API_VERSIONS[type]}`);
       }
     });
   }
@@ -92,7 +93,13 @@ export function expectSecureStamp(template: Template, paramValues: Record<string
   expect(props(redis).minimumTlsVersion).toBe("1.2");
   expect(props(redis).publicNetworkAccess, "required by the 2025-07-01 API").toBeDefined();
   const db = one(evaluated, "Microsoft.Cache/redisEnterprise/databases");
-  expect(props(db)).toMatchObject({ clientProtocol: "Encrypted", port: 10000, clusteringPolicy: "OSSCluster", accessKeysAuthentication: "Disabled", evictionPolicy: "NoEviction" });
+  expect(props(db)).toMatchObject({
+    clientProtocol: "Encrypted",
+    port: 10000,
+    clusteringPolicy: "OSSCluster",
+    accessKeysAuthentication: "Disabled",
+    evictionPolicy: "NoEviction",
+  });
   const apa = one(evaluated, "Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments");
   expect(props(apa).accessPolicyName).toBe("default");
   expect(String(props(apa).user.objectId)).toMatch(/^<reference:.*\.identity\.principalId>$/);
@@ -125,12 +132,15 @@ export function expectSecureStamp(template: Template, paramValues: Record<string
   }
 
   // Outputs: no secure types, nothing derived from a secure parameter, no connection strings or keys.
-  const secureParams = Object.entries(template.parameters ?? {}).filter(([, p]) => /^secure/i.test(p.type)).map(([k]) => k);
+  const secureParams = Object.entries(template.parameters ?? {})
+    .filter(([, p]) => /^secure/i.test(p.type))
+    .map(([k]) => k);
   for (const [name, o] of Object.entries(template.outputs ?? {})) {
     expect(o.type.toLowerCase(), `output ${name}`).not.toMatch(/^secure/);
     for (const e of collectExpressions(o, `$.outputs.${name}`)) {
       walkAst(e.ast, (n) => {
-        if (n.kind === "call" && n.name.toLowerCase() === "parameters" && n.args[0]?.kind === "str") expect(secureParams, `output ${name} exposes a secure parameter`).not.toContain(n.args[0].value);
+        if (n.kind === "call" && n.name.toLowerCase() === "parameters" && n.args[0]?.kind === "str")
+          expect(secureParams, `output ${name} exposes a secure parameter`).not.toContain(n.args[0].value);
         if (n.kind === "call") expect(n.name.toLowerCase(), `output ${name}`).not.toMatch(/^list/);
         if (n.kind === "prop") expect(n.name.toLowerCase(), `output ${name}`).not.toMatch(/connectionstring|key|secret|password/);
       });
@@ -138,4 +148,3 @@ export function expectSecureStamp(template: Template, paramValues: Record<string
   }
   expect(JSON.stringify(outputs)).not.toMatch(/AccountKey|SharedAccessKey|InstrumentationKey/);
 }
-

@@ -108,4 +108,13 @@ export const PLATFORM_SETTINGS = ["AzureWebJobsStorage__accountName", "APPLICATI
  * Environment variables the code may read that the platform itself sets on every Function App (they are not
  * app settings, so the template must not set them).
  */
-export const PLATFORM_PROVIDED_ENV = ["WEBSITE_HOSTNAME", "WEBSITE_SITE_NAME", "WEBSITE_INSTANCE_ID", "REGION_NAME", "AZURE_FUNCTIONS_ENVIRONMENT", "CONTAINER_NAME", "WEBSITE_OWNER_NAME", "NODE_ENV"];
+export const PLATFORM_PROVIDED_ENV = [
+  "WEBSITE_HOSTNAME",
+  "WEBSITE_SITE_NAME",
+  "WEBSITE_INSTANCE_ID",
+  "REGION_NAME",
+  "AZURE_FUNCTIONS_ENVIRONMENT",
+  "CONTAINER_NAME",
+  "WEBSITE_OWNER_NAME",
+  "NODE_ENV",
+];

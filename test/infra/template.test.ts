@@ -35,7 +35,9 @@ describe("azuredeploy.json", () => {
 
   it("gives the outputs clients and operators need", () => {
     const { outputs } = checkTemplate(template);
-    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(["functionAppUrl", "ticketApiUrl", "playerRequestsHub", "matchMadeHub", "functionAppName", "functionAppHostName"]));
+    expect(Object.keys(outputs)).toEqual(
+      expect.arrayContaining(["functionAppUrl", "ticketApiUrl", "playerRequestsHub", "matchMadeHub", "functionAppName", "functionAppHostName"]),
+    );
     expect(outputs.playerRequestsHub).toBe("player-requests");
     expect(outputs.matchMadeHub).toBe("match-made");
     expect(String(outputs.ticketApiUrl)).toMatch(/^https:\/\/<reference:.*defaultHostName>\/api\/tickets$/);

@@ -5,6 +5,7 @@
  * invariants afterwards by reading Redis directly.
  */
 import type { EnqueueRequest, LeaveRequest, MatchmakingStore } from "../../src/store";
+import { at } from "../support/at";
 import type { TestClock } from "../support/storeHarness";
 
 /** mulberry32: small, fast, deterministic. */
@@ -47,7 +48,7 @@ export async function runConcurrencyScenario(o: {
 
   async function worker(store: MatchmakingStore, w: number): Promise<void> {
     const rnd = prng(o.seed + w * 7919);
-    const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)];
+    const pick = <T>(xs: T[]): T => at(xs, Math.floor(rnd() * xs.length));
     const newRequest = (): EnqueueRequest => ({
       ticketId: `w${w}-t${++ticketSeq}`,
       playerId: pick(playerIds),
@@ -93,7 +94,11 @@ export async function runConcurrencyScenario(o: {
         for (const a of out.assigned) sessionsSeen.push(a.sessionId);
         count("assign-call");
         count("assignments", out.assigned.length);
-        if (out.assigned.length && rnd() < 0.5) await store.confirmAnnounced(region, out.assigned.map((a) => a.sessionId));
+        if (out.assigned.length && rnd() < 0.5)
+          await store.confirmAnnounced(
+            region,
+            out.assigned.map((a) => a.sessionId),
+          );
       } else if (r < 0.97) {
         clock.advance(2000 + Math.floor(rnd() * 4000));
         const out = await store.expireServers(region);

@@ -4,14 +4,18 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
 import { loadSettings } from "../../src/config/settings";
-import { createRedisConnection, storeFromSettings } from "../../src/store";
+import { createRedisConnection } from "../../src/store";
+import { storeFromSettings } from "../../src/app/storeFromSettings";
 import { entraCredentialsProvider } from "../../src/store/connection";
 import { expandIncludes, LUA_DIR, loadScript, loadScripts, SCRIPT_NAMES } from "../../src/store/scriptLoader";
 import { REGION, uniquePrefix } from "../support/storeHarness";
 
 describe("script loader", () => {
   it("has exactly one .lua file per operation, each loadable with its includes expanded", () => {
-    const files = readdirSync(LUA_DIR).filter((f) => f.endsWith(".lua")).map((f) => f.replace(/\.lua$/, "")).sort();
+    const files = readdirSync(LUA_DIR)
+      .filter((f) => f.endsWith(".lua"))
+      .map((f) => f.replace(/\.lua$/, ""))
+      .sort();
     expect(files).toEqual([...SCRIPT_NAMES].sort());
     for (const s of Object.values(loadScripts())) {
       expect(s.body).not.toMatch(/^--- @include/m);
@@ -25,10 +29,15 @@ describe("script loader", () => {
 
   it("expands nested includes once and refuses cycles", () => {
     const files: Record<string, string> = { a: '--- @include "b"\nA', b: "B", c: '--- @include "d"', d: '--- @include "c"' };
-    const body = expandIncludes('--- @include "a"\n--- @include "b"\nMAIN', (n) => files[n]);
+    const readInclude = (n: string): string => {
+      const body = files[n];
+      if (body === undefined) throw new Error(`no include named ${n}`);
+      return body;
+    };
+    const body = expandIncludes('--- @include "a"\n--- @include "b"\nMAIN', readInclude);
     expect(body.match(/^B$/gm)).toHaveLength(1);
     expect(body.indexOf("B")).toBeLessThan(body.indexOf("A"));
-    expect(() => expandIncludes('--- @include "c"', (n) => files[n])).toThrow(/include cycle: c -> d -> c/);
+    expect(() => expandIncludes('--- @include "c"', readInclude)).toThrow(/include cycle: c -> d -> c/);
   });
 
   it("the SHA is the one Redis computes for the body", async () => {
@@ -53,7 +62,9 @@ describe("connections", () => {
     const store = await storeFromSettings(s);
     const out = await store.enqueue([{ ticketId: "t1", playerId: "p1", mode: "duel", region: REGION, requestedAtMs: Date.now() }]);
     expect(out.results[0]).toMatchObject({ outcome: "queued", sessionId: `${REGION}.1` });
-    expect((await store.enqueue([{ ticketId: "t2", playerId: "p2", mode: "duel", region: "eastus", requestedAtMs: Date.now() }])).results[0]).toMatchObject({ error: "unknown_region" });
+    expect((await store.enqueue([{ ticketId: "t2", playerId: "p2", mode: "duel", region: "eastus", requestedAtMs: Date.now() }])).results[0]).toMatchObject({
+      error: "unknown_region",
+    });
     await store.redis.close();
   });
 

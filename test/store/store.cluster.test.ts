@@ -1,7 +1,7 @@
 /** The same store suite against a local 3-master Redis Cluster (all keys of a region share one hash slot). */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "redis";
-import { startRedisCluster, type RedisClusterHandle } from "../../src/local/redisServer";
+import { startRedisCluster, type RedisClusterHandle } from "../../local-runtime/redisServer";
 import { connect, makeStore, TestClock, uniquePrefix } from "../support/storeHarness";
 import { defineStoreSuite } from "./storeSuite";
 
@@ -29,7 +29,9 @@ describe("cluster layout", () => {
     const prefix = uniquePrefix();
     const store = makeStore(redis, clock, { prefix });
     const regions = Array.from({ length: 12 }, (_, i) => `region-${i}`);
-    const out = await store.enqueue(regions.flatMap((region) => [0, 1].map((k) => ({ ticketId: `t-${region}-${k}`, playerId: `p${k}`, mode: "duel", region, requestedAtMs: clock.ms }))));
+    const out = await store.enqueue(
+      regions.flatMap((region) => [0, 1].map((k) => ({ ticketId: `t-${region}-${k}`, playerId: `p${k}`, mode: "duel", region, requestedAtMs: clock.ms }))),
+    );
     expect(out.results.every((r) => r.outcome === "queued")).toBe(true);
     expect(out.readySessions).toHaveLength(12);
     for (const region of regions) await store.registerServer({ serverId: "s1", region, address: "10.0.0.1:7777" });
@@ -43,7 +45,7 @@ describe("cluster layout", () => {
       const keys = await node.keys(`${prefix}:*`);
       await node.close();
       for (const k of keys) {
-        const region = /\{([^}]+)\}/.exec(k)![1];
+        const region = /\{([^}]+)\}/.exec(k)![1]!;
         const ports = nodesWithKeys.get(region) ?? [];
         if (!ports.includes(port)) ports.push(port);
         nodesWithKeys.set(region, ports);

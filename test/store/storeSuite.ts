@@ -8,6 +8,7 @@ import type { EnqueueRequest, LeaveRequest, MatchmakingStore, RedisConnection } 
 import { routingKey } from "../../src/store/keys";
 import { checkInvariants, connect, makeStore, MODES, RawRegion, REGION, TestClock, uniquePrefix, type StoreTarget } from "../support/storeHarness";
 import { prng, runConcurrencyScenario } from "./concurrencyScenario";
+import { at } from "../support/at";
 
 export function defineStoreSuite(targetName: string, getTarget: () => StoreTarget): void {
   describe(`store on ${targetName}`, () => {
@@ -65,13 +66,23 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         expect(await raw.zmembers("SessionsReady")).toEqual([`${REGION}.1`]);
         expect(await raw.members("SessionPlayers", `${REGION}.1`)).toEqual(["alice", "bob"]);
         expect(await raw.hash("Player", "alice")).toEqual({
-          ticketId: a.ticketId, mode: "duel", region: REGION, state: "waiting", session: `${REGION}.1`, requestedAt: String(clock.ms),
+          ticketId: a.ticketId,
+          mode: "duel",
+          region: REGION,
+          state: "waiting",
+          session: `${REGION}.1`,
+          requestedAt: String(clock.ms),
         });
         expect(await raw.get("Ticket", a.ticketId)).toBe("alice");
         const ttl = await raw.pttl("Ticket", a.ticketId);
         expect(ttl).toBeGreaterThan(3_500_000);
         expect(ttl).toBeLessThanOrEqual(3_600_000);
-        expect(await raw.zset("PlayersTimeStartedMatchmaking")).toEqual(new Map([["alice", clock.ms], ["bob", clock.ms]]));
+        expect(await raw.zset("PlayersTimeStartedMatchmaking")).toEqual(
+          new Map([
+            ["alice", clock.ms],
+            ["bob", clock.ms],
+          ]),
+        );
         expect(await raw.hash("WaitingPerMode")).toEqual({ duel: "2" });
       });
 
@@ -107,14 +118,24 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         const { store, req, raw } = fresh();
         const batch = [req("a", "squad"), req("b", "squad"), req("c", "duel")];
         await store.enqueue(batch);
-        const before = [await raw.hash("Session", `${REGION}.1`), await raw.hash("Session", `${REGION}.2`), await raw.hash("WaitingPerMode"), await raw.get("SessionSeq")];
+        const before = [
+          await raw.hash("Session", `${REGION}.1`),
+          await raw.hash("Session", `${REGION}.2`),
+          await raw.hash("WaitingPerMode"),
+          await raw.get("SessionSeq"),
+        ];
         const again = await store.enqueue(batch);
         expect(again.results).toEqual([
-          { outcome: "duplicate", ticketId: batch[0].ticketId, playerId: "a", state: "waiting", sessionId: `${REGION}.1` },
-          { outcome: "duplicate", ticketId: batch[1].ticketId, playerId: "b", state: "waiting", sessionId: `${REGION}.1` },
-          { outcome: "duplicate", ticketId: batch[2].ticketId, playerId: "c", state: "waiting", sessionId: `${REGION}.2` },
+          { outcome: "duplicate", ticketId: at(batch, 0).ticketId, playerId: "a", state: "waiting", sessionId: `${REGION}.1` },
+          { outcome: "duplicate", ticketId: at(batch, 1).ticketId, playerId: "b", state: "waiting", sessionId: `${REGION}.1` },
+          { outcome: "duplicate", ticketId: at(batch, 2).ticketId, playerId: "c", state: "waiting", sessionId: `${REGION}.2` },
         ]);
-        const after = [await raw.hash("Session", `${REGION}.1`), await raw.hash("Session", `${REGION}.2`), await raw.hash("WaitingPerMode"), await raw.get("SessionSeq")];
+        const after = [
+          await raw.hash("Session", `${REGION}.1`),
+          await raw.hash("Session", `${REGION}.2`),
+          await raw.hash("WaitingPerMode"),
+          await raw.get("SessionSeq"),
+        ];
         expect(after).toEqual(before);
       });
 
@@ -156,7 +177,8 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         ]);
         expect(out.results[0]).toMatchObject({ outcome: "rejected", playerId: "b", error: "ticket_reused" });
         expect(out.results[1]).toMatchObject({ outcome: "rejected", playerId: "a", error: "ticket_live", liveTicketId: a.ticketId });
-        expect(out.results[1].outcome === "rejected" && out.results[1].detail).toContain(a.ticketId);
+        const live = at(out.results, 1);
+        expect(live.outcome === "rejected" && live.detail).toContain(a.ticketId);
         expect(out.results[2]).toMatchObject({ outcome: "rejected", playerId: "c", error: "ticket_stale" });
         expect(out.results[3]).toMatchObject({ outcome: "queued", playerId: "d", sessionId: `${REGION}.1` });
       });
@@ -167,7 +189,7 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         await store.enqueue([a1]);
         await store.leave([leave(a1, "cancelled")]);
         const a2 = req("a", "squad");
-        expect((await store.enqueue([a2])).results[0].outcome).toBe("queued");
+        expect(at((await store.enqueue([a2])).results, 0).outcome).toBe("queued");
         const p = await raw.hash("Player", "a");
         expect(p).toMatchObject({ ticketId: a2.ticketId, state: "waiting" });
         expect(p.leftReason).toBeUndefined();
@@ -232,7 +254,7 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         const live = req("a", "squad");
         await store.enqueue([live]);
         const never = req("a", "squad");
-        expect((await store.leave([leave(never)]))[0].outcome).toBe("preempted");
+        expect(at(await store.leave([leave(never)]), 0).outcome).toBe("preempted");
         expect(await raw.hash("Player", "a")).toMatchObject({ ticketId: live.ticketId, state: "waiting" });
         expect((await store.enqueue([never])).results[0]).toMatchObject({ outcome: "duplicate", state: "unknown" });
       });
@@ -253,7 +275,7 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         const [a, b] = [req("a"), req("b")];
         await store.enqueue([a, b]);
         await server("srv1");
-        expect((await store.leave([leave(a)]))[0].outcome).toBe("left");
+        expect(at(await store.leave([leave(a)]), 0).outcome).toBe("left");
         const out = await store.assign(REGION);
         expect(out.assigned).toEqual([]);
         expect(out.serversAvailable).toBe(1);
@@ -269,7 +291,16 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         clock.advance(1000);
         const [res] = await store.leave([leave(a)]);
         expect(res).toEqual({ outcome: "assigned", playerId: "a", ticketId: a.ticketId, assignment: assigned[0] });
-        expect(assigned[0]).toMatchObject({ serverId: "srv1", address: "10.0.0.1:7777", mode: "duel", region: REGION, players: [{ playerId: "a", ticketId: a.ticketId }, { playerId: "b", ticketId: b.ticketId }] });
+        expect(assigned[0]).toMatchObject({
+          serverId: "srv1",
+          address: "10.0.0.1:7777",
+          mode: "duel",
+          region: REGION,
+          players: [
+            { playerId: "a", ticketId: a.ticketId },
+            { playerId: "b", ticketId: b.ticketId },
+          ],
+        });
         expect((await store.getPlayer(REGION, "a"))?.state).toBe("matched");
       });
 
@@ -282,7 +313,8 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
           const [a, b] = [req("a"), req("b")];
           await store.enqueue([a, b]);
           await server("srv1");
-          const [[left], assigned] = await Promise.all([other.leave([leave(a)]), store.assign(REGION)]);
+          const [leaves, assigned] = await Promise.all([other.leave([leave(a)]), store.assign(REGION)]);
+          const left = at(leaves, 0);
           if (left.outcome === "left") expect(assigned.assigned).toEqual([]);
           else {
             expect(left.outcome).toBe("assigned");
@@ -297,18 +329,40 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
       it("gives ready sessions oldest first to servers idle longest first, one server each", async () => {
         const { store, req, server, clock, raw } = fresh();
         await server("zz-idle-longest", 2);
-        await store.enqueue([req("a"), req("b"), req("c"), req("d"), req("e", "squad"), req("f", "squad"), req("g", "squad"), req("h", "squad"), req("i"), req("j")]);
+        await store.enqueue([
+          req("a"),
+          req("b"),
+          req("c"),
+          req("d"),
+          req("e", "squad"),
+          req("f", "squad"),
+          req("g", "squad"),
+          req("h", "squad"),
+          req("i"),
+          req("j"),
+        ]);
         clock.advance(10);
         await server("aa-idle-less", 3);
         const out = await store.assign(REGION);
-        expect(out.assigned.map((x) => [x.sessionId, x.serverId])).toEqual([[`${REGION}.1`, "zz-idle-longest"], [`${REGION}.2`, "aa-idle-less"]]);
+        expect(out.assigned.map((x) => [x.sessionId, x.serverId])).toEqual([
+          [`${REGION}.1`, "zz-idle-longest"],
+          [`${REGION}.2`, "aa-idle-less"],
+        ]);
         expect(out.unassignedSessions).toBe(2);
         expect(out.unassignedByMode).toEqual({ squad: 1, duel: 1 });
         expect(out.serversAvailable).toBe(0);
         expect(await raw.zmembers("SessionsReady")).toEqual([`${REGION}.3`, `${REGION}.4`]);
-        expect(await raw.zset("SessionsAnnouncing")).toEqual(new Map([[`${REGION}.1`, clock.ms], [`${REGION}.2`, clock.ms]]));
+        expect(await raw.zset("SessionsAnnouncing")).toEqual(
+          new Map([
+            [`${REGION}.1`, clock.ms],
+            [`${REGION}.2`, clock.ms],
+          ]),
+        );
         const servers = await store.listServers(REGION);
-        expect(servers.map((s) => [s.serverId, s.state, s.sessionId])).toEqual([["aa-idle-less", "allocated", `${REGION}.2`], ["zz-idle-longest", "allocated", `${REGION}.1`]]);
+        expect(servers.map((s) => [s.serverId, s.state, s.sessionId])).toEqual([
+          ["aa-idle-less", "allocated", `${REGION}.2`],
+          ["zz-idle-longest", "allocated", `${REGION}.1`],
+        ]);
         // nothing more to give: a second assign changes nothing
         const again = await store.assign(REGION);
         expect(again.assigned).toEqual([]);
@@ -368,20 +422,40 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         await server("s1");
         // The same record as the store writes, re-spaced and with keys in another order (e.g. edited by an operator tool).
         const rec = JSON.parse((await raw.hash("Servers")).s1!) as Record<string, unknown>;
-        const respaced = JSON.stringify({ gamesServed: rec.gamesServed, state: rec.state, address: rec.address, registeredAt: rec.registeredAt, lastHeartbeat: rec.lastHeartbeat, leaseExpiresAt: rec.leaseExpiresAt }, null, 1);
+        const respaced = JSON.stringify(
+          {
+            gamesServed: rec.gamesServed,
+            state: rec.state,
+            address: rec.address,
+            registeredAt: rec.registeredAt,
+            lastHeartbeat: rec.lastHeartbeat,
+            leaseExpiresAt: rec.leaseExpiresAt,
+          },
+          null,
+          1,
+        );
         await raw.cmd("Servers", undefined, ["HSET", "s1", respaced]);
         await server("s2", 2);
         clock.advance(5);
         const out = await store.assign(REGION);
-        expect(out.assigned.map((x) => [x.sessionId, x.serverId, x.address])).toEqual([[`${REGION}.1`, "s1", "10.0.0.1:7777"], [`${REGION}.2`, "s2", "10.0.0.1:2"]]);
+        expect(out.assigned.map((x) => [x.sessionId, x.serverId, x.address])).toEqual([
+          [`${REGION}.1`, "s1", "10.0.0.1:7777"],
+          [`${REGION}.2`, "s2", "10.0.0.1:2"],
+        ]);
         const servers = await raw.hash("Servers");
-        for (const [id, sid] of [["s1", `${REGION}.1`], ["s2", `${REGION}.2`]] as const) {
+        for (const [id, sid] of [
+          ["s1", `${REGION}.1`],
+          ["s2", `${REGION}.2`],
+        ] as const) {
           expect(JSON.parse(servers[id]!)).toMatchObject({ state: "allocated", sessionId: sid, gamesServed: 0, leaseExpiresAt: rec.leaseExpiresAt });
         }
         // The stored assignment (read back through cjson in readPlayer) is what assign returned.
         const view = await store.getPlayer(REGION, "c");
         expect(view).toMatchObject({ state: "matched", sessionId: `${REGION}.2`, serverId: "s2", address: "10.0.0.1:2", players: out.assigned[1]!.players });
-        expect(out.assigned[1]!.players).toEqual([{ playerId: "c", ticketId: expect.any(String) }, { playerId: "d", ticketId: expect.any(String) }]);
+        expect(out.assigned[1]!.players).toEqual([
+          { playerId: "c", ticketId: expect.any(String) },
+          { playerId: "d", ticketId: expect.any(String) },
+        ]);
         expect(out.assigned[1]!.assignedAtMs).toBe(clock.ms);
       });
 
@@ -405,9 +479,9 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         expect(await store.claimUnannounced(REGION, { olderThanMs: 5000 })).toEqual([]);
         clock.advance(6000);
         expect(await store.claimUnannounced(REGION, { olderThanMs: 5000 })).toEqual(assigned);
-        expect(await raw.zset("SessionsAnnouncing")).toEqual(new Map([[assigned[0].sessionId, clock.ms]]));
+        expect(await raw.zset("SessionsAnnouncing")).toEqual(new Map([[at(assigned, 0).sessionId, clock.ms]]));
         expect(await store.claimUnannounced(REGION, { olderThanMs: 5000 })).toEqual([]);
-        await store.confirmAnnounced(REGION, [assigned[0].sessionId]);
+        await store.confirmAnnounced(REGION, [at(assigned, 0).sessionId]);
         clock.advance(60_000);
         expect(await store.claimUnannounced(REGION, { olderThanMs: 5000 })).toEqual([]);
         expect((await store.stats(REGION)).sessionsAnnouncing).toBe(0);
@@ -421,11 +495,23 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         const reg = await store.registerServer({ serverId: "s1", region: REGION, address: "10.0.0.1:7777" });
         expect(reg).toEqual({
           outcome: "registered",
-          server: { serverId: "s1", region: REGION, address: "10.0.0.1:7777", state: "available", registeredAtMs: t0, lastHeartbeatMs: t0, leaseExpiresAtMs: t0 + 30_000, gamesServed: 0 },
+          server: {
+            serverId: "s1",
+            region: REGION,
+            address: "10.0.0.1:7777",
+            state: "available",
+            registeredAtMs: t0,
+            lastHeartbeatMs: t0,
+            leaseExpiresAtMs: t0 + 30_000,
+            gamesServed: 0,
+          },
         });
         clock.advance(10_000);
         const hb = await store.registerServer({ serverId: "s1", region: REGION, address: "10.0.0.2:7777" });
-        expect(hb).toMatchObject({ outcome: "heartbeat", server: { address: "10.0.0.2:7777", state: "available", registeredAtMs: t0, lastHeartbeatMs: t0 + 10_000, leaseExpiresAtMs: t0 + 40_000 } });
+        expect(hb).toMatchObject({
+          outcome: "heartbeat",
+          server: { address: "10.0.0.2:7777", state: "available", registeredAtMs: t0, lastHeartbeatMs: t0 + 10_000, leaseExpiresAtMs: t0 + 40_000 },
+        });
         expect(await raw.zset("ServerLeases")).toEqual(new Map([["s1", t0 + 40_000]]));
         await store.enqueue([req("a"), req("b")]);
         await store.assign(REGION);
@@ -440,7 +526,7 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         const { store, req, server, raw, invariants } = fresh();
         await server("s1");
         await store.enqueue([req("a"), req("b")]);
-        const first = (await store.assign(REGION)).assigned[0];
+        const first = at((await store.assign(REGION)).assigned, 0);
         const rel = await store.releaseServer({ serverId: "s1", region: REGION, sessionId: first.sessionId });
         expect(rel).toMatchObject({ outcome: "released", endedSessionId: first.sessionId, server: { state: "available", gamesServed: 1 } });
         expect(rel.outcome === "released" && rel.server.sessionId).toBeFalsy();
@@ -453,7 +539,7 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         expect(await store.releaseServer({ serverId: "s1", region: REGION, sessionId: first.sessionId })).toMatchObject({ outcome: "alreadyAvailable" });
         // the server's next game; a duplicated release of the first game must not free it
         await store.enqueue([req("c"), req("d")]);
-        const second = (await store.assign(REGION)).assigned[0];
+        const second = at((await store.assign(REGION)).assigned, 0);
         expect(second.serverId).toBe("s1");
         const stale = await store.releaseServer({ serverId: "s1", region: REGION, sessionId: first.sessionId });
         expect(stale).toMatchObject({ outcome: "sessionMismatch", server: { state: "allocated", sessionId: second.sessionId } });
@@ -472,8 +558,8 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         await server("busy");
         await store.enqueue([req("a"), req("b")]);
         const { assigned } = await store.assign(REGION);
-        expect(await store.deregisterServer({ serverId: "busy", region: REGION })).toEqual({ outcome: "removed", endedSessionId: assigned[0].sessionId });
-        expect(await raw.exists("Session", assigned[0].sessionId)).toBe(false);
+        expect(await store.deregisterServer({ serverId: "busy", region: REGION })).toEqual({ outcome: "removed", endedSessionId: at(assigned, 0).sessionId });
+        expect(await raw.exists("Session", at(assigned, 0).sessionId)).toBe(false);
         expect(await raw.hash("Servers")).toEqual({});
         expect(await raw.zmembers("ServerLeases")).toEqual([]);
       });
@@ -485,19 +571,28 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         await server("doomed");
         const [a, b] = [req("a"), req("b")];
         await store.enqueue([a, b]); // session .2 (duel), ready at once
-        const first = (await store.assign(REGION)).assigned[0];
+        const first = at((await store.assign(REGION)).assigned, 0);
         expect(first.sessionId).toBe(`${REGION}.2`);
         clock.advance(2_000);
         await store.enqueue([req("q2", "squad"), req("q3", "squad"), req("q4", "squad")]); // .1 ready now: older than .2 by sequence
         clock.advance(9_000); // doomed's lease (10 s) ran out; no heartbeat
         await server("fresh");
         const exp = await store.expireServers(REGION);
-        expect(exp).toEqual({ region: REGION, expired: [{ serverId: "doomed", wasAllocated: true, sessionId: first.sessionId }], requeuedSessions: [first.sessionId] });
+        expect(exp).toEqual({
+          region: REGION,
+          expired: [{ serverId: "doomed", wasAllocated: true, sessionId: first.sessionId }],
+          requeuedSessions: [first.sessionId],
+        });
         expect(await raw.hash("Session", first.sessionId)).toMatchObject({ state: "ready", size: "2" });
         expect((await raw.hash("Session", first.sessionId)).server).toBeUndefined();
         // FRONT of the queue: ahead of the older ready session .1
         expect(await raw.zmembers("SessionsReady")).toEqual([first.sessionId, `${REGION}.1`]);
-        expect(await raw.zset("SessionsCreationTime")).toEqual(new Map([[`${REGION}.1`, clock.ms - 11_000], [first.sessionId, clock.ms]]));
+        expect(await raw.zset("SessionsCreationTime")).toEqual(
+          new Map([
+            [`${REGION}.1`, clock.ms - 11_000],
+            [first.sessionId, clock.ms],
+          ]),
+        );
         expect(await raw.zmembers("SessionsAnnouncing")).toEqual([]);
         expect(await store.getPlayer(REGION, "a")).toMatchObject({ state: "waiting", sessionId: first.sessionId });
         expect(await store.getPlayer(REGION, "a").then((p) => p?.serverId)).toBeUndefined();
@@ -519,7 +614,7 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         const { store, req, server, clock, invariants, raw } = fresh({ serverLeaseSeconds: 10 });
         await server("doomed");
         await store.enqueue([req("a"), req("b")]);
-        const first = (await store.assign(REGION)).assigned[0];
+        const first = at((await store.assign(REGION)).assigned, 0);
         await store.enqueue([req("a", "squad")]); // a moves on with a new ticket
         expect(await raw.members("SessionPlayers", first.sessionId)).toEqual(["b"]);
         clock.advance(11_000);
@@ -586,14 +681,30 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         const a = req("a");
         const t0 = clock.ms;
         await store.enqueue([a, req("b"), req("q", "squad")]);
-        expect(await store.getPlayer(REGION, "q")).toEqual({ playerId: "q", ticketId: expect.any(String), mode: "squad", region: REGION, state: "waiting", requestedAtMs: t0, sessionId: `${REGION}.2` });
+        expect(await store.getPlayer(REGION, "q")).toEqual({
+          playerId: "q",
+          ticketId: expect.any(String),
+          mode: "squad",
+          region: REGION,
+          state: "waiting",
+          requestedAtMs: t0,
+          sessionId: `${REGION}.2`,
+        });
         await server("s1");
         await server("s2", 2);
         clock.advance(4000);
-        const [asg] = (await store.assign(REGION)).assigned;
+        const asg = at((await store.assign(REGION)).assigned, 0);
         expect(await store.getPlayer(REGION, "a")).toEqual({
-          playerId: "a", ticketId: a.ticketId, mode: "duel", region: REGION, state: "matched", requestedAtMs: t0,
-          sessionId: asg.sessionId, serverId: "s1", address: "10.0.0.1:7777", players: asg.players,
+          playerId: "a",
+          ticketId: a.ticketId,
+          mode: "duel",
+          region: REGION,
+          state: "matched",
+          requestedAtMs: t0,
+          sessionId: asg.sessionId,
+          serverId: "s1",
+          address: "10.0.0.1:7777",
+          players: asg.players,
         });
         const alloc = await store.getServer(REGION, "s1");
         expect(alloc?.session).toEqual({ sessionId: asg.sessionId, mode: "duel", players: asg.players, assignedAtMs: clock.ms });
@@ -602,8 +713,15 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         clock.advance(1000);
         const st = await store.stats(REGION);
         expect(st).toEqual({
-          region: REGION, waitingPlayers: 2, waitingByMode: { duel: 1, squad: 1, solo: 0 }, sessionsOpen: 2, sessionsReady: 0,
-          sessionsAnnouncing: 1, serversAvailable: 1, serversAllocated: 1, oldestWaitMs: 5000,
+          region: REGION,
+          waitingPlayers: 2,
+          waitingByMode: { duel: 1, squad: 1, solo: 0 },
+          sessionsOpen: 2,
+          sessionsReady: 0,
+          sessionsAnnouncing: 1,
+          serversAvailable: 1,
+          serversAllocated: 1,
+          oldestWaitMs: 5000,
           timeToMatchMs: { count: 2, p50: 4000, p95: 4000, p99: 4000, max: 4000 },
         });
         await store.leave([leave({ playerId: "q", ticketId: (await store.getPlayer(REGION, "q"))!.ticketId }, "cancelled")]);
@@ -617,8 +735,11 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
           { body: "not json", error: "invalid_json", detail: "Unexpected token" },
         ]);
         const list = await store.listDeadLetters("player-requests");
-        expect(list.map((d) => [d.body, d.error, d.detail])).toEqual([["not json", "invalid_json", "Unexpected token"], ['{"x":1}', "invalid_playerId", "bad"]]);
-        expect(list[0].at).toBe(new Date(Date.UTC(2026, 0, 1, 12)).toISOString());
+        expect(list.map((d) => [d.body, d.error, d.detail])).toEqual([
+          ["not json", "invalid_json", "Unexpected token"],
+          ['{"x":1}', "invalid_playerId", "bad"],
+        ]);
+        expect(at(list, 0).at).toBe(new Date(Date.UTC(2026, 0, 1, 12)).toISOString());
         expect(await store.listDeadLetters("match-made")).toEqual([]);
         expect(await store.listDeadLetters("player-requests", 1)).toHaveLength(1);
       });
@@ -633,13 +754,13 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
       const batched = makeStore(redis, clock, { prefix: pa });
       const single = makeStore(redis, clock, { prefix: pb });
       const rnd = prng(424242);
-      const pick = <T,>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+      const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)]!;
       const playerIds = Array.from({ length: 30 }, (_, i) => `p${i}`);
       const modes = ["duel", "duel", "squad", "solo"];
       const sent: EnqueueRequest[] = [];
       let tk = 0;
       const seen = new Set<string>();
-      const both = async <T,>(f: (s: MatchmakingStore) => Promise<T>): Promise<T> => {
+      const both = async <T>(f: (s: MatchmakingStore) => Promise<T>): Promise<T> => {
         const [x, y] = [await f(batched), await f(single)];
         expect(y).toEqual(x);
         return x;
@@ -648,12 +769,22 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         const batch: EnqueueRequest[] = [];
         for (let i = 0; i < 25; i++) {
           const r = rnd();
-          const fresh = (): EnqueueRequest => ({ ticketId: `tk${++tk}`, playerId: pick(playerIds), mode: pick(modes), region: REGION, requestedAtMs: clock.ms - Math.floor(rnd() * 500) });
+          const fresh = (): EnqueueRequest => ({
+            ticketId: `tk${++tk}`,
+            playerId: pick(playerIds),
+            mode: pick(modes),
+            region: REGION,
+            requestedAtMs: clock.ms - Math.floor(rnd() * 500),
+          });
           if (r < 0.6 || !sent.length) batch.push(fresh());
-          else if (r < 0.75) batch.push(pick(sent)); // redelivery
-          else if (r < 0.82) batch.push({ ...pick(sent), playerId: pick(playerIds) }); // a ticket reused by someone else
-          else if (r < 0.87) batch.push({ ...fresh(), requestedAtMs: clock.ms - 3_700_000 }); // older than the retention
-          else if (batch.length) batch.push(pick(batch)); // repeated inside the batch
+          else if (r < 0.75)
+            batch.push(pick(sent)); // redelivery
+          else if (r < 0.82)
+            batch.push({ ...pick(sent), playerId: pick(playerIds) }); // a ticket reused by someone else
+          else if (r < 0.87)
+            batch.push({ ...fresh(), requestedAtMs: clock.ms - 3_700_000 }); // older than the retention
+          else if (batch.length)
+            batch.push(pick(batch)); // repeated inside the batch
           else batch.push(fresh());
         }
         const out = await batched.enqueue(batch);
@@ -667,7 +798,12 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         for (const x of out.results) seen.add(x.outcome === "rejected" ? x.error : x.outcome);
         sent.push(...batch);
         // The same leaves, servers and assigns on both.
-        const leaves: LeaveRequest[] = Array.from({ length: 4 }, () => pick(sent)).map((t) => ({ playerId: t.playerId, ticketId: t.ticketId, region: REGION, reason: "cancelled" as const }));
+        const leaves: LeaveRequest[] = Array.from({ length: 4 }, () => pick(sent)).map((t) => ({
+          playerId: t.playerId,
+          ticketId: t.ticketId,
+          region: REGION,
+          reason: "cancelled" as const,
+        }));
         await both((st) => st.leave(leaves));
         await both((st) => st.registerServer({ serverId: `s${round}`, region: REGION, address: `10.0.0.${round}:7777` }));
         if (round % 3 === 2) await both((st) => st.releaseServer({ serverId: `s${round - 1}`, region: REGION }));
@@ -686,9 +822,17 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         for (const t of new Set(sent.map((r) => r.ticketId))) tickets.push(await raw.get("Ticket", t));
         const servers = Object.entries(await raw.hash("Servers")).map(([id, j]) => [id, JSON.parse(j)]);
         return {
-          seq, sessions, players, tickets, servers,
+          seq,
+          sessions,
+          players,
+          tickets,
+          servers,
           open: await Promise.all(Object.keys(MODES).map((m) => raw.zset("SessionsPerMatchmaking", m))),
-          zsets: await Promise.all((["SessionsReady", "SessionsCreationTime", "SessionsAnnouncing", "PlayersTimeStartedMatchmaking", "ServersAvailable"] as const).map((k) => raw.zset(k))),
+          zsets: await Promise.all(
+            (["SessionsReady", "SessionsCreationTime", "SessionsAnnouncing", "PlayersTimeStartedMatchmaking", "ServersAvailable"] as const).map((k) =>
+              raw.zset(k),
+            ),
+          ),
           counters: [await raw.hash("WaitingPerMode"), await raw.hash("ReadyPerMode")],
           matchTimes: await raw.cmd<string[]>("MatchTimes", undefined, ["LRANGE", "0", "-1"]),
         };
@@ -705,7 +849,7 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
       const { store, req, prefix } = fresh();
       await store.enqueue([req("a", "squad")]);
       await redis.command(routingKey(prefix, REGION), ["SCRIPT", "FLUSH"]);
-      expect((await store.enqueue([req("b", "squad")])).results[0].outcome).toBe("queued");
+      expect(at((await store.enqueue([req("b", "squad")])).results, 0).outcome).toBe("queued");
       expect((await store.getPlayer(REGION, "b"))?.state).toBe("waiting");
     });
 
@@ -732,11 +876,11 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
       for (const r of new Map(report.sent.map((x) => [x.ticketId, x])).values()) if (await raw.exists("Ticket", r.ticketId)) guarded.push(r);
       expect(guarded.length).toBeGreaterThan(100);
       const before = [await raw.get("SessionSeq"), await raw.hash("WaitingPerMode"), await raw.zset("PlayersTimeStartedMatchmaking")];
-      const again = await clients[1].enqueue(guarded);
+      const again = await at(clients, 1).enqueue(guarded);
       expect(again.results.filter((x) => x.outcome !== "duplicate" && !(x.outcome === "rejected" && x.error === "ticket_reused"))).toEqual([]);
       expect([await raw.get("SessionSeq"), await raw.hash("WaitingPerMode"), await raw.zset("PlayersTimeStartedMatchmaking")]).toEqual(before);
       expect(await checkInvariants(raw, MODES, report.playerIds)).toEqual([]);
-      const st = await clients[0].stats(REGION);
+      const st = await at(clients, 0).stats(REGION);
       expect(st.waitingPlayers).toBe(Object.values(st.waitingByMode).reduce((x, y) => x + y, 0));
     });
   });

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { StoreInputError, type EnqueueRequest, type LeaveRequest, type MatchmakingStore, type RedisConnection } from "../../src/store";
+import { at } from "../support/at";
 import { connect, makeStore, RawRegion, REGION, TestClock, uniquePrefix } from "../support/storeHarness";
 
 let redis: RedisConnection;
@@ -59,7 +60,8 @@ describe("enqueue input validation", () => {
   it.each(titled(enqueueTable))("%s -> %s", async (_what, error, patch, detail) => {
     const out = await store.enqueue([patched(good(), patch) as unknown as EnqueueRequest]);
     expect(out.results[0]).toMatchObject({ outcome: "rejected", error });
-    expect(out.results[0].outcome === "rejected" && out.results[0].detail).toContain(detail);
+    const rejected = at(out.results, 0);
+    expect(rejected.outcome === "rejected" && rejected.detail).toContain(detail);
   });
 
   it.each([
@@ -107,7 +109,12 @@ const leaveTable: Row[] = [
 describe("leave input validation", () => {
   let n = 0;
   it.each(titled(leaveTable))("%s -> %s", async (_what, error, patch, detail) => {
-    const [res, okRes] = await store.leave([patched(goodLeave(), patch) as unknown as LeaveRequest, { ...goodLeave(), playerId: `leaver-${++n}`, ticketId: `leave-ticket-${n}` }]);
+    const results = await store.leave([
+      patched(goodLeave(), patch) as unknown as LeaveRequest,
+      { ...goodLeave(), playerId: `leaver-${++n}`, ticketId: `leave-ticket-${n}` },
+    ]);
+    const res = at(results, 0);
+    const okRes = at(results, 1);
     expect(res).toMatchObject({ outcome: "rejected", error });
     expect(res.outcome === "rejected" && res.detail).toContain(detail);
     expect(okRes.outcome).toBe("preempted");

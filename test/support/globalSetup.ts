@@ -3,7 +3,7 @@
  * Test files get its URL with `inject("redisUrl")` and isolate themselves with a unique key prefix.
  */
 import type { TestProject } from "vitest/node";
-import { startRedisServer, redisServerAvailable, REDIS_MISSING_MESSAGE, type RedisServerHandle } from "../../src/local/redisServer";
+import { startRedisServer, redisServerAvailable, REDIS_MISSING_MESSAGE, type RedisServerHandle } from "../../local-runtime/redisServer";
 
 let server: RedisServerHandle | undefined;
 

@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { createRedisConnection, MatchmakingStore, type RedisConnection, type MatchmakingStoreOptions } from "../../src/store";
 import { regionKey, type LogicalKey } from "../../src/store/keys";
+import { at } from "./at";
 
 export type StoreTarget = { kind: "standalone"; url: string } | { kind: "cluster"; rootNodes: { url: string }[] };
 
@@ -42,6 +43,13 @@ export function makeStore(redis: RedisConnection, clock: TestClock, o: Partial<M
   });
 }
 
+/** The [field, value] pairs of a flat reply (HGETALL, ZRANGE ... WITHSCORES). */
+function pairs(flat: string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i < flat.length; i += 2) out.push([at(flat, i), at(flat, i + 1)]);
+  return out;
+}
+
 /** Direct reads of one region's keys, bypassing the store's scripts. */
 export class RawRegion {
   constructor(
@@ -52,24 +60,20 @@ export class RawRegion {
   key(name: LogicalKey, id?: string): string {
     return regionKey(this.prefix, this.region, name, id);
   }
-  cmd<T>(name: LogicalKey, id: string | undefined, args: string[]): Promise<T> {
+  /** `command key ...rest` against this region's key `name` (`id`). */
+  cmd<T>(name: LogicalKey, id: string | undefined, [command, ...rest]: [string, ...string[]]): Promise<T> {
     const k = this.key(name, id);
-    return this.redis.command<T>(k, [args[0], k, ...args.slice(1)]);
+    return this.redis.command<T>(k, [command, k, ...rest]);
   }
   async hash(name: LogicalKey, id?: string): Promise<Record<string, string>> {
-    const flat = await this.cmd<string[]>(name, id, ["HGETALL"]);
-    const o: Record<string, string> = {};
-    for (let i = 0; i < flat.length; i += 2) o[flat[i]] = flat[i + 1];
-    return o;
+    return Object.fromEntries(pairs(await this.cmd<string[]>(name, id, ["HGETALL"])));
   }
   members(name: LogicalKey, id?: string): Promise<string[]> {
     return this.cmd<string[]>(name, id, ["SMEMBERS"]).then((m) => [...m].sort());
   }
   async zset(name: LogicalKey, id?: string): Promise<Map<string, number>> {
     const flat = await this.cmd<string[]>(name, id, ["ZRANGE", "0", "-1", "WITHSCORES"]);
-    const m = new Map<string, number>();
-    for (let i = 0; i < flat.length; i += 2) m.set(flat[i], Number(flat[i + 1]));
-    return m;
+    return new Map(pairs(flat).map(([member, score]) => [member, Number(score)]));
   }
   async zmembers(name: LogicalKey, id?: string): Promise<string[]> {
     return [...(await this.zset(name, id)).keys()];
@@ -83,6 +87,11 @@ export class RawRegion {
   async get(name: LogicalKey, id?: string): Promise<string | null> {
     return this.cmd<string | null>(name, id, ["GET"]);
   }
+}
+
+/** `m.get(key)`; no entry when the record lacks the field the key comes from. */
+function lookup<V>(m: Map<string, V>, key: string | undefined): V | undefined {
+  return key === undefined ? undefined : m.get(key);
 }
 
 /**
@@ -128,7 +137,7 @@ export async function checkInvariants(raw: RawRegion, modes: Record<string, numb
       if (memberOf.has(p)) bad.push(`player ${p} in two sessions ${memberOf.get(p)} and ${sid}`);
       memberOf.set(p, sid);
     }
-    const inOpen = open.get(h.mode)?.has(sid) ?? false;
+    const inOpen = lookup(open, h.mode)?.has(sid) ?? false;
     const state = h.state;
     if (state === "open") {
       if (!inOpen) bad.push(`open session ${sid} not in SessionsPerMatchmaking:${h.mode}`);
@@ -143,16 +152,20 @@ export async function checkInvariants(raw: RawRegion, modes: Record<string, numb
       if (!creation.has(sid)) bad.push(`${state} session ${sid} not in SessionsCreationTime`);
       if (h.server) bad.push(`${state} session ${sid} has a server ${h.server}`);
       openReadySlots += size;
-      openReadyByMode[h.mode] = (openReadyByMode[h.mode] ?? 0) + size;
+      const mode = h.mode ?? "?";
+      openReadyByMode[mode] = (openReadyByMode[mode] ?? 0) + size;
     } else if (creation.has(sid)) bad.push(`${state} session ${sid} in SessionsCreationTime`);
     if (state === "assigned") {
-      const srv = servers.get(h.server);
+      const srv = lookup(servers, h.server);
       if (!srv) bad.push(`assigned session ${sid} has unknown server ${h.server}`);
       else if (srv.state !== "allocated" || srv.sessionId !== sid) bad.push(`assigned session ${sid}: server ${h.server} is ${srv.state}/${srv.sessionId}`);
     } else if (announcing.has(sid)) bad.push(`${state} session ${sid} in SessionsAnnouncing`);
-    if (!["open", "ready", "assigned"].includes(state)) bad.push(`session ${sid} has state ${state}`);
+    if (state === undefined || !["open", "ready", "assigned"].includes(state)) bad.push(`session ${sid} has state ${state}`);
   }
-  for (const [mode, set] of open) for (const sid of set) if (sessions.get(sid)?.h.state !== "open" || sessions.get(sid)?.h.mode !== mode) bad.push(`SessionsPerMatchmaking:${mode} holds ${sid} (${sessions.get(sid)?.h.state ?? "deleted"})`);
+  for (const [mode, set] of open)
+    for (const sid of set)
+      if (sessions.get(sid)?.h.state !== "open" || sessions.get(sid)?.h.mode !== mode)
+        bad.push(`SessionsPerMatchmaking:${mode} holds ${sid} (${sessions.get(sid)?.h.state ?? "deleted"})`);
   for (const sid of ready) if (sessions.get(sid)?.h.state !== "ready") bad.push(`SessionsReady holds ${sid} (${sessions.get(sid)?.h.state ?? "deleted"})`);
   const readyByMode: Record<string, number> = {};
   for (const sid of ready) {
@@ -160,7 +173,8 @@ export async function checkInvariants(raw: RawRegion, modes: Record<string, numb
     readyByMode[mode] = (readyByMode[mode] ?? 0) + 1;
   }
   for (const mode of new Set([...Object.keys(readyByMode), ...Object.keys(readyPerMode)])) {
-    if (Number(readyPerMode[mode] ?? 0) !== (readyByMode[mode] ?? 0)) bad.push(`ReadyPerMode ${mode} = ${readyPerMode[mode] ?? 0} but SessionsReady holds ${readyByMode[mode] ?? 0}`);
+    if (Number(readyPerMode[mode] ?? 0) !== (readyByMode[mode] ?? 0))
+      bad.push(`ReadyPerMode ${mode} = ${readyPerMode[mode] ?? 0} but SessionsReady holds ${readyByMode[mode] ?? 0}`);
   }
   for (const sid of creation) if (!sessions.has(sid)) bad.push(`SessionsCreationTime holds deleted ${sid}`);
   for (const sid of announcing) if (sessions.get(sid)?.h.state !== "assigned") bad.push(`SessionsAnnouncing holds ${sid}`);
@@ -174,7 +188,8 @@ export async function checkInvariants(raw: RawRegion, modes: Record<string, numb
     } else if (s.state === "allocated") {
       if (available.has(id)) bad.push(`allocated server ${id} in ServersAvailable`);
       const sess = s.sessionId ? sessions.get(s.sessionId) : undefined;
-      if (!sess || sess.h.state !== "assigned" || sess.h.server !== id) bad.push(`allocated server ${id}: session ${s.sessionId} is ${sess?.h.state ?? "missing"}/${sess?.h.server}`);
+      if (!sess || sess.h.state !== "assigned" || sess.h.server !== id)
+        bad.push(`allocated server ${id}: session ${s.sessionId} is ${sess?.h.state ?? "missing"}/${sess?.h.server}`);
       if (s.sessionId && serverOfSession.has(s.sessionId)) bad.push(`session ${s.sessionId} has two servers`);
       if (s.sessionId) serverOfSession.set(s.sessionId, id);
     } else bad.push(`server ${id} has state ${s.state}`);
@@ -192,11 +207,11 @@ export async function checkInvariants(raw: RawRegion, modes: Record<string, numb
     }
     if (p.state === "waiting") {
       waiting++;
-      const st = sessions.get(p.session)?.h.state;
+      const st = lookup(sessions, p.session)?.h.state;
       if (sid !== p.session || (st !== "open" && st !== "ready")) bad.push(`waiting player ${pid}: record says ${p.session}, member of ${sid} (${st})`);
       if (!waitingIndex.has(pid)) bad.push(`waiting player ${pid} not in PlayersTimeStartedMatchmaking`);
     } else if (p.state === "matched") {
-      const s = sessions.get(p.session);
+      const s = lookup(sessions, p.session);
       if (s && (s.h.state !== "assigned" || sid !== p.session)) bad.push(`matched player ${pid}: session ${p.session} is ${s.h.state}, member of ${sid}`);
       if (!s && sid) bad.push(`matched player ${pid} of ended session ${p.session} is member of ${sid}`);
       if (!p.server || !p.address) bad.push(`matched player ${pid} without server/address`);

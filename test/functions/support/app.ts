@@ -1,7 +1,7 @@
 /**
  * The function app under test, run the way the host runs it: every registration captured through our
  * `@azure/functions-core`, invoked through the library's own invocation code, with
- * - the REAL local Durable engine (src/local/durable) behind a real HTTP server, so the durable client
+ * - the REAL local Durable engine (local-runtime/durable) behind a real HTTP server, so the durable client
  *   the handlers get is the real durable-functions DurableClient talking HTTP;
  * - the real store on the test redis-server, under a key prefix unique to the test file;
  * - an in-memory EventPublisher (there is no Event Hubs emulator here); messages it records are fed to
@@ -11,15 +11,15 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, inject } from "vitest";
-import { installFunctionsCore, invokeHttp, type LocalHttpRequest, type LocalHttpResponse, type RpcTypedData } from "../../../src/local/functionsCore";
+import { installFunctionsCore, invokeHttp, type LocalHttpRequest, type LocalHttpResponse, type RpcTypedData } from "../../../local-runtime/functionsCore";
 
 export const core = installFunctionsCore();
 
 import { resetSettingsCache } from "../../../src/config/settings";
-import { DurableEngine } from "../../../src/local/durable";
+import { DurableEngine } from "../../../local-runtime/durable";
 import { MemoryEventPublisher, setEventPublisher } from "../../../src/messaging/eventPublisher";
 import { setStoreFactory, store, type Store } from "../../../src/app/deps";
-import { storeFromSettings } from "../../../src/store";
+import { storeFromSettings } from "../../../src/app/storeFromSettings";
 
 export const SIGNING_KEY = "functions-test-signing-key-0123456789abcdef";
 
@@ -71,7 +71,7 @@ async function startApp(): Promise<TestApp> {
   let offset = 0;
   const restoreStore = () => setStoreFactory((s) => storeFromSettings(s, { clock: () => Date.now() + offset }));
   restoreStore();
-  await import("../../../src/index");
+  await import("../../../src/index.js");
 
   const state: { engine?: DurableEngine } = {};
   const server: Server = createServer((req, res) => {

@@ -7,10 +7,10 @@
  * `Episode` helps: each `episode()` adds OrchestratorStarted ... OrchestratorCompleted, and every event
  * of earlier episodes is marked IsPlayed, as the extension does.
  */
-import type { FunctionsCore } from "../../../src/local/functionsCore";
+import type { FunctionsCore } from "../../../local-runtime/functionsCore";
 
 // The exact host shapes the local Durable engine also produces: one definition of what the host sends.
-import { EventType, type HistoryEvent } from "../../../src/local/durable/history";
+import { EventType, type HistoryEvent } from "../../../local-runtime/durable/history";
 export { EventType, type HistoryEvent };
 
 /** What the host sends for an orchestration trigger (note the library's misspelled key). */
