@@ -435,10 +435,5 @@ export function cdfPoints(samples: number[], maxPoints = 200): [number, number][
   return pts;
 }
 
-/** Nearest-rank percentile (p in 0..100) of samples; NaN when empty. */
-export function percentile(samples: number[], p: number): number {
-  const sorted = samples.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
-}
+/** Nearest-rank percentile (p in 0..100) of samples; NaN when empty (re-exported for the charts' callers). */
+export { percentile } from "../src/lib/percentile";

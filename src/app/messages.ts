@@ -89,20 +89,4 @@ export async function deadLetterRejected(
   );
 }
 
-/** Runs `fn` over items with at most `limit` in flight; rejects with the first error after all settle. */
-export async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const errors: unknown[] = [];
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      try {
-        await fn(item);
-      } catch (err) {
-        errors.push(err);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (errors.length) throw errors[0];
-}
+export { forEachLimit } from "../lib/limiter";

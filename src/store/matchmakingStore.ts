@@ -23,6 +23,7 @@ import {
 } from "../domain/validation";
 import type { RedisConnection } from "./connection";
 import { deadLetterKey, KEY, regionKey, regionPrefix, routingKey } from "./keys";
+import { percentileOfSorted } from "../lib/percentile";
 import { loadScripts, type ScriptName } from "./scriptLoader";
 import type {
   AssignResult,
@@ -93,12 +94,6 @@ function arr<T>(v: unknown): T[] {
 function num(v: unknown): number {
   const n = typeof v === "number" ? v : Number(v);
   return Number.isFinite(n) ? n : 0;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (!sorted.length) return 0;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))] ?? 0;
 }
 
 interface LuaAssignment {
@@ -541,9 +536,9 @@ export class MatchmakingStore {
       oldestWaitMs: num(out.oldestWaitMs),
       timeToMatchMs: {
         count: samples.length,
-        p50: percentile(samples, 50),
-        p95: percentile(samples, 95),
-        p99: percentile(samples, 99),
+        p50: percentileOfSorted(samples, 50, 0),
+        p95: percentileOfSorted(samples, 95, 0),
+        p99: percentileOfSorted(samples, 99, 0),
         max: samples.at(-1) ?? 0,
       },
     };
