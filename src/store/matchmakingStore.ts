@@ -8,7 +8,7 @@
  * A failing Redis makes the call throw: nothing is silently dropped, the caller retries the whole batch,
  * and because every script is idempotent a retry of an already-applied batch changes nothing.
  */
-import type { LeaveReason, SessionPlayer } from "../domain/types";
+import type { LeaveReason } from "../domain/types";
 import {
   fail,
   ID_PATTERN,
@@ -24,7 +24,9 @@ import {
 import type { RedisConnection } from "./connection";
 import { deadLetterKey, KEY, regionKey, regionPrefix, routingKey } from "./keys";
 import { percentileOfSorted } from "../lib/percentile";
-import { loadScripts, type ScriptName } from "./scriptLoader";
+import { loadScripts } from "./scriptLoader";
+import { SCRIPT_REPLIES, serverReply, type AssignmentReply, type ScriptName, type ScriptReply, type ServerReply } from "./replies";
+import { decodeReply, ScriptReplyError, type Decoder } from "./replyDecoder";
 import type {
   AssignResult,
   Assignment,
@@ -43,7 +45,6 @@ import type {
   ReleaseResult,
   ServerAllocation,
   ServerRecord,
-  ServerState,
   SessionRef,
 } from "./types";
 
@@ -73,6 +74,7 @@ export class StoreInputError extends Error {
 }
 
 const LEAVE_REASONS: readonly LeaveReason[] = ["timedOut", "cancelled", "expired"];
+const PLAYER_STATES: readonly PlayerState[] = ["waiting", "matched", "left"];
 /** `<region>.<sequence>` as created by enqueuePlayers.lua. */
 const SESSION_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}\.[0-9]{1,15}$/;
 /** Requests stamped further in the future than this are refused (a broken client clock would sort first forever). */
@@ -86,61 +88,36 @@ function idsOf(entry: unknown): { ticketId: string; playerId: string } {
   return { ticketId: typeof e.ticketId === "string" ? e.ticketId : "", playerId: typeof e.playerId === "string" ? e.playerId : "" };
 }
 
-/** Redis' cjson encodes an empty Lua table as `{}`: anything that should be a list goes through here. */
-function arr<T>(v: unknown): T[] {
-  return Array.isArray(v) ? (v as T[]) : [];
-}
-
-function num(v: unknown): number {
-  const n = typeof v === "number" ? v : Number(v);
-  return Number.isFinite(n) ? n : 0;
-}
-
-interface LuaAssignment {
-  sessionId: string;
-  serverId: string;
-  address: string;
-  players: unknown;
-  mode: string;
-  region: string;
-  assignedAt: number;
-}
-
-function toAssignment(a: LuaAssignment): Assignment {
+function toAssignment(a: AssignmentReply): Assignment {
   return {
     sessionId: a.sessionId,
     serverId: a.serverId,
     address: a.address,
-    players: arr<SessionPlayer>(a.players).map((p) => ({ playerId: p.playerId, ticketId: p.ticketId })),
+    players: a.players.map((p) => ({ playerId: p.playerId, ticketId: p.ticketId })),
     mode: a.mode,
     region: a.region,
-    assignedAtMs: num(a.assignedAt),
+    assignedAtMs: a.assignedAt,
   };
 }
 
-interface LuaServer {
-  serverId: string;
-  address: string;
-  state: ServerState;
-  sessionId?: string;
-  registeredAt: number;
-  lastHeartbeat: number;
-  leaseExpiresAt: number;
-  gamesServed: number;
-}
-
-function toServer(region: string, s: LuaServer): ServerRecord {
+function toServer(region: string, serverId: string, s: ServerReply): ServerRecord {
   return {
-    serverId: s.serverId,
+    serverId,
     region,
     address: s.address,
     state: s.state,
     ...(s.sessionId ? { sessionId: s.sessionId } : {}),
-    registeredAtMs: num(s.registeredAt),
-    lastHeartbeatMs: num(s.lastHeartbeat),
-    leaseExpiresAtMs: num(s.leaseExpiresAt),
-    gamesServed: num(s.gamesServed),
+    registeredAtMs: s.registeredAt,
+    lastHeartbeatMs: s.lastHeartbeat,
+    leaseExpiresAtMs: s.leaseExpiresAt,
+    gamesServed: s.gamesServed,
   };
+}
+
+/** A script refused its input (`BADINPUT <script> <field>: <detail>`): the store's own checks let something through. */
+function scriptInputError(err: unknown): StoreInputError | undefined {
+  const m = err instanceof Error ? /^BADINPUT (\S+) ([^:]+): (.*)$/s.exec(err.message) : null;
+  return m ? new StoreInputError(`invalid_${m[2]!.replace(/[^A-Za-z0-9_]/g, "_")}`, `${m[2]} ${m[3]} (refused by ${m[1]})`) : undefined;
 }
 
 export class MatchmakingStore {
@@ -182,12 +159,17 @@ export class MatchmakingStore {
    * Runs one script for one region; `args` is merged into {now, region} (ARGV[2], JSON). `plain` values
    * follow as ARGV[3..] (per-item fields of the hot scripts: no JSON to decode per item in Redis).
    */
-  private async run<T>(name: ScriptName, region: string, args: Record<string, unknown> = {}, plain: string[] = []): Promise<T> {
+  private async run<N extends ScriptName>(name: N, region: string, args: Record<string, unknown> = {}, plain: string[] = []): Promise<ScriptReply<N>> {
     const script = this.scripts[name];
     const key = routingKey(this.prefix, region);
     const payload = JSON.stringify({ now: this.now(), region, ...args });
-    const raw = await this.redis.runScript(key, script.sha, script.body, [key], [regionPrefix(this.prefix, region), payload, ...plain]);
-    return JSON.parse(String(raw)) as T;
+    let raw: unknown;
+    try {
+      raw = await this.redis.runScript(key, script.sha, script.body, [key], [regionPrefix(this.prefix, region), payload, ...plain]);
+    } catch (err) {
+      throw scriptInputError(err) ?? err;
+    }
+    return decodeReply(name, SCRIPT_REPLIES[name] as Decoder<ScriptReply<N>>, raw);
   }
 
   // ---------------------------------------------------------------- validation
@@ -196,6 +178,19 @@ export class MatchmakingStore {
     const r = validateRegion(value, this.opts.regions);
     if (!r.ok) throw new StoreInputError(r.error.error, r.error.detail);
     return r.value;
+  }
+
+  /** A per-call work limit: a positive integer (default DEFAULT_BATCH_LIMIT). */
+  private limit(value: unknown): number {
+    if (value === undefined) return DEFAULT_BATCH_LIMIT;
+    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) throw new StoreInputError("invalid_max", "max must be a positive integer");
+    return Math.min(value, 100_000);
+  }
+
+  private nonNegative(field: string, value: unknown): number {
+    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0)
+      throw new StoreInputError(`invalid_${field}`, `${field} must be a non-negative integer (ms)`);
+    return value;
   }
 
   private idOrThrow(field: string, value: unknown): string {
@@ -272,40 +267,20 @@ export class MatchmakingStore {
     const groups = MatchmakingStore.byRegion(valid);
     await Promise.all(
       [...groups].map(async ([region, group]) => {
-        type LuaEnqueue = {
-          outcome: string;
-          sessionId?: string;
-          sessionReady?: boolean;
-          state?: string;
-          error?: string;
-          detail?: string;
-          liveTicketId?: string;
-        };
         const plain: string[] = [];
         for (const { value: r } of group) plain.push(r.ticketId, r.playerId, r.mode, String(r.requestedAtMs));
-        const out = await this.run<{ results: unknown; ready: unknown }>("enqueuePlayers", region, { retentionMs: this.retentionMs, modes: this.modes }, plain);
-        const lua = arr<LuaEnqueue>(out.results);
+        const out = await this.run("enqueuePlayers", region, { retentionMs: this.retentionMs, modes: this.modes }, plain);
+        if (out.results.length !== group.length)
+          throw new ScriptReplyError("enqueuePlayers", "results", `${out.results.length} results for ${group.length} requests`);
         group.forEach(({ index, value: r }, i) => {
-          const x = lua[i]!; // the script answers one entry per request, in order
+          const x = out.results[i]!;
           const ids = { ticketId: r.ticketId, playerId: r.playerId };
-          if (x.outcome === "queued") results[index] = { outcome: "queued", ...ids, sessionId: x.sessionId!, sessionReady: !!x.sessionReady };
-          else if (x.outcome === "duplicate") {
-            results[index] = {
-              outcome: "duplicate",
-              ...ids,
-              state: (x.state ?? "unknown") as PlayerState | "unknown",
-              ...(x.sessionId ? { sessionId: x.sessionId } : {}),
-            };
-          } else
-            results[index] = {
-              outcome: "rejected",
-              ...ids,
-              error: x.error ?? "rejected",
-              detail: x.detail ?? "",
-              ...(x.liveTicketId ? { liveTicketId: x.liveTicketId } : {}),
-            };
+          if (x.outcome === "queued") results[index] = { outcome: "queued", ...ids, sessionId: x.sessionId, sessionReady: x.sessionReady };
+          else if (x.outcome === "duplicate")
+            results[index] = { outcome: "duplicate", ...ids, state: x.state, ...(x.sessionId ? { sessionId: x.sessionId } : {}) };
+          else results[index] = { outcome: "rejected", ...ids, error: x.error, detail: x.detail, ...(x.liveTicketId ? { liveTicketId: x.liveTicketId } : {}) };
         });
-        for (const sessionId of arr<string>(out.ready)) readySessions.push({ region, sessionId });
+        for (const sessionId of out.ready) readySessions.push({ region, sessionId });
       }),
     );
     return { results, readySessions };
@@ -325,29 +300,29 @@ export class MatchmakingStore {
     });
     await Promise.all(
       [...MatchmakingStore.byRegion(valid)].map(async ([region, group]) => {
-        type LuaLeave = { outcome: string; reason?: LeaveReason; sessionId?: string; assignment?: LuaAssignment };
-        const out = await this.run<{ results: unknown }>("leaveQueue", region, {
+        const out = await this.run("leaveQueue", region, {
           retentionMs: this.retentionMs,
           requests: group.map(({ value: r }) => ({ playerId: r.playerId, ticketId: r.ticketId, reason: r.reason, ...(r.mode ? { mode: r.mode } : {}) })),
         });
-        const lua = arr<LuaLeave>(out.results);
+        if (out.results.length !== group.length)
+          throw new ScriptReplyError("leaveQueue", "results", `${out.results.length} results for ${group.length} requests`);
         group.forEach(({ index, value: r }, i) => {
-          const x = lua[i]!; // the script answers one entry per request, in order
+          const x = out.results[i]!;
           const ids = { playerId: r.playerId, ticketId: r.ticketId };
           switch (x.outcome) {
             case "left":
               results[index] = { outcome: "left", ...ids, reason: r.reason, ...(x.sessionId ? { sessionId: x.sessionId } : {}) };
               break;
             case "alreadyLeft":
-              results[index] = { outcome: "alreadyLeft", ...ids, reason: x.reason ?? r.reason };
+              results[index] = { outcome: "alreadyLeft", ...ids, reason: x.reason };
               break;
             case "assigned":
-              results[index] = { outcome: "assigned", ...ids, assignment: toAssignment(x.assignment!) };
+              results[index] = { outcome: "assigned", ...ids, assignment: toAssignment(x.assignment) };
               break;
             case "preempted":
               results[index] = { outcome: "preempted", ...ids, reason: r.reason };
               break;
-            default:
+            case "superseded":
               results[index] = { outcome: "superseded", ...ids };
           }
         });
@@ -361,34 +336,27 @@ export class MatchmakingStore {
   /** Gives ready sessions (oldest first) to available servers; assigned sessions enter the outbox. */
   async assign(region: string, opts: { maxSessions?: number } = {}): Promise<AssignResult> {
     region = this.regionOrThrow(region);
-    const out = await this.run<{ assigned: unknown; unassigned: number; unassignedByMode: Record<string, number>; serversAvailable: number }>(
-      "assignSessions",
-      region,
-      { retentionMs: this.retentionMs, max: Math.max(1, opts.maxSessions ?? DEFAULT_BATCH_LIMIT) },
-    );
+    const out = await this.run("assignSessions", region, { retentionMs: this.retentionMs, max: this.limit(opts.maxSessions) });
     return {
       region,
-      assigned: arr<LuaAssignment>(out.assigned).map(toAssignment),
-      unassignedSessions: num(out.unassigned),
-      unassignedByMode: { ...(out.unassignedByMode ?? {}) },
-      serversAvailable: num(out.serversAvailable),
+      assigned: out.assigned.map(toAssignment),
+      unassignedSessions: out.unassigned,
+      unassignedByMode: out.unassignedByMode,
+      serversAvailable: out.serversAvailable,
     };
   }
 
   /** Outbox entries older than `olderThanMs` (match-made not confirmed sent): re-stamped and returned for re-publishing. */
   async claimUnannounced(region: string, opts: { olderThanMs: number; max?: number }): Promise<Assignment[]> {
     region = this.regionOrThrow(region);
-    const out = await this.run<{ assignments: unknown }>("claimUnannounced", region, {
-      olderThanMs: Math.max(0, opts.olderThanMs),
-      max: Math.max(1, opts.max ?? DEFAULT_BATCH_LIMIT),
-    });
-    return arr<LuaAssignment>(out.assignments).map(toAssignment);
+    const out = await this.run("claimUnannounced", region, { olderThanMs: this.nonNegative("olderThanMs", opts.olderThanMs), max: this.limit(opts.max) });
+    return out.assignments.map(toAssignment);
   }
 
   /** The match-made messages of these sessions were sent: drop them from the outbox. */
   async confirmAnnounced(region: string, sessionIds: string[]): Promise<void> {
     region = this.regionOrThrow(region);
-    const ids = sessionIds.filter((s) => typeof s === "string" && SESSION_ID_PATTERN.test(s));
+    const ids = Array.isArray(sessionIds) ? sessionIds.filter((s) => typeof s === "string" && SESSION_ID_PATTERN.test(s)) : [];
     if (!ids.length) return;
     await this.run("confirmAnnounced", region, { sessionIds: ids });
   }
@@ -403,10 +371,9 @@ export class MatchmakingStore {
     if (!region.ok) return { outcome: "rejected", ...region.error };
     const address = validateAddress(i.address);
     if (!address.ok) return { outcome: "rejected", ...address.error };
-    type Out = { outcome: "registered" | "heartbeat" | "rejected"; server?: LuaServer; error?: string; detail?: string };
-    const out = await this.run<Out>("registerServer", region.value, { serverId: serverId.value, address: address.value, leaseMs: this.leaseMs });
-    if (out.outcome === "rejected") return { outcome: "rejected", error: out.error ?? "rejected", detail: out.detail ?? "" };
-    return { outcome: out.outcome, server: toServer(region.value, out.server!) };
+    const out = await this.run("registerServer", region.value, { serverId: serverId.value, address: address.value, leaseMs: this.leaseMs });
+    if (out.outcome === "rejected") return { outcome: "rejected", error: out.error, detail: out.detail };
+    return { outcome: out.outcome, server: toServer(region.value, serverId.value, out.server) };
   }
 
   /** The game is over: end the session, server back to the pool. Throws StoreInputError on bad input. */
@@ -416,11 +383,10 @@ export class MatchmakingStore {
     if (i.sessionId !== undefined && (typeof i.sessionId !== "string" || !SESSION_ID_PATTERN.test(i.sessionId))) {
       throw new StoreInputError("invalid_sessionId", "sessionId must look like <region>.<number>, as given in match-made");
     }
-    type Out = { outcome: "released" | "alreadyAvailable" | "sessionMismatch" | "notFound"; server?: LuaServer; endedSessionId?: string };
-    const out = await this.run<Out>("releaseServer", region, { serverId, leaseMs: this.leaseMs, ...(i.sessionId ? { sessionId: i.sessionId } : {}) });
+    const out = await this.run("releaseServer", region, { serverId, leaseMs: this.leaseMs, ...(i.sessionId ? { sessionId: i.sessionId } : {}) });
     if (out.outcome === "notFound") return { outcome: "notFound" };
-    const server = toServer(region, out.server!);
-    if (out.outcome === "released") return { outcome: "released", server, endedSessionId: out.endedSessionId! };
+    const server = toServer(region, serverId, out.server);
+    if (out.outcome === "released") return { outcome: "released", server, endedSessionId: out.endedSessionId };
     return { outcome: out.outcome, server };
   }
 
@@ -428,7 +394,7 @@ export class MatchmakingStore {
   async deregisterServer(i: { serverId: string; region: string }): Promise<DeregisterResult> {
     const serverId = this.idOrThrow("serverId", i?.serverId);
     const region = this.regionOrThrow(i.region);
-    const out = await this.run<{ outcome: "removed" | "notFound"; endedSessionId?: string }>("deregisterServer", region, { serverId });
+    const out = await this.run("deregisterServer", region, { serverId });
     if (out.outcome === "notFound") return { outcome: "notFound" };
     return { outcome: "removed", ...(out.endedSessionId ? { endedSessionId: out.endedSessionId } : {}) };
   }
@@ -436,16 +402,11 @@ export class MatchmakingStore {
   /** Removes servers whose lease ran out; an allocated one's session is requeued at the front of the ready queue. */
   async expireServers(region: string, opts: { max?: number } = {}): Promise<ExpireServersResult> {
     region = this.regionOrThrow(region);
-    type Out = { expired: unknown; requeued: unknown };
-    const out = await this.run<Out>("expireServers", region, { max: Math.max(1, opts.max ?? DEFAULT_BATCH_LIMIT) });
+    const out = await this.run("expireServers", region, { max: this.limit(opts.max) });
     return {
       region,
-      expired: arr<{ serverId: string; wasAllocated: boolean; sessionId?: string }>(out.expired).map((e) => ({
-        serverId: e.serverId,
-        wasAllocated: !!e.wasAllocated,
-        ...(e.sessionId ? { sessionId: e.sessionId } : {}),
-      })),
-      requeuedSessions: arr<string>(out.requeued),
+      expired: out.expired.map((e) => ({ serverId: e.serverId, wasAllocated: e.wasAllocated, ...(e.sessionId ? { sessionId: e.sessionId } : {}) })),
+      requeuedSessions: out.requeued,
     };
   }
 
@@ -454,13 +415,13 @@ export class MatchmakingStore {
   /** Safety net: players waiting longer than playerMaxAgeMs and sessions older than sessionMaxAgeMs leave ("expired"). */
   async expireStale(region: string, o: { playerMaxAgeMs: number; sessionMaxAgeMs: number; max?: number }): Promise<ExpireStaleResult> {
     region = this.regionOrThrow(region);
-    const out = await this.run<{ players: unknown; sessions: unknown }>("expireStale", region, {
+    const out = await this.run("expireStale", region, {
       retentionMs: this.retentionMs,
-      playerMaxAgeMs: Math.max(0, o.playerMaxAgeMs),
-      sessionMaxAgeMs: Math.max(0, o.sessionMaxAgeMs),
-      max: Math.max(1, o.max ?? DEFAULT_BATCH_LIMIT),
+      playerMaxAgeMs: this.nonNegative("playerMaxAgeMs", o?.playerMaxAgeMs),
+      sessionMaxAgeMs: this.nonNegative("sessionMaxAgeMs", o?.sessionMaxAgeMs),
+      max: this.limit(o?.max),
     });
-    return { region, expiredPlayers: arr<SessionPlayer>(out.players), expiredSessions: arr<string>(out.sessions) };
+    return { region, expiredPlayers: out.players, expiredSessions: out.sessions };
   }
 
   // ---------------------------------------------------------------- reads
@@ -468,7 +429,7 @@ export class MatchmakingStore {
   async getPlayer(region: string, playerId: string): Promise<PlayerView | null> {
     region = this.regionOrThrow(region);
     playerId = this.idOrThrow("playerId", playerId);
-    const out = await this.run<{ found: boolean; player?: Record<string, string>; assignment?: LuaAssignment }>("readPlayer", region, { playerId });
+    const out = await this.run("readPlayer", region, { playerId });
     if (!out.found || !out.player) return null;
     const p = out.player;
     const view: PlayerView = {
@@ -476,10 +437,11 @@ export class MatchmakingStore {
       ticketId: p.ticketId ?? "",
       mode: p.mode ?? "",
       region: p.region || region,
-      state: p.state as PlayerState,
-      requestedAtMs: num(p.requestedAt),
+      state: PLAYER_STATES.find((s) => s === p.state) ?? "left",
+      requestedAtMs: Number(p.requestedAt) || 0,
     };
-    if (p.leftReason) view.leftReason = p.leftReason as LeaveReason;
+    const leftReason = LEAVE_REASONS.find((r) => r === p.leftReason);
+    if (leftReason) view.leftReason = leftReason;
     if (p.session) view.sessionId = p.session;
     if (p.state === "matched" && out.assignment) {
       const a = toAssignment(out.assignment);
@@ -494,9 +456,9 @@ export class MatchmakingStore {
   async getServer(region: string, serverId: string): Promise<ServerAllocation | null> {
     region = this.regionOrThrow(region);
     serverId = this.idOrThrow("serverId", serverId);
-    const out = await this.run<{ found: boolean; server?: LuaServer; assignment?: LuaAssignment }>("readServer", region, { serverId });
+    const out = await this.run("readServer", region, { serverId });
     if (!out.found || !out.server) return null;
-    const server = toServer(region, out.server);
+    const server = toServer(region, serverId, out.server);
     if (!out.assignment) return { server };
     const a = toAssignment(out.assignment);
     return { server, session: { sessionId: a.sessionId, mode: a.mode, players: a.players, assignedAtMs: a.assignedAtMs } };
@@ -507,33 +469,27 @@ export class MatchmakingStore {
     const key = regionKey(this.prefix, region, KEY.Servers);
     const flat = await this.redis.command<string[]>(key, ["HGETALL", key], true);
     const list: ServerRecord[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) list.push(toServer(region, { ...(JSON.parse(flat[i + 1]!) as LuaServer), serverId: flat[i]! }));
+    for (let i = 0; i + 1 < flat.length; i += 2) list.push(toServer(region, flat[i]!, decodeReply("HGETALL Servers", serverReply, flat[i + 1])));
     return list.sort((a, b) => (a.serverId < b.serverId ? -1 : a.serverId > b.serverId ? 1 : 0));
   }
 
   async stats(region: string): Promise<RegionStats> {
     region = this.regionOrThrow(region);
-    // readStats.lua answers most figures under their RegionStats names, as numbers (counts by mode as text).
-    type Counts = Pick<RegionStats, "sessionsOpen" | "sessionsReady" | "sessionsAnnouncing" | "serversAvailable" | "serversAllocated" | "oldestWaitMs">;
-    type Out = Counts & { waitingByMode: Record<string, string>; waiting: number; matchTimes: unknown };
-    const out = await this.run<Out>("readStats", region, { modes: this.modeNames });
+    const out = await this.run("readStats", region, { modes: this.modeNames });
     const waitingByMode: Record<string, number> = {};
     for (const mode of this.modeNames) waitingByMode[mode] = 0;
-    for (const [mode, n] of Object.entries(out.waitingByMode ?? {})) if (num(n) > 0) waitingByMode[mode] = num(n);
-    const samples = arr<string>(out.matchTimes)
-      .map(Number)
-      .filter(Number.isFinite)
-      .sort((a, b) => a - b);
+    for (const [mode, n] of Object.entries(out.waitingByMode)) if (n > 0) waitingByMode[mode] = n;
+    const samples = out.matchTimes.sort((a, b) => a - b);
     return {
       region,
-      waitingPlayers: num(out.waiting),
+      waitingPlayers: out.waiting,
       waitingByMode,
-      sessionsOpen: num(out.sessionsOpen),
-      sessionsReady: num(out.sessionsReady),
-      sessionsAnnouncing: num(out.sessionsAnnouncing),
-      serversAvailable: num(out.serversAvailable),
-      serversAllocated: num(out.serversAllocated),
-      oldestWaitMs: num(out.oldestWaitMs),
+      sessionsOpen: out.sessionsOpen,
+      sessionsReady: out.sessionsReady,
+      sessionsAnnouncing: out.sessionsAnnouncing,
+      serversAvailable: out.serversAvailable,
+      serversAllocated: out.serversAllocated,
+      oldestWaitMs: out.oldestWaitMs,
       timeToMatchMs: {
         count: samples.length,
         p50: percentileOfSorted(samples, 50, 0),

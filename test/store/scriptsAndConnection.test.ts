@@ -7,16 +7,19 @@ import { loadSettings } from "../../src/config/settings";
 import { createRedisConnection } from "../../src/store";
 import { storeFromSettings } from "../../src/app/storeFromSettings";
 import { entraCredentialsProvider } from "../../src/store/connection";
-import { expandIncludes, LUA_DIR, loadScript, loadScripts, SCRIPT_NAMES } from "../../src/store/scriptLoader";
+import { expandIncludes, LUA_DIR, loadScript, loadScripts, scriptFileNames } from "../../src/store/scriptLoader";
+import { SCRIPT_REPLIES } from "../../src/store/replies";
 import { REGION, uniquePrefix } from "../support/storeHarness";
 
 describe("script loader", () => {
-  it("has exactly one .lua file per operation, each loadable with its includes expanded", () => {
+  it("has exactly one .lua file per operation, one reply decoder per file, each loadable with its includes expanded", () => {
     const files = readdirSync(LUA_DIR)
       .filter((f) => f.endsWith(".lua"))
       .map((f) => f.replace(/\.lua$/, ""))
       .sort();
-    expect(files).toEqual([...SCRIPT_NAMES].sort());
+    expect(scriptFileNames()).toEqual(files);
+    expect(Object.keys(SCRIPT_REPLIES).sort()).toEqual(files);
+    expect(Object.keys(loadScripts()).sort()).toEqual(files);
     for (const s of Object.values(loadScripts())) {
       expect(s.body).not.toMatch(/^--- @include/m);
       expect(s.sha).toBe(createHash("sha1").update(s.body).digest("hex"));
@@ -25,6 +28,26 @@ describe("script loader", () => {
       expect(new Set(defs).size, s.name).toBe(defs.length);
     }
     expect(loadScript("leaveQueue").body).toContain("local function remove_from_session");
+  });
+
+  it("every script file has a header naming KEYS, ARGV and the reply; every include holds exactly one function", () => {
+    for (const name of scriptFileNames()) {
+      const source = readFileSync(join(LUA_DIR, `${name}.lua`), "utf8");
+      const header = source.split("\n").filter((l) => l.startsWith("--"));
+      expect(header[0], name).toMatch(new RegExp(`^-- ${name}: `));
+      expect(source, name).toMatch(/^-- KEYS\[1\] /m);
+      expect(source, name).toMatch(/^-- ARGV\[1\] /m);
+      expect(source, name).toMatch(/^-- ARGV\[2\] /m);
+      expect(source, name).toMatch(/^-- Reply /m);
+    }
+    const includes = readdirSync(join(LUA_DIR, "includes")).filter((f) => f.endsWith(".lua"));
+    for (const file of includes) {
+      const source = readFileSync(join(LUA_DIR, "includes", file), "utf8");
+      const fns = [...source.matchAll(/^local function (\w+)/gm)].map((m) => m[1]);
+      // prologue.lua declares the shared locals every function closes over, and no function.
+      if (file === "prologue.lua") expect(fns).toEqual([]);
+      else expect(fns, file).toEqual([file.replace(/\.lua$/, "")]);
+    }
   });
 
   it("expands nested includes once and refuses cycles", () => {
@@ -45,7 +68,7 @@ describe("script loader", () => {
     const s = loadScript("readStats");
     expect(await redis.command("any", ["SCRIPT", "LOAD", s.body])).toBe(s.sha);
     await redis.close();
-    expect(readFileSync(join(LUA_DIR, "includes", "base.lua"), "utf8")).toContain("hash tag");
+    expect(readFileSync(join(LUA_DIR, "includes", "prologue.lua"), "utf8")).toContain("hash tag");
   });
 });
 

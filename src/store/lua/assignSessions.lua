@@ -1,5 +1,9 @@
--- Give ready sessions (oldest first) to available servers (idle longest first) of one region, atomically.
--- ARGV[2]: {now, region, retentionMs, max}
+-- assignSessions: ready sessions (oldest first) get available servers (idle longest first), atomically.
+-- KEYS[1]   the region's routing key
+-- ARGV[1]   region prefix "<prefix>:{<region>}:"
+-- ARGV[2]   JSON {now, region, retentionMs, max}
+-- Reply     JSON {assigned: [assignment], unassigned, unassignedByMode: {mode: n}, serversAvailable}
+--           assignment = {sessionId, serverId, address, players: [{playerId, ticketId}], mode, region, assignedAt}
 -- Each server goes to at most one session: it leaves ServersAvailable in the same step it is allocated.
 -- An available server whose lease ran out is removed on the way (it is dead; expireServers would do the same).
 -- Assigned sessions enter the outbox SessionsAnnouncing until confirmAnnounced (match-made was sent).
@@ -8,10 +12,14 @@
 -- and writes the record and its TTL; everything shared by the whole call (index removals, counters, server
 -- records, time-to-match samples) is written once with all members. The reply reuses the assignment JSON
 -- that is stored on the session instead of encoding every assignment a second time.
---- @include "servers"
+--- @include "prologue"
+--- @include "call_chunked"
+--- @include "remove_servers"
+--- @include "assignment_payload"
+--- @include "ready_count"
 
-local retentionText = int(tonumber(A.retentionMs))
-local max = tonumber(A.max)
+local retentionText = int(check_int('retentionMs', A.retentionMs, 1, 2 ^ 40))
+local max = check_int('max', A.max, 1, 100000)
 
 local readyList = redis.call('ZRANGE', P .. 'SessionsReady', 0, max - 1)
 

@@ -1,9 +1,13 @@
--- Enqueue a batch of player requests of one region, in order, atomically.
--- ARGV[2]: {now, region, retentionMs, modes: {mode: sessionSize}}
--- ARGV[3..]: the requests, 4 values each: ticketId, playerId, mode, requestedAt (epoch ms, as text). Plain
--- arguments rather than JSON: Redis then hands them to Lua as the strings they are stored as, with no
--- decoding per player and no number -> text conversion when they are written (see int() in base).
--- Returns JSON {results: [...one per request...], ready: [sessionIds this batch filled]}.
+-- enqueuePlayers: a batch of player requests of one region joins sessions, in order, atomically.
+-- KEYS[1]   the region's routing key (any key with its hash tag; routes the call on a cluster)
+-- ARGV[1]   region prefix "<prefix>:{<region>}:"
+-- ARGV[2]   JSON {now, region, retentionMs, modes: {mode: sessionSize}}
+-- ARGV[3..] the requests, 4 values each: ticketId, playerId, mode, requestedAt (epoch ms, as text)
+-- Reply     JSON {results: [one per request, in order: {outcome: "queued", sessionId, sessionReady}
+--           | {outcome: "duplicate", state, sessionId?} | {outcome: "rejected", error, detail, liveTicketId?}],
+--           ready: [sessionIds this batch filled]}
+-- The requests are plain arguments rather than JSON: Redis then hands them to Lua as the strings they are
+-- stored as, with no decoding per player and no number -> text conversion when they are written (int()).
 -- Redelivery-safe: Ticket:<ticketId> (kept for the ticket retention) turns any repeat into "duplicate".
 --
 -- This is the hottest script (every player passes it once), and Redis' CPU is what limits throughput.
@@ -12,11 +16,26 @@
 -- filling (its members, size, state), the session counter, the waiting index and the counters - is kept
 -- in Lua tables while the batch runs and written once. The tables mirror exactly what the per-request
 -- writes would have left in Redis, so every request sees the same state as if they ran one by one.
---- @include "sessions"
+--- @include "prologue"
+--- @include "call_chunked"
+--- @include "detach_matched"
 
-local retention = tonumber(A.retentionMs)
+local retention = check_int('retentionMs', A.retentionMs, 1, 2 ^ 40)
 local retentionText = int(retention)
 local count = (#ARGV - 2) / 4
+-- All input is checked before the first write (Redis does not roll back a script that fails halfway).
+-- `modes` is decoded from ARGV: a plain table without metatable, so a name like "constructor" is simply
+-- absent; the type check of the entry is what makes an unconfigured mode a refusal, not a nil later on.
+if count % 1 ~= 0 or count < 1 then input_error('ARGV[3..]', 'must hold 4 values per request') end
+if type(A.modes) ~= 'table' then input_error('modes', 'must be an object {mode: sessionSize}') end
+for i = 1, count do
+  local a = 4 * i - 1
+  check_text('ticketId', ARGV[a], '^[A-Za-z0-9_-]+$', 64)
+  check_text('playerId', ARGV[a + 1], '^[A-Za-z0-9_-]+$', 64)
+  local mode = check_text('mode', ARGV[a + 2], '^[a-z0-9][a-z0-9_-]*$', 32)
+  check_int('modes.' .. mode, A.modes[mode], 1, 10000)
+  check_int('requestedAt', ARGV[a + 3], 1, 2 ^ 53)
+end
 local results = {}
 local ready = {}
 

@@ -1,11 +1,18 @@
--- Servers whose lease ran out (no heartbeat) leave the pool. An allocated one's session is requeued at the
+-- expireServers: servers whose lease ran out leave the pool; an allocated one's session is requeued.
+-- KEYS[1]   the region's routing key
+-- ARGV[1]   region prefix "<prefix>:{<region>}:"
+-- ARGV[2]   JSON {now, region, max}
+-- Reply     JSON {expired: [{serverId, wasAllocated, sessionId?}], requeued: [sessionId]}
 -- front of the ready queue with the same players (see requeue_session in includes/servers.lua).
--- ARGV[2]: {now, region, max}
---- @include "servers"
+--- @include "prologue"
+--- @include "get_server"
+--- @include "requeue_session"
+--- @include "remove_servers"
 
+local max = check_int('max', A.max, 1, 100000)
 local expired = {}
 local requeued = {}
-local ids = redis.call('ZRANGEBYSCORE', P .. 'ServerLeases', '-inf', NOW, 'LIMIT', 0, tonumber(A.max))
+local ids = redis.call('ZRANGEBYSCORE', P .. 'ServerLeases', '-inf', NOW, 'LIMIT', 0, max)
 for _, id in ipairs(ids) do
   local rec = get_server(id)
   local entry = { serverId = id, wasAllocated = false }

@@ -1,11 +1,19 @@
--- Safety net for lost orchestrators: players waiting longer than playerMaxAgeMs and open/ready sessions
+-- expireStale: players and open/ready sessions older than their max age leave with reason "expired".
+-- KEYS[1]   the region's routing key
+-- ARGV[1]   region prefix "<prefix>:{<region>}:"
+-- ARGV[2]   JSON {now, region, retentionMs, playerMaxAgeMs, sessionMaxAgeMs, max}
+-- Reply     JSON {players: [{playerId, ticketId}], sessions: [sessionId]}
 -- older than sessionMaxAgeMs (SessionsCreationTime) leave with reason "expired". At most `max` of each
 -- per call, to keep the script short; the sweeper calls again on its next tick.
--- ARGV[2]: {now, region, retentionMs, playerMaxAgeMs, sessionMaxAgeMs, max}
---- @include "sessions"
+--- @include "prologue"
+--- @include "hgetall"
+--- @include "player_leave"
+--- @include "delete_session"
 
-local retention = tonumber(A.retentionMs)
-local max = tonumber(A.max)
+local retention = check_int('retentionMs', A.retentionMs, 1, 2 ^ 40)
+local max = check_int('max', A.max, 1, 100000)
+local playerMaxAge = check_int('playerMaxAgeMs', A.playerMaxAgeMs, 0, 2 ^ 40)
+local sessionMaxAge = check_int('sessionMaxAgeMs', A.sessionMaxAgeMs, 0, 2 ^ 40)
 local players = {}
 local sessions = {}
 
@@ -23,14 +31,14 @@ local function expire_player(pid)
 end
 
 local oldPlayers = redis.call('ZRANGEBYSCORE', P .. 'PlayersTimeStartedMatchmaking', '-inf',
-  NOW - tonumber(A.playerMaxAgeMs), 'LIMIT', 0, max)
+  NOW - playerMaxAge, 'LIMIT', 0, max)
 for _, pid in ipairs(oldPlayers) do
   local deleted, sid = expire_player(pid)
   if deleted and sid then sessions[#sessions + 1] = sid end
 end
 
 local oldSessions = redis.call('ZRANGEBYSCORE', P .. 'SessionsCreationTime', '-inf',
-  NOW - tonumber(A.sessionMaxAgeMs), 'LIMIT', 0, max)
+  NOW - sessionMaxAge, 'LIMIT', 0, max)
 for _, sid in ipairs(oldSessions) do
   local skey = P .. 'Session:' .. sid
   local s = redis.call('HMGET', skey, 'state', 'mode')

@@ -1,11 +1,31 @@
--- Players leave the queue (timeout, cancel, or the stale sweeper), a batch of one region, atomically.
--- ARGV[2]: {now, region, retentionMs, requests: [{playerId, ticketId, reason, mode?}]}
+-- leaveQueue: players leave the queue (timeout, cancel, or the stale sweeper), a batch of one region, atomically.
+-- KEYS[1]   the region's routing key
+-- ARGV[1]   region prefix "<prefix>:{<region>}:"
+-- ARGV[2]   JSON {now, region, retentionMs, requests: [{playerId, ticketId, reason, mode?}]}
+-- Reply     JSON {results: [one per request, in order: {outcome: "left", reason, sessionId?}
+--           | {outcome: "assigned", assignment} | {outcome: "alreadyLeft", reason} | {outcome: "superseded"}
+--           | {outcome: "preempted", reason}]}
 -- Whichever of leave and assign reaches Redis first wins: a player whose session already has a server
 -- is told the assignment ("assigned") and is not removed.
---- @include "sessions"
+--- @include "prologue"
+--- @include "check_list"
+--- @include "hgetall"
+--- @include "player_leave"
+--- @include "detach_matched"
+--- @include "player_assignment"
 
-local retention = tonumber(A.retentionMs)
+local retention = check_int('retentionMs', A.retentionMs, 1, 2 ^ 40)
 local results = {}
+-- All input is checked before the first write (Redis does not roll back a script that fails halfway).
+local REASONS = { timedOut = true, cancelled = true, expired = true }
+check_list('requests', A.requests, 10000)
+for _, r in ipairs(A.requests) do
+  if type(r) ~= 'table' then input_error('requests', 'entries must be objects') end
+  check_text('playerId', r.playerId, '^[A-Za-z0-9_-]+$', 64)
+  check_text('ticketId', r.ticketId, '^[A-Za-z0-9_-]+$', 64)
+  if type(r.reason) ~= 'string' or REASONS[r.reason] ~= true then input_error('reason', 'must be timedOut, cancelled or expired') end
+  if r.mode ~= nil then check_text('mode', r.mode, '^[a-z0-9][a-z0-9_-]*$', 32) end
+end
 
 for i, r in ipairs(A.requests) do
   local pkey = P .. 'Player:' .. r.playerId

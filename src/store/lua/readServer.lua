@@ -1,7 +1,14 @@
--- A server and, while allocated, the session and players it got.
--- ARGV[2]: {now, region, serverId}
---- @include "servers"
+-- readServer: a server and, while allocated, the session and players it got (writes nothing).
+-- KEYS[1]   the region's routing key
+-- ARGV[1]   region prefix "<prefix>:{<region>}:"
+-- ARGV[2]   JSON {now, region, serverId}
+-- Reply     JSON {found: false} | {found: true, server, assignment?}
+--- @include "prologue"
+--- @include "get_server"
+--- @include "server_view"
+--- @include "session_assignment"
 
+check_text('serverId', A.serverId, '^[A-Za-z0-9_-]+$', 64)
 local rec = get_server(A.serverId)
 if not rec then return cjson.encode({ found = false }) end
 local out = { found = true, server = server_view(A.serverId, rec) }

@@ -1,8 +1,16 @@
--- Queue and pool figures of one region in one consistent read. Percentiles are computed by the caller
+-- readStats: queue and pool figures of one region in one consistent read (writes nothing).
+-- KEYS[1]   the region's routing key
+-- ARGV[1]   region prefix "<prefix>:{<region>}:"
+-- ARGV[2]   JSON {now, region, modes: [mode names]}
+-- Reply     JSON {waitingByMode: {mode: "n"}, waiting, sessionsOpen, sessionsReady, sessionsAnnouncing,
+--           serversAvailable, serversAllocated, oldestWaitMs, matchTimes: ["ms", ...]}
 -- from the raw recent time-to-match samples (MatchTimes, newest first, at most 1000).
--- ARGV[2]: {now, region, modes: [mode names]}
---- @include "base"
+--- @include "prologue"
+--- @include "check_list"
+--- @include "hgetall"
 
+check_list('modes', A.modes, 10000)
+for _, mode in ipairs(A.modes) do check_text('modes', mode, '^[a-z0-9][a-z0-9_-]*$', 32) end
 local open = 0
 for _, mode in ipairs(A.modes) do open = open + redis.call('ZCARD', P .. 'SessionsPerMatchmaking:' .. mode) end
 local servers = redis.call('HLEN', P .. 'Servers')

@@ -1,11 +1,18 @@
--- Register a game server, or renew its lease (heartbeat). A new server is available at once.
+-- registerServer: register a game server, or renew its lease (heartbeat).
+-- KEYS[1]   the region's routing key
+-- ARGV[1]   region prefix "<prefix>:{<region>}:"
+-- ARGV[2]   JSON {now, region, serverId, address, leaseMs}
+-- Reply     JSON {outcome: "registered" | "heartbeat", server} | {outcome: "rejected", error, detail}
 -- A heartbeat keeps the state (an allocated server stays allocated). A different address while allocated
 -- is refused: the players were told the old one.
--- ARGV[2]: {now, region, serverId, address, leaseMs}
---- @include "servers"
+--- @include "prologue"
+--- @include "get_server"
+--- @include "save_server"
+--- @include "server_view"
 
-local id = A.serverId
-local lease = NOW + tonumber(A.leaseMs)
+local id = check_text('serverId', A.serverId, '^[A-Za-z0-9_-]+$', 64)
+check_text('address', A.address, '^[%w%[][%w%.:%-%]]*:%d+$', 261)
+local lease = NOW + check_int('leaseMs', A.leaseMs, 1, 2 ^ 40)
 local rec = get_server(id)
 if not rec then
   rec = { address = A.address, state = 'available', registeredAt = NOW, lastHeartbeat = NOW,

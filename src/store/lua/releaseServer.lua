@@ -1,11 +1,21 @@
--- A server's game is over: its session ends and the server is available again. Idempotent: releasing
+-- releaseServer: a server's game is over: its session ends and the server is available again.
+-- KEYS[1]   the region's routing key
+-- ARGV[1]   region prefix "<prefix>:{<region>}:"
+-- ARGV[2]   JSON {now, region, serverId, sessionId?, leaseMs}
+-- Reply     JSON {outcome: "released", server, endedSessionId} | {outcome: "alreadyAvailable" | "sessionMismatch", server}
+--           | {outcome: "notFound"}
 -- an available server answers "alreadyAvailable". With a sessionId, a release meant for an earlier game
 -- (stale or redelivered) answers "sessionMismatch" and does not free the server from its current game.
 -- A release is a sign of life: the lease is renewed.
--- ARGV[2]: {now, region, serverId, sessionId?, leaseMs}
---- @include "servers"
+--- @include "prologue"
+--- @include "get_server"
+--- @include "end_session"
+--- @include "save_server"
+--- @include "server_view"
 
-local id = A.serverId
+local id = check_text('serverId', A.serverId, '^[A-Za-z0-9_-]+$', 64)
+if A.sessionId ~= nil then check_text('sessionId', A.sessionId, '^[a-z0-9][a-z0-9-]*%.%d+$', 48) end
+local leaseMs = check_int('leaseMs', A.leaseMs, 1, 2 ^ 40)
 local rec = get_server(id)
 if not rec then return cjson.encode({ outcome = 'notFound' }) end
 if rec.state ~= 'allocated' then return cjson.encode({ outcome = 'alreadyAvailable', server = server_view(id, rec) }) end
@@ -18,6 +28,6 @@ rec.state = 'available'
 rec.sessionId = nil
 rec.gamesServed = (tonumber(rec.gamesServed) or 0) + 1
 rec.lastHeartbeat = NOW
-rec.leaseExpiresAt = NOW + tonumber(A.leaseMs)
+rec.leaseExpiresAt = NOW + leaseMs
 save_server(id, rec, true)
 return cjson.encode({ outcome = 'released', server = server_view(id, rec), endedSessionId = ended })
