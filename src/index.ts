@@ -4,7 +4,7 @@
  * one clear error in the log instead of failing each invocation differently.
  */
 import { app } from "@azure/functions";
-import { appSettings, closeDependencies } from "./app/deps";
+import { appSettings, closeDependencies } from "./functions/wiring";
 
 import "./functions/addPlayers";
 import "./functions/matchRequest";

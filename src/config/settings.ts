@@ -3,7 +3,7 @@
  * deployment template can be checked against it (test/infra). A bad or missing value fails at startup
  * with one error that lists every problem, instead of failing later on the first request.
  */
-import { ID_PATTERN, MODE_PATTERN, REGION_PATTERN } from "../domain/validation";
+import { hasOwnName, ID_PATTERN, MODE_PATTERN, REGION_PATTERN } from "../domain/fields";
 
 export interface Settings {
   /** redis:// or rediss:// URL. Empty only under the local runtime, which then starts a private redis-server. */
@@ -136,7 +136,7 @@ export function loadSettings(env: Env = process.env): Settings {
   );
   const defaultMode = get(SETTING_NAMES.defaultMode) || (modes ? (Object.keys(modes)[0] ?? "") : "");
   const defaultRegion = get(SETTING_NAMES.defaultRegion) || (Array.isArray(regions) ? (regions[0] ?? "") : "");
-  if (modes && !(defaultMode in modes)) problems.push(`${SETTING_NAMES.defaultMode} ${JSON.stringify(defaultMode)} is not in ${SETTING_NAMES.modes}`);
+  if (modes && !hasOwnName(modes, defaultMode)) problems.push(`${SETTING_NAMES.defaultMode} ${JSON.stringify(defaultMode)} is not in ${SETTING_NAMES.modes}`);
   if (Array.isArray(regions) && !regions.includes(defaultRegion))
     problems.push(`${SETTING_NAMES.defaultRegion} ${JSON.stringify(defaultRegion)} is not in ${SETTING_NAMES.regions}`);
 

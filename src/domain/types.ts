@@ -62,3 +62,48 @@ export interface ErrorBody {
   error: string;
   detail: string;
 }
+
+/** Where a player's ticket stands in the store. */
+export type PlayerState = "waiting" | "matched" | "left";
+
+/** A session given a server: the body of a `match-made` message, with epoch-ms time. */
+export interface Assignment {
+  sessionId: string;
+  serverId: string;
+  address: string;
+  players: SessionPlayer[];
+  mode: string;
+  region: string;
+  assignedAtMs: number;
+}
+
+/** What leaving the queue did: the store decides the race between a leave and an assignment. */
+export type LeaveResult =
+  /** Slot freed (a ready session went back to open; an empty session was deleted). */
+  | { outcome: "left"; playerId: string; ticketId: string; reason: LeaveReason; sessionId?: string }
+  /** Already left earlier (any reason): nothing changed. */
+  | { outcome: "alreadyLeft"; playerId: string; ticketId: string; reason: LeaveReason }
+  /** The session already has a server: the player is matched, the leave lost the race. */
+  | { outcome: "assigned"; playerId: string; ticketId: string; assignment: Assignment }
+  /** The ticket was never enqueued (the leave overtook the request): recorded, so a late enqueue is a no-op. */
+  | { outcome: "preempted"; playerId: string; ticketId: string; reason: LeaveReason }
+  /** The player has a newer ticket; this stale ticket changes nothing. */
+  | { outcome: "superseded"; playerId: string; ticketId: string }
+  /** Bad input (field validation): refused alone, with the reason; the rest of the batch went on. */
+  | { outcome: "rejected"; playerId: string; ticketId: string; error: string; detail: string };
+
+/** A player's ticket as the store holds it. */
+export interface PlayerView {
+  playerId: string;
+  ticketId: string;
+  mode: string;
+  region: string;
+  state: PlayerState;
+  leftReason?: LeaveReason;
+  requestedAtMs: number;
+  sessionId?: string;
+  /** When matched. */
+  serverId?: string;
+  address?: string;
+  players?: SessionPlayer[];
+}

@@ -3,13 +3,11 @@
  * Each validator returns a value or an ErrorBody that says what is wrong; nothing throws on bad input.
  */
 import type { ErrorBody, PlayerRequest } from "./types";
+import { hasOwnName, ID_PATTERN, MODE_PATTERN, REGION_PATTERN } from "./fields";
+
+export { ID_PATTERN, MODE_PATTERN, REGION_PATTERN, SESSION_ID_PATTERN, FIELD_PATTERNS } from "./fields";
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; error: ErrorBody };
-
-export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-/** Regions are Azure-style names: lowercase letters, digits, hyphens. They end up inside Redis hash tags. */
-export const REGION_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
-export const MODE_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
 export const fail = (error: string, detail: string): { ok: false; error: ErrorBody } => ({ ok: false, error: { error, detail } });
 export const ok = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });
@@ -33,7 +31,7 @@ export function validateId(field: string, value: unknown): Validated<string> {
 
 export function validateMode(value: unknown, modes: Readonly<Record<string, number>>): Validated<string> {
   if (typeof value !== "string" || !MODE_PATTERN.test(value)) return fail("invalid_mode", `mode must be one of: ${Object.keys(modes).join(", ")}`);
-  if (!(value in modes)) return fail("unknown_mode", `mode ${JSON.stringify(value)} is not configured; known modes: ${Object.keys(modes).join(", ")}`);
+  if (!hasOwnName(modes, value)) return fail("unknown_mode", `mode ${JSON.stringify(value)} is not configured; known modes: ${Object.keys(modes).join(", ")}`);
   return ok(value);
 }
 

@@ -5,10 +5,11 @@
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { validateAddress, validateRegion } from "../domain/validation";
-import { appSettings } from "../app/deps";
-import { fromValidated, httpError, httpRoute, json, readJson, redisCall } from "../app/http";
-import { onlyQuery, queryRegion, routeId } from "../app/requestParams";
-import { serverView } from "../app/views";
+import { appSettings, redisCall } from "./wiring";
+import { onlyQuery, queryRegion, readJson, routeId } from "./http/request";
+import { fromValidated, httpError, json } from "./http/respond";
+import { httpRoute } from "./http/route";
+import { serverView } from "./http/serverViews";
 
 interface RegisterBody {
   address: string;

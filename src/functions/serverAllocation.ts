@@ -1,9 +1,10 @@
 /** `GET /api/servers/{serverId}/allocation?region=`: the server and, while allocated, its session and players. Function key required. */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { appSettings } from "../app/deps";
-import { httpError, httpRoute, json, redisCall } from "../app/http";
-import { onlyQuery, queryRegion, routeId } from "../app/requestParams";
-import { allocationView } from "../app/views";
+import { appSettings, redisCall } from "./wiring";
+import { httpError, json } from "./http/respond";
+import { httpRoute } from "./http/route";
+import { onlyQuery, queryRegion, routeId } from "./http/request";
+import { allocationView } from "./http/serverViews";
 
 export async function serverAllocation(req: HttpRequest, ctx: InvocationContext): Promise<HttpResponseInit> {
   const s = appSettings();

@@ -4,10 +4,11 @@
  * end the server's next game). Function key required.
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { appSettings } from "../app/deps";
-import { httpError, httpRoute, json, readJson, redisCall } from "../app/http";
-import { onlyQuery, queryRegion, routeId } from "../app/requestParams";
-import { serverView } from "../app/views";
+import { appSettings, redisCall } from "./wiring";
+import { onlyQuery, queryRegion, readJson, routeId } from "./http/request";
+import { httpError, json } from "./http/respond";
+import { httpRoute } from "./http/route";
+import { serverView } from "./http/serverViews";
 
 export async function releaseServer(req: HttpRequest, ctx: InvocationContext): Promise<HttpResponseInit> {
   const s = appSettings();

@@ -1,9 +1,10 @@
 /** `GET /api/servers?region=`: the server pool (every configured region unless one is named). Function key required. */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { appSettings } from "../app/deps";
-import { httpRoute, json, redisCall } from "../app/http";
-import { onlyQuery, queryRegions } from "../app/requestParams";
-import { serverView } from "../app/views";
+import { appSettings, redisCall } from "./wiring";
+import { json } from "./http/respond";
+import { httpRoute } from "./http/route";
+import { onlyQuery, queryRegions } from "./http/request";
+import { serverView } from "./http/serverViews";
 
 export async function listServers(req: HttpRequest, ctx: InvocationContext): Promise<HttpResponseInit> {
   const s = appSettings();

@@ -6,9 +6,10 @@
  * script call per region. Every operation is idempotent: repeating it (redelivery) changes nothing.
  * Times are epoch milliseconds; `now` is injectable so tests can move the clock.
  */
-import type { LeaveReason, SessionPlayer } from "../domain/types";
+import type { Assignment, LeaveReason, PlayerState, SessionPlayer } from "../domain/types";
 
-export type PlayerState = "waiting" | "matched" | "left";
+// Domain types the store's answers carry; they live in src/domain (the store maps Redis onto them).
+export type { Assignment, LeaveResult, PlayerState, PlayerView } from "../domain/types";
 
 /** A validated player request as the store takes it. */
 export interface EnqueueRequest {
@@ -39,17 +40,6 @@ export interface EnqueueBatchResult {
   readySessions: SessionRef[];
 }
 
-/** A session given a server: the body of a `match-made` message, with epoch-ms time. */
-export interface Assignment {
-  sessionId: string;
-  serverId: string;
-  address: string;
-  players: SessionPlayer[];
-  mode: string;
-  region: string;
-  assignedAtMs: number;
-}
-
 export interface LeaveRequest {
   playerId: string;
   ticketId: string;
@@ -58,20 +48,6 @@ export interface LeaveRequest {
   /** Optional: recorded on the "preempted" record of a ticket that was never enqueued. */
   mode?: string;
 }
-
-export type LeaveResult =
-  /** Slot freed (a ready session went back to open; an empty session was deleted). */
-  | { outcome: "left"; playerId: string; ticketId: string; reason: LeaveReason; sessionId?: string }
-  /** Already left earlier (any reason): nothing changed. */
-  | { outcome: "alreadyLeft"; playerId: string; ticketId: string; reason: LeaveReason }
-  /** The session already has a server: the player is matched, the leave lost the race. */
-  | { outcome: "assigned"; playerId: string; ticketId: string; assignment: Assignment }
-  /** The ticket was never enqueued (the leave overtook the request): recorded, so a late enqueue is a no-op. */
-  | { outcome: "preempted"; playerId: string; ticketId: string; reason: LeaveReason }
-  /** The player has a newer ticket; this stale ticket changes nothing. */
-  | { outcome: "superseded"; playerId: string; ticketId: string }
-  /** Bad input (field validation): refused alone, with the reason; the rest of the batch went on. */
-  | { outcome: "rejected"; playerId: string; ticketId: string; error: string; detail: string };
 
 export interface AssignResult {
   region: string;
@@ -126,22 +102,6 @@ export interface ExpireStaleResult {
   region: string;
   expiredPlayers: SessionPlayer[];
   expiredSessions: string[];
-}
-
-/** A player's ticket as the ticket endpoint shows it. */
-export interface PlayerView {
-  playerId: string;
-  ticketId: string;
-  mode: string;
-  region: string;
-  state: PlayerState;
-  leftReason?: LeaveReason;
-  requestedAtMs: number;
-  sessionId?: string;
-  /** When matched. */
-  serverId?: string;
-  address?: string;
-  players?: SessionPlayer[];
 }
 
 export interface RegionStats {

@@ -7,8 +7,7 @@ import { describe, expect, inject, it } from "vitest";
 import { core, returned, uniqueId as id, useTestApp } from "./support/app";
 import { at } from "../support/at";
 import type { MatchMade } from "../../src/domain/types";
-import { setStoreFactory } from "../../src/app/deps";
-import { storeFromSettings } from "../../src/app/storeFromSettings";
+import { setStoreFactory, storeFromSettings } from "../../src/functions/wiring";
 import { settings } from "../../src/config/settings";
 import { createClient } from "redis";
 

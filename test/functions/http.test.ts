@@ -5,8 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { SIGNING_KEY, uniqueId as id, useTestApp } from "./support/app";
 import { at } from "../support/at";
-import { signTicketToken, verifyTicketToken } from "../../src/app/ticketToken";
-import { checkComponent, checkSchema, openapiDocument } from "../../src/app/schemas";
+import { signTicketToken, verifyTicketToken } from "../../src/usecases/ticketToken";
+import { checkComponent, checkSchema, openapiDocument } from "../../src/usecases/schemas";
 import type { MatchMade, PlayerRequest } from "../../src/domain/types";
 
 const app = useTestApp();

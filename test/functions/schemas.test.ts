@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkSchema, openapiDocument } from "../../src/app/schemas";
+import { checkSchema, openapiDocument } from "../../src/usecases/schemas";
 
 const good = { ticketId: "t1", playerId: "p1", mode: "duel", region: "westeurope", requestedAt: "2026-01-01T00:00:00Z" };
 

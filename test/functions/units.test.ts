@@ -1,12 +1,13 @@
 /** The pure pieces behind the functions: tokens, message decoding, publisher grouping and connection resolution. */
 import { describe, expect, it } from "vitest";
 import { at } from "../support/at";
-import { signTicketToken, tokenFromRequest, verifyTicketToken } from "../../src/app/ticketToken";
-import { decodeMessage, forEachLimit, messageText, parsePlayerRequest } from "../../src/app/messages";
+import { signTicketToken, tokenFromRequest, verifyTicketToken } from "../../src/usecases/ticketToken";
+import { decodeMessage, messageText, parsePlayerRequest } from "../../src/usecases/messages";
+import { forEachLimit } from "../../src/lib/limiter";
 import { groupByPartitionKey, MemoryEventPublisher, resolveEventHubConnection } from "../../src/messaging/eventPublisher";
-import { cancelApplies, matchFromServerReady, outcomeFromLeave, toMatchMade } from "../../src/app/matchLogic";
-import { checkSchema } from "../../src/app/schemas";
-import { statusUrlWithoutKey } from "../../src/app/durable";
+import { cancelApplies, matchFromServerReady, outcomeFromLeave, toMatchMade } from "../../src/domain/matchRequest";
+import { checkSchema } from "../../src/usecases/schemas";
+import { statusUrlWithoutKey } from "../../src/functions/durable/matchRequests";
 import type { DurableClient } from "durable-functions";
 
 const KEY = "unit-test-signing-key-0123456789-abcdef";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
 import { loadSettings } from "../../src/config/settings";
 import { createRedisConnection } from "../../src/store";
-import { storeFromSettings } from "../../src/app/storeFromSettings";
+import { storeFromSettings } from "../../src/functions/wiring";
 import { entraCredentialsProvider } from "../../src/store/connection";
 import { expandIncludes, LUA_DIR, loadScript, loadScripts, scriptFileNames } from "../../src/store/scriptLoader";
 import { SCRIPT_REPLIES } from "../../src/store/replies";

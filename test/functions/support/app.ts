@@ -18,8 +18,7 @@ export const core = installFunctionsCore();
 import { resetSettingsCache } from "../../../src/config/settings";
 import { DurableEngine } from "../../../local-runtime/durable";
 import { MemoryEventPublisher, setEventPublisher } from "../../../src/messaging/eventPublisher";
-import { setStoreFactory, store, type Store } from "../../../src/app/deps";
-import { storeFromSettings } from "../../../src/app/storeFromSettings";
+import { setStoreFactory, store, storeFromSettings, type Store } from "../../../src/functions/wiring";
 
 export const SIGNING_KEY = "functions-test-signing-key-0123456789abcdef";
 

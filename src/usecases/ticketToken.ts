@@ -7,7 +7,7 @@
  * server-side token table. Verification compares MACs in constant time.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { hasTicketFields } from "./matchLogic";
+import { hasTicketFields } from "../domain/matchRequest";
 
 export interface TicketClaims {
   ticketId: string;

@@ -3,11 +3,10 @@
  * checked against the published schema and the domain rules. A bad message becomes a rejection with a
  * reason (to be dead-lettered), never an exception that would cost the rest of the batch.
  */
-import type { InvocationContext } from "@azure/functions";
 import type { MatchMade, PlayerRequest } from "../domain/types";
 import { validatePlayerRequest, type MatchRules, validateAddress } from "../domain/validation";
 import { checkSchema } from "./schemas";
-import type { Store } from "./deps";
+import type { Log, Store } from "./ports";
 
 export interface Rejected {
   index: number;
@@ -79,7 +78,7 @@ export async function deadLetterRejected(
   source: string,
   what: string,
   rejected: Rejected[],
-  log: Pick<InvocationContext, "warn">,
+  log: Pick<Log, "warn">,
 ): Promise<void> {
   if (rejected.length === 0) return;
   for (const r of rejected) log.warn(`${what} rejected (${r.error}): ${r.detail}`);
@@ -88,5 +87,3 @@ export async function deadLetterRejected(
     rejected.map(({ body, error, detail }) => ({ body, error, detail })),
   );
 }
-
-export { forEachLimit } from "../lib/limiter";

@@ -1,10 +1,11 @@
 /**
- * Durable client calls with the edge cases of durable-functions v3 handled in one place:
- * getStatus THROWS on 404 (unknown instance); raiseEvent rejects on 404 (not started) and treats 410
- * (finished) as success; starting an id that is Running fails.
+ * The MatchRequests port (src/usecases/ports.ts) on the durable-functions client, with the edge cases of
+ * durable-functions v3 handled in one place: getStatus THROWS on 404 (unknown instance); raiseEvent
+ * rejects on 404 (not started) and treats 410 (finished) as success; starting an id that is Running fails.
  */
 import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
-import type { MatchOutcome, MatchRequestInput } from "../domain/types";
+import type { MatchOutcome, MatchRequestInput } from "../../domain/types";
+import type { MatchRequests, MatchRequestStatus } from "../../usecases/ports";
 
 export const ORCHESTRATOR_NAME = "matchRequest";
 export const LEAVE_ACTIVITY_NAME = "leaveQueue";
@@ -13,7 +14,7 @@ export const CANCEL_EVENT = "Cancel";
 
 const LIVE_STATES = new Set(["Running", "Pending", "Suspended", "ContinuedAsNew"]);
 
-function isNotFound(err: unknown): boolean {
+export function isNotFound(err: unknown): boolean {
   const msg = err instanceof Error ? err.message : String(err);
   return /HTTP 404|No instance with ID|status code: 404/i.test(msg);
 }
@@ -28,25 +29,25 @@ export async function getStatusOrNull(client: DurableClient, instanceId: string)
   }
 }
 
-export function isLive(status: DurableOrchestrationStatus | null): boolean {
-  return !!status && LIVE_STATES.has(String(status.runtimeStatus));
-}
-
 /** The ticket an instance works on: from its input (always there) or its custom status. */
-export function ticketOf(status: DurableOrchestrationStatus | null): string | undefined {
-  const input = status?.input as Partial<MatchRequestInput> | null | undefined;
+function ticketOf(status: DurableOrchestrationStatus): string | undefined {
+  const input = status.input as Partial<MatchRequestInput> | null | undefined;
   if (input && typeof input.ticketId === "string") return input.ticketId;
-  const custom = status?.customStatus as { ticketId?: unknown } | null | undefined;
+  const custom = status.customStatus as { ticketId?: unknown } | null | undefined;
   return typeof custom?.ticketId === "string" ? custom.ticketId : undefined;
 }
 
-export function outcomeOf(status: DurableOrchestrationStatus | null): MatchOutcome | undefined {
-  const out = status?.output as MatchOutcome | null | undefined;
+function outcomeOf(status: DurableOrchestrationStatus): MatchOutcome | undefined {
+  const out = status.output as MatchOutcome | null | undefined;
   return out && typeof out === "object" && typeof out.status === "string" ? out : undefined;
 }
 
+export function matchRequestStatus(status: DurableOrchestrationStatus): MatchRequestStatus {
+  return { live: LIVE_STATES.has(String(status.runtimeStatus)), ticketId: ticketOf(status), outcome: outcomeOf(status) };
+}
+
 /** Raises an event; false if the instance does not exist (not started yet, or purged). */
-export async function raiseEventIfExists(client: DurableClient, instanceId: string, eventName: string, data: unknown): Promise<boolean> {
+async function raiseEventIfExists(client: DurableClient, instanceId: string, eventName: string, data: unknown): Promise<boolean> {
   try {
     await client.raiseEvent(instanceId, eventName, data);
     return true;
@@ -54,6 +55,20 @@ export async function raiseEventIfExists(client: DurableClient, instanceId: stri
     if (isNotFound(err)) return false;
     throw err;
   }
+}
+
+export function durableMatchRequests(client: DurableClient): MatchRequests {
+  return {
+    async status(playerId) {
+      const status = await getStatusOrNull(client, playerId);
+      return status ? matchRequestStatus(status) : null;
+    },
+    async start(input) {
+      await client.startNew(ORCHESTRATOR_NAME, { instanceId: input.playerId, input });
+    },
+    serverReady: (playerId, event) => raiseEventIfExists(client, playerId, SERVER_READY_EVENT, event),
+    cancel: (playerId, event) => raiseEventIfExists(client, playerId, CANCEL_EVENT, event),
+  };
 }
 
 /** The Durable status URL of an instance WITHOUT the system key (`code`): clients must never get that key. */

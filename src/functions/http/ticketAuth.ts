@@ -3,9 +3,9 @@
  * 401 unless the token is genuine and names this player.
  */
 import type { HttpRequest } from "@azure/functions";
-import { httpError } from "./http";
-import { onlyQuery, routeId } from "./requestParams";
-import { tokenFromRequest, verifyTicketToken, type TicketClaims } from "./ticketToken";
+import { httpError } from "./respond";
+import { onlyQuery, routeId } from "./request";
+import { tokenFromRequest, verifyTicketToken, type TicketClaims } from "../../usecases/ticketToken";
 
 export function authorizeTicket(req: HttpRequest, signingKey: string): { playerId: string; claims: TicketClaims } {
   const playerId = routeId(req, "playerId");

@@ -1,10 +1,9 @@
 /**
  * The matchRequest orchestrator's decisions, as pure functions (no Durable, no Redis), so they can be
- * read and tested apart from the replay machinery.
+ * read and tested apart from the replay machinery, and the messages it exchanges.
  */
-import type { MatchMade, MatchOutcome, MatchRequestInput, SessionPlayer, LeaveReason } from "../domain/types";
-import type { Assignment, LeaveResult } from "../store/types";
-import { ID_PATTERN, MODE_PATTERN, REGION_PATTERN } from "../domain/validation";
+import type { Assignment, LeaveReason, LeaveResult, MatchMade, MatchOutcome, MatchRequestInput, SessionPlayer } from "./types";
+import { ID_PATTERN, MODE_PATTERN, REGION_PATTERN } from "./fields";
 
 /** Payload of the `ServerReady` event: the session's match-made message, addressed to one ticket. */
 export interface ServerReadyEvent extends MatchMade {
@@ -100,4 +99,16 @@ export function toMatchMade(a: Assignment): MatchMade {
     region: a.region,
     assignedAt: new Date(a.assignedAtMs).toISOString(),
   };
+}
+
+/** The least wait a request gets however long it sat in the hub (or however skewed the client's clock). */
+export const MIN_WAIT_SECONDS = 5;
+
+/**
+ * The timeout an orchestrator gets for a request: the wait counts from the request, not from when a batch
+ * got to it, but at least MIN_WAIT_SECONDS remain so that a request that sat in the hub still gets a chance.
+ */
+export function remainingTimeoutSeconds(timeoutSeconds: number, requestedAtMs: number, nowMs: number): number {
+  const elapsed = Math.max(0, (nowMs - requestedAtMs) / 1000);
+  return Math.min(timeoutSeconds, Math.max(MIN_WAIT_SECONDS, Math.ceil(timeoutSeconds - elapsed)));
 }

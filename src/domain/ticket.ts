@@ -1,7 +1,5 @@
-/** JSON views the HTTP API answers with (epoch-ms store records become ISO times). */
-import type { MatchOutcome, TicketStatus, SessionPlayer } from "../domain/types";
-import type { PlayerView, ServerAllocation, ServerRecord } from "../store/types";
-import type { TicketClaims } from "./ticketToken";
+/** A ticket's status as clients see it, from whichever source knows it (store record, orchestration outcome, token). */
+import type { MatchOutcome, PlayerView, SessionPlayer, TicketStatus } from "./types";
 
 export interface TicketView {
   playerId: string;
@@ -13,6 +11,14 @@ export interface TicketView {
   serverId?: string;
   server?: string;
   players?: SessionPlayer[];
+}
+
+/** What a ticket token names. */
+export interface TicketRef {
+  ticketId: string;
+  playerId: string;
+  region: string;
+  mode: string;
 }
 
 export function ticketFromPlayer(p: PlayerView): TicketView {
@@ -35,31 +41,6 @@ export function ticketFromOutcome(playerId: string, o: MatchOutcome): TicketView
 }
 
 /** A ticket as its token describes it (not in the store, or not any more). */
-export function ticketFromClaims(c: TicketClaims, status: TicketStatus): TicketView {
+export function ticketFromRef(c: TicketRef, status: TicketStatus): TicketView {
   return { playerId: c.playerId, ticketId: c.ticketId, status, mode: c.mode, region: c.region };
-}
-
-const iso = (ms: number): string => new Date(ms).toISOString();
-
-export function serverView(s: ServerRecord): Record<string, unknown> {
-  return {
-    serverId: s.serverId,
-    region: s.region,
-    address: s.address,
-    state: s.state,
-    ...(s.sessionId ? { sessionId: s.sessionId } : {}),
-    registeredAt: iso(s.registeredAtMs),
-    lastHeartbeatAt: iso(s.lastHeartbeatMs),
-    leaseExpiresAt: iso(s.leaseExpiresAtMs),
-    gamesServed: s.gamesServed,
-  };
-}
-
-export function allocationView(a: ServerAllocation): Record<string, unknown> {
-  return {
-    server: serverView(a.server),
-    ...(a.session
-      ? { session: { sessionId: a.session.sessionId, mode: a.session.mode, players: a.session.players, assignedAt: iso(a.session.assignedAtMs) } }
-      : {}),
-  };
 }

@@ -1,0 +1,68 @@
+/**
+ * Reading a request: JSON bodies with size and content-type limits checked against the published schema,
+ * route and query parameters validated the same way as bodies, and the origin for links in answers.
+ */
+import type { HttpRequest } from "@azure/functions";
+import type { Settings } from "../../config/settings";
+import { validateId, validateRegion } from "../../domain/validation";
+import { checkSchema, type ValidatorName } from "../../usecases/schemas";
+import { fromValidated, HttpError, httpError } from "./respond";
+
+export const MAX_BODY_BYTES = 4096;
+
+/**
+ * Reads a JSON body: 415 unless Content-Type is JSON, 413 over MAX_BODY_BYTES, 400 if malformed, then
+ * the published schema. `optional`: an empty body yields `undefined`.
+ */
+export async function readJson<T>(req: HttpRequest, schema: ValidatorName, opts: { optional?: boolean } = {}): Promise<T | undefined> {
+  const declared = Number(req.headers.get("content-length") ?? "0");
+  if (declared > MAX_BODY_BYTES) throw httpError(413, "body_too_large", `the body may have at most ${MAX_BODY_BYTES} bytes`);
+  const raw = Buffer.from(await req.arrayBuffer());
+  if (raw.length > MAX_BODY_BYTES) throw httpError(413, "body_too_large", `the body may have at most ${MAX_BODY_BYTES} bytes`);
+  if (raw.length === 0) {
+    if (opts.optional) return undefined;
+    throw httpError(400, "missing_body", "a JSON body is required");
+  }
+  const type = (req.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (type !== "application/json" && !/^application\/[a-z0-9.+-]*\+json$/.test(type)) {
+    throw httpError(415, "unsupported_media_type", `send the body as application/json (got ${JSON.stringify(type || "no Content-Type")})`);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString("utf8"));
+  } catch (err) {
+    throw httpError(400, "malformed_json", `the body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const problem = checkSchema(schema, body, "the body");
+  if (problem) throw new HttpError(400, { ...problem });
+  return body as T;
+}
+
+export function routeId(req: HttpRequest, name: string): string {
+  return fromValidated(validateId(name, req.params[name]));
+}
+
+/** `?region=`, else the default region. */
+export function queryRegion(req: HttpRequest, s: Settings): string {
+  const r = req.query.get("region");
+  if (r === null || r === "") return s.defaultRegion;
+  return fromValidated(validateRegion(r, s.regions));
+}
+
+/** `?region=` as a one-region list, else every configured region. */
+export function queryRegions(req: HttpRequest, s: Settings): string[] {
+  return req.query.get("region") ? [queryRegion(req, s)] : s.regions;
+}
+
+/** Refuses query parameters a route does not know, so a typo (e.g. ?regoin=) is not silently ignored. */
+export function onlyQuery(req: HttpRequest, allowed: string[]): void {
+  for (const key of req.query.keys()) {
+    if (!allowed.includes(key) && key !== "code")
+      throw httpError(400, "unknown_parameter", `unexpected query parameter ${JSON.stringify(key)}; allowed: ${allowed.join(", ") || "none"}`);
+  }
+}
+
+/** The origin a client used, for links in answers (the host passes the original URL). */
+export function origin(req: HttpRequest): string {
+  return new URL(req.url).origin;
+}

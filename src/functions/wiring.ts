@@ -1,0 +1,131 @@
+/**
+ * Wiring: the settings, the store and the event publisher, created once per process (a Functions worker
+ * keeps them across invocations; a Redis connection per invocation would exhaust the server's connection
+ * limit under load), and the Ports a use case gets for one invocation.
+ *
+ * Every backing service is wrapped so that its failures reach the use cases and the triggers as
+ * `Unavailable` (src/usecases/errors.ts): the HTTP layer answers 503, an Event Hub trigger throws so the
+ * host re-runs the batch. A store refusal of bad input (StoreInputError) passes through unchanged.
+ */
+import type { DurableClient } from "durable-functions";
+import { ConfigError, settings, type Settings } from "../config/settings";
+import { eventPublisher, type EventPublisher } from "../messaging/eventPublisher";
+import { createRedisConnection, MatchmakingStore } from "../store";
+import { Unavailable } from "../usecases/errors";
+import type { Log, MatchRequests, Ports, Store } from "../usecases/ports";
+import { durableMatchRequests } from "./durable/matchRequests";
+
+export type { Store } from "../usecases/ports";
+
+type StoreFactory = (s: Settings) => Promise<Store>;
+
+let storePromise: Promise<Store> | undefined;
+let storeFactory: StoreFactory | undefined;
+
+/** A store connected as the app settings say (REDIS_CONNECTION_STRING, REDIS_MODE, REDIS_AUTH, ...). */
+export async function storeFromSettings(s: Settings, opts: { clock?: () => number } = {}): Promise<MatchmakingStore> {
+  if (!s.redisConnectionString) throw new Error("REDIS_CONNECTION_STRING is not set");
+  const redis = await createRedisConnection({
+    url: s.redisConnectionString,
+    mode: s.redisMode, // a cluster takes the URL as its root node
+    auth: s.redisAuth,
+    entraClientId: s.redisEntraClientId,
+  });
+  return new MatchmakingStore(redis, {
+    prefix: s.redisKeyPrefix,
+    modes: s.modes,
+    regions: s.regions,
+    serverLeaseSeconds: s.serverLeaseSeconds,
+    ticketRetentionSeconds: s.ticketRetentionSeconds,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+  });
+}
+
+/** Settings, with a ConfigError logged once in a form an operator can act on. */
+export function appSettings(): Settings {
+  try {
+    return settings();
+  } catch (err) {
+    logConfigError(err);
+    throw err;
+  }
+}
+
+let configErrorLogged = false;
+function logConfigError(err: unknown): void {
+  if (!(err instanceof ConfigError) || configErrorLogged) return;
+  configErrorLogged = true;
+  console.error(`[matchmaker] ${err.message}\nFix these app settings (local.settings.json locally, Application settings on Azure) and restart.`);
+}
+
+/** The store of this process. A failed connection is not cached, so the next invocation tries again. */
+export function store(): Promise<Store> {
+  if (!storePromise) {
+    const s = appSettings();
+    const factory = storeFactory ?? storeFromSettings;
+    const p = factory(s);
+    storePromise = p;
+    p.catch(() => {
+      if (storePromise === p) storePromise = undefined;
+    });
+  }
+  return storePromise;
+}
+
+/** Replaces how the store is made (local runtime, tests). Drops the current one. */
+export function setStoreFactory(factory: StoreFactory | undefined): void {
+  storeFactory = factory;
+  storePromise = undefined;
+}
+
+/** Closes the store's Redis connection and the Event Hubs producers (app shutdown). */
+export async function closeDependencies(): Promise<void> {
+  const pending = storePromise;
+  storePromise = undefined;
+  const closing: Promise<unknown>[] = [eventPublisher().close()];
+  if (pending) closing.push(pending.then((s) => s.close()));
+  await Promise.allSettled(closing);
+}
+
+const isStoreRefusal = (err: unknown): boolean => err instanceof Error && err.name === "StoreInputError";
+
+/**
+ * `target`'s methods, resolved lazily and with every failure but a refusal turned into Unavailable(service).
+ * Lazy: a use case that never touches the store never connects to Redis.
+ */
+function guarded<T extends object>(service: string, target: () => Promise<T> | T, isRefusal: (err: unknown) => boolean = () => false): T {
+  return new Proxy({} as T, {
+    get(_t, method) {
+      if (method === "then") return undefined; // not a promise: `await ports.store` must not call into it
+      return async (...args: unknown[]) => {
+        try {
+          const obj = (await target()) as Record<PropertyKey, (...a: unknown[]) => Promise<unknown>>;
+          return await obj[method]!(...args);
+        } catch (err) {
+          if (err instanceof Unavailable || isRefusal(err)) throw err;
+          throw new Unavailable(service, err);
+        }
+      };
+    },
+  });
+}
+
+/** The ports of one invocation. `durable`: the invocation's durable client, for use cases that need the orchestrations. */
+export function portsFor(log: Log, durable?: DurableClient): Ports & { matchRequests: MatchRequests } {
+  return {
+    settings: appSettings(),
+    store: guarded<Store>("Redis", store, isStoreRefusal),
+    publisher: guarded<EventPublisher>("Event Hubs", eventPublisher),
+    clock: Date.now,
+    log,
+    matchRequests: guarded<MatchRequests>("the Durable extension", () => {
+      if (!durable) throw new Error("this function has no durable client input");
+      return durableMatchRequests(durable);
+    }),
+  };
+}
+
+/** A store call of an HTTP handler that needs no use case: Redis failing (connecting included) is a 503 like any backing service. */
+export function redisCall<T>(_ctx: unknown, call: (st: Store) => Promise<T>): Promise<T> {
+  return call(guarded<Store>("Redis", store, isStoreRefusal));
+}

@@ -1,0 +1,42 @@
+/**
+ * Delivery of `match-made` messages (the matchMade trigger): `ServerReady` to the orchestrator of every
+ * player of each session (instanceId = playerId), carrying the player's own ticketId so an orchestrator
+ * running a newer ticket ignores it.
+ *
+ * An instance that does not exist (purged, or the leave already completed it differently) or has finished
+ * is fine: the player's state is in the store either way. Bad messages are dead-lettered with their
+ * reason. Raising the same event twice is harmless (the orchestrator completes on the first).
+ */
+import type { MatchMade, SessionPlayer } from "../domain/types";
+import { serverReadyFor } from "../domain/matchRequest";
+import { forEachLimit } from "../lib/limiter";
+import { deadLetterRejected, parseMatchMade, type Rejected } from "./messages";
+import type { MatchRequests, Ports } from "./ports";
+
+export const MATCH_MADE_SOURCE = "match-made";
+const RAISE_CONCURRENCY = 16;
+
+export interface DeliveryResult {
+  raised: number;
+  notRunning: number;
+  rejected: number;
+}
+
+export async function deliverMatches(p: Pick<Ports, "store" | "log"> & { matchRequests: MatchRequests }, messages: unknown[]): Promise<DeliveryResult> {
+  const rejected: Rejected[] = [];
+  const targets: { msg: MatchMade; player: SessionPlayer }[] = [];
+  messages.forEach((raw, index) => {
+    const parsed = parseMatchMade(raw, index);
+    if (!parsed.ok) rejected.push(parsed);
+    else for (const player of parsed.value.players) targets.push({ msg: parsed.value, player });
+  });
+  await deadLetterRejected(p.store, MATCH_MADE_SOURCE, "match-made message", rejected, p.log);
+  let raised = 0;
+  let notRunning = 0;
+  await forEachLimit(targets, RAISE_CONCURRENCY, async ({ msg, player }) => {
+    if (await p.matchRequests.serverReady(player.playerId, serverReadyFor(msg, player))) raised++;
+    else notRunning++;
+  });
+  p.log.log(`matchMade: ${messages.length} message(s), ServerReady raised ${raised}, no instance ${notRunning}, rejected ${rejected.length}`);
+  return { raised, notRunning, rejected: rejected.length };
+}

@@ -1,0 +1,140 @@
+/**
+ * Intake of a batch of `player-requests` messages (the addPlayers trigger):
+ * 1. Each message is checked against the published schema and the domain rules; a bad one is
+ *    dead-lettered with its reason and never costs the rest of the batch. The same ticket twice in one
+ *    batch counts once; a second ticket of the same player in one batch is refused (player_busy).
+ * 2. The matchRequest orchestrator is started per good request (instanceId = playerId) unless an instance
+ *    already runs this ticket (redelivery) or this ticket already finished.
+ * 3. The whole batch is enqueued with ONE store call (one script per region); then ONE store call
+ *    dead-letters the bad messages with the requests the store refused.
+ * 4. Sessions the batch filled are assigned at once and announced, so a match does not wait for the timer.
+ *
+ * Every step is idempotent, so a re-run of the same batch (after an infrastructure failure) changes
+ * nothing that was done.
+ */
+import type { MatchRequestInput, PlayerRequest } from "../domain/types";
+import { remainingTimeoutSeconds } from "../domain/matchRequest";
+import type { EnqueueRequest, EnqueueResult } from "../store/types";
+import { forEachLimit } from "../lib/limiter";
+import { assignAndAnnounce } from "./announce";
+import { deadLetterRejected, messageText, parsePlayerRequest, type Rejected } from "./messages";
+import type { MatchRequests, MatchRequestStatus, Ports } from "./ports";
+
+export const PLAYER_REQUESTS_SOURCE = "player-requests";
+/** Durable client calls in flight per batch. */
+const START_CONCURRENCY = 16;
+
+type GoodRequest = PlayerRequest & { requestedAtMs: number };
+type IntakePorts = Ports & { matchRequests: MatchRequests };
+
+export interface IntakeResult {
+  messages: number;
+  queued: number;
+  duplicates: number;
+  rejected: number;
+}
+
+export async function intakeBatch(p: IntakePorts, messages: unknown[]): Promise<IntakeResult> {
+  const { good, rejected } = screenBatch(p, messages);
+  const toEnqueue: GoodRequest[] = [];
+  await forEachLimit(good, START_CONCURRENCY, async (req) => {
+    const decision = await ensureOrchestrator(p, req);
+    if (decision === "busy") rejected.push(refused(req, "player_busy", `player ${req.playerId} already has another live ticket; finish or cancel it first`));
+    else if (decision === "proceed") toEnqueue.push(req);
+  });
+
+  // Requests the store refuses are dead-lettered with the bad messages: one store call for both.
+  const result = toEnqueue.length ? await p.store.enqueue(toEnqueue.map(enqueueRequest)) : undefined;
+  result?.results.forEach((r, i) => {
+    if (r.outcome === "rejected") rejected.push(refused(toEnqueue[i]!, r.error, r.detail));
+  });
+  await deadLetterRejected(p.store, PLAYER_REQUESTS_SOURCE, "player-request", rejected, p.log);
+  const summary = {
+    messages: messages.length,
+    queued: count(result?.results, "queued"),
+    duplicates: count(result?.results, "duplicate"),
+    rejected: rejected.length,
+  };
+  if (!result) return summary;
+
+  await finishOrchestrators(p, result.results);
+  p.log.log(`addPlayers: ${summary.messages} message(s): ${summary.queued} queued, ${summary.duplicates} duplicate, ${summary.rejected} rejected`);
+  // Sessions this batch filled: assign now rather than at the next sweeper tick. A failed send is not
+  // thrown: the sessions are safe in the store's outbox and the sweeper re-publishes them.
+  for (const region of new Set(result.readySessions.map((r) => r.region))) await assignAndAnnounce(p, region);
+  return summary;
+}
+
+/** Parses every message and drops in-batch repeats; nothing here touches a backing service. */
+export function screenBatch(p: Pick<Ports, "settings">, messages: unknown[]): { good: GoodRequest[]; rejected: Rejected[] } {
+  const rejected: Rejected[] = [];
+  const good: GoodRequest[] = [];
+  const seenTickets = new Set<string>();
+  const ticketOfPlayer = new Map<string, string>();
+  messages.forEach((raw, index) => {
+    const parsed = parsePlayerRequest(raw, index, p.settings);
+    if (!parsed.ok) return void rejected.push(parsed);
+    const { ticketId, playerId } = parsed.value;
+    // The same ticket twice in one batch (a producer retry): one is enough.
+    if (seenTickets.has(ticketId)) return;
+    seenTickets.add(ticketId);
+    // Two tickets of one player in one batch: one orchestration per player, so the first one wins.
+    const first = ticketOfPlayer.get(playerId);
+    if (first !== undefined) {
+      return void rejected.push({
+        index,
+        body: messageText(raw),
+        error: "player_busy",
+        detail: `player ${playerId} already has ticket ${first} in this batch`,
+      });
+    }
+    ticketOfPlayer.set(playerId, ticketId);
+    good.push(parsed.value);
+  });
+  return { good, rejected };
+}
+
+/**
+ * What an existing orchestration means for a request:
+ * - "proceed": the instance runs this ticket (started now or before): enqueue it (idempotent).
+ * - "done": this ticket's instance already finished (a late redelivery): nothing to do.
+ * - "busy": the player's instance runs ANOTHER ticket: this request is refused.
+ * - "start": no instance, or one that finished another ticket: start one for this ticket.
+ */
+export function orchestratorDecision(status: MatchRequestStatus | null, ticketId: string): "start" | "proceed" | "done" | "busy" {
+  if (status?.live) return status.ticketId === ticketId ? "proceed" : "busy";
+  if (status && status.ticketId === ticketId) return "done";
+  return "start";
+}
+
+async function ensureOrchestrator(p: IntakePorts, req: GoodRequest): Promise<"proceed" | "done" | "busy"> {
+  const decision = orchestratorDecision(await p.matchRequests.status(req.playerId), req.ticketId);
+  if (decision !== "start") return decision;
+  const timeoutSeconds = remainingTimeoutSeconds(p.settings.matchTimeoutSeconds, req.requestedAtMs, p.clock());
+  const input: MatchRequestInput = { ticketId: req.ticketId, playerId: req.playerId, mode: req.mode, region: req.region, timeoutSeconds };
+  await p.matchRequests.start(input);
+  return "proceed";
+}
+
+/**
+ * A ticket cancelled before it got here (DELETE overtook the message) is recorded as left, and a ticket
+ * the store refused will never be matched: their orchestrators, started just now, finish at once instead
+ * of waiting for their deadline.
+ */
+async function finishOrchestrators(p: IntakePorts, results: EnqueueResult[]): Promise<void> {
+  const finished = results.filter((r) => r.outcome === "rejected" || (r.outcome === "duplicate" && r.state === "left"));
+  await forEachLimit(finished, START_CONCURRENCY, async (r) => {
+    await p.matchRequests.cancel(r.playerId, { ticketId: r.ticketId });
+  });
+}
+
+function refused(r: GoodRequest, error: string, detail: string): Rejected {
+  const { requestedAtMs: _ms, ...message } = r;
+  return { index: -1, body: JSON.stringify(message), error, detail };
+}
+
+function enqueueRequest(r: GoodRequest): EnqueueRequest {
+  return { ticketId: r.ticketId, playerId: r.playerId, mode: r.mode, region: r.region, requestedAtMs: r.requestedAtMs };
+}
+
+const count = (results: EnqueueResult[] | undefined, outcome: EnqueueResult["outcome"]): number => results?.filter((r) => r.outcome === outcome).length ?? 0;

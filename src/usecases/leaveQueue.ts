@@ -1,0 +1,11 @@
+/** The orchestrator's only store call: one atomic leave that frees the slot, or reports that the session already got a server. */
+import type { LeaveResult } from "../domain/types";
+import type { LeaveQueueInput } from "../domain/matchRequest";
+import type { Ports } from "./ports";
+
+export async function leaveQueue(p: Pick<Ports, "store" | "log">, i: LeaveQueueInput): Promise<LeaveResult> {
+  const [result] = await p.store.leave([{ playerId: i.playerId, ticketId: i.ticketId, region: i.region, reason: i.reason }]);
+  if (!result) throw new Error("the store answered no result for the leave request");
+  p.log.log(`leaveQueue ${i.playerId} ticket ${i.ticketId} (${i.reason}): ${result.outcome}`);
+  return result;
+}

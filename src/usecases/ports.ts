@@ -1,0 +1,73 @@
+/**
+ * What the use cases need from the outside, as small interfaces. The function files adapt Azure's
+ * objects to these (src/functions/wiring.ts, src/functions/durable/); tests may pass their own.
+ */
+import type { Settings } from "../config/settings";
+import type { EventPublisher } from "../messaging/eventPublisher";
+import type { MatchmakingStore } from "../store";
+import type { MatchOutcome, MatchRequestInput } from "../domain/types";
+import type { CancelEvent, ServerReadyEvent } from "../domain/matchRequest";
+
+export type { EventPublisher } from "../messaging/eventPublisher";
+export type { Settings } from "../config/settings";
+
+/** The store operations the use cases call: the MatchmakingStore's own signatures (a fake needs only these). */
+export type Store = Pick<
+  MatchmakingStore,
+  | "enqueue"
+  | "leave"
+  | "assign"
+  | "claimUnannounced"
+  | "confirmAnnounced"
+  | "registerServer"
+  | "releaseServer"
+  | "deregisterServer"
+  | "expireServers"
+  | "expireStale"
+  | "getPlayer"
+  | "getServer"
+  | "listServers"
+  | "stats"
+  | "deadLetter"
+  | "listDeadLetters"
+  | "close"
+>;
+
+/** What a player's matchRequest orchestration is doing, as far as the use cases care. */
+export interface MatchRequestStatus {
+  /** Running, pending or suspended: it still waits for a match. */
+  live: boolean;
+  /** The ticket it works on (from its input or custom status). */
+  ticketId: string | undefined;
+  /** Its output once completed. */
+  outcome: MatchOutcome | undefined;
+}
+
+/** The players' matchRequest orchestrations (instanceId = playerId), behind the Durable client. */
+export interface MatchRequests {
+  /** The orchestration of a player, or null if there is none. */
+  status(playerId: string): Promise<MatchRequestStatus | null>;
+  start(input: MatchRequestInput): Promise<void>;
+  /** Raises `ServerReady`; false if the instance does not exist. */
+  serverReady(playerId: string, event: ServerReadyEvent): Promise<boolean>;
+  /** Raises `Cancel`; false if the instance does not exist. */
+  cancel(playerId: string, event: CancelEvent): Promise<boolean>;
+}
+
+export interface Log {
+  log(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** Epoch milliseconds. */
+export type Clock = () => number;
+
+/** Everything a use case may use; each takes the part it needs. */
+export interface Ports {
+  settings: Settings;
+  store: Store;
+  publisher: EventPublisher;
+  clock: Clock;
+  log: Log;
+}

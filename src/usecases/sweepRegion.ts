@@ -1,0 +1,79 @@
+/**
+ * The sweeper's work for one region, every few seconds:
+ * 1. expireServers: silent servers leave the pool; a session whose server died goes back to the front
+ *    of the ready queue with its players, and a fresh match-made follows when another server takes it.
+ * 2. expireStale: players and sessions older than any live orchestrator could be (lost orchestrators).
+ * 3. claimUnannounced: re-publishes sessions whose match-made send failed earlier (the outbox).
+ * 4. assignAndAnnounce: ready sessions get free servers; each becomes one match-made message; the
+ *    scale-out signal when sessions wait with no free server.
+ */
+import { STALE_MARGIN_SECONDS } from "../domain/matchRequest";
+import { announce, assignAndAnnounce } from "./announce";
+import { describeError } from "./errors";
+import { emitMetric } from "./metrics";
+import type { Ports } from "./ports";
+
+/** A send younger than this may still be in flight in another invocation: leave it alone. */
+export const OUTBOX_GRACE_MS = 10_000;
+const OUTBOX_MAX = 500;
+
+export interface RegionSweep {
+  region: string;
+  serversExpired: number;
+  sessionsRequeued: number;
+  playersExpired: number;
+  sessionsExpired: number;
+  republished: number;
+  assigned: number;
+  announced: number;
+  announceFailed: number;
+  sessionsWaitingForServer: number;
+  serversAvailable: number;
+}
+
+type SweepPorts = Pick<Ports, "settings" | "store" | "publisher" | "log">;
+
+export async function sweepRegion(p: SweepPorts, region: string): Promise<RegionSweep> {
+  const playerMaxAgeMs = (p.settings.matchTimeoutSeconds + STALE_MARGIN_SECONDS) * 1000;
+  // A session collects players over time: its last player may have joined just before the first timed out.
+  const sessionMaxAgeMs = 2 * playerMaxAgeMs;
+  const servers = await p.store.expireServers(region);
+  const stale = await p.store.expireStale(region, { playerMaxAgeMs, sessionMaxAgeMs });
+  const leftover = await p.store.claimUnannounced(region, { olderThanMs: OUTBOX_GRACE_MS, max: OUTBOX_MAX });
+  const republished = await announce(p, region, leftover);
+  const { assigned, announced } = await assignAndAnnounce(p, region);
+  const sweep: RegionSweep = {
+    region,
+    serversExpired: servers.expired.length,
+    sessionsRequeued: servers.requeuedSessions.length,
+    playersExpired: stale.expiredPlayers.length,
+    sessionsExpired: stale.expiredSessions.length,
+    republished: republished.sent,
+    assigned: assigned.assigned.length,
+    announced: announced.sent,
+    announceFailed: announced.failed + republished.failed,
+    sessionsWaitingForServer: assigned.unassignedSessions,
+    serversAvailable: assigned.serversAvailable,
+  };
+  if (sweep.serversExpired || sweep.playersExpired || sweep.sessionsExpired || sweep.assigned || sweep.republished || sweep.announceFailed) {
+    p.log.log(`assignSessions ${JSON.stringify(sweep)}`);
+  }
+  if (sweep.announceFailed) emitMetric(p.log, "matchmaker.announceFailed", sweep.announceFailed, { region });
+  return sweep;
+}
+
+/** Every configured region; one failing does not stop the others, and the call still fails at the end so it shows up. */
+export async function sweepRegions(p: SweepPorts): Promise<RegionSweep[]> {
+  const sweeps: RegionSweep[] = [];
+  const failures: string[] = [];
+  for (const region of p.settings.regions) {
+    try {
+      sweeps.push(await sweepRegion(p, region));
+    } catch (err) {
+      failures.push(`${region}: ${describeError(err)}`);
+      p.log.error(`assignSessions failed for region ${region}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    }
+  }
+  if (failures.length) throw new Error(`assignSessions failed for ${failures.length} region(s): ${failures.join("; ")}`);
+  return sweeps;
+}

@@ -1,0 +1,115 @@
+/**
+ * The ticket use cases of the HTTP API: create (publish a player request), read (status from the store,
+ * the orchestration, or the token) and cancel.
+ *
+ * The token names the ticket and its region, so reads go straight to the region's Redis hash slot. The
+ * store is the source of truth (it decides the timeout/match race); the orchestration's status fills in
+ * once the store has forgotten a finished ticket.
+ */
+import { randomUUID } from "node:crypto";
+import type { PlayerRequest } from "../domain/types";
+import { matchedOutcome, STALE_MARGIN_SECONDS } from "../domain/matchRequest";
+import { ticketFromOutcome, ticketFromPlayer, ticketFromRef, type TicketView } from "../domain/ticket";
+import { validateMode, validateRegion } from "../domain/validation";
+import { accept, refuse } from "./errors";
+import { checkSchema } from "./schemas";
+import { signTicketToken, type TicketClaims } from "./ticketToken";
+import type { MatchRequests, Ports } from "./ports";
+
+type TicketPorts = Pick<Ports, "settings" | "store" | "clock" | "log"> & { matchRequests: MatchRequests };
+
+export interface CreateTicketRequest {
+  playerId: string;
+  mode?: string;
+  region?: string;
+}
+
+export interface CreatedTicket {
+  ticketId: string;
+  playerId: string;
+  mode: string;
+  region: string;
+  token: string;
+}
+
+/** Publishes a player request for a player without a live ticket; the answer carries the ticket's secret token. */
+export async function createTicket(p: TicketPorts & Pick<Ports, "publisher">, body: CreateTicketRequest): Promise<CreatedTicket> {
+  const s = p.settings;
+  const playerId = body.playerId;
+  const mode = accept(validateMode(body.mode ?? s.defaultMode, s.modes));
+  const region = accept(validateRegion(body.region ?? s.defaultRegion, s.regions));
+
+  // The orchestration (instanceId = playerId) covers every region and requests still in the hub; the
+  // store covers a waiting player whose orchestration was lost.
+  const [status, current] = await Promise.all([p.matchRequests.status(playerId), p.store.getPlayer(region, playerId)]);
+  const liveTicket = status?.live ? status.ticketId : current?.state === "waiting" ? current.ticketId : undefined;
+  if (liveTicket) {
+    throw refuse("conflict", "ticket_exists", `player ${playerId} already has a live ticket; use its token to read or cancel it`, {
+      ticket: { playerId, ticketId: liveTicket, status: "searching" },
+    });
+  }
+
+  const ticketId = randomUUID();
+  const now = p.clock();
+  const message: PlayerRequest = { ticketId, playerId, mode, region, requestedAt: new Date(now).toISOString() };
+  const drift = checkSchema("playerRequest", message, "the player request");
+  if (drift) throw new Error(`createTicket built a message its own schema refuses: ${drift.detail}`);
+  // Partition key = playerId: one player's requests stay in order on one partition.
+  await p.publisher.send(s.playerRequestsHub, [{ body: message, partitionKey: playerId }]);
+  const token = signTicketToken({ ticketId, playerId, region, mode, iat: Math.floor(now / 1000) }, s.ticketSigningKey);
+  p.log.log(`ticket ${ticketId} for ${playerId} (${mode}, ${region}) accepted`);
+  return { ticketId, playerId, mode, region, token };
+}
+
+/** The status of the ticket a token names. */
+export async function readTicket(p: TicketPorts, claims: TicketClaims): Promise<TicketView> {
+  const { playerId } = claims;
+  const view = await p.store.getPlayer(claims.region, playerId);
+  if (view && view.ticketId === claims.ticketId) return ticketFromPlayer(view);
+
+  const status = await p.matchRequests.status(playerId);
+  if (status && status.ticketId === claims.ticketId) {
+    if (status.outcome) return ticketFromOutcome(playerId, status.outcome);
+    if (status.live) return ticketFromRef(claims, "searching");
+  }
+  if (view && view.requestedAtMs > claims.iat * 1000) throw refuse("notFound", "ticket_replaced", "the player has a newer ticket");
+  // Accepted but not processed yet (still in the Event Hub), as long as it could still be.
+  const ageMs = p.clock() - claims.iat * 1000;
+  if (ageMs < (p.settings.matchTimeoutSeconds + STALE_MARGIN_SECONDS) * 1000) return ticketFromRef(claims, "searching");
+  throw refuse("notFound", "ticket_not_found", "the ticket is unknown or has expired");
+}
+
+/**
+ * Frees the slot at once (one atomic store call) and tells the orchestration (`Cancel`). A matched ticket
+ * cannot be cancelled: a conflict carrying the match.
+ */
+export async function cancelTicket(p: TicketPorts, claims: TicketClaims): Promise<TicketView> {
+  const { playerId, ticketId } = claims;
+  const [result] = await p.store.leave([{ playerId, ticketId, region: claims.region, reason: "cancelled" }]);
+  if (!result) throw new Error("the store answered no result for the leave request");
+  switch (result.outcome) {
+    case "assigned":
+      throw refuse("conflict", "already_matched", "the ticket is already matched and cannot be cancelled", {
+        match: ticketFromOutcome(playerId, matchedOutcome(ticketId, result.assignment)),
+      });
+    case "superseded":
+      throw refuse("conflict", "ticket_replaced", "the player has a newer ticket; cancel that one with its own token");
+    case "alreadyLeft":
+      if (result.reason !== "cancelled") {
+        throw refuse("conflict", "ticket_finished", `the ticket already ended (${result.reason === "expired" ? "timedOut" : result.reason})`, {
+          ticket: { playerId, ticketId, status: "timedOut" },
+        });
+      }
+      break;
+    default:
+      break;
+  }
+  // The slot is free already; the event only lets the orchestration finish now rather than at its
+  // deadline (where its leave would report "cancelled" anyway). So a failure here is logged, not fatal.
+  try {
+    await p.matchRequests.cancel(playerId, { ticketId });
+  } catch (err) {
+    p.log.warn(`Cancel event for ${playerId} not delivered (the orchestration ends at its deadline): ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return ticketFromRef(claims, "cancelled");
+}
