@@ -1,4 +1,9 @@
 import { defineConfig } from "vitest/config";
+import { exitUnlessRedisServer } from "./test/support/globalSetup.js";
+
+// Without redis-server nothing can run: say so first and clearly (vitest would otherwise report its own
+// "No test files found" before the global setup's error).
+exitUnlessRedisServer();
 
 export default defineConfig({
   test: {

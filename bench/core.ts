@@ -11,8 +11,10 @@
 import { createRedisConnection, MatchmakingStore, type RedisConnection } from "../src/store";
 import type { EnqueueRequest } from "../src/store/types";
 import { ReferenceMatchmaker, type RefPlayer } from "./reference/referenceMatchmaker";
-import { connect, CountingClient, delta, flushAll, snapshot, sleep, type RawClient, type ServerDelta } from "./redisProbe";
-import { percentile } from "../tools/svgChart";
+import { setTimeout as sleep } from "node:timers/promises";
+import { forEachLimit } from "../src/lib/limiter";
+import { percentile } from "../src/lib/percentile";
+import { connect, CountingClient, delta, flushAll, snapshot, type RawClient, type ServerDelta } from "./redisProbe";
 
 /** The store as the bench drives it: leases and ticket retention long enough that nothing expires during a run. */
 function benchStore(conn: RedisConnection, prefix: string, modes: Record<string, number>): MatchmakingStore {
@@ -110,15 +112,6 @@ async function timed<T>(samples: number[], call: () => Promise<T>): Promise<T> {
   return result;
 }
 
-async function inParallel<T>(items: T[], concurrency: number, fn: (t: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
-}
-
 /**
  * Players 0..players-1 in batches of `size`, each worker taking the next batch as soon as it is done with one;
  * returns how many players were sent (whole batches).
@@ -156,7 +149,7 @@ export async function runOurThroughput(url: string, admin: RawClient, s: Scenari
   try {
     // Servers for every session, registered before the clock starts.
     const sessions = players / s.sessionSize;
-    await inParallel(
+    await forEachLimit(
       Array.from({ length: sessions }, (_, i) => i),
       32,
       async (i) => {
@@ -398,10 +391,10 @@ export async function measureOurScriptCost(url: string, admin: RawClient, player
     let d = delta(before, await snapshot(admin));
     const enqueueCpu = d.cpuSeconds;
     const enqueueCommands = d.commands;
-    await inParallel(
+    await forEachLimit(
       Array.from({ length: n / sessionSize }, (_, i) => i),
       16,
-      (i) => st.registerServer({ serverId: `s${i}`, region: REGION, address: `10.2.${(i >> 8) & 255}.${i & 255}:7777` }),
+      async (i) => void (await st.registerServer({ serverId: `s${i}`, region: REGION, address: `10.2.${(i >> 8) & 255}.${i & 255}:7777` })),
     );
     before = await snapshot(admin);
     for (;;) {

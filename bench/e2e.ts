@@ -18,8 +18,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULTS } from "../src/config/settings";
 import { requestJson } from "../tools/jsonHttp";
-import { percentile } from "../tools/svgChart";
-import { sleep } from "./redisProbe";
+import { setTimeout as sleep } from "node:timers/promises";
+import { percentile } from "../src/lib/percentile";
 
 export const POLL_MS = 25;
 /** Only every Nth player polls its ticket (at POLL_MS): enough samples, without the bench's polling being the load. */

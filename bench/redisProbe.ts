@@ -88,8 +88,6 @@ export async function flushAll(client: RawClient): Promise<void> {
   await client.sendCommand(["MEMORY", "PURGE"]).catch(() => undefined);
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /** Writes a one-line progress message to stderr (overwritten in a TTY). */
 export function progress(msg: string): void {
   if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K[bench] ${msg}`);

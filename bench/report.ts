@@ -2,7 +2,8 @@
  * Turns one bench run into BENCHMARKS.md, a console table and SVG charts. Pure: no Redis, no clock, so
  * tests can feed it a fabricated run.
  */
-import { barChart, cdfPoints, formatNumber, groupedBarChart, histogram, lineChart, percentile, type ReferenceLine } from "../tools/svgChart";
+import { percentile } from "../src/lib/percentile";
+import { barChart, cdfPoints, formatNumber, groupedBarChart, histogram, lineChart, type ReferenceLine } from "../tools/svgChart";
 import {
   ASSUMED_EVENTHUB_BATCH,
   ASSUMED_POLLS_PER_PLAYER,

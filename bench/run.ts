@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only=floor,core,reference,memory,e2e] [-- --out=FILE]`
+ * `npm run bench [-- --quick] [-- --only=floor,core,reference,memory,e2e] [-- --out=FILE] [-- --help]`
  *
  * Starts its own redis-server, measures in one run: the floor (raw round trips of that server), core
  * throughput through MatchmakingStore, the reference's access pattern, Redis memory per waiting player, and
@@ -8,7 +8,8 @@
  */
 import { cpus, loadavg, totalmem } from "node:os";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { parseArgs } from "node:util";
 import { startRedisServer } from "../local-runtime/redisServer";
 import {
   measureOurMemory,
@@ -75,45 +76,81 @@ export function configFor(quick: boolean): BenchConfig {
       };
 }
 
-function parseArgs(argv: string[]): { quick: boolean; only?: Set<string>; out: string; from?: string } {
-  let quick = false;
-  let only: Set<string> | undefined;
-  let out = "BENCHMARKS.md";
-  let from: string | undefined;
-  for (const a of argv) {
-    if (a === "--quick") quick = true;
-    else if (a.startsWith("--from=")) from = a.slice(7);
-    else if (a.startsWith("--only="))
-      only = new Set(
-        a
-          .slice(7)
-          .split(",")
-          .map((s) => s.trim()),
-      );
-    else if (a.startsWith("--out=")) out = a.slice(6);
-    else if (a === "--help" || a === "-h") {
-      console.log(
-        "usage: npm run bench [-- --quick] [-- --only=floor,core,reference,memory,e2e] [-- --out=BENCHMARKS.md]\n" +
-          "       npm run bench -- --from=bench/results/results.json   (rewrite the report and charts from a recorded run)",
-      );
-      process.exit(0);
-    } else throw new Error(`unknown argument ${a}`);
-  }
-  return { quick, only, out, from };
+export const BENCH_PARTS = ["floor", "core", "reference", "memory", "e2e"] as const;
+
+export const USAGE = `usage: npm run bench [-- options]
+  --quick            a smaller run of everything (about a minute or two)
+  --only=PARTS       comma-separated parts: ${BENCH_PARTS.join(",")}
+  --out=FILE         the Markdown report (default BENCHMARKS.md); its charts and results.json go to
+                     bench/results/ for the default report, else to <FILE without .md>-results/ beside it
+  --from=FILE        rewrite the report and charts from a recorded results.json instead of measuring
+  --help             this text
+Parts that need root (the emulated network link) are skipped with one line where they cannot run.`;
+
+export interface BenchArgs {
+  help: boolean;
+  quick: boolean;
+  only?: Set<string>;
+  out: string;
+  from?: string;
 }
 
-function writeOutputs(root: string, results: BenchResults, out: string): void {
-  const report = buildReport(results, { resultsDir: "bench/results" });
-  mkdirSync(join(root, "bench", "results"), { recursive: true });
-  for (const [name, svg] of Object.entries(report.charts)) writeFileSync(join(root, "bench", "results", name), svg);
-  writeFileSync(join(root, "bench", "results", "results.json"), JSON.stringify(results, null, 2) + "\n");
-  writeFileSync(resolve(root, out), report.markdown);
+/** The command line (util.parseArgs; unknown flags and unknown parts are errors). */
+export function parseBenchArgs(argv: string[]): BenchArgs {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: "boolean" },
+      only: { type: "string" },
+      out: { type: "string" },
+      from: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const only = values.only
+    ? new Set(
+        values.only
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
+    : undefined;
+  for (const part of only ?? [])
+    if (!(BENCH_PARTS as readonly string[]).includes(part)) throw new Error(`--only: unknown part "${part}" (known: ${BENCH_PARTS.join(", ")})`);
+  return { help: values.help ?? false, quick: values.quick ?? false, only, out: values.out ?? "BENCHMARKS.md", from: values.from };
+}
+
+/** Where the report, its charts and results.json go, and the charts' folder as the report links it. */
+export function outputPaths(root: string, out: string): { report: string; resultsDir: string; link: string } {
+  const report = resolve(root, out);
+  const resultsDir = report === resolve(root, "BENCHMARKS.md") ? join(root, "bench", "results") : report.replace(/\.md$/i, "") + "-results";
+  return { report, resultsDir, link: relative(dirname(report), resultsDir).split(sep).join("/") };
+}
+
+export function writeOutputs(root: string, results: BenchResults, out: string): { report: string; resultsDir: string } {
+  const paths = outputPaths(root, out);
+  const report = buildReport(results, { resultsDir: paths.link });
+  mkdirSync(paths.resultsDir, { recursive: true });
+  mkdirSync(dirname(paths.report), { recursive: true });
+  for (const [name, svg] of Object.entries(report.charts)) writeFileSync(join(paths.resultsDir, name), svg);
+  writeFileSync(join(paths.resultsDir, "results.json"), JSON.stringify(results, null, 2) + "\n");
+  writeFileSync(paths.report, report.markdown);
   console.log(report.console);
-  console.log(`\nWrote ${out}, bench/results/*.svg and bench/results/results.json (run took ${(results.durationSeconds ?? NaN).toFixed(1)} s).`);
+  const shown = (p: string) => relative(process.cwd(), p) || ".";
+  console.log(
+    `\nWrote ${shown(paths.report)}, ${shown(paths.resultsDir)}/*.svg and ${shown(paths.resultsDir)}/results.json (run took ${(results.durationSeconds ?? NaN).toFixed(1)} s).`,
+  );
+  return paths;
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseBenchArgs(process.argv.slice(2));
+  if (args.help) {
+    console.log(USAGE);
+    return;
+  }
   const root = resolve(__dirname, "..", "..");
   if (args.from) {
     writeOutputs(root, JSON.parse(readFileSync(resolve(root, args.from), "utf8")) as BenchResults, args.out);

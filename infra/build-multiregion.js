@@ -10,6 +10,7 @@
 "use strict";
 const { readFileSync, writeFileSync } = require("node:fs");
 const { join } = require("node:path");
+const { parseArgs } = require("node:util");
 
 const ROOT = join(__dirname, "..");
 const OUT = join(__dirname, "azuredeploy.multiregion.json");
@@ -84,7 +85,8 @@ function build() {
         copy: { name: "stamps", count: "[length(parameters('regions'))]" },
         properties: {
           mode: "Incremental",
-          expressionEvaluationOptions: { scope: "inner" },
+          // The official deploymentTemplate schema allows exactly NotSpecified, Outer and Inner.
+          expressionEvaluationOptions: { scope: "Inner" },
           parameters: stampParameters,
           template: stamp,
         },
@@ -164,7 +166,24 @@ function render() {
 
 module.exports = { build, render, OUT };
 
+const USAGE = `usage: node infra/build-multiregion.js [--check] [--help]
+  (no flag)  write infra/azuredeploy.multiregion.json from infra/azuredeploy.json
+  --check    write nothing; exit 1 if the committed file differs from what this script makes`;
+
 if (require.main === module) {
-  writeFileSync(OUT, render());
-  console.log(`wrote ${OUT}`);
+  try {
+    const { values } = parseArgs({ options: { check: { type: "boolean" }, help: { type: "boolean", short: "h" } }, strict: true });
+    if (values.help) console.log(USAGE);
+    else if (values.check) {
+      const same = readFileSync(OUT, "utf8") === render();
+      console.log(same ? `${OUT} is up to date` : `${OUT} is out of date: run node infra/build-multiregion.js`);
+      process.exitCode = same ? 0 : 1;
+    } else {
+      writeFileSync(OUT, render());
+      console.log(`wrote ${OUT}`);
+    }
+  } catch (err) {
+    console.error(`build-multiregion: ${err.message}`);
+    process.exitCode = 1;
+  }
 }

@@ -1,114 +1,62 @@
 #!/usr/bin/env node
 // `npm run package` (after `npm run build`): writes the zip that the Function App runs.
 //
-// Contents: dist/ (compiled app, without the benchmark and the developer tools), host.json, package.json,
-// package-lock.json and the production node_modules. The production modules are taken from the installed
-// node_modules, selected by package-lock.json (every installed package that is not dev-only), so packaging
-// needs no network and ships exactly the versions the tests ran against. The zip is written by the small
-// writer below (node:zlib, no zip tool needed) with sorted entries and fixed timestamps, so the same inputs
-// give the same bytes.
+// Contents: dist/ (compiled app, without the benchmark, the developer tools and the local runtime), host.json,
+// package.json, package-lock.json and the production node_modules. The production modules are taken from the
+// installed node_modules, selected by package-lock.json (every installed package that is not dev-only), so
+// packaging needs no network and ships exactly the versions the tests ran against. The zip is written by
+// yazl (a maintained zip library; a dev dependency, as packaging runs on the developer's machine or in CI)
+// with sorted entries and fixed timestamps, so the same inputs give the same bytes.
 //
-// Usage: node scripts/package.js [--out <file.zip>] [--root <project dir>]   (default: ./matchmaker.zip)
+// Usage: node scripts/package.js [--out <file.zip>] [--root <project dir>] [--help]   (default: ./matchmaker.zip)
 "use strict";
-const { readFileSync, readdirSync, statSync, lstatSync, existsSync, openSync, writeSync, closeSync, mkdirSync } = require("node:fs");
+const { readFileSync, readdirSync, statSync, lstatSync, existsSync, createWriteStream, mkdirSync } = require("node:fs");
 const { join, dirname, relative, sep, posix, resolve } = require("node:path");
-const { deflateRawSync } = require("node:zlib");
+const { parseArgs } = require("node:util");
+const { ZipFile } = require("yazl");
 
 // ---------------------------------------------------------------------------------------------------------
-// Zip writer (PKWARE APPNOTE 6.3: local headers, central directory, end record; no zip64).
+// Zip file
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32(buf) {
-  let c = 0xffffffff;
-  for (let i = 0; i < buf.length; i++) c = CRC_TABLE[(c ^ buf[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-// 1980-01-01 00:00 in DOS format: fixed so that the archive only changes when the content does.
-const DOS_TIME = 0;
-const DOS_DATE = (0 << 9) | (1 << 5) | 1;
+// 1980-01-01 00:00 local time, the earliest DOS timestamp: fixed so that the archive only changes when the content does.
+const FIXED_MTIME = new Date(1980, 0, 1, 0, 0, 0);
+/** Below this size deflating cannot pay for itself: such entries are stored. */
+const STORE_BELOW_BYTES = 64;
 
 /**
  * Writes a zip file. `entries`: [{ name: "dir/file.js" (forward slashes), data: Buffer, mode?: number }].
- * Small files are stored, others deflated when that makes them smaller.
+ * Resolves to { entries, bytes } once the file is on disk.
  */
 function writeZip(outFile, entries) {
-  if (entries.length > 0xffff) throw new Error(`zip: ${entries.length} entries is more than a zip without zip64 can hold`);
   const sorted = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const seen = new Set();
-  mkdirSync(dirname(resolve(outFile)), { recursive: true });
-  const fd = openSync(outFile, "w");
-  const central = [];
-  let offset = 0;
-  const write = (buf) => {
-    writeSync(fd, buf);
-    offset += buf.length;
-  };
-  try {
-    for (const e of sorted) {
-      if (!e.name || e.name.startsWith("/") || e.name.includes("\\") || e.name.split("/").includes(".."))
-        throw new Error(`zip: bad entry name ${JSON.stringify(e.name)}`);
-      if (seen.has(e.name)) throw new Error(`zip: duplicate entry ${e.name}`);
-      seen.add(e.name);
-      const name = Buffer.from(e.name, "utf8");
-      const crc = crc32(e.data);
-      const deflated = e.data.length > 64 ? deflateRawSync(e.data, { level: 9 }) : null;
-      const useDeflate = deflated !== null && deflated.length < e.data.length;
-      const body = useDeflate ? deflated : e.data;
-      const method = useDeflate ? 8 : 0;
-      if (offset > 0xffffffff || body.length > 0xffffffff) throw new Error("zip: archive larger than 4 GiB needs zip64");
-
-      // Version needed .. file name length: the same 26 bytes in the local header and the central directory.
-      const fields = Buffer.alloc(26);
-      fields.writeUInt16LE(20, 0); // version needed: 2.0 (deflate)
-      fields.writeUInt16LE(0x0800, 2); // flags: names are UTF-8
-      fields.writeUInt16LE(method, 4);
-      fields.writeUInt16LE(DOS_TIME, 6);
-      fields.writeUInt16LE(DOS_DATE, 8);
-      fields.writeUInt32LE(crc, 10);
-      fields.writeUInt32LE(body.length, 14);
-      fields.writeUInt32LE(e.data.length, 18);
-      fields.writeUInt16LE(name.length, 22);
-
-      const local = Buffer.alloc(30); // extra field length (28) stays 0
-      local.writeUInt32LE(0x04034b50, 0);
-      fields.copy(local, 4);
-      const localOffset = offset;
-      write(local);
-      write(name);
-      write(body);
-
-      const cd = Buffer.alloc(46); // extra, comment, disk, internal attributes (30..37) stay 0
-      cd.writeUInt32LE(0x02014b50, 0);
-      cd.writeUInt16LE((3 << 8) | 20, 4); // made by: Unix, spec 2.0 (so the mode below is honoured)
-      fields.copy(cd, 6);
-      cd.writeUInt32LE((((e.mode ?? 0o644) & 0o777) | 0o100000) * 0x10000, 38); // regular file + permissions
-      cd.writeUInt32LE(localOffset, 42);
-      central.push(cd, name);
-    }
-    const cdStart = offset;
-    for (const b of central) write(b);
-    const cdSize = offset - cdStart;
-    const end = Buffer.alloc(22); // disk numbers (4, 6) and comment length (20) stay 0
-    end.writeUInt32LE(0x06054b50, 0);
-    end.writeUInt16LE(sorted.length, 8);
-    end.writeUInt16LE(sorted.length, 10);
-    end.writeUInt32LE(cdSize, 12);
-    end.writeUInt32LE(cdStart, 16);
-    write(end);
-  } finally {
-    closeSync(fd);
+  for (const e of sorted) {
+    // yazl refuses some of these too; checking first gives one clear message and no half-written file.
+    if (!e.name || e.name.startsWith("/") || e.name.includes("\\") || e.name.split("/").includes("..") || e.name.endsWith("/"))
+      throw new Error(`zip: bad entry name ${JSON.stringify(e.name)}`);
+    if (seen.has(e.name)) throw new Error(`zip: duplicate entry ${e.name}`);
+    seen.add(e.name);
   }
-  return { entries: sorted.length, bytes: offset };
+  mkdirSync(dirname(resolve(outFile)), { recursive: true });
+  const zip = new ZipFile();
+  for (const e of sorted) {
+    zip.addBuffer(e.data, e.name, {
+      mtime: FIXED_MTIME,
+      mode: ((e.mode ?? 0o644) & 0o777) | 0o100000, // a regular file with its permissions
+      compress: e.data.length >= STORE_BELOW_BYTES,
+      forceDosTimestamp: true, // no extended-timestamp field: the bytes depend on the content only
+    });
+  }
+  return new Promise((resolvePromise, reject) => {
+    const out = createWriteStream(outFile);
+    let bytes = 0;
+    zip.outputStream.on("data", (chunk) => (bytes += chunk.length));
+    zip.outputStream.on("error", reject);
+    out.on("error", reject);
+    out.on("close", () => resolvePromise({ entries: sorted.length, bytes }));
+    zip.outputStream.pipe(out);
+    zip.end();
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -200,31 +148,45 @@ function collectPackageFiles(root) {
   return files;
 }
 
-function packageApp(root, outFile) {
+async function packageApp(root, outFile) {
   const inside = relative(join(root, "dist"), resolve(outFile));
   if (!inside.startsWith("..") && !inside.startsWith(sep)) throw new Error("the zip must not be written inside dist/, which it packages");
   const files = collectPackageFiles(root);
-  const result = writeZip(
+  const result = await writeZip(
     outFile,
     files.map((f) => ({ name: f.rel.split(sep).join(posix.sep), data: readFileSync(f.abs), mode: f.mode })),
   );
   return { ...result, files: files.map((f) => f.rel) };
 }
 
-module.exports = { crc32, writeZip, collectPackageFiles, productionModules, packageApp, matchesMain };
+module.exports = { writeZip, collectPackageFiles, productionModules, packageApp, matchesMain };
+
+const USAGE = `usage: node scripts/package.js [--out <file.zip>] [--root <project dir>]   (npm run package builds first)
+  --out   where to write the zip (default: <root>/matchmaker.zip)
+  --root  the project to package (default: this repository)
+  --help  this text`;
+
+async function cli(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: { out: { type: "string" }, root: { type: "string" }, help: { type: "boolean", short: "h" } },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const root = resolve(values.root ?? join(__dirname, ".."));
+  const out = resolve(values.out ?? join(root, "matchmaker.zip"));
+  const { entries, bytes } = await packageApp(root, out);
+  console.log(`package: ${out} (${entries} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB)`);
+  console.log("publish: infra/deploy.sh, or az functionapp deployment source config-zip -g <group> -n <app> --src " + relative(process.cwd(), out));
+}
 
 if (require.main === module) {
-  const args = process.argv.slice(2);
-  const rootAt = args.indexOf("--root");
-  const root = resolve(rootAt >= 0 && args[rootAt + 1] ? args[rootAt + 1] : join(__dirname, ".."));
-  const outAt = args.indexOf("--out");
-  const out = resolve(outAt >= 0 && args[outAt + 1] ? args[outAt + 1] : join(root, "matchmaker.zip"));
-  try {
-    const { entries, bytes } = packageApp(root, out);
-    console.log(`package: ${out} (${entries} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB)`);
-    console.log("publish: infra/deploy.sh, or az functionapp deployment source config-zip -g <group> -n <app> --src " + relative(process.cwd(), out));
-  } catch (err) {
+  cli(process.argv.slice(2)).catch((err) => {
     console.error(`package: ${err.message}`);
     process.exit(1);
-  }
+  });
 }

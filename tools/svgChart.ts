@@ -434,6 +434,3 @@ export function cdfPoints(samples: number[], maxPoints = 200): [number, number][
   if (pts[pts.length - 1]![1] !== 1) pts.push([sorted[n - 1]!, 1]);
   return pts;
 }
-
-/** Nearest-rank percentile (p in 0..100) of samples; NaN when empty (re-exported for the charts' callers). */
-export { percentile } from "../src/lib/percentile";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { barChart, cdfPoints, escapeXml, formatNumber, groupedBarChart, histogram, lineChart, niceTicks, percentile } from "../../tools/svgChart";
+import { percentile } from "../../src/lib/percentile";
+import { barChart, cdfPoints, escapeXml, formatNumber, groupedBarChart, histogram, lineChart, niceTicks } from "../../tools/svgChart";
 
 /** Minimal well-formedness check: every opened element is closed in order (no XML parser dependency). */
 function assertWellFormed(svg: string): void {

@@ -2,6 +2,7 @@
  * infra/azuredeploy.multiregion.json: Traffic Manager (performance routing) in front of one stamp per region,
  * each stamp being exactly azuredeploy.json. Checked offline with the same resolver and security rules.
  */
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -27,6 +28,26 @@ describe("infra/azuredeploy.multiregion.json", () => {
     expect(readFileSync(MULTI_TEMPLATE, "utf8")).toBe(generator.render());
   });
 
+  it("sets expressionEvaluationOptions.scope to a value the official ARM schema allows (NotSpecified, Outer, Inner)", () => {
+    // deploymentTemplate.json#/definitions/expressionEvaluationOptions: enum ["NotSpecified", "Outer", "Inner"], case as written.
+    const deployments = (
+      readTemplate(MULTI_TEMPLATE).resources as { type: string; properties?: { expressionEvaluationOptions?: { scope?: string } } }[]
+    ).filter((r) => r.type === "Microsoft.Resources/deployments");
+    expect(deployments.length).toBeGreaterThan(0);
+    for (const d of deployments) expect(["NotSpecified", "Outer", "Inner"]).toContain(d.properties?.expressionEvaluationOptions?.scope);
+  });
+
+  it("the generator answers --help and --check (util.parseArgs)", () => {
+    const script = join(ROOT, "infra", "build-multiregion.js");
+    expect(spawnSync(process.execPath, [script, "--help"], { encoding: "utf8" }).stdout).toMatch(/usage: node infra\/build-multiregion\.js \[--check\]/);
+    const check = spawnSync(process.execPath, [script, "--check"], { encoding: "utf8" });
+    expect(check.status).toBe(0);
+    expect(check.stdout).toMatch(/is up to date/);
+    const bad = spawnSync(process.execPath, [script, "--chek"], { encoding: "utf8" });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/Unknown option '--chek'/);
+  });
+
   it("resolves every name and uses only verified apiVersions", () => {
     const template = readTemplate(MULTI_TEMPLATE);
     expect(checkTemplate(template).problems).toEqual([]);
@@ -46,7 +67,7 @@ describe("infra/azuredeploy.multiregion.json", () => {
         parameters: Record<string, { value: unknown }>;
       };
       expect(p.mode).toBe("Incremental");
-      expect(p.expressionEvaluationOptions.scope).toBe("inner");
+      expect(p.expressionEvaluationOptions.scope).toBe("Inner");
       expect(p.template).toEqual(stampTemplate);
       const declared = stampTemplate.parameters ?? {};
       for (const name of Object.keys(p.parameters)) expect(Object.keys(declared)).toContain(name);

@@ -1,0 +1,127 @@
+/**
+ * `runSimulation`: a crowd against the matchmaker through its public HTTP API only (see tools/simulate.ts for
+ * the CLI). The game servers are `fleet` (servers.ts), each player is a `PlayerClient` (player.ts), and the
+ * end checks are consistency.ts. The end-to-end tests drive this too.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { percentile } from "../../src/lib/percentile";
+import { histogram } from "../svgChart";
+import { sessionProblems, sessionsSeen } from "./consistency";
+import { simulatorHttp } from "./http";
+import { awaitMatch, pollingClient, requestTicket, type PlayerClient, type PlayerContext } from "./player";
+import { fleet } from "./servers";
+import type { PlayerResult, SimulationOptions, SimulationResult } from "./types";
+
+/** Buckets in whole sessions, so that with enough servers every player can be matched. */
+export function planPlayers(
+  o: Pick<SimulationOptions, "players" | "mode" | "modes" | "regions" | "idPrefix">,
+): { playerId: string; mode: string; region: string }[] {
+  const modes = o.mode === "mixed" ? Object.keys(o.modes) : [o.mode];
+  for (const m of modes) if (!Object.hasOwn(o.modes, m)) throw new Error(`Unknown mode "${m}" (known: ${Object.keys(o.modes).join(", ")})`);
+  const out: { playerId: string; mode: string; region: string }[] = [];
+  let g = 0;
+  while (out.length < o.players) {
+    const remaining = o.players - out.length;
+    const fitting = modes.filter((m) => o.modes[m]! <= remaining);
+    const mode = fitting.length ? fitting[g % fitting.length]! : modes[0]!;
+    const region = o.regions[Math.floor(g / Math.max(1, modes.length)) % o.regions.length]!;
+    const size = Math.min(o.modes[mode]!, remaining);
+    for (let i = 0; i < size; i++) out.push({ playerId: `${o.idPrefix ?? "p"}${out.length}`, mode, region });
+    g++;
+  }
+  return out;
+}
+
+function progressLine(started: number, results: PlayerResult[], requested: number, releases: number): string {
+  const count = (s: PlayerResult["status"]) => results.filter((r) => r.status === s).length;
+  return (
+    `[simulate] ${((Date.now() - started) / 1000).toFixed(1)}s  requested ${requested}/${results.length}  matched ${count("matched")}` +
+    `  timed out ${count("timedOut")}  waiting ${count("unfinished")}  released ${releases}`
+  );
+}
+
+/** Resolves when `all` settle or the deadline passes, whichever is first. */
+async function settledOrDeadline(all: Promise<unknown>[], deadline: number): Promise<void> {
+  const ac = new AbortController();
+  await Promise.race([Promise.allSettled(all), sleep(Math.max(0, deadline - Date.now()), undefined, { signal: ac.signal }).catch(() => undefined)]);
+  ac.abort();
+}
+
+export async function runSimulation(o: SimulationOptions, client: PlayerClient = pollingClient): Promise<SimulationResult> {
+  const started = Date.now();
+  const deadline = started + (o.deadlineMs ?? 120_000);
+  const pollMs = o.pollIntervalMs ?? 250;
+  const http = simulatorHttp({ baseUrl: o.baseUrl, functionKey: o.functionKey, concurrency: o.concurrency, deadline });
+  const servers = fleet({ call: http.call, count: o.servers, regions: o.regions, idPrefix: o.idPrefix ?? "p", gameMs: o.gameMs ?? 1000 });
+  // Fail fast and loudly: without servers every player would just time out.
+  if (!o.serverDelayMs) await servers.registerAll();
+  servers.startHeartbeats({ heartbeatMs: o.heartbeatMs ?? 5000, delayMs: o.serverDelayMs });
+
+  const results: PlayerResult[] = planPlayers(o).map((p) => ({ ...p, status: "unfinished", polls: 0 }));
+  let requested = 0;
+  const progress = setInterval(() => o.progress?.(progressLine(started, results, requested, servers.releases())), 250);
+  const context = (i: number): PlayerContext => ({
+    call: http.call,
+    pollMs,
+    deadline,
+    // First polls staggered so that players do not all arrive together.
+    firstPollDelayMs: (i % 20) * (pollMs / 20),
+    onMatched: (r) => servers.onSession(r.serverId!, r.sessionId!),
+  });
+  const requests = results.map(async (r, i) => {
+    if (o.arrivalRate) await sleep((i * 1000) / o.arrivalRate);
+    const req = await requestTicket(r, context(i), client);
+    if (req) requested++;
+    return req;
+  });
+  const lifecycles = requests.map(async (req, i) => {
+    const got = await req;
+    if (got) await awaitMatch(results[i]!, got, context(i), client);
+  });
+  const allRequested = (async () => {
+    await settledOrDeadline(requests, deadline);
+    await o.onAllRequested?.();
+  })();
+  await Promise.all([...lifecycles, allRequested]);
+  clearInterval(progress);
+  await servers.stop({ deregister: o.deregister !== false });
+
+  const { sessions, problems } = sessionsSeen(results);
+  const registrationError = servers.registrationError();
+  if (registrationError) problems.unshift(`server registration failed: ${registrationError.message}`);
+  problems.push(...sessionProblems(sessions, o.modes));
+  const times = results.filter((r) => r.timeToMatchMs !== undefined).map((r) => r.timeToMatchMs!);
+  const count = (s: PlayerResult["status"]) => results.filter((r) => r.status === s).length;
+  return {
+    players: results,
+    matched: count("matched"),
+    timedOut: count("timedOut"),
+    failed: count("failed"),
+    unfinished: count("unfinished"),
+    p50: percentile(times, 50),
+    p95: percentile(times, 95),
+    p99: percentile(times, 99),
+    durationMs: Date.now() - started,
+    sessions,
+    releases: servers.releases(),
+    problems,
+    httpErrors: http.errors(),
+  };
+}
+
+export function timeToMatchChart(result: SimulationResult, title: string): string {
+  const times = result.players.filter((r) => r.timeToMatchMs !== undefined).map((r) => r.timeToMatchMs!);
+  return histogram({
+    title,
+    xLabel: "time to match (ms, as seen by a polling client)",
+    yLabel: "players",
+    values: times,
+    bins: 30,
+    min: 0,
+    markers: [
+      { value: result.p50, label: "p50" },
+      { value: result.p95, label: "p95", color: "#dd6b20" },
+      { value: result.p99, label: "p99", color: "#805ad5" },
+    ].filter((m) => Number.isFinite(m.value)),
+  });
+}

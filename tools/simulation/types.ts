@@ -1,0 +1,73 @@
+/** What a simulation is asked to do and what it reports: shared by the simulator's modules and its callers. */
+
+export interface SimulationOptions {
+  baseUrl: string;
+  players: number;
+  servers: number;
+  mode: string; // a mode name or "mixed"
+  modes: Record<string, number>;
+  regions: string[];
+  functionKey?: string;
+  /** How long a server "plays" before releasing itself. */
+  gameMs?: number;
+  heartbeatMs?: number;
+  pollIntervalMs?: number;
+  /** Concurrent HTTP requests the simulator makes. */
+  concurrency?: number;
+  /** Give up waiting for players after this long. */
+  deadlineMs?: number;
+  /** Players per second to arrive (default: all at once). */
+  arrivalRate?: number;
+  progress?: (line: string) => void;
+  /** Prefix of player and server ids, so several runs can share one Redis. */
+  idPrefix?: string;
+  /** Register servers this long after the players started (tests of "too few servers, then more"). */
+  serverDelayMs?: number;
+  /** Deregister the servers at the end (default true). */
+  deregister?: boolean;
+  /** Called once all players have their ticket (tests inject faults or restarts here). */
+  onAllRequested?: () => Promise<void> | void;
+}
+
+export type PlayerStatus = "matched" | "timedOut" | "cancelled" | "failed" | "unfinished";
+
+export interface PlayerResult {
+  playerId: string;
+  ticketId?: string;
+  mode: string;
+  region: string;
+  status: PlayerStatus;
+  sessionId?: string;
+  serverId?: string;
+  server?: string;
+  players?: { playerId: string; ticketId: string }[];
+  timeToMatchMs?: number;
+  /** When the client saw its outcome (epoch ms). */
+  finishedAt?: number;
+  polls: number;
+  error?: string;
+}
+
+export interface SessionSeen {
+  serverId: string;
+  mode: string;
+  region: string;
+  players: string[];
+}
+
+export interface SimulationResult {
+  players: PlayerResult[];
+  matched: number;
+  timedOut: number;
+  failed: number;
+  unfinished: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  durationMs: number;
+  sessions: Map<string, SessionSeen>;
+  releases: number;
+  /** Problems found by the consistency checks; empty means none. */
+  problems: string[];
+  httpErrors: number;
+}
