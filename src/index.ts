@@ -20,13 +20,11 @@ import "./functions/serverAllocation";
 import "./functions/stats";
 import "./functions/openapi";
 
+// Invalid settings fail the start, with every problem listed (ConfigError's message), instead of every
+// invocation answering 500 configuration_error forever. The host logs the error and the worker does not
+// start; the local runtime exits non-zero.
 app.hook.appStart(() => {
-  try {
-    appSettings(); // validated once and kept for every invocation
-  } catch {
-    // Logged by appSettings(), not thrown: a throwing start hook would hide the message behind a generic
-    // worker error. Each invocation then fails with the same ConfigError.
-  }
+  appSettings();
 });
 
 // Close Redis and Event Hubs connections when the worker shuts down, so in-flight work ends cleanly.

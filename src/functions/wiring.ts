@@ -11,7 +11,8 @@ import type { DurableClient } from "durable-functions";
 import { ConfigError, settings, type Settings } from "../config/settings";
 import { eventPublisher, type EventPublisher } from "../messaging/eventPublisher";
 import { createRedisConnection, MatchmakingStore } from "../store";
-import { Unavailable } from "../usecases/errors";
+import { ErrorReply } from "redis";
+import { PermanentFailure, Unavailable } from "../usecases/errors";
 import type { Log, MatchRequests, Ports, Store } from "../usecases/ports";
 import { durableMatchRequests } from "./durable/matchRequests";
 
@@ -90,10 +91,30 @@ export async function closeDependencies(): Promise<void> {
 const isStoreRefusal = (err: unknown): boolean => err instanceof Error && err.name === "StoreInputError";
 
 /**
+ * Redis failures a retry cannot fix: a script that errors on this input (a Lua runtime error) or a reply
+ * of the wrong shape. Every other failure (connection, timeout, LOADING, BUSY, NOPERM, OOM, ...) is the
+ * service being unavailable: the caller retries, and an Event Hub partition waits for it.
+ */
+function isPermanentStoreFailure(err: unknown): boolean {
+  if (err instanceof Error && err.name === "ScriptReplyError") return true;
+  return err instanceof ErrorReply && /user_script|Error running script|attempt to /i.test(err.message);
+}
+
+/** Durable extension answers a retry cannot change: 400 (bad request) and 413 (too large). 404/410 are handled by the adapter. */
+function isPermanentDurableFailure(err: unknown): boolean {
+  return err instanceof Error && /unexpected status code: (400|413)\b/.test(err.message);
+}
+
+/**
  * `target`'s methods, resolved lazily and with every failure but a refusal turned into Unavailable(service).
  * Lazy: a use case that never touches the store never connects to Redis.
  */
-function guarded<T extends object>(service: string, target: () => Promise<T> | T, isRefusal: (err: unknown) => boolean = () => false): T {
+function guarded<T extends object>(
+  service: string,
+  target: () => Promise<T> | T,
+  isRefusal: (err: unknown) => boolean = () => false,
+  isPermanent: (err: unknown) => boolean = () => false,
+): T {
   return new Proxy({} as T, {
     get(_t, method) {
       if (method === "then") return undefined; // not a promise: `await ports.store` must not call into it
@@ -102,8 +123,8 @@ function guarded<T extends object>(service: string, target: () => Promise<T> | T
           const obj = (await target()) as Record<PropertyKey, (...a: unknown[]) => Promise<unknown>>;
           return await obj[method]!(...args);
         } catch (err) {
-          if (err instanceof Unavailable || isRefusal(err)) throw err;
-          throw new Unavailable(service, err);
+          if (err instanceof Unavailable || err instanceof PermanentFailure || isRefusal(err)) throw err;
+          throw isPermanent(err) ? new PermanentFailure(service, err) : new Unavailable(service, err);
         }
       };
     },
@@ -114,18 +135,23 @@ function guarded<T extends object>(service: string, target: () => Promise<T> | T
 export function portsFor(log: Log, durable?: DurableClient): Ports & { matchRequests: MatchRequests } {
   return {
     settings: appSettings(),
-    store: guarded<Store>("Redis", store, isStoreRefusal),
+    store: guarded<Store>("Redis", store, isStoreRefusal, isPermanentStoreFailure),
     publisher: guarded<EventPublisher>("Event Hubs", eventPublisher),
     clock: Date.now,
     log,
-    matchRequests: guarded<MatchRequests>("the Durable extension", () => {
-      if (!durable) throw new Error("this function has no durable client input");
-      return durableMatchRequests(durable);
-    }),
+    matchRequests: guarded<MatchRequests>(
+      "the Durable extension",
+      () => {
+        if (!durable) throw new Error("this function has no durable client input");
+        return durableMatchRequests(durable);
+      },
+      undefined,
+      isPermanentDurableFailure,
+    ),
   };
 }
 
 /** A store call of an HTTP handler that needs no use case: Redis failing (connecting included) is a 503 like any backing service. */
 export function redisCall<T>(_ctx: unknown, call: (st: Store) => Promise<T>): Promise<T> {
-  return call(guarded<Store>("Redis", store, isStoreRefusal));
+  return call(guarded<Store>("Redis", store, isStoreRefusal, isPermanentStoreFailure));
 }

@@ -10,6 +10,7 @@
 import type { MatchMade, SessionPlayer } from "../domain/types";
 import { serverReadyFor } from "../domain/matchRequest";
 import { forEachLimit } from "../lib/limiter";
+import { isolatePoison } from "./isolatePoison";
 import { deadLetterRejected, parseMatchMade, type Rejected } from "./messages";
 import type { MatchRequests, Ports } from "./ports";
 
@@ -22,7 +23,24 @@ export interface DeliveryResult {
   rejected: number;
 }
 
-export async function deliverMatches(p: Pick<Ports, "store" | "log"> & { matchRequests: MatchRequests }, messages: unknown[]): Promise<DeliveryResult> {
+type DeliveryPorts = Pick<Ports, "store" | "log"> & { matchRequests: MatchRequests };
+
+/** The delivery of a batch; a batch that fails for another reason than an unavailable service is taken apart (isolatePoison). */
+export function deliverMatches(p: DeliveryPorts, messages: unknown[]): Promise<DeliveryResult> {
+  return isolatePoison(
+    p,
+    MATCH_MADE_SOURCE,
+    messages,
+    (batch) => deliver(p, batch),
+    (results, poisoned) => ({
+      raised: results.reduce((n, r) => n + r.raised, 0),
+      notRunning: results.reduce((n, r) => n + r.notRunning, 0),
+      rejected: results.reduce((n, r) => n + r.rejected, 0) + poisoned,
+    }),
+  );
+}
+
+async function deliver(p: DeliveryPorts, messages: unknown[]): Promise<DeliveryResult> {
   const rejected: Rejected[] = [];
   const targets: { msg: MatchMade; player: SessionPlayer }[] = [];
   messages.forEach((raw, index) => {

@@ -53,3 +53,18 @@ export function describeError(err: unknown, depth = 0): string {
   if (cause !== undefined && cause !== err) text += ` (cause: ${describeError(cause, depth + 1)})`;
   return text;
 }
+
+/**
+ * A backing service answered, and its answer will be the same next time (a script that errors on this
+ * input, a reply of the wrong shape, a 400 from the Durable extension): retrying cannot help, so an
+ * Event Hub trigger dead-letters the message instead of blocking its partition.
+ */
+export class PermanentFailure extends Error {
+  constructor(
+    readonly service: string,
+    override readonly cause: unknown,
+  ) {
+    super(`${service} refused the call: ${describeError(cause)}`);
+    this.name = "PermanentFailure";
+  }
+}

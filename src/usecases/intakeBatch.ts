@@ -17,6 +17,7 @@ import { remainingTimeoutSeconds } from "../domain/matchRequest";
 import type { EnqueueRequest, EnqueueResult } from "../store/types";
 import { forEachLimit } from "../lib/limiter";
 import { assignAndAnnounce } from "./announce";
+import { isolatePoison } from "./isolatePoison";
 import { deadLetterRejected, messageText, parsePlayerRequest, type Rejected } from "./messages";
 import type { MatchRequests, MatchRequestStatus, Ports } from "./ports";
 
@@ -34,7 +35,17 @@ export interface IntakeResult {
   rejected: number;
 }
 
-export async function intakeBatch(p: IntakePorts, messages: unknown[]): Promise<IntakeResult> {
+/** The intake of a batch; a batch that fails for another reason than an unavailable service is taken apart (isolatePoison). */
+export function intakeBatch(p: IntakePorts, messages: unknown[]): Promise<IntakeResult> {
+  return isolatePoison(p, PLAYER_REQUESTS_SOURCE, messages, (batch) => intake(p, batch), sumResults);
+}
+
+function sumResults(results: IntakeResult[], poisoned: number): IntakeResult {
+  const sum = (k: keyof IntakeResult) => results.reduce((n, r) => n + r[k], 0);
+  return { messages: sum("messages") + poisoned, queued: sum("queued"), duplicates: sum("duplicates"), rejected: sum("rejected") + poisoned };
+}
+
+async function intake(p: IntakePorts, messages: unknown[]): Promise<IntakeResult> {
   const { good, rejected } = screenBatch(p, messages);
   const toEnqueue: GoodRequest[] = [];
   await forEachLimit(good, START_CONCURRENCY, async (req) => {

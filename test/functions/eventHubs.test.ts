@@ -9,7 +9,10 @@ import { at } from "../support/at";
 import type { MatchMade } from "../../src/domain/types";
 import { setStoreFactory, storeFromSettings } from "../../src/functions/wiring";
 import { settings } from "../../src/config/settings";
-import { createClient } from "redis";
+import { createClient, ErrorReply } from "redis";
+import { deliverMatches } from "../../src/usecases/deliverMatches";
+import { PermanentFailure, Unavailable } from "../../src/usecases/errors";
+import type { MatchRequests } from "../../src/usecases/ports";
 
 const app = useTestApp();
 const request = (playerId: string, over: Record<string, unknown> = {}) => ({
@@ -176,6 +179,84 @@ describe("addPlayers", () => {
     expect(["Pending", "Running"]).toContain((await app.engine.getStatus(hank))?.runtimeStatus);
     expect(settings().redisKeyPrefix).toBe(app.prefix);
     await leaveAll(batch);
+  });
+});
+
+describe("a message that fails deterministically is dead-lettered, not retried forever", () => {
+  it("addPlayers: a store script that errors on one request dead-letters it; the rest of the batch is queued and the call succeeds", async () => {
+    const good1 = request(id("kim"), { mode: "squad" });
+    const poison = request(id("poison"), { mode: "squad" });
+    const good2 = request(id("lee"), { mode: "squad" });
+    // The real store, except that a script errors (as Redis answers a Lua runtime error) whenever the
+    // poison request is in the call: the failure of issue 9 ("attempt to compare nil with number").
+    setStoreFactory(async (s) => {
+      const real = await storeFromSettings(s);
+      const enqueue = real.enqueue.bind(real);
+      real.enqueue = async (requests) => {
+        if (requests.some((r) => r.playerId === poison.playerId))
+          throw new ErrorReply("ERR user_script:42: attempt to compare nil with number script: enqueuePlayers");
+        return enqueue(requests);
+      };
+      return real;
+    });
+    try {
+      const result = returned<{ messages: number; queued: number; rejected: number }>(await app.eventHub("addPlayers", [good1, poison, good2]));
+      expect(result).toMatchObject({ messages: 3, queued: 2, rejected: 1 });
+      const st = await app.store();
+      expect((await st.getPlayer("westeurope", good1.playerId))?.state).toBe("waiting");
+      expect((await st.getPlayer("westeurope", good2.playerId))?.state).toBe("waiting");
+      expect(await st.getPlayer("westeurope", poison.playerId)).toBeNull();
+      const dead = (await st.listDeadLetters("player-requests", 50)).find((d) => d.body.includes(poison.playerId));
+      expect(dead).toMatchObject({ error: "processing_failed" });
+      expect(dead?.detail).toContain("attempt to compare nil with number");
+      // Redelivered (the host did not retry, but at-least-once delivery may bring it again): still no throw.
+      await expect(app.eventHub("addPlayers", [poison])).resolves.toBeDefined();
+    } finally {
+      (await app.store()).close().catch(() => undefined);
+      app.restoreStore();
+    }
+    await leaveAll([good1, good2]);
+  });
+
+  it("deliverMatches: a Durable refusal (400) for one player dead-letters its message, an unreachable Durable still throws", async () => {
+    const logs: string[] = [];
+    const log = { log: () => undefined, warn: (m: string) => logs.push(m), error: (m: string) => logs.push(m) };
+    const store = await app.store();
+    const raisedFor: string[] = [];
+    const refusing = (fail: (playerId: string) => Error | undefined): MatchRequests => ({
+      status: () => Promise.resolve(null),
+      start: () => Promise.resolve(),
+      cancel: () => Promise.resolve(true),
+      serverReady: async (playerId) => {
+        const err = fail(playerId);
+        if (err) throw err;
+        raisedFor.push(playerId);
+        return true;
+      },
+    });
+    const msg = (playerId: string): MatchMade => ({
+      sessionId: "westeurope.77",
+      serverId: "gs-1",
+      address: "10.0.0.1:7777",
+      players: [{ playerId, ticketId: id("t") }],
+      mode: "duel",
+      region: "westeurope",
+      assignedAt: new Date().toISOString(),
+    });
+    const bad = id("bad");
+    const ok1 = id("ok");
+    const ok2 = id("ok");
+    const refusal = (playerId: string) =>
+      playerId === bad ? new PermanentFailure("the Durable extension", new Error("The operation failed with an unexpected status code: 400")) : undefined;
+    const result = await deliverMatches({ store, log, matchRequests: refusing(refusal) }, [msg(ok1), msg(bad), msg(ok2)]);
+    expect(result).toEqual({ raised: 2, notRunning: 0, rejected: 1 });
+    expect(raisedFor).toEqual(expect.arrayContaining([ok1, ok2]));
+    const dead = (await store.listDeadLetters("match-made", 50)).find((d) => d.body.includes(bad));
+    expect(dead?.error).toBe("processing_failed");
+    expect(dead?.detail).toContain("400");
+
+    const down = () => new Unavailable("the Durable extension", new Error("connect ECONNREFUSED 127.0.0.1:7071"));
+    await expect(deliverMatches({ store, log, matchRequests: refusing(down) }, [msg(id("p"))])).rejects.toBeInstanceOf(Unavailable);
   });
 });
 

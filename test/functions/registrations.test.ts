@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { installFunctionsCore, invokeHttp, type FunctionsCore, type Registration } from "../../local-runtime/functionsCore";
-import { resetSettingsCache, SETTING_NAMES } from "../../src/config/settings";
+import { loadSettings, resetSettingsCache, SETTING_NAMES } from "../../src/config/settings";
 
 let core: FunctionsCore;
 beforeAll(async () => {
@@ -91,28 +91,43 @@ describe("function registrations", () => {
 });
 
 describe("configuration errors", () => {
-  it("are logged once, clearly, at start-up, and answered as a 500 configuration_error (not a crash) by the API", async () => {
-    const saved = { key: process.env.TICKET_SIGNING_KEY, modes: process.env.MATCH_MODES };
+  it("fail the start (the appStart hook throws with every problem listed) instead of answering 500 forever", async () => {
+    const names = ["TICKET_SIGNING_KEY", "MATCH_MODES", "MATCH_TIMEOUT_SECONDS"] as const;
+    const saved = Object.fromEntries(names.map((n) => [n, process.env[n]]));
     process.env.TICKET_SIGNING_KEY = "too-short";
-    process.env.MATCH_MODES = "{not json";
+    process.env.MATCH_MODES = '{"duel":0}';
+    process.env.MATCH_TIMEOUT_SECONDS = "abc";
     resetSettingsCache();
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
     try {
-      await core.start(); // the worker runs appStart hooks once after loading the entry point
-      const logged = errors.mock.calls.map((c) => String(c[0])).join("\n");
-      expect(logged).toContain("Invalid matchmaker configuration");
-      expect(logged).toContain("TICKET_SIGNING_KEY must be set to a secret of at least 32 characters");
-      expect(logged).toContain("MATCH_MODES must be JSON");
+      // The worker runs appStart hooks once after loading the entry point; a throwing hook fails the start.
+      const failure = await core.start().then(
+        () => undefined,
+        (err: unknown) => err as Error,
+      );
+      expect(failure?.name).toBe("ConfigError");
+      expect(failure?.message).toContain("Invalid matchmaker configuration");
+      expect(failure?.message).toContain("TICKET_SIGNING_KEY must be set to a secret of at least 32 characters");
+      expect(failure?.message).toContain("MATCH_MODES has a session size for duel outside 1-100");
+      expect(failure?.message).toContain('MATCH_TIMEOUT_SECONDS must be an integer 1-3600, got "abc"');
+      // Logged once, in a form an operator can act on.
+      expect(errors.mock.calls.map((c) => String(c[0])).join("\n")).toContain("Fix these app settings");
+      // Should a host invoke a function anyway, the answer is still no crash and no leak.
       const res = await invokeHttp(core, "stats", { method: "GET", url: "http://x/api/stats" });
       expect(res.status).toBe(500);
       expect(res.json).toMatchObject({ error: "configuration_error" });
     } finally {
       errors.mockRestore();
-      process.env.TICKET_SIGNING_KEY = saved.key;
-      process.env.MATCH_MODES = saved.modes;
-      if (saved.key === undefined) delete process.env.TICKET_SIGNING_KEY;
-      if (saved.modes === undefined) delete process.env.MATCH_MODES;
+      for (const n of names) {
+        if (saved[n] === undefined) delete process.env[n];
+        else process.env[n] = saved[n];
+      }
       resetSettingsCache();
     }
+  });
+
+  it("an NCRONTAB schedule is the host's to validate: the settings do not count its fields", () => {
+    const env = { TICKET_SIGNING_KEY: "k".repeat(32), ASSIGN_SCHEDULE: "*/5 * * * *" };
+    expect(loadSettings(env).assignSchedule).toBe("*/5 * * * *");
   });
 });
