@@ -14,7 +14,8 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { Limiter } from "../concurrency";
 import type { FunctionsCore, Registration, RpcTypedData } from "../functionsCore";
 import { EventType, events, summarize, type HistoryEvent, type HistorySummary } from "./history";
-import { flattenActions, planActions, type PlannedAction } from "./replay";
+import { topLevelYields } from "./replay/actions";
+import { planEpisode, type PlannedAction } from "./replay/plan";
 import { WEBHOOK_PATH, handleDurableHttp, managementUrls, type DurableHttpRequest, type DurableHttpResponse } from "./httpApi";
 import {
   DurableStore,
@@ -547,8 +548,8 @@ export class DurableEngine {
       return { kind: "failed", message: `Orchestrator function '${name}' did not return an orchestrator state (is it registered with df.app.orchestration?).` };
     }
     const live = slot.result as { actions?: unknown } | undefined;
-    const actions = flattenActions(live && typeof live === "object" && "actions" in live ? live.actions : state.actions);
-    const plan = planActions(name, actions, scheduled);
+    const yields = topLevelYields(live && typeof live === "object" && "actions" in live ? live.actions : state.actions);
+    const plan = planEpisode(name, yields, history, scheduled);
     if (!plan.ok) {
       this.log("warn", plan.message);
       return { kind: "failed", message: plan.message, customStatus: state.customStatus };

@@ -130,6 +130,31 @@ df.app.orchestration("dtSub", function* (ctx) {
   return "unreachable";
 });
 
+/** Fails the first `failures` calls for each key, then answers. */
+const flakyCalls = new Map<string, number>();
+df.app.activity("dtFlaky", {
+  handler: (input: unknown) => {
+    const { key, failures } = input as { key: string; failures: number };
+    const calls = (flakyCalls.get(key) ?? 0) + 1;
+    flakyCalls.set(key, calls);
+    if (calls <= failures) throw new Error(`flaky failure ${calls}`);
+    return { key, calls };
+  },
+});
+
+df.app.orchestration("dtRetry", function* (ctx) {
+  const input = ctx.df.getInput() as { key: string; failures: number; attempts: number };
+  const retry = new df.RetryOptions(50, input.attempts);
+  retry.backoffCoefficient = 2;
+  try {
+    const first: unknown = yield ctx.df.callActivityWithRetry("dtFlaky", retry, input);
+    const after: unknown = yield ctx.df.callActivity("dtSayHello", "after");
+    return { first, after };
+  } catch (err) {
+    return { caught: (err as Error).message };
+  }
+});
+
 let capturedClient: DurableClient | undefined;
 df.app.client.generic("dtGetClient", {
   trigger: trigger.generic({ type: "dtestGetClientTrigger" }),
@@ -324,6 +349,39 @@ describe("orchestrations through the real durable-functions library", () => {
     expect(JSON.parse(failed.output as string)).toMatch(/^Orchestrator function 'dtThrow' failed: .*boom/s);
   });
 
+  it("callActivityWithRetry retries a failing activity after firstRetryInterval × backoffCoefficient^n, then goes on", async () => {
+    const id = uid("retry");
+    await client.startNew("dtRetry", { instanceId: id, input: { key: id, failures: 2, attempts: 3 } });
+    const done = await waitForStatus(id, "Completed");
+    expect(JSON.parse(done.output as string)).toEqual({ first: { key: id, calls: 3 }, after: "Hello after" });
+    const history = await engine.getHistory(id);
+    // The extension's shape: attempt #0, timer #1, attempt #2, timer #3, attempt #4, then the next call #5.
+    const scheduling = history.filter((e) => e.EventType === 4 || e.EventType === 10).map((e) => [e.EventType, e.EventId, e.Name]);
+    expect(scheduling).toEqual([
+      [4, 0, "dtFlaky"],
+      [10, 1, undefined],
+      [4, 2, "dtFlaky"],
+      [10, 3, undefined],
+      [4, 4, "dtFlaky"],
+      [4, 5, "dtSayHello"],
+    ]);
+    const delays = history.filter((e) => e.EventType === 10).map((e) => Date.parse(e.FireAt as string) - Date.parse(e.Timestamp));
+    expect(delays).toEqual([50, 100]);
+    expect(count(await historyTypes(id), 6)).toBe(2);
+    expect(flakyCalls.get(id)).toBe(3);
+  });
+
+  it("callActivityWithRetry gives up after maxNumberOfAttempts with the last failure as a catchable error", async () => {
+    const id = uid("retry-out");
+    await client.startNew("dtRetry", { instanceId: id, input: { key: id, failures: 5, attempts: 2 } });
+    const done = await waitForStatus(id, "Completed");
+    expect((JSON.parse(done.output as string) as { caught: string }).caught).toContain("flaky failure 2");
+    const types = await historyTypes(id);
+    // A timer follows the last failure too: the library decides after it fires that the attempts are used up.
+    expect([count(types, 4), count(types, 6), count(types, 10), count(types, 11)]).toEqual([2, 2, 2, 2]);
+    expect(flakyCalls.get(id)).toBe(2);
+  });
+
   it("rejects unsupported actions with a clear failure", async () => {
     const id = uid("sub");
     await client.startNew("dtSub", { instanceId: id });
@@ -437,6 +495,41 @@ describe("instance management through the DurableClient", () => {
     await expect(client.getStatus(finished)).rejects.toThrow(/404/);
     expect((await client.purgeInstanceHistory(finished)).instancesDeleted).toBe(0);
     expect(await engine.getHistory(finished)).toEqual([]);
+    await client.terminate(running, "cleanup");
+  });
+});
+
+describe("purging history by time (purgeInstanceHistoryBy)", () => {
+  it("deletes the finished instances created in the window with the given statuses, and nothing else", async () => {
+    const before = uid("purge-before");
+    await client.startNew("dtFanOut", { instanceId: before });
+    await waitForStatus(before, "Completed");
+    await new Promise((r) => setTimeout(r, 20));
+    const from = new Date();
+    const inWindow = [uid("purge-a"), uid("purge-b")];
+    for (const id of inWindow) await client.startNew("dtFanOut", { instanceId: id });
+    for (const id of inWindow) await waitForStatus(id, "Completed");
+    const failed = uid("purge-failed");
+    await client.startNew("dtThrow", { instanceId: failed });
+    await waitForStatus(failed, "Failed");
+    const running = uid("purge-running");
+    await client.startNew("dtWait", { instanceId: running });
+    await waitForStatus(running, "Running");
+    const to = new Date();
+
+    const completedOnly = { createdTimeFrom: from, createdTimeTo: to, runtimeStatus: [df.OrchestrationRuntimeStatus.Completed] };
+    expect(await client.purgeInstanceHistoryBy(completedOnly)).toEqual({ instancesDeleted: 2 });
+    for (const id of inWindow) await expect(client.getStatus(id)).rejects.toThrow(/404/);
+    expect((await engine.getStatus(before))?.runtimeStatus).toBe("Completed"); // created before the window
+    expect((await engine.getStatus(failed))?.runtimeStatus).toBe("Failed"); // another status
+    // Nothing left to match: the extension answers 404, which the client reports as zero deleted.
+    expect((await client.purgeInstanceHistoryBy(completedOnly)).instancesDeleted).toBe(0);
+
+    // Without a status filter every finished instance in the window goes; a running one is never purged.
+    expect(await client.purgeInstanceHistoryBy({ createdTimeFrom: from, createdTimeTo: to })).toEqual({ instancesDeleted: 1 });
+    expect(await engine.getStatus(failed)).toBeUndefined();
+    expect((await engine.getStatus(running))?.runtimeStatus).toBe("Running");
+    expect(await engine.getHistory(failed)).toEqual([]);
     await client.terminate(running, "cleanup");
   });
 });
