@@ -15,6 +15,7 @@ import "./functions/tickets";
 import "./functions/ticket";
 import "./functions/server";
 import "./functions/serverRelease";
+import "./functions/serverAck";
 import "./functions/servers";
 import "./functions/serverAllocation";
 import "./functions/stats";

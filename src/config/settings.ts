@@ -26,6 +26,11 @@ export interface Settings {
   /** NCRONTAB (6 fields, with seconds) of the assignSessions sweeper. */
   assignSchedule: string;
   serverLeaseSeconds: number;
+  /**
+   * How long a server claimed for a session has to confirm it (its next heartbeat, or POST
+   * /api/servers/{serverId}/ack). Dying before that requeues the group; dying after it is `serverLost`.
+   */
+  serverClaimSeconds: number;
   /** HMAC key for ticket tokens. */
   ticketSigningKey: string;
   /** How long finished tickets (and their redelivery guards) are kept. */
@@ -47,6 +52,7 @@ export const SETTING_NAMES = {
   matchTimeoutSeconds: "MATCH_TIMEOUT_SECONDS",
   assignSchedule: "ASSIGN_SCHEDULE",
   serverLeaseSeconds: "SERVER_LEASE_SECONDS",
+  serverClaimSeconds: "SERVER_CLAIM_SECONDS",
   ticketSigningKey: "TICKET_SIGNING_KEY",
   ticketRetentionSeconds: "TICKET_RETENTION_SECONDS",
 } as const satisfies Record<keyof Settings, string>;
@@ -78,6 +84,7 @@ export const DEFAULTS = {
   MATCH_TIMEOUT_SECONDS: "60",
   ASSIGN_SCHEDULE: "*/2 * * * * *",
   SERVER_LEASE_SECONDS: "30",
+  SERVER_CLAIM_SECONDS: "60",
   TICKET_RETENTION_SECONDS: "21600",
 } as const;
 
@@ -165,6 +172,7 @@ export function loadSettings(env: Env = process.env): Settings {
     matchTimeoutSeconds: int(SETTING_NAMES.matchTimeoutSeconds, 1, 3600),
     assignSchedule,
     serverLeaseSeconds: int(SETTING_NAMES.serverLeaseSeconds, 2, 3600),
+    serverClaimSeconds: int(SETTING_NAMES.serverClaimSeconds, 1, 3600),
     ticketSigningKey,
     ticketRetentionSeconds: int(SETTING_NAMES.ticketRetentionSeconds, 60, 7 * 24 * 3600),
   };

@@ -106,4 +106,9 @@ export interface PlayerView {
   serverId?: string;
   address?: string;
   players?: SessionPlayer[];
+  /**
+   * Present when the game server of the player's match died after confirming it (its lease ran out, or a new
+   * server took over its address): the game is over and the player is not requeued. Ticket status `serverLost`.
+   */
+  serverLostAtMs?: number;
 }

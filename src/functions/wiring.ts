@@ -37,6 +37,7 @@ export async function storeFromSettings(s: Settings, opts: { clock?: () => numbe
     modes: s.modes,
     regions: s.regions,
     serverLeaseSeconds: s.serverLeaseSeconds,
+    serverClaimSeconds: s.serverClaimSeconds,
     ticketRetentionSeconds: s.ticketRetentionSeconds,
     ...(opts.clock ? { clock: opts.clock } : {}),
   });

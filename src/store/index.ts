@@ -3,3 +3,4 @@
 export * from "./types";
 export { createRedisConnection, type RedisConnection } from "./connection";
 export { MatchmakingStore, StoreInputError, type MatchmakingStoreOptions } from "./matchmakingStore";
+export { ServerPool, type ServerPoolOptions } from "./serverPool";

@@ -10,6 +10,8 @@ export const KEY = {
   Servers: "Servers",
   ServersAvailable: "ServersAvailable",
   ServerLeases: "ServerLeases",
+  ServerClaims: "ServerClaims",
+  ServerFence: "ServerFence",
   Player: "Player",
   PlayersTimeStartedMatchmaking: "PlayersTimeStartedMatchmaking",
   Session: "Session",
@@ -48,4 +50,29 @@ export function routingKey(prefix: string, region: string): string {
 /** Dead-letter stream of one message source. Not region-tagged: messages that failed may have no valid region. */
 export function deadLetterKey(prefix: string, source: string): string {
   return `${prefix}:DeadLetters:${source}`;
+}
+
+/**
+ * The global server index: one hash slot of its own (`{_servers}`: no region can be called that, a region
+ * name starts with a letter or digit), because a serverId is one server wherever it is and the regions are
+ * separate slots. See src/store/README.md "Game servers are global" for why two steps are safe.
+ */
+export const SERVER_INDEX = {
+  /** hash serverId -> JSON {region, token, address, leaseExpiresAt, retire?: [...]}: where the server lives. */
+  Where: "Where",
+  /** hash address -> serverId: which server holds an address. */
+  Address: "Address",
+  /** string: the claim token counter (tokens only grow). */
+  Seq: "Seq",
+} as const;
+
+export const SERVER_INDEX_TAG = "_servers";
+
+/** `<prefix>:{_servers}:` - what the index scripts get as ARGV[1]. */
+export function serverIndexPrefix(prefix: string): string {
+  return `${prefix}:{${SERVER_INDEX_TAG}}:`;
+}
+
+export function serverIndexKey(prefix: string, name: (typeof SERVER_INDEX)[keyof typeof SERVER_INDEX]): string {
+  return `${serverIndexPrefix(prefix)}${name}`;
 }

@@ -9,25 +9,17 @@
  * and because every script is idempotent a retry of an already-applied batch changes nothing.
  */
 import type { LeaveReason } from "../domain/types";
-import {
-  fail,
-  ID_PATTERN,
-  ok,
-  validateAddress,
-  validateFields,
-  validateId,
-  validateMode,
-  validateRegion,
-  validateTicketFields,
-  type Validated,
-} from "../domain/validation";
+import { fail, ID_PATTERN, ok, validateFields, validateId, validateMode, validateRegion, validateTicketFields, type Validated } from "../domain/validation";
 import type { RedisConnection } from "./connection";
-import { deadLetterKey, KEY, regionKey, regionPrefix, routingKey } from "./keys";
+import { deadLetterKey, regionPrefix, routingKey } from "./keys";
 import { percentileOfSorted } from "../lib/percentile";
 import { loadScripts } from "./scriptLoader";
-import { SCRIPT_REPLIES, serverReply, type AssignmentReply, type ScriptName, type ScriptReply, type ServerReply } from "./replies";
+import { ServerPool } from "./serverPool";
+import { scriptInputError, StoreInputError } from "./storeInputError";
+import { SCRIPT_REPLIES, type AssignmentReply, type ScriptName, type ScriptReply } from "./replies";
 import { decodeReply, ScriptReplyError, type Decoder } from "./replyDecoder";
 import type {
+  AckResult,
   AssignResult,
   Assignment,
   DeregisterResult,
@@ -58,20 +50,13 @@ export interface MatchmakingStoreOptions {
   ticketRetentionSeconds: number;
   /** When given, regions outside this list are refused ("unknown_region"); otherwise any well-formed region is accepted. */
   regions?: readonly string[];
+  /** A server claimed for a session must confirm it (heartbeat or ack) within this window. Default 60. */
+  serverClaimSeconds?: number;
   /** Epoch ms; tests move it instead of sleeping. */
   clock?: () => number;
 }
 
-/** Bad input to a single-entity call. `error`/`detail` are the API's 4xx body. */
-export class StoreInputError extends Error {
-  constructor(
-    public readonly error: string,
-    public readonly detail: string,
-  ) {
-    super(`${error}: ${detail}`);
-    this.name = "StoreInputError";
-  }
-}
+export { StoreInputError };
 
 const LEAVE_REASONS: readonly LeaveReason[] = ["timedOut", "cancelled", "expired"];
 const PLAYER_STATES: readonly PlayerState[] = ["waiting", "matched", "left"];
@@ -80,6 +65,7 @@ const SESSION_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}\.[0-9]{1,15}$/;
 /** Requests stamped further in the future than this are refused (a broken client clock would sort first forever). */
 const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 const DEFAULT_BATCH_LIMIT = 1000;
+const DEFAULT_CLAIM_SECONDS = 60;
 const DEAD_LETTER_MAXLEN = "10000";
 
 /** The ids of a rejected batch entry, as far as it has them (it may be no object at all). */
@@ -100,32 +86,14 @@ function toAssignment(a: AssignmentReply): Assignment {
   };
 }
 
-function toServer(region: string, serverId: string, s: ServerReply): ServerRecord {
-  return {
-    serverId,
-    region,
-    address: s.address,
-    state: s.state,
-    ...(s.sessionId ? { sessionId: s.sessionId } : {}),
-    registeredAtMs: s.registeredAt,
-    lastHeartbeatMs: s.lastHeartbeat,
-    leaseExpiresAtMs: s.leaseExpiresAt,
-    gamesServed: s.gamesServed,
-  };
-}
-
-/** A script refused its input (`BADINPUT <script> <field>: <detail>`): the store's own checks let something through. */
-function scriptInputError(err: unknown): StoreInputError | undefined {
-  const m = err instanceof Error ? /^BADINPUT (\S+) ([^:]+): (.*)$/s.exec(err.message) : null;
-  return m ? new StoreInputError(`invalid_${m[2]!.replace(/[^A-Za-z0-9_]/g, "_")}`, `${m[2]} ${m[3]} (refused by ${m[1]})`) : undefined;
-}
-
 export class MatchmakingStore {
   private readonly scripts = loadScripts();
   private readonly clock: () => number;
   readonly prefix: string;
   readonly modes: Readonly<Record<string, number>>;
   private readonly modeNames: readonly string[];
+  /** Game servers: register/heartbeat, ack, release, deregister, expiry, reads (src/store/serverPool.ts). */
+  readonly servers: ServerPool;
 
   constructor(
     readonly redis: RedisConnection,
@@ -136,6 +104,13 @@ export class MatchmakingStore {
     this.modes = { ...opts.modes };
     this.modeNames = Object.keys(this.modes);
     this.clock = opts.clock ?? Date.now;
+    this.servers = new ServerPool(redis, {
+      prefix: opts.prefix,
+      serverLeaseSeconds: opts.serverLeaseSeconds,
+      serverClaimSeconds: opts.serverClaimSeconds ?? DEFAULT_CLAIM_SECONDS,
+      clock: this.clock,
+      ...(opts.regions ? { regions: opts.regions } : {}),
+    });
   }
 
   private now(): number {
@@ -149,10 +124,6 @@ export class MatchmakingStore {
 
   private get retentionMs(): number {
     return this.opts.ticketRetentionSeconds * 1000;
-  }
-
-  private get leaseMs(): number {
-    return this.opts.serverLeaseSeconds * 1000;
   }
 
   /**
@@ -336,7 +307,11 @@ export class MatchmakingStore {
   /** Gives ready sessions (oldest first) to available servers; assigned sessions enter the outbox. */
   async assign(region: string, opts: { maxSessions?: number } = {}): Promise<AssignResult> {
     region = this.regionOrThrow(region);
-    const out = await this.run("assignSessions", region, { retentionMs: this.retentionMs, max: this.limit(opts.maxSessions) });
+    const out = await this.run("assignSessions", region, {
+      retentionMs: this.retentionMs,
+      max: this.limit(opts.maxSessions),
+      claimMs: this.servers.claimWindowMs,
+    });
     return {
       region,
       assigned: out.assigned.map(toAssignment),
@@ -361,53 +336,34 @@ export class MatchmakingStore {
     await this.run("confirmAnnounced", region, { sessionIds: ids });
   }
 
-  // ---------------------------------------------------------------- servers
+  // ---------------------------------------------------------------- servers (delegated to ServerPool)
 
-  /** Register, or renew the lease (heartbeat). Bad input is answered "rejected", not thrown. */
-  async registerServer(i: { serverId: string; region: string; address: string }): Promise<RegisterResult> {
-    const serverId = validateId("serverId", i?.serverId);
-    if (!serverId.ok) return { outcome: "rejected", ...serverId.error };
-    const region = validateRegion(i.region, this.opts.regions);
-    if (!region.ok) return { outcome: "rejected", ...region.error };
-    const address = validateAddress(i.address);
-    if (!address.ok) return { outcome: "rejected", ...address.error };
-    const out = await this.run("registerServer", region.value, { serverId: serverId.value, address: address.value, leaseMs: this.leaseMs });
-    if (out.outcome === "rejected") return { outcome: "rejected", error: out.error, detail: out.detail };
-    return { outcome: out.outcome, server: toServer(region.value, serverId.value, out.server) };
+  /**
+   * Register, or renew the lease (heartbeat). Without `region` a known server is found where it lives and a
+   * new one goes to `defaultRegion`. Bad input is answered "rejected", not thrown.
+   */
+  registerServer(i: { serverId: string; address: string; region?: string; defaultRegion?: string }): Promise<RegisterResult> {
+    return this.servers.register(i);
   }
 
-  /** The game is over: end the session, server back to the pool. Throws StoreInputError on bad input. */
-  async releaseServer(i: { serverId: string; region: string; sessionId?: string }): Promise<ReleaseResult> {
-    const serverId = this.idOrThrow("serverId", i?.serverId);
-    const region = this.regionOrThrow(i.region);
-    if (i.sessionId !== undefined && (typeof i.sessionId !== "string" || !SESSION_ID_PATTERN.test(i.sessionId))) {
-      throw new StoreInputError("invalid_sessionId", "sessionId must look like <region>.<number>, as given in match-made");
-    }
-    const out = await this.run("releaseServer", region, { serverId, leaseMs: this.leaseMs, ...(i.sessionId ? { sessionId: i.sessionId } : {}) });
-    if (out.outcome === "notFound") return { outcome: "notFound" };
-    const server = toServer(region, serverId, out.server);
-    if (out.outcome === "released") return { outcome: "released", server, endedSessionId: out.endedSessionId };
-    return { outcome: out.outcome, server };
+  /** The server confirms the session it was claimed for. Throws StoreInputError on bad input. */
+  ackServer(i: { serverId: string; region?: string; sessionId?: string }): Promise<AckResult> {
+    return this.servers.ack(i);
+  }
+
+  /** The game is over: end the session, server back to the pool (found where it lives without region). */
+  releaseServer(i: { serverId: string; region?: string; sessionId?: string }): Promise<ReleaseResult> {
+    return this.servers.release(i);
   }
 
   /** The server leaves the pool; if allocated, its session ends. Throws StoreInputError on bad input. */
-  async deregisterServer(i: { serverId: string; region: string }): Promise<DeregisterResult> {
-    const serverId = this.idOrThrow("serverId", i?.serverId);
-    const region = this.regionOrThrow(i.region);
-    const out = await this.run("deregisterServer", region, { serverId });
-    if (out.outcome === "notFound") return { outcome: "notFound" };
-    return { outcome: "removed", ...(out.endedSessionId ? { endedSessionId: out.endedSessionId } : {}) };
+  deregisterServer(i: { serverId: string; region?: string }): Promise<DeregisterResult> {
+    return this.servers.deregister(i);
   }
 
-  /** Removes servers whose lease ran out; an allocated one's session is requeued at the front of the ready queue. */
-  async expireServers(region: string, opts: { max?: number } = {}): Promise<ExpireServersResult> {
-    region = this.regionOrThrow(region);
-    const out = await this.run("expireServers", region, { max: this.limit(opts.max) });
-    return {
-      region,
-      expired: out.expired.map((e) => ({ serverId: e.serverId, wasAllocated: e.wasAllocated, ...(e.sessionId ? { sessionId: e.sessionId } : {}) })),
-      requeuedSessions: out.requeued,
-    };
+  /** Silent servers and lapsed claims leave the pool: unconfirmed sessions are requeued at the front, confirmed ones lost. */
+  expireServers(region: string, opts: { maxServers?: number; maxPlayers?: number } = {}): Promise<ExpireServersResult> {
+    return this.servers.expire(region, opts);
   }
 
   // ---------------------------------------------------------------- sweeper
@@ -449,28 +405,19 @@ export class MatchmakingStore {
       view.serverId = a.serverId;
       view.address = a.address;
       view.players = a.players;
+      const lostAt = Number(p.lostAt);
+      if (p.lostAt !== undefined && Number.isFinite(lostAt)) view.serverLostAtMs = lostAt;
     }
     return view;
   }
 
-  async getServer(region: string, serverId: string): Promise<ServerAllocation | null> {
-    region = this.regionOrThrow(region);
-    serverId = this.idOrThrow("serverId", serverId);
-    const out = await this.run("readServer", region, { serverId });
-    if (!out.found || !out.server) return null;
-    const server = toServer(region, serverId, out.server);
-    if (!out.assignment) return { server };
-    const a = toAssignment(out.assignment);
-    return { server, session: { sessionId: a.sessionId, mode: a.mode, players: a.players, assignedAtMs: a.assignedAtMs } };
+  /** A server and, while allocated, its session and players; without region, where it lives. */
+  getServer(region: string | undefined, serverId: string): Promise<ServerAllocation | null> {
+    return this.servers.get(region, serverId);
   }
 
-  async listServers(region: string): Promise<ServerRecord[]> {
-    region = this.regionOrThrow(region);
-    const key = regionKey(this.prefix, region, KEY.Servers);
-    const flat = await this.redis.command<string[]>(key, ["HGETALL", key], true);
-    const list: ServerRecord[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) list.push(toServer(region, flat[i]!, decodeReply("HGETALL Servers", serverReply, flat[i + 1])));
-    return list.sort((a, b) => (a.serverId < b.serverId ? -1 : a.serverId > b.serverId ? 1 : 0));
+  listServers(region: string): Promise<ServerRecord[]> {
+    return this.servers.list(region);
   }
 
   async stats(region: string): Promise<RegionStats> {

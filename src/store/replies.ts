@@ -29,8 +29,29 @@ export const serverReply = obj({
   lastHeartbeat: num,
   leaseExpiresAt: num,
   gamesServed: num,
+  /** The claim token of the global server index this record was written under (absent: written before tokens). */
+  token: optional(num),
+  claimExpiresAt: optional(num),
+  confirmedAt: optional(num),
 });
 export type ServerReply = Decoded<typeof serverReply>;
+
+/** A region record a server script took out of its region (the global index forgets it by token). */
+const expiredServer = obj({
+  serverId: str,
+  token: num,
+  address: str,
+  wasAllocated: bool,
+  sessionId: optional(str),
+  reason: literal("lease", "claim"),
+  session: optional(literal("requeued", "lost", "deleted")),
+});
+export type ExpiredServerReply = Decoded<typeof expiredServer>;
+
+/** An entry of the global server index (hash Where), as locate() reads it. */
+export const serverIndexEntry = obj({ region: str, token: num, address: str, leaseExpiresAt: num });
+
+const retireTask = obj({ serverId: str, region: str, token: num, address: str });
 
 export const SCRIPT_REPLIES = {
   enqueuePlayers: obj({
@@ -57,10 +78,24 @@ export const SCRIPT_REPLIES = {
   assignSessions: obj({ assigned: list(assignmentReply), unassigned: num, unassignedByMode: dict(num), serversAvailable: num }),
   claimUnannounced: obj({ assignments: list(assignmentReply) }),
   confirmAnnounced: obj({ removed: num }),
+  claimServer: tagged("outcome", {
+    claimed: obj({ region: str, token: num, leaseExpiresAt: num, retire: list(retireTask) }),
+    rejected: obj({ error: str, detail: str, heldBy: optional(str), region: optional(str), retryAfterMs: optional(num) }),
+  }),
+  forgetServers: obj({ forgotten: num }),
   registerServer: tagged("outcome", {
     registered: obj({ server: serverReply }),
-    heartbeat: obj({ server: serverReply }),
+    heartbeat: obj({ server: serverReply, confirmedSessionId: optional(str) }),
+    fenced: obj({}),
     rejected: obj({ error: str, detail: str }),
+  }),
+  retireServer: tagged("outcome", { retired: obj({ expired: expiredServer }), absent: obj({}), newer: obj({}) }),
+  ackServer: tagged("outcome", {
+    confirmed: obj({ server: serverReply, sessionId: str }),
+    alreadyConfirmed: obj({ server: serverReply, sessionId: str }),
+    notAllocated: obj({ server: serverReply }),
+    sessionMismatch: obj({ server: serverReply }),
+    notFound: obj({}),
   }),
   releaseServer: tagged("outcome", {
     released: obj({ server: serverReply, endedSessionId: str }),
@@ -68,8 +103,8 @@ export const SCRIPT_REPLIES = {
     sessionMismatch: obj({ server: serverReply }),
     notFound: obj({}),
   }),
-  deregisterServer: tagged("outcome", { removed: obj({ endedSessionId: optional(str) }), notFound: obj({}) }),
-  expireServers: obj({ expired: list(obj({ serverId: str, wasAllocated: bool, sessionId: optional(str) })), requeued: list(str) }),
+  deregisterServer: tagged("outcome", { removed: obj({ token: num, address: str, endedSessionId: optional(str) }), notFound: obj({}) }),
+  expireServers: obj({ expired: list(expiredServer), more: bool }),
   expireStale: obj({ players: list(player), sessions: list(str) }),
   readPlayer: obj({ found: bool, player: optional(dict(str)), assignment: optional(assignmentReply) }),
   readServer: obj({ found: bool, server: optional(serverReply), assignment: optional(assignmentReply) }),

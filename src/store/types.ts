@@ -70,6 +70,10 @@ export interface ServerRecord {
   lastHeartbeatMs: number;
   leaseExpiresAtMs: number;
   gamesServed: number;
+  /** While allocated and not yet confirmed: the server must heartbeat or ack before this (the claim window). */
+  claimExpiresAtMs?: number;
+  /** While allocated: when the server confirmed the claim. From then on its death is `serverLost` for the players. */
+  confirmedAtMs?: number;
 }
 
 export interface ServerAllocation {
@@ -78,7 +82,15 @@ export interface ServerAllocation {
   session?: { sessionId: string; mode: string; players: SessionPlayer[]; assignedAtMs: number };
 }
 
-export type RegisterResult = { outcome: "registered" | "heartbeat"; server: ServerRecord } | { outcome: "rejected"; error: string; detail: string };
+export type RegisterResult =
+  /** `confirmedSessionId`: this heartbeat confirmed the claim of that session. */
+  | { outcome: "registered" | "heartbeat"; server: ServerRecord; confirmedSessionId?: string }
+  /**
+   * `region_conflict` (live in another region), `address_conflict` (a live server's address is fixed),
+   * `address_in_use` (another live server has this address: `heldBy`, free in `retryAfterMs` at the latest),
+   * or a field error.
+   */
+  | { outcome: "rejected"; error: string; detail: string; heldBy?: string; region?: string; retryAfterMs?: number };
 
 export type ReleaseResult =
   | { outcome: "released"; server: ServerRecord; endedSessionId: string }
@@ -86,16 +98,35 @@ export type ReleaseResult =
   | { outcome: "sessionMismatch"; server: ServerRecord }
   | { outcome: "notFound" };
 
-export type DeregisterResult = { outcome: "removed"; endedSessionId?: string } | { outcome: "notFound" };
+export type AckResult =
+  | { outcome: "confirmed" | "alreadyConfirmed"; server: ServerRecord; sessionId: string }
+  /** The server is not allocated (its claim expired, or it was released). */
+  | { outcome: "notAllocated"; server: ServerRecord }
+  | { outcome: "sessionMismatch"; server: ServerRecord }
+  | { outcome: "notFound" };
+
+export type DeregisterResult = { outcome: "removed"; region: string; endedSessionId?: string } | { outcome: "notFound" };
+
+export interface ExpiredServer {
+  serverId: string;
+  wasAllocated: boolean;
+  sessionId?: string;
+  /** `lease`: no heartbeat in time; `claim`: allocated and not confirmed within the claim window. */
+  reason: "lease" | "claim";
+  /** What happened to its session: back to the front of the queue, or ended as lost (it had been confirmed). */
+  session?: "requeued" | "lost" | "deleted";
+}
 
 export interface ExpireServersResult {
   region: string;
-  expired: { serverId: string; wasAllocated: boolean; sessionId?: string }[];
+  expired: ExpiredServer[];
   /**
-   * Sessions whose server died while allocated. They go back to the FRONT of the ready queue (same group,
-   * same sessionId) and their players to "waiting"; the next server takes them and a new match-made goes out.
+   * Sessions whose server died before confirming the claim. They go back to the FRONT of the ready queue
+   * (same group, same sessionId) with fresh deadlines; the next server takes them and a new match-made goes out.
    */
   requeuedSessions: string[];
+  /** Sessions whose server died after confirming: the game is over, its players read `serverLostAtMs`. */
+  lostSessions: string[];
 }
 
 export interface ExpireStaleResult {

@@ -21,6 +21,7 @@ export type Store = Pick<
   | "confirmAnnounced"
   | "registerServer"
   | "releaseServer"
+  | "ackServer"
   | "deregisterServer"
   | "expireServers"
   | "expireStale"

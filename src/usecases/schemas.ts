@@ -31,6 +31,7 @@ export const validators = {
   createTicket: component("CreateTicketRequest"),
   registerServer: component("RegisterServerRequest"),
   releaseServer: component("ReleaseServerRequest"),
+  ackServer: component("AckServerRequest"),
 };
 
 export type ValidatorName = keyof typeof validators;

@@ -30,8 +30,15 @@ async function leaveAll(requests: { playerId: string; ticketId: string; region: 
   await (await app.store()).leave(requests.map((r) => ({ playerId: r.playerId, ticketId: r.ticketId, region: r.region, reason: "cancelled" as const })));
 }
 
+/** Each server its own address: no two live servers share one (the store refuses the second). */
+const addresses = new Map<string, string>();
+const addressOf = (serverId: string): string => {
+  if (!addresses.has(serverId)) addresses.set(serverId, `10.1.2.3:${7000 + addresses.size}`);
+  return addresses.get(serverId)!;
+};
+
 async function registerServer(serverId: string, region = "westeurope"): Promise<void> {
-  const r = await (await app.store()).registerServer({ serverId, region, address: "10.1.2.3:7777" });
+  const r = await (await app.store()).registerServer({ serverId, region, address: addressOf(serverId) });
   expect(r.outcome).toBe("registered");
 }
 
@@ -64,7 +71,7 @@ describe("addPlayers", () => {
     // assigned at once (no timer tick) to the free server, announced on match-made.
     const sent = matchMadeBodies().slice(before);
     expect(sent).toHaveLength(1);
-    expect(sent[0]).toMatchObject({ serverId: server, address: "10.1.2.3:7777", mode: "duel", region: "westeurope" });
+    expect(sent[0]).toMatchObject({ serverId: server, address: addressOf(server), mode: "duel", region: "westeurope" });
     expect(
       at(sent, 0)
         .players.map((p) => p.playerId)
@@ -77,7 +84,7 @@ describe("addPlayers", () => {
     // Deliver the match-made message: both orchestrators complete as matched (through ServerReady).
     await app.eventHub("matchMade", sent);
     const done = await app.waitForStatus(alice, "Completed");
-    expect(JSON.parse(done.output!)).toMatchObject({ status: "matched", ticketId: good1.ticketId, serverId: server, server: "10.1.2.3:7777" });
+    expect(JSON.parse(done.output!)).toMatchObject({ status: "matched", ticketId: good1.ticketId, serverId: server, server: addressOf(server) });
     const doneBob = await app.waitForStatus(bob, "Completed");
     expect(JSON.parse(doneBob.output!)).toMatchObject({ status: "matched", ticketId: good2.ticketId, sessionId: at(sent, 0).sessionId });
     // A matched player costs at most two orchestrator episodes (start, ServerReady) and no activity.
@@ -327,7 +334,7 @@ describe("assignSessions (the sweeper)", () => {
 
     app.advanceStoreClock(20_000); // past the outbox grace period
     // The game server keeps heartbeating meanwhile (otherwise its lease would run out and the session requeue).
-    expect((await (await app.store()).registerServer({ serverId: server, region, address: "10.1.2.3:7777" })).outcome).toBe("heartbeat");
+    expect((await (await app.store()).registerServer({ serverId: server, region, address: addressOf(server) })).outcome).toBe("heartbeat");
     await app.timer("assignSessions");
     const sent = matchMadeBodies().slice(before);
     expect(sent).toHaveLength(1);

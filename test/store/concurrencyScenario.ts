@@ -114,3 +114,88 @@ export async function runConcurrencyScenario(o: {
   await Promise.all(o.clients.map((c, w) => worker(c, w)));
   return { playerIds, sent, counts };
 }
+
+/**
+ * Server churn across regions: several clients interleave region-less heartbeats, registrations naming a
+ * region (sometimes the wrong one), restarts under new ids at taken addresses, acks, releases and
+ * deregistrations without region, player batches, assigns and expiry (clock jumps past leases and claim
+ * windows). The caller checks the region invariants and the global server index afterwards.
+ */
+export async function runServerChurn(o: {
+  clients: MatchmakingStore[];
+  clock: TestClock;
+  seed: number;
+  iterations: number;
+  regions: string[];
+  defaultRegion: string;
+}): Promise<{ playerIds: string[]; counts: Record<string, number> }> {
+  const { clock, regions } = o;
+  const playerIds = Array.from({ length: 60 }, (_, i) => `cp${i}`);
+  const serverIds = Array.from({ length: 8 }, (_, i) => `gs${i}`);
+  // Fewer addresses than ids: restarts under a new id meet live and lapsed holders.
+  const addresses = Array.from({ length: 6 }, (_, i) => `10.2.0.${i}:7000`);
+  const addressOf = new Map<string, string>(serverIds.map((id, i) => [id, at(addresses, i % addresses.length)]));
+  const sessionsSeen: string[] = [];
+  const counts: Record<string, number> = {};
+  const count = (k: string, n = 1) => (counts[k] = (counts[k] ?? 0) + n);
+  let ticketSeq = 0;
+
+  async function worker(store: MatchmakingStore, w: number): Promise<void> {
+    const rnd = prng(o.seed + w * 104729);
+    const pick = <T>(xs: readonly T[]): T => at(xs, Math.floor(rnd() * xs.length));
+    for (let i = 0; i < o.iterations; i++) {
+      clock.advance(Math.floor(rnd() * 200));
+      const r = rnd();
+      if (r < 0.3) {
+        const id = pick(serverIds);
+        const out = await store.registerServer({ serverId: id, address: addressOf.get(id)!, defaultRegion: o.defaultRegion });
+        count(out.outcome === "rejected" ? `rejected:${out.error}` : out.outcome);
+        if (out.outcome === "heartbeat" && out.confirmedSessionId) count("confirmed");
+      } else if (r < 0.38) {
+        const id = pick(serverIds);
+        const out = await store.registerServer({ serverId: id, address: addressOf.get(id)!, region: pick(regions) });
+        count(out.outcome === "rejected" ? `rejected:${out.error}` : out.outcome);
+      } else if (r < 0.43) {
+        // A restart under another id at some address (the address may belong to a live server).
+        const id = pick(serverIds);
+        addressOf.set(id, pick(addresses));
+        const out = await store.registerServer({ serverId: id, address: addressOf.get(id)!, defaultRegion: o.defaultRegion });
+        count(out.outcome === "rejected" ? `rejected:${out.error}` : out.outcome);
+      } else if (r < 0.5) {
+        const out = await store.ackServer({ serverId: pick(serverIds) });
+        count(out.outcome === "confirmed" ? "confirmed" : `ack-${out.outcome}`);
+      } else if (r < 0.57) {
+        const sessionId = sessionsSeen.length && rnd() < 0.3 ? pick(sessionsSeen) : undefined;
+        const out = await store.releaseServer({ serverId: pick(serverIds), ...(sessionId ? { sessionId } : {}) });
+        count(out.outcome);
+      } else if (r < 0.6) {
+        count(`deregister-${(await store.deregisterServer({ serverId: pick(serverIds) })).outcome}`);
+      } else if (r < 0.78) {
+        const region = pick(regions);
+        const batch: EnqueueRequest[] = [];
+        for (let k = 0; k < 1 + Math.floor(rnd() * 4); k++) {
+          batch.push({ ticketId: `c${w}-t${++ticketSeq}`, playerId: pick(playerIds), mode: pick(["duel", "solo"]), region, requestedAtMs: clock.ms });
+        }
+        await store.enqueue(batch);
+      } else if (r < 0.92) {
+        const out = await store.assign(pick(regions), { maxSessions: 1 + Math.floor(rnd() * 3) });
+        for (const a of out.assigned) sessionsSeen.push(a.sessionId);
+        count("assignments", out.assigned.length);
+      } else {
+        clock.advance(1000 + Math.floor(rnd() * 4000));
+        const out = await store.expireServers(pick(regions));
+        for (const e of out.expired) count(`expired:${e.session ?? "idle"}`);
+        await store.expireStale(pick(regions), { playerMaxAgeMs: 20_000, sessionMaxAgeMs: 30_000 });
+      }
+    }
+  }
+
+  await Promise.all(o.clients.map((c, w) => worker(c, w)));
+  // Let every lease and claim run out and sweep, so the end state is quiescent and every path closed.
+  clock.advance(60_000);
+  for (const region of regions) {
+    const out = await at(o.clients, 0).expireServers(region);
+    for (const e of out.expired) count(`expired:${e.session ?? "idle"}`);
+  }
+  return { playerIds, counts };
+}

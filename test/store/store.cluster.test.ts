@@ -34,7 +34,8 @@ describe("cluster layout", () => {
     );
     expect(out.results.every((r) => r.outcome === "queued")).toBe(true);
     expect(out.readySessions).toHaveLength(12);
-    for (const region of regions) await store.registerServer({ serverId: "s1", region, address: "10.0.0.1:7777" });
+    // A serverId lives in one region (the global server index): one server per region, each at its own address.
+    for (const [i, region] of regions.entries()) await store.registerServer({ serverId: `s-${region}`, region, address: `10.0.${i}.1:7777` });
     for (const region of regions) expect((await store.assign(region)).assigned).toHaveLength(1);
     await redis.close();
 
@@ -46,6 +47,7 @@ describe("cluster layout", () => {
       await node.close();
       for (const k of keys) {
         const region = /\{([^}]+)\}/.exec(k)![1]!;
+        if (region === "_servers") continue; // the global server index: its own slot, not a region's
         const ports = nodesWithKeys.get(region) ?? [];
         if (!ports.includes(port)) ports.push(port);
         nodesWithKeys.set(region, ports);

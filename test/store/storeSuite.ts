@@ -406,7 +406,8 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         clock.advance(11_000);
         expect((await store.expireServers(REGION)).requeuedSessions).toEqual([out.assigned[0]!.sessionId]);
         expect((await store.assign(REGION)).unassignedByMode).toEqual({ duel: 2, squad: 1 });
-        // stale expiry deletes ready sessions: nothing left to count
+        // stale expiry deletes ready sessions: nothing left to count (the requeued group's deadlines restarted at the requeue)
+        clock.advance(10);
         const swept = await store.expireStale(REGION, { playerMaxAgeMs: 1, sessionMaxAgeMs: 1 });
         expect(swept.expiredPlayers.length).toBeGreaterThan(0);
         const last = await store.assign(REGION);
@@ -459,7 +460,7 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         expect(out.assigned[1]!.assignedAtMs).toBe(clock.ms);
       });
 
-      it("skips and removes an available server whose lease ran out", async () => {
+      it("skips an available server whose lease ran out (expireServers then retires it)", async () => {
         const { store, req, server, clock } = fresh({ serverLeaseSeconds: 10 });
         await server("dead");
         clock.advance(5_000);
@@ -468,6 +469,7 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         await store.enqueue([req("a"), req("b")]);
         const out = await store.assign(REGION);
         expect(out.assigned.map((x) => x.serverId)).toEqual(["alive"]);
+        expect((await store.expireServers(REGION)).expired.map((e) => e.serverId)).toEqual(["dead"]);
         expect((await store.listServers(REGION)).map((s) => s.serverId)).toEqual(["alive"]);
       });
 
@@ -489,7 +491,7 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
     });
 
     describe("servers", () => {
-      it("registers, heartbeats (renewing the lease, keeping the state), and refuses an address change while allocated", async () => {
+      it("registers, heartbeats (renewing the lease, keeping the state), and refuses an address change of a live server", async () => {
         const { store, req, clock, raw } = fresh({ serverLeaseSeconds: 30 });
         const t0 = clock.ms;
         const reg = await store.registerServer({ serverId: "s1", region: REGION, address: "10.0.0.1:7777" });
@@ -507,19 +509,24 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
           },
         });
         clock.advance(10_000);
-        const hb = await store.registerServer({ serverId: "s1", region: REGION, address: "10.0.0.2:7777" });
+        const hb = await store.registerServer({ serverId: "s1", region: REGION, address: "10.0.0.1:7777" });
         expect(hb).toMatchObject({
           outcome: "heartbeat",
-          server: { address: "10.0.0.2:7777", state: "available", registeredAtMs: t0, lastHeartbeatMs: t0 + 10_000, leaseExpiresAtMs: t0 + 40_000 },
+          server: { address: "10.0.0.1:7777", state: "available", registeredAtMs: t0, lastHeartbeatMs: t0 + 10_000, leaseExpiresAtMs: t0 + 40_000 },
         });
         expect(await raw.zset("ServerLeases")).toEqual(new Map([["s1", t0 + 40_000]]));
+        // A live server keeps its address (players are told it), allocated or not.
+        expect(await store.registerServer({ serverId: "s1", region: REGION, address: "10.0.0.2:7777" })).toMatchObject({
+          outcome: "rejected",
+          error: "address_conflict",
+        });
         await store.enqueue([req("a"), req("b")]);
         await store.assign(REGION);
-        const hb2 = await store.registerServer({ serverId: "s1", region: REGION, address: "10.0.0.2:7777" });
-        expect(hb2).toMatchObject({ outcome: "heartbeat", server: { state: "allocated", sessionId: `${REGION}.1` } });
+        const hb2 = await store.registerServer({ serverId: "s1", region: REGION, address: "10.0.0.1:7777" });
+        expect(hb2).toMatchObject({ outcome: "heartbeat", server: { state: "allocated", sessionId: `${REGION}.1` }, confirmedSessionId: `${REGION}.1` });
         const conflict = await store.registerServer({ serverId: "s1", region: REGION, address: "10.0.0.3:7777" });
         expect(conflict).toMatchObject({ outcome: "rejected", error: "address_conflict" });
-        expect((await store.getServer(REGION, "s1"))?.server.address).toBe("10.0.0.2:7777");
+        expect((await store.getServer(REGION, "s1"))?.server.address).toBe("10.0.0.1:7777");
       });
 
       it("release ends the session and frees the server; a repeat is alreadyAvailable; a stale release is sessionMismatch", async () => {
@@ -553,12 +560,16 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
       it("deregister removes a server and ends its session", async () => {
         const { store, req, server, raw } = fresh();
         await server("idle");
-        expect(await store.deregisterServer({ serverId: "idle", region: REGION })).toEqual({ outcome: "removed" });
+        expect(await store.deregisterServer({ serverId: "idle", region: REGION })).toEqual({ outcome: "removed", region: REGION });
         expect(await store.deregisterServer({ serverId: "idle", region: REGION })).toEqual({ outcome: "notFound" });
         await server("busy");
         await store.enqueue([req("a"), req("b")]);
         const { assigned } = await store.assign(REGION);
-        expect(await store.deregisterServer({ serverId: "busy", region: REGION })).toEqual({ outcome: "removed", endedSessionId: at(assigned, 0).sessionId });
+        expect(await store.deregisterServer({ serverId: "busy", region: REGION })).toEqual({
+          outcome: "removed",
+          region: REGION,
+          endedSessionId: at(assigned, 0).sessionId,
+        });
         expect(await raw.exists("Session", at(assigned, 0).sessionId)).toBe(false);
         expect(await raw.hash("Servers")).toEqual({});
         expect(await raw.zmembers("ServerLeases")).toEqual([]);
@@ -576,12 +587,13 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         clock.advance(2_000);
         await store.enqueue([req("q2", "squad"), req("q3", "squad"), req("q4", "squad")]); // .1 ready now: older than .2 by sequence
         clock.advance(9_000); // doomed's lease (10 s) ran out; no heartbeat
-        await server("fresh");
+        await server("fresh", 2); // another address: "doomed"'s lapsed address would be taken over (and doomed retired) at once
         const exp = await store.expireServers(REGION);
         expect(exp).toEqual({
           region: REGION,
-          expired: [{ serverId: "doomed", wasAllocated: true, sessionId: first.sessionId }],
+          expired: [{ serverId: "doomed", wasAllocated: true, sessionId: first.sessionId, reason: "lease", session: "requeued" }],
           requeuedSessions: [first.sessionId],
+          lostSessions: [],
         });
         expect(await raw.hash("Session", first.sessionId)).toMatchObject({ state: "ready", size: "2" });
         expect((await raw.hash("Session", first.sessionId)).server).toBeUndefined();
@@ -596,7 +608,9 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         expect(await raw.zmembers("SessionsAnnouncing")).toEqual([]);
         expect(await store.getPlayer(REGION, "a")).toMatchObject({ state: "waiting", sessionId: first.sessionId });
         expect(await store.getPlayer(REGION, "a").then((p) => p?.serverId)).toBeUndefined();
-        expect([...(await raw.zset("PlayersTimeStartedMatchmaking")).entries()].filter(([p]) => p === "a")).toEqual([["a", a.requestedAtMs]]);
+        // Fresh deadlines: the wait restarts at the requeue (the original request time would expire the group at once).
+        expect(a.requestedAtMs).toBeLessThan(clock.ms);
+        expect([...(await raw.zset("PlayersTimeStartedMatchmaking")).entries()].filter(([p]) => p === "a")).toEqual([["a", clock.ms]]);
         expect(await invariants(players)).toEqual([]);
         const next = await store.assign(REGION);
         expect(next.assigned).toHaveLength(1);
@@ -632,7 +646,12 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         clock.advance(8_000);
         await server("chatty", 2);
         clock.advance(3_000);
-        expect(await store.expireServers(REGION)).toEqual({ region: REGION, expired: [{ serverId: "quiet", wasAllocated: false }], requeuedSessions: [] });
+        expect(await store.expireServers(REGION)).toEqual({
+          region: REGION,
+          expired: [{ serverId: "quiet", wasAllocated: false, reason: "lease" }],
+          requeuedSessions: [],
+          lostSessions: [],
+        });
         expect((await store.listServers(REGION)).map((s) => s.serverId)).toEqual(["chatty"]);
         expect((await server("quiet")).outcome).toBe("registered");
       });

@@ -37,6 +37,7 @@ export function makeStore(redis: RedisConnection, clock: TestClock, o: Partial<M
     prefix: o.prefix ?? uniquePrefix(),
     modes: o.modes ?? MODES,
     serverLeaseSeconds: o.serverLeaseSeconds ?? 30,
+    ...(o.serverClaimSeconds !== undefined ? { serverClaimSeconds: o.serverClaimSeconds } : {}),
     ticketRetentionSeconds: o.ticketRetentionSeconds ?? 3600,
     clock: clock.now,
     ...(o.regions ? { regions: o.regions } : {}),
@@ -55,7 +56,7 @@ export class RawRegion {
   constructor(
     private readonly redis: RedisConnection,
     private readonly prefix: string,
-    private readonly region = REGION,
+    readonly region = REGION,
   ) {}
   key(name: LogicalKey, id?: string): string {
     return regionKey(this.prefix, this.region, name, id);
@@ -103,7 +104,7 @@ export async function checkInvariants(raw: RawRegion, modes: Record<string, numb
   const seq = Number((await raw.get("SessionSeq")) ?? 0);
   const sessions = new Map<string, { h: Record<string, string>; players: string[] }>();
   for (let i = 1; i <= seq; i++) {
-    const sid = `${REGION}.${i}`;
+    const sid = `${raw.region}.${i}`;
     const h = await raw.hash("Session", sid);
     const players = await raw.members("SessionPlayers", sid);
     if (!h.state) {

@@ -50,6 +50,13 @@ export function queryRegion(req: HttpRequest, s: Settings): string {
 }
 
 /** `?region=` as a one-region list, else every configured region. */
+/** `?region=` when given (validated), else undefined: the call acts where the entity is (game servers live in one region). */
+export function optionalQueryRegion(req: HttpRequest, s: Settings): string | undefined {
+  const r = req.query.get("region");
+  if (r === null || r === "") return undefined;
+  return fromValidated(validateRegion(r, s.regions));
+}
+
 export function queryRegions(req: HttpRequest, s: Settings): string[] {
   return req.query.get("region") ? [queryRegion(req, s)] : s.regions;
 }

@@ -10,6 +10,8 @@ export function serverView(s: ServerRecord): Record<string, unknown> {
     address: s.address,
     state: s.state,
     ...(s.sessionId ? { sessionId: s.sessionId } : {}),
+    ...(s.claimExpiresAtMs !== undefined ? { claimExpiresAt: iso(s.claimExpiresAtMs) } : {}),
+    ...(s.confirmedAtMs !== undefined ? { confirmedAt: iso(s.confirmedAtMs) } : {}),
     registeredAt: iso(s.registeredAtMs),
     lastHeartbeatAt: iso(s.lastHeartbeatMs),
     leaseExpiresAt: iso(s.leaseExpiresAtMs),

@@ -1,11 +1,14 @@
 -- assignSessions: ready sessions (oldest first) get available servers (idle longest first), atomically.
 -- KEYS[1]   the region's routing key
 -- ARGV[1]   region prefix "<prefix>:{<region>}:"
--- ARGV[2]   JSON {now, region, retentionMs, max}
+-- ARGV[2]   JSON {now, region, retentionMs, max, claimMs}
 -- Reply     JSON {assigned: [assignment], unassigned, unassignedByMode: {mode: n}, serversAvailable}
 --           assignment = {sessionId, serverId, address, players: [{playerId, ticketId}], mode, region, assignedAt}
 -- Each server goes to at most one session: it leaves ServersAvailable in the same step it is allocated.
--- An available server whose lease ran out is removed on the way (it is dead; expireServers would do the same).
+-- An available server whose lease ran out is skipped (expireServers retires it, and has the global server
+-- index forget it); at most DEAD_SCAN_MAX of them are looked at per call, so a pool full of dead servers
+-- cannot make a call long. Each allocated server gets a claim window (claimExpiresAt = now + claimMs,
+-- ServerClaims): it must confirm the session (heartbeat or ack) before then, or expireServers requeues it.
 -- Assigned sessions enter the outbox SessionsAnnouncing until confirmAnnounced (match-made was sent).
 --
 -- Hot path (called in a loop while sessions wait): per player it reads ticketId + requestedAt in one HMGET
@@ -14,21 +17,23 @@
 -- that is stored on the session instead of encoding every assignment a second time.
 --- @include "prologue"
 --- @include "call_chunked"
---- @include "remove_servers"
 --- @include "assignment_payload"
 --- @include "ready_count"
 
 local retentionText = int(check_int('retentionMs', A.retentionMs, 1, 2 ^ 40))
 local max = check_int('max', A.max, 1, 100000)
+local claimMs = check_int('claimMs', A.claimMs, 1, 2 ^ 40)
+local claimText = int(NOW + claimMs)
+local DEAD_SCAN_MAX = 1000
 
 local readyList = redis.call('ZRANGE', P .. 'SessionsReady', 0, max - 1)
 
 -- Servers for them, in ServersAvailable order, `want` candidates at a time: each candidate is either live
 -- (it takes the next session) or dead (lease ran out: removed), so exactly the servers a one-by-one scan
 -- would look at are looked at. Nothing leaves ServersAvailable until the scan is over, so ranks stay put.
-local picked, dead = {}, {}
+local picked, dead = {}, 0
 local offset = 0
-while #picked < #readyList do
+while #picked < #readyList and dead < DEAD_SCAN_MAX do
   local want = math.min(#readyList - #picked, CHUNK)
   local candidates = redis.call('ZRANGE', P .. 'ServersAvailable', offset, offset + want - 1)
   if #candidates == 0 then break end
@@ -36,10 +41,9 @@ while #picked < #readyList do
   local leases = redis.call('ZMSCORE', P .. 'ServerLeases', unpack(candidates))
   for i, id in ipairs(candidates) do
     local lease = tonumber(leases[i])
-    if lease and lease > NOW then picked[#picked + 1] = id else dead[#dead + 1] = id end
+    if lease and lease > NOW then picked[#picked + 1] = id else dead = dead + 1 end
   end
 end
-remove_servers(dead)
 
 -- The assignment as stored on the session and returned (JSON).
 local function assignment_json(sid, serverId, address, mode, members, tickets)
@@ -48,17 +52,19 @@ local function assignment_json(sid, serverId, address, mode, members, tickets)
   return cjson.encode(assignment_payload(sid, serverId, address, players, mode, NOW))
 end
 
--- An available server's record (JSON) allocated to sid, and its address.
+-- An available server's record (JSON) allocated to sid, with its claim window, and its address.
 local function allocated_record(json, sid)
   local rec = cjson.decode(json)
   rec.state = 'allocated'
   rec.sessionId = sid
+  rec.claimExpiresAt = NOW + claimMs
+  rec.confirmedAt = nil
   return cjson.encode(rec), rec.address
 end
 
 local serverRecs = call_chunked('HMGET', P .. 'Servers', picked)
 local encoded = {}
-local sids, announcePairs, serverPairs, pids, matchTimes = {}, {}, {}, {}, {}
+local sids, announcePairs, serverPairs, claimPairs, pids, matchTimes = {}, {}, {}, {}, {}, {}
 local sessionsPerMode, playersPerMode = {}, {}
 
 for i, serverId in ipairs(picked) do
@@ -71,11 +77,12 @@ for i, serverId in ipairs(picked) do
   local tickets, pkeys = {}, {}
   for j, pid in ipairs(members) do
     local pkey = P .. 'Player:' .. pid
-    local p = redis.call('HMGET', pkey, 'ticketId', 'requestedAt')
+    local p = redis.call('HMGET', pkey, 'ticketId', 'requestedAt', 'requeuedAt')
     tickets[j] = p[1] or ''
     pkeys[j] = pkey
-    -- LPUSH of many values pushes them in order, exactly like one LPUSH per player.
-    matchTimes[#matchTimes + 1] = int(math.max(0, NOW - (tonumber(p[2]) or NOW)))
+    -- LPUSH of many values pushes them in order, exactly like one LPUSH per player. A requeued group's
+    -- wait counts from its requeue (its first match is already in the samples).
+    matchTimes[#matchTimes + 1] = int(math.max(0, NOW - (tonumber(p[3]) or tonumber(p[2]) or NOW)))
   end
   local json = assignment_json(sid, serverId, address, mode, members, tickets)
   encoded[#encoded + 1] = json
@@ -86,6 +93,8 @@ for i, serverId in ipairs(picked) do
   announcePairs[#announcePairs + 1] = sid
   serverPairs[#serverPairs + 1] = serverId
   serverPairs[#serverPairs + 1] = record
+  claimPairs[#claimPairs + 1] = claimText
+  claimPairs[#claimPairs + 1] = serverId
   for j, pkey in ipairs(pkeys) do
     redis.call('HSET', pkey, 'state', 'matched', 'server', serverId, 'address', address, 'assignedAt', NOW_TEXT)
     redis.call('PEXPIRE', pkey, retentionText)
@@ -101,6 +110,7 @@ if #sids > 0 then
   call_chunked('ZADD', P .. 'SessionsAnnouncing', announcePairs)
   call_chunked('HSET', P .. 'Servers', serverPairs)
   call_chunked('ZREM', P .. 'ServersAvailable', picked)
+  call_chunked('ZADD', P .. 'ServerClaims', claimPairs)
   call_chunked('ZREM', P .. 'PlayersTimeStartedMatchmaking', pids)
   call_chunked('LPUSH', P .. 'MatchTimes', matchTimes)
   redis.call('LTRIM', P .. 'MatchTimes', 0, 999)
