@@ -54,16 +54,24 @@ export async function acknowledgeServer(p: GameServerPorts, i: ServerRef & { ses
     case "notAllocated":
       throw refuse("conflict", "not_allocated", `server ${i.serverId} has no session to confirm (its claim window may have passed, or it was released)`);
     case "sessionMismatch":
-      throw refuse("conflict", "session_mismatch", `server ${i.serverId} was claimed for ${r.server.sessionId ?? "another session"}, not ${i.sessionId ?? ""}`, {
-        currentSessionId: r.server.sessionId,
-      });
+      throw refuse(
+        "conflict",
+        "session_mismatch",
+        `server ${i.serverId} was claimed for ${r.server.sessionId ?? "another session"}, not ${i.sessionId ?? ""}`,
+        {
+          currentSessionId: r.server.sessionId,
+        },
+      );
     default:
       return r;
   }
 }
 
 /** `POST /api/servers/{serverId}/release` {sessionId?}: the game ended, the server goes back to the pool. */
-export async function releaseServer(p: GameServerPorts, i: ServerRef & { sessionId?: string }): Promise<Exclude<ReleaseResult, { outcome: "notFound" | "sessionMismatch" }>> {
+export async function releaseServer(
+  p: GameServerPorts,
+  i: ServerRef & { sessionId?: string },
+): Promise<Exclude<ReleaseResult, { outcome: "notFound" | "sessionMismatch" }>> {
   const r = await p.store.releaseServer(i);
   switch (r.outcome) {
     case "notFound":
