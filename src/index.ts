@@ -13,6 +13,7 @@ import "./functions/assignSessions";
 import "./functions/matchMade";
 import "./functions/tickets";
 import "./functions/ticket";
+import "./functions/negotiate";
 import "./functions/server";
 import "./functions/serverRelease";
 import "./functions/serverAck";

@@ -24,6 +24,7 @@ describe("function registrations", () => {
         "leaveQueue",
         "matchMade",
         "matchRequest",
+        "negotiate",
         "openapi",
         "server",
         "serverAck",
@@ -75,6 +76,7 @@ describe("function registrations", () => {
   it.each([
     ["tickets", "tickets", "anonymous", true],
     ["ticket", "tickets/{playerId}", "anonymous", true],
+    ["negotiate", "tickets/{playerId}/negotiate", "anonymous", false],
     ["server", "servers/{serverId}", "function", false],
     ["serverRelease", "servers/{serverId}/release", "function", false],
     ["serverAck", "servers/{serverId}/ack", "function", false],

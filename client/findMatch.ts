@@ -1,0 +1,278 @@
+/**
+ * `findMatch`: a game client's whole matchmaking call. Creates the ticket, listens for the outcome over
+ * Azure Web PubSub (`GET /api/tickets/{playerId}/negotiate` → client URL → the reliable JSON subprotocol of
+ * @azure/web-pubsub-client), and reads the ticket status endpoint as the fallback:
+ *
+ * - once as soon as the push connection is up: Web PubSub delivers to a user's connections only, so an
+ *   outcome pushed before the player connected is read here (a late connection loses nothing);
+ * - every `pushSafetyPollMs` (default 15 s) while push is connected, as a safety net;
+ * - at the server's `Retry-After` (else `pollIntervalMs`, default 1 s) while push is off or down.
+ *
+ * Aborting `signal` cancels the ticket (DELETE). The promise resolves to the outcome in every case the
+ * matchmaker decided — matched (also when the cancel lost the race to a match), timedOut, cancelled,
+ * serverLost — and rejects only when the matchmaker refuses the ticket or cannot be reached.
+ */
+import { WebPubSubClient } from "@azure/web-pubsub-client";
+import { callJson, expectStatus, MatchmakerError, retryAfterMs, sleep, trimSlash, type FetchLike } from "./http";
+
+export type TicketState = "searching" | "matched" | "timedOut" | "cancelled" | "serverLost";
+export type FinalState = Exclude<TicketState, "searching">;
+const FINAL_STATES: readonly string[] = ["matched", "timedOut", "cancelled", "serverLost"];
+
+/** The ticket as `GET /api/tickets/{playerId}` answers it (and as push messages carry it). */
+export interface TicketStatus {
+  playerId: string;
+  ticketId: string;
+  status: TicketState;
+  mode?: string;
+  region?: string;
+  sessionId?: string;
+  serverId?: string;
+  /** host:port of the game server, when matched. */
+  server?: string;
+  players?: { playerId: string; ticketId: string }[];
+  [field: string]: unknown;
+}
+
+export interface CreatedTicket {
+  ticketId: string;
+  playerId: string;
+  token: string;
+  ticketUri: string;
+  statusQueryGetUri?: string;
+}
+
+export interface MatchOutcome {
+  status: FinalState;
+  ticket: TicketStatus;
+  /** How the outcome arrived. */
+  via: "push" | "poll" | "cancel";
+  /** Status reads this call made (the cost push saves). */
+  statusReads: number;
+  /** Whether a push connection was up when the outcome arrived. */
+  pushConnected: boolean;
+}
+
+export interface FindMatchOptions {
+  /** The matchmaker's origin, e.g. `https://mm.example.com` or `http://localhost:7071`. */
+  baseUrl: string;
+  playerId: string;
+  mode?: string;
+  region?: string;
+  skill?: number;
+  /** Further ticket fields the matchmaker accepts (party, latencies, ...), sent as they are. */
+  ticketFields?: Record<string, unknown>;
+  /** Cancels the ticket when aborted. */
+  signal?: AbortSignal;
+  /** Extra request headers (e.g. `Authorization: Bearer <player JWT>` with PLAYER_AUTH=jwt on ticket creation). */
+  headers?: Record<string, string>;
+  /** Default true: listen for push; false polls only. */
+  push?: boolean;
+  /** Poll interval when the server sends no Retry-After (default 1000 ms). */
+  pollIntervalMs?: number;
+  /** Poll interval while push is connected (default 15000 ms). */
+  pushSafetyPollMs?: number;
+  /** Called with the created ticket (its token reads or cancels it later). */
+  onTicket?: (ticket: CreatedTicket) => void;
+  /** Called with every status seen before the outcome (searching, serverChanged...). */
+  onUpdate?: (ticket: TicketStatus, via: "push" | "poll") => void;
+  fetch?: FetchLike;
+}
+
+/** A push message: `{type, ticket}` (DESIGN section 6 "Push"). */
+interface PushMessage {
+  type: string;
+  ticket: TicketStatus;
+}
+
+function isPushMessage(data: unknown): data is PushMessage {
+  const d = data as Partial<PushMessage> | null;
+  return typeof d === "object" && d !== null && typeof d.type === "string" && typeof d.ticket === "object" && d.ticket !== null;
+}
+
+export async function findMatch(opts: FindMatchOptions): Promise<MatchOutcome> {
+  const fetchFn: FetchLike = opts.fetch ?? ((url, init) => globalThis.fetch(url, init));
+  const base = trimSlash(opts.baseUrl);
+  const body: Record<string, unknown> = { playerId: opts.playerId, ...opts.ticketFields };
+  if (opts.mode !== undefined) body.mode = opts.mode;
+  if (opts.region !== undefined) body.region = opts.region;
+  if (opts.skill !== undefined) body.skill = opts.skill;
+  const created = expectStatus(
+    await callJson<CreatedTicket>(fetchFn, `${base}/api/tickets`, { method: "POST", body, headers: opts.headers, signal: opts.signal }),
+    202,
+  );
+  opts.onTicket?.(created.body);
+  return watchTicket({ ...opts, fetch: fetchFn, ticket: created.body, firstPollMs: retryAfterMs(created.headers) });
+}
+
+export interface WatchTicketOptions extends Omit<FindMatchOptions, "playerId" | "mode" | "region" | "skill" | "ticketFields" | "onTicket"> {
+  ticket: CreatedTicket;
+  firstPollMs?: number;
+}
+
+/** Waits for the outcome of an existing ticket (findMatch after creating it; or after a page reload). */
+export function watchTicket(opts: WatchTicketOptions): Promise<MatchOutcome> {
+  return new TicketWatch(opts).run();
+}
+
+class TicketWatch {
+  private readonly fetch: FetchLike;
+  private readonly base: string;
+  private readonly auth: Record<string, string>;
+  private done = false;
+  private resolve!: (o: MatchOutcome) => void;
+  private reject!: (e: unknown) => void;
+  private statusReads = 0;
+  private pushClient: WebPubSubClient | undefined;
+  private pushConnected = false;
+  /** Aborted to cut the poller's current wait short (push came up or went down, or the watch ended). */
+  private wake = new AbortController();
+  private readonly stopAll = new AbortController();
+
+  constructor(private readonly opts: WatchTicketOptions) {
+    this.fetch = opts.fetch ?? ((url, init) => globalThis.fetch(url, init));
+    this.base = trimSlash(opts.baseUrl);
+    this.auth = { Authorization: `Bearer ${opts.ticket.token}` };
+  }
+
+  run(): Promise<MatchOutcome> {
+    const outcome = new Promise<MatchOutcome>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    if (this.opts.signal?.aborted) void this.cancel();
+    else this.opts.signal?.addEventListener("abort", () => void this.cancel(), { once: true });
+    void this.start();
+    return outcome;
+  }
+
+  private async start(): Promise<void> {
+    try {
+      if (this.opts.push !== false) await this.connectPush();
+      await this.poll();
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private finish(status: FinalState, ticket: TicketStatus, via: MatchOutcome["via"]): void {
+    if (this.done) return;
+    this.done = true;
+    const pushConnected = this.pushConnected;
+    this.cleanup();
+    this.resolve({ status, ticket, via, statusReads: this.statusReads, pushConnected });
+  }
+
+  private fail(err: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    this.cleanup();
+    this.reject(err);
+  }
+
+  private cleanup(): void {
+    this.stopAll.abort();
+    this.wake.abort();
+    this.pushClient?.stop();
+  }
+
+  private wakePoller(): void {
+    this.wake.abort();
+    this.wake = new AbortController();
+  }
+
+  /** Negotiates and starts the push connection; on any failure the watch just polls. */
+  private async connectPush(): Promise<void> {
+    const negotiate = async () => {
+      const answer = await callJson<{ url: string }>(this.fetch, `${this.base}/api/tickets/${encodeURIComponent(this.opts.ticket.playerId)}/negotiate`, {
+        method: "GET",
+        headers: { ...this.opts.headers, ...this.auth },
+        signal: this.stopAll.signal,
+      });
+      return expectStatus(answer, 200).body.url;
+    };
+    let url: string;
+    try {
+      url = await negotiate();
+    } catch {
+      return; // push off (404 push_disabled) or unreachable: polling covers it
+    }
+    let first = true;
+    // Every (re)connection after the first negotiates again, so an expired client URL is never reused.
+    const client = new WebPubSubClient({
+      getClientAccessUrl: async () => {
+        if (first) {
+          first = false;
+          return url;
+        }
+        return negotiate();
+      },
+    });
+    client.on("server-message", (e) => this.onPush(e.message.data));
+    client.on("connected", () => this.setPushConnected(true));
+    client.on("disconnected", () => this.setPushConnected(false));
+    client.on("stopped", () => this.setPushConnected(false));
+    this.pushClient = client;
+    try {
+      await client.start({ abortSignal: this.stopAll.signal });
+    } catch {
+      this.pushClient = undefined;
+      client.stop();
+    }
+  }
+
+  private setPushConnected(up: boolean): void {
+    if (this.pushConnected === up) return;
+    this.pushConnected = up;
+    // Up: read once now (catches an outcome pushed before this connection existed). Down: poll at full rate.
+    this.wakePoller();
+  }
+
+  private onPush(data: unknown): void {
+    if (!isPushMessage(data) || data.ticket.ticketId !== this.opts.ticket.ticketId) return;
+    if (FINAL_STATES.includes(data.type)) this.finish(data.type as FinalState, data.ticket, "push");
+    else this.opts.onUpdate?.(data.ticket, "push");
+  }
+
+  private async poll(): Promise<void> {
+    let nextWaitMs = this.opts.push !== false && !this.pushConnected ? (this.opts.firstPollMs ?? 0) : 0;
+    while (!this.done) {
+      if (nextWaitMs > 0) await sleep(nextWaitMs, AbortSignal.any([this.wake.signal, this.stopAll.signal]));
+      if (this.done) return;
+      const answer = await callJson<TicketStatus>(this.fetch, this.opts.ticket.ticketUri, {
+        method: "GET",
+        headers: this.auth,
+        signal: this.stopAll.signal,
+      }).catch((err: unknown) => {
+        if (this.done) return undefined;
+        throw err;
+      });
+      if (!answer || this.done) return;
+      this.statusReads++;
+      const serverWait = retryAfterMs(answer.headers);
+      if (answer.status === 200 && FINAL_STATES.includes(answer.body.status)) return this.finish(answer.body.status as FinalState, answer.body, "poll");
+      if (answer.status === 200) this.opts.onUpdate?.(answer.body, "poll");
+      else if (answer.status !== 503 && answer.status !== 429) expectStatus(answer, 200);
+      nextWaitMs = this.pushConnected ? (this.opts.pushSafetyPollMs ?? 15_000) : (serverWait ?? this.opts.pollIntervalMs ?? 1_000);
+    }
+  }
+
+  /** The signal aborted: cancel the ticket; the answer (cancelled, or the match that won) is the outcome. */
+  private async cancel(): Promise<void> {
+    if (this.done) return;
+    try {
+      const answer = await callJson<TicketStatus & { match?: TicketStatus; ticket?: TicketStatus }>(this.fetch, this.opts.ticket.ticketUri, {
+        method: "DELETE",
+        headers: this.auth,
+      });
+      if (answer.status === 200) return this.finish("cancelled", answer.body, "cancel");
+      if (answer.status === 409 && answer.body.match) return this.finish("matched", answer.body.match, "cancel");
+      if (answer.status === 409 && answer.body.ticket && FINAL_STATES.includes(answer.body.ticket.status)) {
+        return this.finish(answer.body.ticket.status as FinalState, answer.body.ticket, "cancel");
+      }
+      expectStatus(answer, 200);
+    } catch (err) {
+      this.fail(err instanceof MatchmakerError ? err : new Error(`cancelling the ticket failed: ${(err as Error).message}`));
+    }
+  }
+}

@@ -1,0 +1,4 @@
+/** The matchmaker's client library: `findMatch` for game clients, `GameServer` for game servers. */
+export { findMatch, watchTicket, type CreatedTicket, type FindMatchOptions, type MatchOutcome, type TicketStatus, type WatchTicketOptions } from "./findMatch";
+export { GameServer, type Allocation, type GameServerOptions, type ServerRecord } from "./gameServer";
+export { MatchmakerError } from "./http";

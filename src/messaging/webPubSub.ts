@@ -1,0 +1,117 @@
+/**
+ * Push: tells a player about its ticket over Azure Web PubSub (hub `matchmaking`, user = playerId), and
+ * hands players the client URL bound to them (`GET /api/tickets/{playerId}/negotiate`).
+ *
+ * Setting `WEB_PUBSUB_CONNECTION`: a connection string (`Endpoint=...;AccessKey=...;Version=1.0;`), or
+ * `WEB_PUBSUB_CONNECTION__endpoint` (+ optional `__clientId` of a user-assigned identity) for identity-based
+ * access with the role "Web PubSub Service Owner". Without either, push is off and polling is unchanged.
+ *
+ * Push is an optimisation, never the source of truth: the ticket status endpoint answers the same thing.
+ * So a failed send is logged and counted, never thrown: it must not fail or retry a match. A send is
+ * bounded (few retries, a timeout) so that an outage of the service cannot stall the match pipeline.
+ */
+import { DefaultAzureCredential } from "@azure/identity";
+import { WebPubSubServiceClient } from "@azure/web-pubsub";
+import { forEachLimit } from "../lib/limiter";
+
+export const PUSH_HUB = "matchmaking";
+/** The setting prefix: the connection string itself, or `<prefix>__endpoint` / `<prefix>__clientId`. */
+export const WEB_PUBSUB_CONNECTION = "WEB_PUBSUB_CONNECTION";
+export const PUSH_TYPES = ["matched", "timedOut", "cancelled", "serverLost", "serverChanged"] as const;
+export type PushType = (typeof PUSH_TYPES)[number];
+
+/** What a player receives: `{type, ticket}`, the ticket as its status endpoint shows it. */
+export interface PushNotice {
+  playerId: string;
+  type: PushType;
+  ticket: object;
+}
+
+export interface PushResult {
+  sent: number;
+  failed: number;
+}
+
+export interface PlayerPush {
+  /** Sends each notice to its player; never rejects. */
+  notify(notices: readonly PushNotice[], log: (msg: string) => void): Promise<PushResult>;
+  /** A client access URL for hub `matchmaking` whose user is `playerId`, valid for `minutes`. */
+  clientUrl(playerId: string, minutes: number): Promise<string>;
+}
+
+const SEND_CONCURRENCY = 32;
+const SEND_TIMEOUT_MS = 5_000;
+
+type Env = Record<string, string | undefined>;
+
+/** The service client from the settings, or undefined when push is off. */
+export function webPubSubClientFromSettings(env: Env = process.env): WebPubSubServiceClient | undefined {
+  const connectionString = env[WEB_PUBSUB_CONNECTION]?.trim();
+  const endpoint = env[`${WEB_PUBSUB_CONNECTION}__endpoint`]?.trim();
+  // Locally the service is plain http (the local runtime's); Azure's endpoint is always https.
+  const options = (url: string) => ({
+    allowInsecureConnection: url.startsWith("http://"),
+    retryOptions: { maxRetries: 2, retryDelayInMs: 100, maxRetryDelayInMs: 1_000 },
+  });
+  if (connectionString) {
+    const url = /endpoint=([^;]+)/i.exec(connectionString)?.[1] ?? "";
+    return new WebPubSubServiceClient(connectionString, PUSH_HUB, options(url));
+  }
+  if (endpoint) {
+    const clientId = env[`${WEB_PUBSUB_CONNECTION}__clientId`]?.trim();
+    const credential = new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {});
+    return new WebPubSubServiceClient(endpoint, credential, PUSH_HUB, options(endpoint));
+  }
+  return undefined;
+}
+
+export function webPubSubPush(client: WebPubSubServiceClient): PlayerPush {
+  return {
+    async notify(notices, log) {
+      let sent = 0;
+      const failures: string[] = [];
+      await forEachLimit(notices, SEND_CONCURRENCY, async ({ playerId, type, ticket }) => {
+        try {
+          await client.sendToUser(playerId, { type, ticket }, { abortSignal: AbortSignal.timeout(SEND_TIMEOUT_MS) });
+          sent++;
+        } catch (err) {
+          failures.push(`${playerId}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      });
+      if (failures.length) log(`push: ${failures.length} of ${notices.length} notice(s) not sent (players fall back to polling); first: ${failures[0]}`);
+      return { sent, failed: failures.length };
+    },
+    async clientUrl(playerId, minutes) {
+      const { url } = await client.getClientAccessToken({ userId: playerId, expirationTimeInMinutes: minutes });
+      return url;
+    },
+  };
+}
+
+let current: { push: PlayerPush | undefined } | undefined;
+
+/** The push of this process, from the settings on first use; undefined when push is off. */
+export function playerPush(): PlayerPush | undefined {
+  if (!current) {
+    const client = webPubSubClientFromSettings();
+    current = { push: client ? webPubSubPush(client) : undefined };
+  }
+  return current.push;
+}
+
+/** Replaces the push of this process (tests); `null` re-reads the settings on next use. */
+export function setPlayerPush(push: PlayerPush | undefined | null): void {
+  current = push === null ? undefined : { push };
+}
+
+/** Sends if push is on; the answer says how many were sent (0 when off). Never rejects. */
+export async function pushToPlayers(notices: readonly PushNotice[], log: (msg: string) => void): Promise<PushResult> {
+  if (notices.length === 0) return { sent: 0, failed: 0 };
+  try {
+    const push = playerPush(); // a malformed setting throws here: logged like any failed send
+    return push ? await push.notify(notices, log) : { sent: 0, failed: 0 };
+  } catch (err) {
+    log(`push: not sent (players fall back to polling): ${err instanceof Error ? err.message : String(err)}`);
+    return { sent: 0, failed: notices.length };
+  }
+}
