@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { installFunctionsCore, type FunctionsCore, type Registration } from "../../local-runtime/functionsCore";
 import { resolveBindingExpression } from "../../local-runtime/host/appConfig";
 import { EVENTHUB_CONNECTION, SETTING_NAMES, loadSettings } from "../../src/config/settings";
+import { WEB_PUBSUB_CONNECTION } from "../../src/messaging/webPubSub";
 import { appSettingsOf, asEnv, checkTemplate, type DeclaredResource } from "./arm";
 import {
   MULTI_TEMPLATE,
@@ -98,7 +99,7 @@ describe("app settings: template vs code", () => {
     for (const r of regs) for (const name of settingExpressions(r.metadata)) used.add(name);
     for (const name of settingExpressions(readJson(join(ROOT, "host.json")))) used.add(name);
     // An identity-based connection is a setting prefix: the host (and our publisher) read <prefix>__<property>.
-    const prefixes = new Set(eventHubBindings(regs).map((b) => String(b.binding.connection)));
+    const prefixes = new Set([...eventHubBindings(regs).map((b) => String(b.binding.connection)), WEB_PUBSUB_CONNECTION]);
     const unused = [...settings.keys()].filter((n) => !used.has(n) && ![...prefixes].some((p) => n.startsWith(`${p}__`)));
     expect(unused, "app settings azuredeploy.json sets but nothing reads").toEqual([]);
   });

@@ -122,6 +122,7 @@ export function expectSecureStamp(template: Template, paramValues: Record<string
     [ROLE_DEFINITIONS.eventHubsDataSender, /^Microsoft\.EventHub\/namespaces\//],
     [ROLE_DEFINITIONS.eventHubsDataReceiver, /^Microsoft\.EventHub\/namespaces\//],
     [ROLE_DEFINITIONS.monitoringMetricsPublisher, /^Microsoft\.Insights\/components\//],
+    [ROLE_DEFINITIONS.webPubSubServiceOwner, /^Microsoft\.SignalRService\/webPubSub\//],
   ];
   expect(assignments.map((a) => a.role).sort()).toEqual(expected.map(([r]) => r).sort());
   for (const [role, scope] of expected) {

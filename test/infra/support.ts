@@ -46,6 +46,8 @@ export const API_VERSIONS: Record<string, string> = {
   "Microsoft.Cache/redisEnterprise": "2025-07-01",
   "Microsoft.Cache/redisEnterprise/databases": "2025-07-01",
   "Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments": "2025-07-01",
+  "Microsoft.SignalRService/webPubSub": "2024-03-01",
+  "Microsoft.SignalRService/webPubSub/hubs": "2024-03-01",
   "Microsoft.Web/serverfarms": "2024-04-01",
   "Microsoft.Web/sites": "2024-04-01",
   "Microsoft.Web/sites/basicPublishingCredentialsPolicies": "2024-04-01",
@@ -63,6 +65,7 @@ export const ROLE_DEFINITIONS = {
   eventHubsDataSender: "2b629674-e913-4c01-ae53-ef4638d8f975",
   eventHubsDataReceiver: "a638d3c7-ab3a-418d-83e6-5f17a39d4fde",
   monitoringMetricsPublisher: "3913510d-42f4-4e42-8a64-420c390055eb",
+  webPubSubServiceOwner: "12cf5a90-567b-43ae-8102-96cf46c7d9b4",
 } as const;
 
 /** App settings Flex Consumption rejects or ignores (runtime and deployment live in functionAppConfig). */
