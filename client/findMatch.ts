@@ -120,6 +120,8 @@ class TicketWatch {
   private readonly base: string;
   private readonly auth: Record<string, string>;
   private done = false;
+  /** Once cancelling, the DELETE's answer is the outcome (it also reports a match that won the race). */
+  private cancelling = false;
   private resolve!: (o: MatchOutcome) => void;
   private reject!: (e: unknown) => void;
   private statusReads = 0;
@@ -151,12 +153,12 @@ class TicketWatch {
       if (this.opts.push !== false) await this.connectPush();
       await this.poll();
     } catch (err) {
-      this.fail(err);
+      if (!this.cancelling) this.fail(err);
     }
   }
 
   private finish(status: FinalState, ticket: TicketStatus, via: MatchOutcome["via"]): void {
-    if (this.done) return;
+    if (this.done || (this.cancelling && via !== "cancel")) return;
     this.done = true;
     const pushConnected = this.pushConnected;
     this.cleanup();
@@ -260,6 +262,7 @@ class TicketWatch {
   /** The signal aborted: cancel the ticket; the answer (cancelled, or the match that won) is the outcome. */
   private async cancel(): Promise<void> {
     if (this.done) return;
+    this.cancelling = true;
     try {
       const answer = await callJson<TicketStatus & { match?: TicketStatus; ticket?: TicketStatus }>(this.fetch, this.opts.ticket.ticketUri, {
         method: "DELETE",

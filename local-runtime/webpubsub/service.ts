@@ -38,8 +38,10 @@ export class LocalWebPubSub {
   private readonly limits: HubLimits;
   readonly accessKey: string;
   private address: AddressInfo | undefined;
-  /** Counters for the simulator and tests: frames delivered by REST sends, connections opened and recovered. */
+  /** Counters for the simulator and tests: connections opened and recovered, REST calls answered. */
   readonly counters = { connections: 0, recoveries: 0, restCalls: 0 };
+  /** Fault injection (tests): `refuseUpgrades` answers every WebSocket upgrade 503, as an unreachable service would. */
+  readonly faults = { refuseUpgrades: false };
 
   constructor(private readonly opts: LocalWebPubSubOptions = {}) {
     this.accessKey = opts.accessKey ?? randomBytes(32).toString("base64");
@@ -105,6 +107,7 @@ export class LocalWebPubSub {
     const refuse = (status: number, text: string) => {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${text}`);
     };
+    if (this.faults.refuseUpgrades) return refuse(503, "Service Unavailable");
     if (!m) return refuse(404, "Not Found");
     const hub = this.hub(decodeURIComponent(m[1]!));
     const recoverId = url.searchParams.get("awps_connection_id");

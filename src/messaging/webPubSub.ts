@@ -12,6 +12,8 @@
  */
 import { DefaultAzureCredential } from "@azure/identity";
 import { WebPubSubServiceClient } from "@azure/web-pubsub";
+import type { LeaveReason, MatchMade, SessionPlayer } from "../domain/types";
+import { ticketFromOutcome } from "../domain/ticket";
 import { forEachLimit } from "../lib/limiter";
 
 export const PUSH_HUB = "matchmaking";
@@ -102,6 +104,25 @@ export function playerPush(): PlayerPush | undefined {
 /** Replaces the push of this process (tests); `null` re-reads the settings on next use. */
 export function setPlayerPush(push: PlayerPush | undefined | null): void {
   current = push === null ? undefined : { push };
+}
+
+/** A player of a match-made message: `matched`, the ticket as its status endpoint then shows it. */
+export function matchedNotice(msg: MatchMade, player: SessionPlayer): PushNotice {
+  const ticket = ticketFromOutcome(player.playerId, {
+    status: "matched",
+    ticketId: player.ticketId,
+    sessionId: msg.sessionId,
+    serverId: msg.serverId,
+    server: msg.address,
+    players: msg.players,
+  });
+  return { playerId: player.playerId, type: "matched", ticket: { ...ticket, mode: msg.mode, region: msg.region } };
+}
+
+/** A ticket that left the queue (timeout, cancel, or expiry of a lost orchestration): `timedOut` or `cancelled`. */
+export function endedNotice(playerId: string, ticketId: string, region: string, reason: LeaveReason): PushNotice {
+  const status = reason === "cancelled" ? "cancelled" : "timedOut";
+  return { playerId, type: status, ticket: { playerId, ticketId, status, region } };
 }
 
 /** Sends if push is on; the answer says how many were sent (0 when off). Never rejects. */

@@ -11,6 +11,7 @@ import type { MatchMade, SessionPlayer } from "../domain/types";
 import { serverReadyFor } from "../domain/matchRequest";
 import { forEachLimit } from "../lib/limiter";
 import { isolatePoison } from "./isolatePoison";
+import { matchedNotice, pushToPlayers } from "../messaging/webPubSub";
 import { deadLetterRejected, parseMatchMade, type Rejected } from "./messages";
 import type { MatchRequests, Ports } from "./ports";
 
@@ -48,6 +49,11 @@ async function deliver(p: DeliveryPorts, messages: unknown[]): Promise<DeliveryR
     if (!parsed.ok) rejected.push(parsed);
     else for (const player of parsed.value.players) targets.push({ msg: parsed.value, player });
   });
+  // Push goes beside the raises (it never throws): a player learns the match with no orchestrator episode.
+  const pushing = pushToPlayers(
+    targets.map(({ msg, player }) => matchedNotice(msg, player)),
+    (m) => p.log.warn(m),
+  );
   await deadLetterRejected(p.store, MATCH_MADE_SOURCE, "match-made message", rejected, p.log);
   let raised = 0;
   let notRunning = 0;
@@ -55,6 +61,7 @@ async function deliver(p: DeliveryPorts, messages: unknown[]): Promise<DeliveryR
     if (await p.matchRequests.serverReady(player.playerId, serverReadyFor(msg, player))) raised++;
     else notRunning++;
   });
+  await pushing;
   p.log.log(`matchMade: ${messages.length} message(s), ServerReady raised ${raised}, no instance ${notRunning}, rejected ${rejected.length}`);
   return { raised, notRunning, rejected: rejected.length };
 }

@@ -2,10 +2,13 @@
 import type { LeaveResult } from "../domain/types";
 import type { LeaveQueueInput } from "../domain/matchRequest";
 import type { Ports } from "./ports";
+import { endedNotice, pushToPlayers } from "../messaging/webPubSub";
 
 export async function leaveQueue(p: Pick<Ports, "store" | "log">, i: LeaveQueueInput): Promise<LeaveResult> {
   const [result] = await p.store.leave([{ playerId: i.playerId, ticketId: i.ticketId, region: i.region, reason: i.reason }]);
   if (!result) throw new Error("the store answered no result for the leave request");
   p.log.log(`leaveQueue ${i.playerId} ticket ${i.ticketId} (${i.reason}): ${result.outcome}`);
+  // This leave ended the ticket (timeout, or a cancel the HTTP call did not already free): tell the player.
+  if (result.outcome === "left") await pushToPlayers([endedNotice(i.playerId, i.ticketId, i.region, result.reason)], (m) => p.log.warn(m));
   return result;
 }

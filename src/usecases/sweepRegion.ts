@@ -12,6 +12,7 @@ import { announce, assignAndAnnounce } from "./announce";
 import { describeError } from "./errors";
 import { emitMetric } from "./metrics";
 import type { Ports } from "./ports";
+import { endedNotice, pushToPlayers } from "../messaging/webPubSub";
 
 /** A send younger than this may still be in flight in another invocation: leave it alone. */
 export const OUTBOX_GRACE_MS = 10_000;
@@ -39,6 +40,10 @@ export async function sweepRegion(p: SweepPorts, region: string): Promise<Region
   const sessionMaxAgeMs = 2 * playerMaxAgeMs;
   const servers = await p.store.expireServers(region);
   const stale = await p.store.expireStale(region, { playerMaxAgeMs, sessionMaxAgeMs });
+  await pushToPlayers(
+    stale.expiredPlayers.map((x) => endedNotice(x.playerId, x.ticketId, region, "expired")),
+    (m) => p.log.warn(m),
+  );
   const leftover = await p.store.claimUnannounced(region, { olderThanMs: OUTBOX_GRACE_MS, max: OUTBOX_MAX });
   const republished = await announce(p, region, leftover);
   const { assigned, announced } = await assignAndAnnounce(p, region);

@@ -15,6 +15,7 @@ import { accept, refuse } from "./errors";
 import { checkSchema } from "./schemas";
 import { signTicketToken, type TicketClaims } from "./ticketToken";
 import type { MatchRequests, Ports } from "./ports";
+import { pushToPlayers } from "../messaging/webPubSub";
 
 type TicketPorts = Pick<Ports, "settings" | "store" | "clock" | "log"> & { matchRequests: MatchRequests };
 
@@ -111,5 +112,7 @@ export async function cancelTicket(p: TicketPorts, claims: TicketClaims): Promis
   } catch (err) {
     p.log.warn(`Cancel event for ${playerId} not delivered (the orchestration ends at its deadline): ${err instanceof Error ? err.message : String(err)}`);
   }
-  return ticketFromRef(claims, "cancelled");
+  const cancelled = ticketFromRef(claims, "cancelled");
+  if (result.outcome === "left") await pushToPlayers([{ playerId, type: "cancelled", ticket: cancelled }], (m) => p.log.warn(m));
+  return cancelled;
 }
