@@ -7,7 +7,7 @@
  *   await server.register();                       // and heartbeats every leaseSeconds / 3 from now on
  *   const allocation = await server.waitForAllocation({ signal });   // acks the claim when it comes
  *   ... run the game with allocation.session.players ...
- *   await server.release();                        // back to the pool, heartbeats go on
+ *   await server.release(allocation.session.sessionId);   // back to the pool, heartbeats go on
  *   await server.stop({ deregister: true });
  */
 import { callJson, expectStatus, sleep, trimSlash, type FetchLike } from "./http";
@@ -104,9 +104,10 @@ export class GameServer {
     return expectStatus(await callJson<Allocation>(this.fetch, this.url("/allocation"), { method: "GET", headers: this.headers() }), 200).body;
   }
 
-  /** `POST /api/servers/{serverId}/ack`: confirms the claim within the claim window. */
-  async ack(): Promise<unknown> {
-    return expectStatus(await callJson<unknown>(this.fetch, this.url("/ack"), { method: "POST", headers: this.headers() }), 200).body;
+  /** `POST /api/servers/{serverId}/ack`: confirms the claim (of `sessionId`, if given) within the claim window. */
+  async ack(sessionId?: string): Promise<unknown> {
+    const body = sessionId !== undefined ? { sessionId } : undefined;
+    return expectStatus(await callJson<unknown>(this.fetch, this.url("/ack"), { method: "POST", body, headers: this.headers() }), 200).body;
   }
 
   /** Polls the allocation until a session arrives, acks the claim, and returns it. */
@@ -115,25 +116,23 @@ export class GameServer {
       if (o.signal?.aborted) throw new Error("waitForAllocation aborted");
       const a = await this.allocation();
       if (a.session) {
-        await this.ack();
+        await this.ack(a.session.sessionId);
         return a as Allocation & { session: NonNullable<Allocation["session"]> };
       }
       await sleep(o.pollMs ?? 500, o.signal);
     }
   }
 
-  /** `POST /api/servers/{serverId}/release`: the game is over, the server takes the next session. */
-  async release(): Promise<unknown> {
-    return expectStatus(await callJson<unknown>(this.fetch, this.url("/release"), { method: "POST", headers: this.headers() }), 200).body;
+  /** `POST /api/servers/{serverId}/release`: the game (`sessionId`, if given) is over, the server takes the next session. */
+  async release(sessionId?: string): Promise<unknown> {
+    const body = sessionId !== undefined ? { sessionId } : undefined;
+    return expectStatus(await callJson<unknown>(this.fetch, this.url("/release"), { method: "POST", body, headers: this.headers() }), 200).body;
   }
 
   /** Stops heartbeating; with `deregister`, leaves the pool (`DELETE /api/servers/{serverId}`). */
   async stop(o: { deregister?: boolean } = {}): Promise<void> {
     this.stopped = true;
     clearTimeout(this.heartbeatTimer);
-    if (o.deregister) {
-      const q = this.region ? `?region=${encodeURIComponent(this.region)}` : "";
-      expectStatus(await callJson<unknown>(this.fetch, this.url(q), { method: "DELETE", headers: this.headers() }), 200, 404);
-    }
+    if (o.deregister) expectStatus(await callJson<unknown>(this.fetch, this.url(), { method: "DELETE", headers: this.headers() }), 200, 404);
   }
 }
