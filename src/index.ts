@@ -14,6 +14,7 @@ import "./functions/matchMade";
 import "./functions/tickets";
 import "./functions/ticket";
 import "./functions/negotiate";
+import "./functions/ticketStatus";
 import "./functions/server";
 import "./functions/serverRelease";
 import "./functions/serverAck";

@@ -5,6 +5,12 @@
 import type { Assignment, LeaveReason, LeaveResult, MatchMade, MatchOutcome, MatchRequestInput, SessionPlayer } from "./types";
 import { ID_PATTERN, MODE_PATTERN, REGION_PATTERN } from "./fields";
 
+/** The orchestrator's contract (DESIGN.md section 3): its name, its activity, the events it waits for. */
+export const ORCHESTRATOR_NAME = "matchRequest";
+export const LEAVE_ACTIVITY_NAME = "leaveQueue";
+export const SERVER_READY_EVENT = "ServerReady";
+export const CANCEL_EVENT = "Cancel";
+
 /** Payload of the `ServerReady` event: the session's match-made message, addressed to one ticket. */
 export interface ServerReadyEvent extends MatchMade {
   playerId: string;

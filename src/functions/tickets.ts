@@ -2,15 +2,13 @@
  * `POST /api/tickets` {playerId, mode?, region?}: ask for a match (anonymous) → createTicket (src/usecases).
  *
  * Answers 202 at once with the ticket's secret token. Clients poll `ticketUri` (GET /api/tickets/{playerId}
- * with `Authorization: Bearer <token>`): it needs no Functions key. `statusQueryGetUri` is the Durable
- * status endpoint of the player's orchestration WITHOUT the system key; on Azure that endpoint requires a
- * key (system or master) that must never be given to clients (it can terminate and purge any instance).
- * A player with a live ticket gets 409 with that ticket's id (not its token: only the owner has that).
+ * with `Authorization: Bearer <token>`) or `statusQueryGetUri` (the Durable status contract, served by
+ * ticketStatus.ts with `?token=`): neither needs a Functions key. A player with a live ticket gets 409 with
+ * that ticket's id (not its token: only the owner has that).
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { createTicket as create, type CreateTicketRequest } from "../usecases/tickets";
-import { statusUrlWithoutKey } from "./durable/matchRequests";
 import { onlyQuery, origin, readJson } from "./http/request";
 import { json } from "./http/respond";
 import { httpRoute } from "./http/route";
@@ -19,10 +17,10 @@ import { portsFor } from "./wiring";
 export async function createTicket(req: HttpRequest, ctx: InvocationContext): Promise<HttpResponseInit> {
   onlyQuery(req, []);
   const body = (await readJson<CreateTicketRequest>(req, "createTicket")) as CreateTicketRequest;
-  const client = df.getClient(ctx);
-  const ticket = await create(portsFor(ctx, client), body);
-  const ticketUri = `${origin(req)}/api/tickets/${encodeURIComponent(ticket.playerId)}`;
-  const statusQueryGetUri = statusUrlWithoutKey(client, ticket.playerId);
+  const base = origin(req);
+  const ticket = await create(portsFor(ctx, df.getClient(ctx)), body);
+  const ticketUri = `${base}/api/tickets/${encodeURIComponent(ticket.playerId)}`;
+  const statusQueryGetUri = `${ticketUri}/status?token=${encodeURIComponent(ticket.token)}`;
   return json(202, { ...ticket, ticketUri, statusQueryGetUri }, { Location: ticketUri, "Retry-After": "1" });
 }
 

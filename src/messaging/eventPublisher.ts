@@ -70,6 +70,13 @@ export function groupByPartitionKey(events: OutgoingEvent[]): Map<string | undef
   return groups;
 }
 
+/**
+ * How long a send may take. The SDK's defaults (3 retries of up to 60 s each) held a client for 90 s when
+ * Event Hubs was unreachable; a ticket request should answer 503 within a few seconds instead, and a
+ * failed match-made send stays in the store's outbox for the sweeper anyway.
+ */
+export const PRODUCER_RETRY_OPTIONS = { maxRetries: 1, retryDelayInMs: 250, maxRetryDelayInMs: 1000, timeoutInMs: 2500 } as const;
+
 class EventHubsPublisher implements EventPublisher {
   private readonly producers = new Map<string, EventHubProducerClient>();
   private credential: TokenCredential | undefined;
@@ -83,11 +90,11 @@ class EventHubsPublisher implements EventPublisher {
     if (conn.kind === "connectionString") {
       // A connection string that names an entity (EntityPath) must name this hub; otherwise pass the hub.
       p = /EntityPath=/i.test(conn.connectionString)
-        ? new EventHubProducerClient(conn.connectionString)
-        : new EventHubProducerClient(conn.connectionString, hubName);
+        ? new EventHubProducerClient(conn.connectionString, { retryOptions: PRODUCER_RETRY_OPTIONS })
+        : new EventHubProducerClient(conn.connectionString, hubName, { retryOptions: PRODUCER_RETRY_OPTIONS });
     } else {
       this.credential ??= conn.clientId ? new ManagedIdentityCredential({ clientId: conn.clientId }) : new DefaultAzureCredential();
-      p = new EventHubProducerClient(conn.fullyQualifiedNamespace, hubName, this.credential);
+      p = new EventHubProducerClient(conn.fullyQualifiedNamespace, hubName, this.credential, { retryOptions: PRODUCER_RETRY_OPTIONS });
     }
     this.producers.set(hubName, p);
     return p;

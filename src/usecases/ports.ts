@@ -34,8 +34,24 @@ export type Store = Pick<
   | "close"
 >;
 
+/**
+ * An orchestration's status as the Durable HTTP status endpoint shows it (DESIGN.md section 4): times to
+ * the second with `Z`.
+ */
+export interface InstanceRecord {
+  name: string;
+  instanceId: string;
+  runtimeStatus: string;
+  input: unknown;
+  customStatus: unknown;
+  output: unknown;
+  createdTime: string;
+  lastUpdatedTime: string;
+}
+
 /** What a player's matchRequest orchestration is doing, as far as the use cases care. */
 export interface MatchRequestStatus {
+  record: InstanceRecord;
   /** Running, pending or suspended: it still waits for a match. */
   live: boolean;
   /** The ticket it works on (from its input or custom status). */

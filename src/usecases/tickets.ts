@@ -8,13 +8,13 @@
  */
 import { randomUUID } from "node:crypto";
 import type { PlayerRequest } from "../domain/types";
-import { matchedOutcome, STALE_MARGIN_SECONDS } from "../domain/matchRequest";
+import { matchedOutcome, ORCHESTRATOR_NAME, STALE_MARGIN_SECONDS } from "../domain/matchRequest";
 import { ticketFromOutcome, ticketFromPlayer, ticketFromRef, type TicketView } from "../domain/ticket";
 import { validateMode, validateRegion } from "../domain/validation";
 import { accept, refuse } from "./errors";
 import { checkSchema } from "./schemas";
 import { signTicketToken, type TicketClaims } from "./ticketToken";
-import type { MatchRequests, Ports } from "./ports";
+import type { InstanceRecord, MatchRequests, Ports } from "./ports";
 import { pushToPlayers } from "../messaging/webPubSub";
 
 type TicketPorts = Pick<Ports, "settings" | "store" | "clock" | "log"> & { matchRequests: MatchRequests };
@@ -115,4 +115,35 @@ export async function cancelTicket(p: TicketPorts, claims: TicketClaims): Promis
   const cancelled = ticketFromRef(claims, "cancelled");
   if (result.outcome === "left") await pushToPlayers([{ playerId, type: "cancelled", ticket: cancelled }], (m) => p.log.warn(m));
   return cancelled;
+}
+
+/** The orchestration of a ticket, for the token-authorized Durable status endpoint. */
+export type TicketInstance = { found: false } | { found: true; running: boolean; record: InstanceRecord };
+
+/**
+ * The player's matchRequest instance as the Durable status endpoint shows it, if it runs (or ran) the
+ * token's ticket. Before the intake has started it (the request is still in the hub) it reads as the
+ * extension shows a scheduled instance: Pending. An instance of another ticket of the player, or none
+ * once the ticket could no longer be waiting, is not found.
+ */
+export async function readTicketInstance(p: TicketPorts, claims: TicketClaims): Promise<TicketInstance> {
+  const status = await p.matchRequests.status(claims.playerId);
+  if (status && status.ticketId === claims.ticketId) return { found: true, running: status.live, record: status.record };
+  const issuedMs = claims.iat * 1000;
+  const neverStarted = !status || Date.parse(status.record.createdTime) < issuedMs - 1000;
+  if (neverStarted && p.clock() - issuedMs < (p.settings.matchTimeoutSeconds + STALE_MARGIN_SECONDS) * 1000) {
+    const at = `${new Date(issuedMs).toISOString().slice(0, 19)}Z`;
+    const record = {
+      name: ORCHESTRATOR_NAME,
+      instanceId: claims.playerId,
+      runtimeStatus: "Pending",
+      input: null,
+      customStatus: null,
+      output: null,
+      createdTime: at,
+      lastUpdatedTime: at,
+    };
+    return { found: true, running: true, record };
+  }
+  return { found: false };
 }

@@ -2,7 +2,10 @@
  * The HTTP API through invokeHttp (the library's real invocation code), with the real store on the test
  * redis, the real local Durable engine behind the durable client, and an in-memory publisher.
  */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
+import { eventPublisher, setEventPublisher } from "../../src/messaging/eventPublisher";
 import { SIGNING_KEY, uniqueId as id, useTestApp } from "./support/app";
 import { at } from "../support/at";
 import { signTicketToken, verifyTicketToken } from "../../src/usecases/ticketToken";
@@ -73,8 +76,9 @@ describe("tickets", () => {
     expect(checkComponent("TicketCreated", body)).toBeUndefined();
     expect(body).toMatchObject({ playerId, mode: "squad", region: "westeurope", ticketUri: `http://matchmaker.test/api/tickets/${playerId}` });
     expect(res.headers.location).toBe(body.ticketUri);
-    expect(body.statusQueryGetUri).toContain(`/instances/${playerId}`);
-    expect(body.statusQueryGetUri).not.toMatch(/[?&]code=/);
+    // The Durable status contract, authorized by the ticket token: no Functions key anywhere.
+    expect(body.statusQueryGetUri).toBe(`${body.ticketUri}/status?token=${encodeURIComponent(body.token)}`);
+    expect(body.statusQueryGetUri).not.toMatch(/[?&]code=|runtime\/webhooks/);
     const claims = verifyTicketToken(body.token, SIGNING_KEY);
     expect(claims.ok && claims.claims).toMatchObject({ ticketId: body.ticketId, playerId, region: "westeurope", mode: "squad" });
     const sent = app.publisher.sent.slice(before);
@@ -166,6 +170,108 @@ describe("tickets", () => {
     expect(app.logs.some((l) => l.level === "error" && l.message.includes("simulated Event Hubs failure"))).toBe(true);
     // The client retries and gets its ticket: no stale reservation blocks it.
     await createTicket(playerId);
+  });
+
+  it("GET /api/tickets/{playerId}/status answers exactly as the Durable status endpoint does: 202 + Location + Retry-After, then 200, same body", async () => {
+    const a = id("gina");
+    const b = id("hal");
+    const serverId = id("gs");
+    expect((await putServer(serverId, { address: "10.9.8.6:30000" })).status).toBe(201);
+    const ta = await createTicket(a);
+    const status = (t: Created) =>
+      app.http("ticketStatus", { method: "GET", url: t.statusQueryGetUri, params: { playerId: t.playerId }, query: { token: t.token } });
+    const durable = async (playerId: string) => {
+      const r = await app.engine.handleHttp({ method: "GET", url: `/runtime/webhooks/durabletask/instances/${playerId}`, headers: {}, body: Buffer.alloc(0) });
+      return { status: r!.status, body: JSON.parse(r!.body.toString()) as Record<string, unknown> };
+    };
+    // Still in the hub: the instance reads as the extension shows a scheduled one.
+    const pending = await status(ta);
+    expect(pending.status).toBe(202);
+    expect(pending.json).toMatchObject({ name: "matchRequest", instanceId: a, runtimeStatus: "Pending" });
+    expect(pending.headers.location).toBe(ta.statusQueryGetUri);
+    expect(Number(pending.headers["retry-after"])).toBeGreaterThan(0);
+    expect(checkComponent("InstanceStatus", pending.json)).toBeUndefined();
+
+    await deliverPlayerRequests();
+    const running = await status(ta);
+    const raw = await durable(a);
+    expect([running.status, raw.status]).toEqual([202, 202]);
+    expect(running.json).toEqual(raw.body);
+    expect(running.headers.location).toBe(ta.statusQueryGetUri);
+
+    await createTicket(b);
+    await deliverPlayerRequests();
+    const msg = (app.publisher.bodies("match-made") as MatchMade[]).find((m) => m.serverId === serverId)!;
+    await app.eventHub("matchMade", [msg]);
+    await app.waitForStatus(a, "Completed");
+    const done = await status(ta);
+    const rawDone = await durable(a);
+    expect([done.status, rawDone.status]).toEqual([200, 200]);
+    expect(done.json).toEqual(rawDone.body);
+    expect(done.json).toMatchObject({ runtimeStatus: "Completed", output: { status: "matched", ticketId: ta.ticketId, serverId } });
+    expect(String((done.json as { createdTime: string }).createdTime)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+
+    // Another player's token is refused; a token of a ticket no orchestration ran is 404 once it is too old to be in the hub.
+    const foreign = await app.http("ticketStatus", { method: "GET", path: `/api/tickets/${b}/status`, params: { playerId: b }, query: { token: ta.token } });
+    expect(foreign.status).toBe(401);
+    const nobody = id("nobody");
+    const old = signTicketToken(
+      { ticketId: id("t"), playerId: nobody, region: "westeurope", mode: "duel", iat: Math.floor(Date.now() / 1000) - 3600 },
+      SIGNING_KEY,
+    );
+    const gone = await app.http("ticketStatus", { method: "GET", path: `/api/tickets/${nobody}/status`, params: { playerId: nobody }, query: { token: old } });
+    expect(gone.status).toBe(404);
+    expect(gone.json).toMatchObject({ error: "ticket_not_found" });
+  });
+
+  it("links in answers use the request's host only when it is a strict host[:port]; a broken Host is a 400, not a 500", async () => {
+    const playerId = id("host");
+    const res = await app.http("tickets", {
+      method: "POST",
+      url: "http://play.example.com:8443/api/tickets",
+      headers: { ...JSON_HEADERS, host: "play.example.com:8443" },
+      body: JSON.stringify({ playerId }),
+    });
+    expect(res.status).toBe(202);
+    expect((res.json as Created).ticketUri).toBe(`http://play.example.com:8443/api/tickets/${playerId}`);
+    for (const host of ["bad host", "a_b.example", "x:0", "[::1", "evil.example:65536", "ex\u00e4mple.com"]) {
+      const bad = await app.http("tickets", {
+        method: "POST",
+        path: "/api/tickets",
+        headers: { ...JSON_HEADERS, host },
+        body: JSON.stringify({ playerId: id("h") }),
+      });
+      expect({ host, status: bad.status, error: (bad.json as { error?: string }).error }).toEqual({ host, status: 400, error: "invalid_host" });
+    }
+  });
+
+  it("with Event Hubs unreachable (the real producer), POST answers 503 within a few seconds and logs the inner causes", async () => {
+    // A port nobody listens on: every connection attempt is refused (the failure the SDK wraps in an AggregateError).
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    process.env.EventHubConnection = `Endpoint=sb://127.0.0.1:${port};SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true`;
+    setEventPublisher(undefined); // the app's own EventHubProducerClient publisher
+    const logsBefore = app.logs.length;
+    try {
+      const started = Date.now();
+      const res = await postTicket({ playerId: id("nohub") });
+      const tookMs = Date.now() - started;
+      expect(res.status).toBe(503);
+      expect(res.json).toMatchObject({ error: "unavailable", detail: "Event Hubs is unavailable; retry later" });
+      expect(tookMs).toBeLessThan(8000);
+      const logged = app.logs
+        .slice(logsBefore)
+        .filter((l) => l.level === "error")
+        .map((l) => l.message)
+        .join("\n");
+      expect(logged).toContain(`ECONNREFUSED 127.0.0.1:${port}`);
+    } finally {
+      await eventPublisher().close();
+      setEventPublisher(app.publisher);
+      delete process.env.EventHubConnection;
+    }
   });
 
   it("refuses a missing, malformed, forged, tampered or foreign token with 401", async () => {
@@ -362,6 +468,36 @@ describe("bad requests get a 4xx {error, detail}, never a 500", () => {
       400,
       "unknown_parameter",
     ],
+    ...["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf"].map((name): Case => [
+      `POST tickets with the prototype name ${name} as mode`,
+      "tickets",
+      { method: "POST", path: "/api/tickets", headers: JSON_HEADERS, body: JSON.stringify({ playerId: "evilA", mode: name.toLowerCase() }) },
+      400,
+      name === "__proto__" ? "invalid_mode" : "unknown_mode",
+    ]),
+    [
+      "POST tickets with a prototype name as region",
+      "tickets",
+      { method: "POST", path: "/api/tickets", headers: JSON_HEADERS, body: '{"playerId":"evilA","region":"constructor"}' },
+      400,
+      "unknown_region",
+    ],
+    [
+      "POST tickets with a broken Host",
+      "tickets",
+      { method: "POST", path: "/api/tickets", headers: { ...JSON_HEADERS, host: "evil example:80" }, body: '{"playerId":"a"}' },
+      400,
+      "invalid_host",
+    ],
+    [
+      "POST tickets with a Host port out of range",
+      "tickets",
+      { method: "POST", path: "/api/tickets", headers: { ...JSON_HEADERS, host: "matchmaker.test:99999" }, body: '{"playerId":"a"}' },
+      400,
+      "invalid_host",
+    ],
+    ["GET a ticket's status without token", "ticketStatus", { method: "GET", path: "/api/tickets/a/status", params: { playerId: "a" } }, 401, "missing_token"],
+    ["DELETE a ticket's status", "ticketStatus", { method: "DELETE", path: "/api/tickets/a/status", params: { playerId: "a" } }, 405, "method_not_allowed"],
     ["GET tickets (collection)", "tickets", { method: "GET", path: "/api/tickets" }, 405, "method_not_allowed"],
     ["PUT a ticket", "ticket", { method: "PUT", path: "/api/tickets/a", params: { playerId: "a" } }, 405, "method_not_allowed"],
     ["GET a ticket with a bad playerId", "ticket", { method: "GET", path: "/api/tickets/a.b", params: { playerId: "a.b" } }, 400, "invalid_playerId"],

@@ -33,6 +33,7 @@ describe("function registrations", () => {
         "servers",
         "stats",
         "ticket",
+        "ticketStatus",
         "tickets",
       ].sort(),
     );
@@ -77,6 +78,7 @@ describe("function registrations", () => {
     ["tickets", "tickets", "anonymous", true],
     ["ticket", "tickets/{playerId}", "anonymous", true],
     ["negotiate", "tickets/{playerId}/negotiate", "anonymous", false],
+    ["ticketStatus", "tickets/{playerId}/status", "anonymous", true],
     ["server", "servers/{serverId}", "function", false],
     ["serverRelease", "servers/{serverId}/release", "function", false],
     ["serverAck", "servers/{serverId}/ack", "function", false],

@@ -7,10 +7,9 @@ import type { DurableClient, DurableOrchestrationStatus } from "durable-function
 import type { MatchOutcome, MatchRequestInput } from "../../domain/types";
 import type { MatchRequests, MatchRequestStatus } from "../../usecases/ports";
 
-export const ORCHESTRATOR_NAME = "matchRequest";
-export const LEAVE_ACTIVITY_NAME = "leaveQueue";
-export const SERVER_READY_EVENT = "ServerReady";
-export const CANCEL_EVENT = "Cancel";
+import { CANCEL_EVENT, ORCHESTRATOR_NAME, SERVER_READY_EVENT } from "../../domain/matchRequest";
+
+export { CANCEL_EVENT, LEAVE_ACTIVITY_NAME, ORCHESTRATOR_NAME, SERVER_READY_EVENT } from "../../domain/matchRequest";
 
 const LIVE_STATES = new Set(["Running", "Pending", "Suspended", "ContinuedAsNew"]);
 
@@ -42,8 +41,24 @@ function outcomeOf(status: DurableOrchestrationStatus): MatchOutcome | undefined
   return out && typeof out === "object" && typeof out.status === "string" ? out : undefined;
 }
 
+/** The extension formats times with .NET's "s" format plus Z: to the second, UTC. */
+function secondsZ(t: Date | string | undefined): string {
+  const d = t instanceof Date ? t : new Date(t ?? 0);
+  return Number.isNaN(d.getTime()) ? "" : `${d.toISOString().slice(0, 19)}Z`;
+}
+
 export function matchRequestStatus(status: DurableOrchestrationStatus): MatchRequestStatus {
-  return { live: LIVE_STATES.has(String(status.runtimeStatus)), ticketId: ticketOf(status), outcome: outcomeOf(status) };
+  const record = {
+    name: status.name,
+    instanceId: status.instanceId,
+    runtimeStatus: String(status.runtimeStatus),
+    input: status.input ?? null,
+    customStatus: status.customStatus ?? null,
+    output: status.output ?? null,
+    createdTime: secondsZ(status.createdTime),
+    lastUpdatedTime: secondsZ(status.lastUpdatedTime),
+  };
+  return { record, live: LIVE_STATES.has(record.runtimeStatus), ticketId: ticketOf(status), outcome: outcomeOf(status) };
 }
 
 /** Raises an event; false if the instance does not exist (not started yet, or purged). */

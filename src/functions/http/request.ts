@@ -69,7 +69,32 @@ export function onlyQuery(req: HttpRequest, allowed: string[]): void {
   }
 }
 
-/** The origin a client used, for links in answers (the host passes the original URL). */
+/** host[:port]: DNS labels (letters, digits, inner hyphens), IPv4, or [IPv6]; port 1–65535. */
+const HOST_PATTERN =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]{2,45}\])(?::([0-9]{1,5}))?$/;
+
+/**
+ * The origin a client used, for links in answers (ticketUri, statusQueryGetUri, Location). The request's
+ * host is used only when it is a well-formed host[:port] (else 400 invalid_host): on Azure the front end
+ * routes a request to the app only when its Host is one of the app's host names, so the host seen here is
+ * one of them; locally a forged Host can only change the links of the forger's own answer (answers are
+ * `Cache-Control: no-store`, so no shared cache keeps them).
+ */
 export function origin(req: HttpRequest): string {
-  return new URL(req.url).origin;
+  let url: URL;
+  try {
+    url = new URL(req.url);
+  } catch {
+    throw httpError(400, "invalid_host", "the request URL has no valid host");
+  }
+  const header = req.headers.get("host");
+  const candidates = header === null ? [url.host] : [url.host, header];
+  for (const host of candidates) {
+    const m = HOST_PATTERN.exec(host);
+    const port = m?.[1] === undefined ? 1 : Number(m[1]);
+    if (!m || host.length > 261 || port < 1 || port > 65535)
+      throw httpError(400, "invalid_host", `the Host must be host[:port], got ${JSON.stringify(host.slice(0, 80))}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw httpError(400, "invalid_host", "the request URL must be http or https");
+  return `${url.protocol}//${url.host}`;
 }
