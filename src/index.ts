@@ -10,6 +10,7 @@ import "./functions/addPlayers";
 import "./functions/matchRequest";
 import "./functions/leaveQueue";
 import "./functions/assignSessions";
+import "./functions/purgeInstances";
 import "./functions/matchMade";
 import "./functions/tickets";
 import "./functions/ticket";

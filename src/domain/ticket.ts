@@ -27,7 +27,15 @@ export function ticketFromPlayer(p: PlayerView): TicketView {
     case "waiting":
       return { ...base, status: "searching", ...(p.sessionId ? { sessionId: p.sessionId } : {}) };
     case "matched":
-      return { ...base, status: "matched", sessionId: p.sessionId, serverId: p.serverId, server: p.address, players: p.players };
+      // The game server died after confirming the match: the game is over (DESIGN.md section 6).
+      return {
+        ...base,
+        status: p.serverLostAtMs === undefined ? "matched" : "serverLost",
+        sessionId: p.sessionId,
+        serverId: p.serverId,
+        server: p.address,
+        players: p.players,
+      };
     default:
       return { ...base, status: p.leftReason === "cancelled" ? "cancelled" : "timedOut" };
   }

@@ -52,7 +52,7 @@ export type MatchOutcome =
   | { status: "timedOut" | "cancelled"; ticketId: string };
 
 /** What the ticket endpoint reports. */
-export type TicketStatus = "searching" | "matched" | "timedOut" | "cancelled";
+export type TicketStatus = "searching" | "matched" | "timedOut" | "cancelled" | "serverLost";
 
 /** Why a player left the queue. `expired` is the sweeper's safety net for lost orchestrators. */
 export type LeaveReason = "timedOut" | "cancelled" | "expired";

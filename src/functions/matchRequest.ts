@@ -21,11 +21,16 @@ import { CANCEL_EVENT, LEAVE_ACTIVITY_NAME, ORCHESTRATOR_NAME, SERVER_READY_EVEN
 
 /**
  * Leave retries: a short Redis outage must not turn into a failed instance (and a ghost player; the
- * sweeper's expireStale is the last resort). 5 attempts, 2 s, 4 s, 8 s, 16 s apart (at most 30 s).
+ * sweeper's expireStale is the last resort). 5 attempts, 2 s, 4 s, 8 s, 16 s apart (at most 30 s), as
+ * durable timers of the library's callActivityWithRetry.
  */
 export const LEAVE_ATTEMPTS = 5;
 export const LEAVE_FIRST_RETRY_MS = 2000;
 const LEAVE_MAX_RETRY_MS = 30_000;
+const LEAVE_RETRY = Object.assign(new df.RetryOptions(LEAVE_FIRST_RETRY_MS, LEAVE_ATTEMPTS), {
+  backoffCoefficient: 2,
+  maxRetryIntervalInMilliseconds: LEAVE_MAX_RETRY_MS,
+});
 
 export const matchRequestOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext): Generator<Task, MatchOutcome, unknown> {
   const input = checkOrchestratorInput(context.df.getInput());
@@ -63,28 +68,9 @@ export const matchRequestOrchestrator: OrchestrationHandler = function* (context
   }
   cancelPending(timers);
   const leave: LeaveQueueInput = { playerId: input.playerId, ticketId: input.ticketId, region: input.region, reason };
-  const result = (yield* callLeaveWithRetry(context, leave)) as LeaveResult;
+  const result = (yield context.df.callActivityWithRetry(LEAVE_ACTIVITY_NAME, LEAVE_RETRY, leave)) as LeaveResult;
   return finish(context, outcomeFromLeave(input, result, reason));
 };
-
-/**
- * callActivity + a durable timer between attempts: the same replay-safe behaviour as the library's
- * callActivityWithRetry with the options above, written out because the local Durable engine does not
- * play that action yet. Once it does, the caller's line becomes
- * `yield context.df.callActivityWithRetry(LEAVE_ACTIVITY_NAME, LEAVE_RETRY, leave)`.
- */
-function* callLeaveWithRetry(context: OrchestrationContext, leave: LeaveQueueInput): Generator<Task, unknown, unknown> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return yield context.df.callActivity(LEAVE_ACTIVITY_NAME, leave);
-    } catch (err) {
-      if (attempt >= LEAVE_ATTEMPTS) throw err;
-      if (!context.df.isReplaying) context.warn(`matchRequest ${leave.playerId}: leaveQueue attempt ${attempt} failed, retrying: ${String(err)}`);
-      const delay = Math.min(LEAVE_MAX_RETRY_MS, LEAVE_FIRST_RETRY_MS * 2 ** (attempt - 1));
-      yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + delay));
-    }
-  }
-}
 
 /** The final custom status says the outcome, so a client reading only customStatus is not left at "searching". */
 function finish(context: OrchestrationContext, outcome: MatchOutcome): MatchOutcome {

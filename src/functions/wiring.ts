@@ -132,13 +132,19 @@ function guarded<T extends object>(
   });
 }
 
+let clock: () => number = Date.now;
+/** Replaces the use cases' clock (tests that need a ticket to be old). `undefined` goes back to Date.now. */
+export function setClock(c: (() => number) | undefined): void {
+  clock = c ?? Date.now;
+}
+
 /** The ports of one invocation. `durable`: the invocation's durable client, for use cases that need the orchestrations. */
 export function portsFor(log: Log, durable?: DurableClient): Ports & { matchRequests: MatchRequests } {
   return {
     settings: appSettings(),
     store: guarded<Store>("Redis", store, isStoreRefusal, isPermanentStoreFailure),
     publisher: guarded<EventPublisher>("Event Hubs", eventPublisher),
-    clock: Date.now,
+    clock: () => clock(),
     log,
     matchRequests: guarded<MatchRequests>(
       "the Durable extension",

@@ -7,7 +7,7 @@ import { describe, expect, inject, it } from "vitest";
 import { core, returned, uniqueId as id, useTestApp } from "./support/app";
 import { at } from "../support/at";
 import type { MatchMade } from "../../src/domain/types";
-import { setStoreFactory, storeFromSettings } from "../../src/functions/wiring";
+import { setClock, setStoreFactory, storeFromSettings } from "../../src/functions/wiring";
 import { settings } from "../../src/config/settings";
 import { createClient, ErrorReply } from "redis";
 import { deliverMatches } from "../../src/usecases/deliverMatches";
@@ -234,6 +234,7 @@ describe("a message that fails deterministically is dead-lettered, not retried f
       status: () => Promise.resolve(null),
       start: () => Promise.resolve(),
       cancel: () => Promise.resolve(true),
+      purgeFinished: () => Promise.resolve(0),
       serverReady: async (playerId) => {
         const err = fail(playerId);
         if (err) throw err;
@@ -347,5 +348,32 @@ describe("assignSessions (the sweeper)", () => {
     await app.timer("assignSessions");
     expect(matchMadeBodies().slice(before)).toHaveLength(1);
     expect(core.get("assignSessions").trigger.type).toBe("timerTrigger");
+  });
+});
+
+describe("purgeInstances (timer)", () => {
+  it("purges finished orchestrations older than the ticket retention and leaves running ones alone", async () => {
+    const done = request(id("finished"));
+    const live = request(id("live"), { mode: "squad" });
+    await app.eventHub("addPlayers", [done, live]);
+    await (await app.store()).leave([{ playerId: done.playerId, ticketId: done.ticketId, region: "westeurope", reason: "cancelled" }]);
+    const client = app.engine;
+    expect((await client.getStatus(done.playerId))?.runtimeStatus).toMatch(/Pending|Running/);
+    // The player's orchestration completes (cancelled), as DELETE /api/tickets would make it.
+    await app.engine.raiseEvent(done.playerId, "Cancel", JSON.stringify({ ticketId: done.ticketId }));
+    await app.waitForStatus(done.playerId, "Completed");
+
+    // Within the retention nothing is purged.
+    expect(returned<{ purged: number }>(await app.timer("purgeInstances")).purged).toBe(0);
+    expect(await client.getStatus(done.playerId)).toBeTruthy();
+    setClock(() => Date.now() + (settings().ticketRetentionSeconds + 60) * 1000);
+    try {
+      expect(returned<{ purged: number }>(await app.timer("purgeInstances")).purged).toBeGreaterThanOrEqual(1);
+    } finally {
+      setClock(undefined);
+    }
+    expect(await client.getStatus(done.playerId)).toBeFalsy();
+    expect((await client.getStatus(live.playerId))?.runtimeStatus).toMatch(/Pending|Running/);
+    await leaveAll([live]);
   });
 });

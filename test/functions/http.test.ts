@@ -6,6 +6,8 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { eventPublisher, setEventPublisher } from "../../src/messaging/eventPublisher";
+import { setStoreFactory, storeFromSettings } from "../../src/functions/wiring";
+import { STATS_CACHE_MS } from "../../src/usecases/stats";
 import { SIGNING_KEY, uniqueId as id, useTestApp } from "./support/app";
 import { at } from "../support/at";
 import { signTicketToken, verifyTicketToken } from "../../src/usecases/ticketToken";
@@ -159,6 +161,29 @@ describe("tickets", () => {
     expect(JSON.parse(done.output!)).toMatchObject({ status: "matched", ticketId: ta.ticketId, serverId });
   });
 
+  it("a server that dies after confirming the match makes the ticket read serverLost (the game is over, not requeued)", async () => {
+    const a = id("ivy");
+    const b = id("jon");
+    const serverId = id("gs");
+    const addr = "10.9.8.5:30000";
+    expect((await putServer(serverId, { address: addr })).status).toBe(201);
+    const ta = await createTicket(a);
+    await createTicket(b);
+    await deliverPlayerRequests();
+    expect((await getTicket(a, ta.token)).json).toMatchObject({ status: "matched", serverId });
+    expect((await putServer(serverId, { address: addr })).json).toMatchObject({ outcome: "heartbeat", confirmedSessionId: expect.any(String) });
+    try {
+      app.advanceStoreClock(61_000); // past the server's lease: it died while running the confirmed game
+      await app.timer("assignSessions");
+      const lost = await getTicket(a, ta.token);
+      expect(lost.status).toBe(200);
+      expect(lost.json).toMatchObject({ status: "serverLost", serverId, server: addr });
+      expect(checkComponent("Ticket", lost.json)).toBeUndefined();
+    } finally {
+      app.advanceStoreClock(-61_000);
+    }
+  });
+
   it("an Event Hubs outage answers 503 with Retry-After (not a 500), and nothing half-done remains", async () => {
     const playerId = id("outage");
     app.publisher.failures = 1;
@@ -201,14 +226,20 @@ describe("tickets", () => {
 
     await createTicket(b);
     await deliverPlayerRequests();
-    const msg = (app.publisher.bodies("match-made") as MatchMade[]).find((m) => m.serverId === serverId)!;
+    // Ready sessions other tests left waiting for a server go first (oldest first): add servers until gina's has one.
+    for (let i = 0; i < 5 && (await (await app.store()).getPlayer("westeurope", a))?.state !== "matched"; i++) {
+      expect((await putServer(id("gs"), { address: `10.9.7.${i + 1}:30000` })).status).toBe(201);
+      await app.timer("assignSessions");
+    }
+    // The session that took gina (with hal, or with a player another test left waiting).
+    const msg = (app.publisher.bodies("match-made") as MatchMade[]).find((m) => m.players.some((p) => p.playerId === a))!;
     await app.eventHub("matchMade", [msg]);
     await app.waitForStatus(a, "Completed");
     const done = await status(ta);
     const rawDone = await durable(a);
     expect([done.status, rawDone.status]).toEqual([200, 200]);
     expect(done.json).toEqual(rawDone.body);
-    expect(done.json).toMatchObject({ runtimeStatus: "Completed", output: { status: "matched", ticketId: ta.ticketId, serverId } });
+    expect(done.json).toMatchObject({ runtimeStatus: "Completed", output: { status: "matched", ticketId: ta.ticketId, serverId: msg.serverId } });
     expect(String((done.json as { createdTime: string }).createdTime)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
 
     // Another player's token is refused; a token of a ticket no orchestration ran is 404 once it is too old to be in the hub.
@@ -389,6 +420,32 @@ describe("servers, stats, openapi", () => {
     expect(right.status).toBe(200);
     expect(right.json).toMatchObject({ outcome: "released", endedSessionId: session.sessionId, server: { state: "available" } });
     expect(checkComponent("Release", right.json)).toBeUndefined();
+  });
+
+  it("GET /api/stats is cached per instance for a second: a burst costs one Redis read per region", async () => {
+    let reads = 0;
+    setStoreFactory(async (s) => {
+      const real = await storeFromSettings(s);
+      const stats = real.stats.bind(real);
+      real.stats = (region) => {
+        reads++;
+        return stats(region);
+      };
+      return real;
+    });
+    try {
+      await new Promise((r) => setTimeout(r, STATS_CACHE_MS + 50)); // nothing cached from earlier tests
+      const burst = await Promise.all(Array.from({ length: 50 }, () => app.http("stats", { method: "GET", path: "/api/stats" })));
+      expect(burst.every((r) => r.status === 200)).toBe(true);
+      expect(new Set(burst.map((r) => (r.json as { at: string }).at)).size).toBe(1);
+      expect(reads).toBe(2); // two regions
+      await new Promise((r) => setTimeout(r, STATS_CACHE_MS + 50));
+      expect((await app.http("stats", { method: "GET", path: "/api/stats" })).status).toBe(200);
+      expect(reads).toBe(4);
+    } finally {
+      (await app.store()).close().catch(() => undefined);
+      app.restoreStore();
+    }
   });
 
   it("GET /api/stats reports every region; GET /api/openapi.json serves the document the handlers validate with", async () => {

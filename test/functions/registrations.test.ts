@@ -26,6 +26,7 @@ describe("function registrations", () => {
         "matchRequest",
         "negotiate",
         "openapi",
+        "purgeInstances",
         "server",
         "serverAck",
         "serverAllocation",
@@ -72,6 +73,11 @@ describe("function registrations", () => {
     expect(reg("assignSessions").trigger).toMatchObject({ type: "timerTrigger", schedule: `%${SETTING_NAMES.assignSchedule}%`, runOnStartup: false });
     expect(reg("matchRequest").trigger.type).toBe("orchestrationTrigger");
     expect(reg("leaveQueue").trigger.type).toBe("activityTrigger");
+  });
+
+  it("purgeInstances: a timer with a durable client (finished instances past the ticket retention)", () => {
+    expect(reg("purgeInstances").trigger).toMatchObject({ type: "timerTrigger", schedule: "0 */10 * * * *", runOnStartup: false });
+    expect(extraBindings("purgeInstances").map((b) => b.type)).toEqual(["durableClient"]);
   });
 
   it.each([

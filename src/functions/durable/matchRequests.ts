@@ -3,6 +3,7 @@
  * durable-functions v3 handled in one place: getStatus THROWS on 404 (unknown instance); raiseEvent
  * rejects on 404 (not started) and treats 410 (finished) as success; starting an id that is Running fails.
  */
+import * as df from "durable-functions";
 import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
 import type { MatchOutcome, MatchRequestInput } from "../../domain/types";
 import type { MatchRequests, MatchRequestStatus } from "../../usecases/ports";
@@ -83,6 +84,15 @@ export function durableMatchRequests(client: DurableClient): MatchRequests {
     },
     serverReady: (playerId, event) => raiseEventIfExists(client, playerId, SERVER_READY_EVENT, event),
     cancel: (playerId, event) => raiseEventIfExists(client, playerId, CANCEL_EVENT, event),
+    async purgeFinished(createdBefore) {
+      const result = await client.purgeInstanceHistoryBy({
+        // The extension needs a start; every instance of this app is younger than the epoch.
+        createdTimeFrom: new Date(0),
+        createdTimeTo: createdBefore,
+        runtimeStatus: [df.OrchestrationRuntimeStatus.Completed, df.OrchestrationRuntimeStatus.Terminated, df.OrchestrationRuntimeStatus.Failed],
+      });
+      return result.instancesDeleted;
+    },
   };
 }
 

@@ -137,7 +137,10 @@ async function startApp(): Promise<TestApp> {
     async timer(name) {
       const reg = core.get(name);
       const res = await core.invoke(name, {
-        inputData: [{ name: reg.trigger.name, data: { json: JSON.stringify({ isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: null }) } }],
+        inputData: [
+          { name: reg.trigger.name, data: { json: JSON.stringify({ isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: null }) } },
+          ...extraInputs(name),
+        ],
       });
       return res.returnValue;
     },
