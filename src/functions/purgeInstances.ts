@@ -2,13 +2,14 @@
 import { app, type InvocationContext, type Timer } from "@azure/functions";
 import * as df from "durable-functions";
 import { purgeFinishedInstances } from "../usecases/purgeInstances";
-import { portsFor } from "./wiring";
+import { durableHistory, portsFor } from "./wiring";
 
 /** Every 10 minutes (NCRONTAB, seconds first): a purge finds little each time, so it stays cheap. */
 export const PURGE_SCHEDULE = "0 */10 * * * *";
 
 export async function purgeInstances(_timer: Timer | unknown, context: InvocationContext): Promise<{ purged: number }> {
-  return { purged: await purgeFinishedInstances(portsFor(context, df.getClient(context))) };
+  const ports = portsFor(context);
+  return { purged: await purgeFinishedInstances({ ...ports, instanceHistory: durableHistory(df.getClient(context)) }) };
 }
 
 app.timer("purgeInstances", {

@@ -13,8 +13,8 @@ import { eventPublisher, type EventPublisher } from "../messaging/eventPublisher
 import { createRedisConnection, MatchmakingStore } from "../store";
 import { ErrorReply } from "redis";
 import { PermanentFailure, Unavailable } from "../usecases/errors";
-import type { Log, MatchRequests, Ports, Store } from "../usecases/ports";
-import { durableMatchRequests } from "./durable/matchRequests";
+import type { InstanceHistory, Log, MatchRequests, Ports, Store } from "../usecases/ports";
+import { durableInstanceHistory, durableMatchRequests } from "./durable/matchRequests";
 
 export type { Store } from "../usecases/ports";
 
@@ -161,4 +161,9 @@ export function portsFor(log: Log, durable?: DurableClient): Ports & { matchRequ
 /** A store call of an HTTP handler that needs no use case: Redis failing (connecting included) is a 503 like any backing service. */
 export function redisCall<T>(_ctx: unknown, call: (st: Store) => Promise<T>): Promise<T> {
   return call(guarded<Store>("Redis", store, isStoreRefusal, isPermanentStoreFailure));
+}
+
+/** The orchestrations' housekeeping on an invocation's durable client; its failures are Unavailable like every backing service. */
+export function durableHistory(durable: DurableClient): InstanceHistory {
+  return guarded<InstanceHistory>("the Durable extension", () => durableInstanceHistory(durable), undefined, isPermanentDurableFailure);
 }

@@ -69,6 +69,10 @@ export interface MatchRequests {
   serverReady(playerId: string, event: ServerReadyEvent): Promise<boolean>;
   /** Raises `Cancel`; false if the instance does not exist. */
   cancel(playerId: string, event: CancelEvent): Promise<boolean>;
+}
+
+/** Housekeeping of the orchestrations' histories. */
+export interface InstanceHistory {
   /** Deletes the history of finished (completed, terminated, failed) instances created before `createdBefore`; how many. */
   purgeFinished(createdBefore: Date): Promise<number>;
 }

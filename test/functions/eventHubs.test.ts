@@ -234,7 +234,6 @@ describe("a message that fails deterministically is dead-lettered, not retried f
       status: () => Promise.resolve(null),
       start: () => Promise.resolve(),
       cancel: () => Promise.resolve(true),
-      purgeFinished: () => Promise.resolve(0),
       serverReady: async (playerId) => {
         const err = fail(playerId);
         if (err) throw err;

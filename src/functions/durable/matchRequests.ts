@@ -6,7 +6,7 @@
 import * as df from "durable-functions";
 import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
 import type { MatchOutcome, MatchRequestInput } from "../../domain/types";
-import type { MatchRequests, MatchRequestStatus } from "../../usecases/ports";
+import type { InstanceHistory, MatchRequests, MatchRequestStatus } from "../../usecases/ports";
 
 import { CANCEL_EVENT, ORCHESTRATOR_NAME, SERVER_READY_EVENT } from "../../domain/matchRequest";
 
@@ -84,6 +84,11 @@ export function durableMatchRequests(client: DurableClient): MatchRequests {
     },
     serverReady: (playerId, event) => raiseEventIfExists(client, playerId, SERVER_READY_EVENT, event),
     cancel: (playerId, event) => raiseEventIfExists(client, playerId, CANCEL_EVENT, event),
+  };
+}
+
+export function durableInstanceHistory(client: DurableClient): InstanceHistory {
+  return {
     async purgeFinished(createdBefore) {
       const result = await client.purgeInstanceHistoryBy({
         // The extension needs a start; every instance of this app is younger than the epoch.
