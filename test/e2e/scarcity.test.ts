@@ -4,6 +4,7 @@
  */
 import { beforeAll, expect, it } from "vitest";
 import { api, matchSettings, until, useApp, type Api } from "./harness";
+import { STATS_CACHE_MS } from "../../src/usecases/stats";
 
 const REGION = "westeurope";
 const app = useApp({ ...matchSettings({ duel: 2 }, [REGION], 5), ASSIGN_SCHEDULE: "*/1 * * * * *" });
@@ -49,7 +50,9 @@ async function outcome(t: Ticket): Promise<{ status: string; serverId?: string; 
   return out;
 }
 
-async function stats() {
+/** GET /api/stats; `fresh`: first waits out its per-instance cache (STATS_CACHE_MS), so the answer shows what happened before the call. */
+async function stats(o: { fresh?: boolean } = {}) {
+  if (o.fresh) await new Promise((r) => setTimeout(r, STATS_CACHE_MS + 50));
   const r = await http.call("GET", `/api/stats?region=${REGION}`);
   expect(r.status).toBe(200);
   return r.json.regions[0] as { waitingPlayers: number; sessionsOpen: number; sessionsReady: number; serversAvailable: number; serversAllocated: number };
@@ -71,7 +74,7 @@ it("with too few servers the rest time out and free their slots; a released serv
   expect(new Set(matched.map((m) => m.sessionId)).size).toBe(2);
 
   // The timed-out players are gone from the queue and from every session; their tickets say so.
-  const after = await stats();
+  const after = await stats({ fresh: true });
   expect(after.waitingPlayers).toBe(0);
   expect(after.sessionsOpen).toBe(0);
   expect(after.sessionsReady).toBe(0);
@@ -97,7 +100,7 @@ it("with too few servers the rest time out and free their slots; a released serv
     expect(o.serverId).toBe("s1");
   }
   expect(lateOutcomes[0]!.sessionId).toBe(lateOutcomes[1]!.sessionId);
-  const final = await stats();
+  const final = await stats({ fresh: true });
   expect(final.sessionsReady).toBe(0);
   expect(final.waitingPlayers).toBe(0);
 }, 55_000);
