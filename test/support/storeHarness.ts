@@ -230,3 +230,37 @@ export async function checkInvariants(raw: RawRegion, modes: Record<string, numb
   }
   return bad;
 }
+
+/**
+ * A full logical dump of every key of one key prefix: `key -> TYPE, DUMP (the serialized value) and
+ * PEXPIRETIME (absolute expiry, stable while time passes)`, sorted by key. Two dumps are equal exactly
+ * when Redis holds the same data. On a cluster it reads the slot of `region` (all keys of a region live
+ * there; the region-less dead-letter streams are left out); standalone scans the whole prefix.
+ */
+export async function dumpPrefix(redis: RedisConnection, prefix: string, region = REGION): Promise<Record<string, string>> {
+  const anchor = regionKey(prefix, region, "SessionSeq");
+  let keys: string[];
+  if (redis.mode === "cluster") {
+    const slot = await redis.command<number>(anchor, ["CLUSTER", "KEYSLOT", anchor]);
+    keys = await redis.command<string[]>(anchor, ["CLUSTER", "GETKEYSINSLOT", String(slot), "1000000"]);
+    keys = keys.filter((k) => k.startsWith(`${prefix}:`));
+  } else {
+    keys = [];
+    let cursor = "0";
+    do {
+      const [next, batch] = await redis.command<[string, string[]]>(anchor, ["SCAN", cursor, "MATCH", `${prefix}:*`, "COUNT", "1000"]);
+      keys.push(...batch);
+      cursor = next;
+    } while (cursor !== "0");
+  }
+  const out: Record<string, string> = {};
+  for (const k of [...new Set(keys)].sort()) {
+    const [type, dump, expireAt] = await Promise.all([
+      redis.command<string>(k, ["TYPE", k]),
+      redis.command<string | null>(k, ["DUMP", k]),
+      redis.command<number>(k, ["PEXPIRETIME", k]),
+    ]);
+    out[k] = `${type} ${expireAt} ${Buffer.from(dump ?? "", "latin1").toString("base64")}`;
+  }
+  return out;
+}

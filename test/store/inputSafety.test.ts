@@ -1,0 +1,119 @@
+/**
+ * Issue 9, critical: `mode: "constructor"` was accepted (`value in modes` walks the prototype) and the
+ * enqueue script failed halfway with `attempt to compare nil with number`, leaving players waiting but not
+ * indexed, WaitingPerMode negative and session ids reused. Here: prototype names are unknown names at the
+ * store's boundary, and every script refuses bad input before its first write even when called directly,
+ * so a refused call leaves Redis byte-identical.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { StoreInputError, type RedisConnection } from "../../src/store";
+import { routingKey, regionPrefix } from "../../src/store/keys";
+import { loadScripts } from "../../src/store/scriptLoader";
+import { checkInvariants, connect, dumpPrefix, makeStore, MODES, RawRegion, REGION, TestClock, uniquePrefix } from "../support/storeHarness";
+
+let redis: RedisConnection;
+beforeAll(async () => {
+  redis = await connect({ kind: "standalone", url: inject("redisUrl") });
+});
+afterAll(async () => {
+  await redis.close();
+});
+
+const PROTOTYPE_NAMES = ["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf", "prototype"];
+
+describe("configured names are own properties only", () => {
+  it.each(PROTOTYPE_NAMES)("mode %s is unknown: rejected alone, the batch proceeds, state consistent", async (mode) => {
+    const clock = new TestClock();
+    const prefix = uniquePrefix();
+    const store = makeStore(redis, clock, { prefix });
+    const raw = new RawRegion(redis, prefix);
+    // A 4-player squad half filled first, then a batch mixing the hostile mode among good requests.
+    await store.enqueue([0, 1].map((i) => ({ ticketId: `a${i}`, playerId: `a${i}`, mode: "squad", region: REGION, requestedAtMs: clock.ms })));
+    const batch = [0, 1, 2, 3, 4, 5].map((i) => ({
+      ticketId: `b${i}`,
+      playerId: `b${i}`,
+      mode: i === 2 ? mode : "squad",
+      region: REGION,
+      requestedAtMs: clock.ms,
+    }));
+    const out = await store.enqueue(batch);
+    expect(out.results[2]).toMatchObject({ outcome: "rejected", error: expect.stringMatching(/^(unknown|invalid)_mode$/) as unknown });
+    expect(out.results.filter((r) => r.outcome === "queued")).toHaveLength(5);
+    const players = [...["a0", "a1"], ...batch.map((b) => b.playerId)];
+    expect(await checkInvariants(raw, MODES, players)).toEqual([]);
+    expect(await raw.hash("WaitingPerMode")).toEqual({ squad: "7" });
+    // 7 squad players: one full session and one with 3, never a session over capacity.
+    expect(await raw.get("SessionSeq")).toBe("2");
+    expect(await raw.members("SessionPlayers", `${REGION}.1`)).toHaveLength(4);
+    // The other operations that take a mode refuse it too.
+    const left = await store.leave([{ playerId: "x", ticketId: "x1", region: REGION, reason: "cancelled", mode }]);
+    expect(left[0]).toMatchObject({ outcome: "rejected", error: expect.stringMatching(/_mode$/) as unknown });
+  });
+
+  it.each(PROTOTYPE_NAMES)("region %s is unknown when regions are configured", async (region) => {
+    const store = makeStore(redis, new TestClock(), { regions: [REGION] });
+    await expect(store.stats(region)).rejects.toBeInstanceOf(StoreInputError);
+  });
+});
+
+/** Calls a script directly, as a buggy caller could, bypassing the store's validation. */
+async function callScript(name: keyof ReturnType<typeof loadScripts>, prefix: string, args: Record<string, unknown>, plain: string[] = []): Promise<unknown> {
+  const s = loadScripts()[name];
+  const key = routingKey(prefix, REGION);
+  return redis.runScript(key, s.sha, s.body, [key], [regionPrefix(prefix, REGION), JSON.stringify({ region: REGION, ...args }), ...plain]);
+}
+
+describe("scripts refuse bad input before their first write", () => {
+  async function setup() {
+    const clock = new TestClock();
+    const prefix = uniquePrefix();
+    const store = makeStore(redis, clock, { prefix });
+    await store.enqueue([0, 1, 2].map((i) => ({ ticketId: `t${i}`, playerId: `p${i}`, mode: "squad", region: REGION, requestedAtMs: clock.ms })));
+    await store.registerServer({ serverId: "s1", region: REGION, address: "10.0.0.1:7000" });
+    return { clock, prefix, store };
+  }
+
+  it("enqueuePlayers with mode constructor deep in a batch: refused, Redis byte-identical", async () => {
+    const { clock, prefix } = await setup();
+    const before = await dumpPrefix(redis, prefix);
+    const plain: string[] = [];
+    for (let i = 0; i < 10; i++) plain.push(`n${i}`, `n${i}`, i === 7 ? "constructor" : "squad", String(clock.ms));
+    await expect(callScript("enqueuePlayers", prefix, { now: clock.ms, retentionMs: 3_600_000, modes: MODES }, plain)).rejects.toThrow(
+      /BADINPUT enqueuePlayers modes\.constructor/,
+    );
+    expect(await dumpPrefix(redis, prefix)).toEqual(before);
+  });
+
+  const badCalls: [string, keyof ReturnType<typeof loadScripts>, (now: number) => Record<string, unknown>, string[]][] = [
+    ["enqueue: size of a mode not a number", "enqueuePlayers", (now) => ({ now, retentionMs: 1000, modes: { squad: "4x" } }), ["t9", "p9", "squad", "1"]],
+    ["enqueue: requestedAt not an integer", "enqueuePlayers", (now) => ({ now, retentionMs: 1000, modes: MODES }), ["t9", "p9", "squad", "NaN"]],
+    ["enqueue: a request cut short", "enqueuePlayers", (now) => ({ now, retentionMs: 1000, modes: MODES }), ["t9", "p9", "squad"]],
+    ["leave: unknown reason", "leaveQueue", (now) => ({ now, retentionMs: 1000, requests: [{ playerId: "p0", ticketId: "t0", reason: "constructor" }] }), []],
+    ["leave: requests an object", "leaveQueue", (now) => ({ now, retentionMs: 1000, requests: { constructor: 1 } }), []],
+    ["assign: max NaN", "assignSessions", (now) => ({ now, retentionMs: 1000, max: "NaN" }), []],
+    ["expireStale: negative age", "expireStale", (now) => ({ now, retentionMs: 1000, playerMaxAgeMs: -1, sessionMaxAgeMs: 0, max: 10 }), []],
+    ["claim: max missing", "claimUnannounced", (now) => ({ now, olderThanMs: 0 }), []],
+    ["confirm: session id with a brace", "confirmAnnounced", (now) => ({ now, sessionIds: ["x}.1"] }), []],
+    ["release: leaseMs a string", "releaseServer", (now) => ({ now, serverId: "s1", leaseMs: "soon" }), []],
+    ["register: address without port", "registerServer", (now) => ({ now, serverId: "s2", address: "host", leaseMs: 1000 }), []],
+    ["deregister: serverId an array", "deregisterServer", (now) => ({ now, serverId: ["s1"] }), []],
+    ["expireServers: max 0", "expireServers", (now) => ({ now, max: 0 }), []],
+    ["now missing", "expireStale", () => ({ retentionMs: 1000, playerMaxAgeMs: 0, sessionMaxAgeMs: 0, max: 10 }), []],
+    ["now in the far future", "assignSessions", () => ({ now: 2 ** 60, retentionMs: 1000, max: 10 }), []],
+  ];
+  it.each(badCalls)("%s: refused with BADINPUT, Redis byte-identical", async (_what, name, args, plain) => {
+    const { clock, prefix } = await setup();
+    const before = await dumpPrefix(redis, prefix);
+    await expect(callScript(name, prefix, args(clock.ms), plain)).rejects.toThrow(new RegExp(`^BADINPUT ${name} `));
+    expect(await dumpPrefix(redis, prefix)).toEqual(before);
+  });
+
+  it("a region prefix that does not match the region is refused", async () => {
+    const { clock, prefix } = await setup();
+    const s = loadScripts().readStats;
+    const key = routingKey(prefix, REGION);
+    await expect(
+      redis.runScript(key, s.sha, s.body, [key], [regionPrefix(prefix, REGION), JSON.stringify({ now: clock.ms, region: "eastus", modes: [] })]),
+    ).rejects.toThrow(/BADINPUT readStats region/);
+  });
+});
