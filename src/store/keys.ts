@@ -25,6 +25,7 @@ export const KEY = {
   WaitingPerMode: "WaitingPerMode",
   ReadyPerMode: "ReadyPerMode",
   MatchTimes: "MatchTimes",
+  Match: "Match",
 } as const;
 
 export type LogicalKey = (typeof KEY)[keyof typeof KEY];

@@ -75,8 +75,8 @@ export const SCRIPT_REPLIES = {
       }),
     ),
   }),
-  assignSessions: obj({ assigned: list(assignmentReply), unassigned: num, unassignedByMode: dict(num), serversAvailable: num }),
-  claimUnannounced: obj({ assignments: list(assignmentReply) }),
+  assignSessions: obj({ assigned: list(assignmentReply), unassigned: num, unassignedByMode: dict(num), serversAvailable: num, more: bool }),
+  claimUnannounced: obj({ assignments: list(assignmentReply), more: bool }),
   confirmAnnounced: obj({ removed: num }),
   claimServer: tagged("outcome", {
     claimed: obj({ region: str, token: num, leaseExpiresAt: num, retire: list(retireTask) }),
@@ -105,7 +105,7 @@ export const SCRIPT_REPLIES = {
   }),
   deregisterServer: tagged("outcome", { removed: obj({ token: num, address: str, endedSessionId: optional(str) }), notFound: obj({}) }),
   expireServers: obj({ expired: list(expiredServer), more: bool }),
-  expireStale: obj({ players: list(player), sessions: list(str) }),
+  expireStale: obj({ players: list(player), sessions: list(str), more: bool }),
   readPlayer: obj({ found: bool, player: optional(dict(str)), assignment: optional(assignmentReply) }),
   readServer: obj({ found: bool, server: optional(serverReply), assignment: optional(assignmentReply) }),
   readStats: obj({

@@ -541,8 +541,11 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         expect(await raw.exists("SessionPlayers", first.sessionId)).toBe(false);
         expect(await raw.zmembers("SessionsAnnouncing")).toEqual([]);
         expect(await raw.zmembers("ServersAvailable")).toEqual(["s1"]);
-        // players keep their match in their record
-        expect(await store.getPlayer(REGION, "a")).toMatchObject({ state: "matched", serverId: "s1", sessionId: first.sessionId });
+        // players keep their match in their record, with all of the match's players (issue 9: the list shrank to the player alone)
+        const afterRelease = await store.getPlayer(REGION, "a");
+        expect(afterRelease).toMatchObject({ state: "matched", serverId: "s1", sessionId: first.sessionId, address: "10.0.0.1:7777" });
+        expect(afterRelease?.players).toEqual(first.players);
+        expect(first.players.map((p) => p.playerId)).toEqual(["a", "b"]);
         expect(await store.releaseServer({ serverId: "s1", region: REGION, sessionId: first.sessionId })).toMatchObject({ outcome: "alreadyAvailable" });
         // the server's next game; a duplicated release of the first game must not free it
         await store.enqueue([req("c"), req("d")]);
@@ -678,7 +681,7 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         expect((await store.getPlayer(REGION, "d1"))?.state).toBe("waiting");
         expect(await invariants(["old", "young", "d1", "d2"])).toEqual([]);
       });
-      it("reports a session emptied by expiring its last player, and takes at most `max` per call", async () => {
+      it("reports a session emptied by expiring its last player, and takes at most `max` per store call", async () => {
         const { store, req, clock, raw } = fresh();
         await store.enqueue([req("lonely", "squad"), req("d1"), req("d2"), req("d3")]);
         clock.advance(120_000);

@@ -1,9 +1,11 @@
 -- assignSessions: ready sessions (oldest first) get available servers (idle longest first), atomically.
 -- KEYS[1]   the region's routing key
 -- ARGV[1]   region prefix "<prefix>:{<region>}:"
--- ARGV[2]   JSON {now, region, retentionMs, max, claimMs}
--- Reply     JSON {assigned: [assignment], unassigned, unassignedByMode: {mode: n}, serversAvailable}
+-- ARGV[2]   JSON {now, region, retentionMs, max (sessions), maxPlayers (players in the sessions assigned), claimMs}
+-- Reply     JSON {assigned: [assignment], unassigned, unassignedByMode: {mode: n}, serversAvailable, more}
 --           assignment = {sessionId, serverId, address, players: [{playerId, ticketId}], mode, region, assignedAt}
+--           more = true: stopped by max/maxPlayers while sessions and servers were left (call again)
+-- Which sessions go first is the matching policy (includes/policy_ready_order.lua).
 -- Each server goes to at most one session: it leaves ServersAvailable in the same step it is allocated.
 -- An available server whose lease ran out is skipped (expireServers retires it, and has the global server
 -- index forget it); at most DEAD_SCAN_MAX of them are looked at per call, so a pool full of dead servers
@@ -11,25 +13,44 @@
 -- ServerClaims): it must confirm the session (heartbeat or ack) before then, or expireServers requeues it.
 -- Assigned sessions enter the outbox SessionsAnnouncing until confirmAnnounced (match-made was sent).
 --
--- Hot path (called in a loop while sessions wait): per player it reads ticketId + requestedAt in one HMGET
--- and writes the record and its TTL; everything shared by the whole call (index removals, counters, server
--- records, time-to-match samples) is written once with all members. The reply reuses the assignment JSON
--- that is stored on the session instead of encoding every assignment a second time.
+-- Work per call is capped by maxPlayers (the caller loops while `more`), so no call blocks Redis for long.
+-- All reads and computations come first, all writes last (a failure can only happen before the first
+-- write; Redis does not roll back). Per player it reads ticketId + requestedAt in one HMGET and writes the
+-- record and its TTL; everything shared by the whole call (index removals, counters, server records,
+-- time-to-match samples) is written once with all members. The reply reuses the assignment JSON that is
+-- stored on the session instead of encoding every assignment a second time. Match:<sid> keeps the
+-- assignment for the ticket retention, so a player's ticket shows the match also after the game ended.
 --- @include "prologue"
 --- @include "call_chunked"
 --- @include "assignment_payload"
 --- @include "ready_count"
+--- @include "policy_ready_order"
 
-local retentionText = int(check_int('retentionMs', A.retentionMs, 1, 2 ^ 40))
+local retention = check_int('retentionMs', A.retentionMs, 1, 2 ^ 40)
+local retentionText = int(retention)
 local max = check_int('max', A.max, 1, 100000)
+local maxPlayers = check_int('maxPlayers', A.maxPlayers, 1, 100000)
 local claimMs = check_int('claimMs', A.claimMs, 1, 2 ^ 40)
 local claimText = int(NOW + claimMs)
 local DEAD_SCAN_MAX = 1000
 
-local readyList = redis.call('ZRANGE', P .. 'SessionsReady', 0, max - 1)
+-- ---------------------------------------------------------------- reads and computations
+-- Sessions to serve, in policy order, as many as fit into maxPlayers (at least one, however big).
+local candidatesReady = policy_ready_order(math.min(max, maxPlayers) + 1)
+local readyList, readyModes, playersTaken = {}, {}, 0
+local budgetHit = false
+for _, sid in ipairs(candidatesReady) do
+  if #readyList >= max then budgetHit = true break end
+  local h = redis.call('HMGET', P .. 'Session:' .. sid, 'mode', 'size')
+  local size = tonumber(h[2]) or 0
+  if #readyList > 0 and playersTaken + size > maxPlayers then budgetHit = true break end
+  readyList[#readyList + 1] = sid
+  readyModes[#readyList] = h[1]
+  playersTaken = playersTaken + size
+end
 
 -- Servers for them, in ServersAvailable order, `want` candidates at a time: each candidate is either live
--- (it takes the next session) or dead (lease ran out: removed), so exactly the servers a one-by-one scan
+-- (it takes the next session) or dead (lease ran out: skipped), so exactly the servers a one-by-one scan
 -- would look at are looked at. Nothing leaves ServersAvailable until the scan is over, so ranks stay put.
 local picked, dead = {}, 0
 local offset = 0
@@ -63,47 +84,63 @@ local function allocated_record(json, sid)
 end
 
 local serverRecs = call_chunked('HMGET', P .. 'Servers', picked)
-local encoded = {}
-local sids, announcePairs, serverPairs, claimPairs, pids, matchTimes = {}, {}, {}, {}, {}, {}
+local encoded, addresses = {}, {}
+local sids, announcePairs, serverPairs, claimPairs, pids, pkeys, playerServer, matchTimes = {}, {}, {}, {}, {}, {}, {}, {}
 local sessionsPerMode, playersPerMode = {}, {}
 
 for i, serverId in ipairs(picked) do
   local sid = readyList[i]
+  local mode = readyModes[i]
   local record, address = allocated_record(serverRecs[i], sid)
-  local skey = P .. 'Session:' .. sid
-  local mode = redis.call('HGET', skey, 'mode')
   local members = redis.call('SMEMBERS', P .. 'SessionPlayers:' .. sid)
   table.sort(members)
-  local tickets, pkeys = {}, {}
+  local tickets = {}
   for j, pid in ipairs(members) do
     local pkey = P .. 'Player:' .. pid
     local p = redis.call('HMGET', pkey, 'ticketId', 'requestedAt', 'requeuedAt')
     tickets[j] = p[1] or ''
-    pkeys[j] = pkey
+    pkeys[#pkeys + 1] = pkey
+    playerServer[#pkeys] = i
+    pids[#pids + 1] = pid
     -- LPUSH of many values pushes them in order, exactly like one LPUSH per player. A requeued group's
     -- wait counts from its requeue (its first match is already in the samples).
     matchTimes[#matchTimes + 1] = int(math.max(0, NOW - (tonumber(p[3]) or tonumber(p[2]) or NOW)))
   end
-  local json = assignment_json(sid, serverId, address, mode, members, tickets)
-  encoded[#encoded + 1] = json
-  redis.call('HSET', skey, 'state', 'assigned', 'server', serverId, 'address', address,
-    'assignedAt', NOW_TEXT, 'assignment', json)
-  sids[#sids + 1] = sid
+  encoded[i] = assignment_json(sid, serverId, address, mode, members, tickets)
+  addresses[i] = address
+  sids[i] = sid
   announcePairs[#announcePairs + 1] = NOW_TEXT
   announcePairs[#announcePairs + 1] = sid
   serverPairs[#serverPairs + 1] = serverId
   serverPairs[#serverPairs + 1] = record
   claimPairs[#claimPairs + 1] = claimText
   claimPairs[#claimPairs + 1] = serverId
-  for j, pkey in ipairs(pkeys) do
-    redis.call('HSET', pkey, 'state', 'matched', 'server', serverId, 'address', address, 'assignedAt', NOW_TEXT)
-    redis.call('PEXPIRE', pkey, retentionText)
-    pids[#pids + 1] = members[j]
-  end
   sessionsPerMode[mode] = (sessionsPerMode[mode] or 0) + 1
   playersPerMode[mode] = (playersPerMode[mode] or 0) + #members
 end
 
+-- The figures after this call, from what is there now and what this call changes.
+local byMode = {}
+local counts = redis.call('HGETALL', P .. 'ReadyPerMode')
+for i = 1, #counts, 2 do
+  local n = tonumber(counts[i + 1]) - (sessionsPerMode[counts[i]] or 0)
+  if n > 0 then byMode[counts[i]] = n end
+end
+local unassigned = redis.call('ZCARD', P .. 'SessionsReady') - #sids
+local serversAvailable = redis.call('ZCARD', P .. 'ServersAvailable') - #picked
+local more = budgetHit and #picked == #readyList
+
+-- ---------------------------------------------------------------- writes
+for i, sid in ipairs(sids) do
+  redis.call('HSET', P .. 'Session:' .. sid, 'state', 'assigned', 'server', picked[i], 'address', addresses[i],
+    'assignedAt', NOW_TEXT, 'assignment', encoded[i])
+  redis.call('SET', P .. 'Match:' .. sid, encoded[i], 'PX', retentionText)
+end
+for j, pkey in ipairs(pkeys) do
+  local i = playerServer[j]
+  redis.call('HSET', pkey, 'state', 'matched', 'server', picked[i], 'address', addresses[i], 'assignedAt', NOW_TEXT)
+  redis.call('PEXPIRE', pkey, retentionText)
+end
 if #sids > 0 then
   call_chunked('ZREM', P .. 'SessionsReady', sids)
   call_chunked('ZREM', P .. 'SessionsCreationTime', sids)
@@ -118,13 +155,6 @@ if #sids > 0 then
   for mode, n in pairs(playersPerMode) do redis.call('HINCRBY', P .. 'WaitingPerMode', mode, int(-n)) end
 end
 
--- Sessions still waiting for a server, by mode (kept in ReadyPerMode: no scan of the backlog).
-local byMode = {}
-local counts = redis.call('HGETALL', P .. 'ReadyPerMode')
-for i = 1, #counts, 2 do
-  local n = tonumber(counts[i + 1])
-  if n > 0 then byMode[counts[i]] = n end
-end
-
-return '{"assigned":[' .. table.concat(encoded, ',') .. '],"unassigned":' .. redis.call('ZCARD', P .. 'SessionsReady') ..
-  ',"unassignedByMode":' .. cjson.encode(byMode) .. ',"serversAvailable":' .. redis.call('ZCARD', P .. 'ServersAvailable') .. '}'
+return '{"assigned":[' .. table.concat(encoded, ',') .. '],"unassigned":' .. unassigned ..
+  ',"unassignedByMode":' .. cjson.encode(byMode) .. ',"serversAvailable":' .. serversAvailable ..
+  ',"more":' .. (more and 'true' or 'false') .. '}'

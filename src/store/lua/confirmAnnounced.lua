@@ -8,7 +8,7 @@
 --- @include "call_chunked"
 
 -- One ZREM for all of them (the caller sends at least one id).
-local ids = check_list('sessionIds', A.sessionIds, 100000)
+local ids = check_list('sessionIds', A.sessionIds, 1000)
 for _, sid in ipairs(ids) do check_text('sessionIds', sid, '^[a-z0-9][a-z0-9-]*%.%d+$', 48) end
 local n = 0
 for i = 1, #ids, CHUNK do

@@ -26,7 +26,7 @@ local count = (#ARGV - 2) / 4
 -- All input is checked before the first write (Redis does not roll back a script that fails halfway).
 -- `modes` is decoded from ARGV: a plain table without metatable, so a name like "constructor" is simply
 -- absent; the type check of the entry is what makes an unconfigured mode a refusal, not a nil later on.
-if count % 1 ~= 0 or count < 1 then input_error('ARGV[3..]', 'must hold 4 values per request') end
+if count % 1 ~= 0 or count < 1 or count > 500 then input_error('ARGV[3..]', 'must hold 4 values per request, 1-500 requests') end
 if type(A.modes) ~= 'table' then input_error('modes', 'must be an object {mode: sessionSize}') end
 for i = 1, count do
   local a = 4 * i - 1

@@ -1,57 +1,144 @@
 -- expireStale: players and open/ready sessions older than their max age leave with reason "expired".
 -- KEYS[1]   the region's routing key
 -- ARGV[1]   region prefix "<prefix>:{<region>}:"
--- ARGV[2]   JSON {now, region, retentionMs, playerMaxAgeMs, sessionMaxAgeMs, max}
--- Reply     JSON {players: [{playerId, ticketId}], sessions: [sessionId]}
--- older than sessionMaxAgeMs (SessionsCreationTime) leave with reason "expired". At most `max` of each
--- per call, to keep the script short; the sweeper calls again on its next tick.
+-- ARGV[2]   JSON {now, region, retentionMs, playerMaxAgeMs, sessionMaxAgeMs, max (players per call)}
+-- Reply     JSON {players: [{playerId, ticketId}], sessions: [sessionId], more}
+--           more = true: the budget was used up before everything stale was handled (call again)
+-- The safety net for lost orchestrators: waiting players older than playerMaxAgeMs
+-- (PlayersTimeStartedMatchmaking) and open/ready sessions older than sessionMaxAgeMs (SessionsCreationTime)
+-- leave. At most `max` players per call (an expired session counts its members), so the call stays short;
+-- the caller loops while `more`.
+-- All reads and computations come first, all writes last: a failure can only happen before the first
+-- write. What the players' leaves do to their sessions is computed per session (several players of one
+-- session may expire in one call): the slots are freed, a ready session goes back to open under its
+-- original seq, an emptied one is deleted - exactly what one leave after another would leave behind.
 --- @include "prologue"
---- @include "hgetall"
---- @include "player_leave"
---- @include "delete_session"
+--- @include "call_chunked"
+--- @include "write_session_deleted"
+--- @include "ready_count"
 
 local retention = check_int('retentionMs', A.retentionMs, 1, 2 ^ 40)
-local max = check_int('max', A.max, 1, 100000)
+local retentionText = int(retention)
+local budget = check_int('max', A.max, 1, 1000)
 local playerMaxAge = check_int('playerMaxAgeMs', A.playerMaxAgeMs, 0, 2 ^ 40)
 local sessionMaxAge = check_int('sessionMaxAgeMs', A.sessionMaxAgeMs, 0, 2 ^ 40)
-local players = {}
-local sessions = {}
 
--- Returns true when the player's leave deleted its session, and that session's id.
-local function expire_player(pid)
-  local p = hgetall(P .. 'Player:' .. pid)
-  if p.state == 'waiting' then
-    local deleted = player_leave(pid, p, 'expired', retention)
-    players[#players + 1] = { playerId = pid, ticketId = p.ticketId }
-    return deleted, p.session
-  end
-  -- Not waiting (should not be indexed): just drop the stray index entry.
-  redis.call('ZREM', P .. 'PlayersTimeStartedMatchmaking', pid)
-  return false
+-- ---------------------------------------------------------------- reads and computations
+local order, seen = {}, {}        -- players to handle, in order; pid -> {state, session, mode, ticketId}
+local function read_player(pid)
+  if seen[pid] then return end
+  local p = redis.call('HMGET', P .. 'Player:' .. pid, 'state', 'session', 'mode', 'ticketId')
+  seen[pid] = { state = p[1], session = p[2], mode = p[3], ticketId = p[4] }
+  order[#order + 1] = pid
 end
 
-local oldPlayers = redis.call('ZRANGEBYSCORE', P .. 'PlayersTimeStartedMatchmaking', '-inf',
-  NOW - playerMaxAge, 'LIMIT', 0, max)
-for _, pid in ipairs(oldPlayers) do
-  local deleted, sid = expire_player(pid)
-  if deleted and sid then sessions[#sessions + 1] = sid end
-end
+local oldPlayers = redis.call('ZRANGEBYSCORE', P .. 'PlayersTimeStartedMatchmaking', '-inf', NOW - playerMaxAge, 'LIMIT', 0, budget)
+for _, pid in ipairs(oldPlayers) do read_player(pid) end
+local more = #oldPlayers == budget
 
-local oldSessions = redis.call('ZRANGEBYSCORE', P .. 'SessionsCreationTime', '-inf',
-  NOW - sessionMaxAge, 'LIMIT', 0, max)
-for _, sid in ipairs(oldSessions) do
-  local skey = P .. 'Session:' .. sid
-  local s = redis.call('HMGET', skey, 'state', 'mode')
-  if s[1] == 'open' or s[1] == 'ready' then
-    for _, pid in ipairs(redis.call('SMEMBERS', P .. 'SessionPlayers:' .. sid)) do
-      expire_player(pid)
+-- Old sessions: all their members expire and the session is deleted.
+local sessionsExpired, expireAll, dropCreation = {}, {}, {}
+if not more then
+  local oldSessions = redis.call('ZRANGEBYSCORE', P .. 'SessionsCreationTime', '-inf', NOW - sessionMaxAge, 'LIMIT', 0, budget)
+  for _, sid in ipairs(oldSessions) do
+    local state = redis.call('HGET', P .. 'Session:' .. sid, 'state')
+    if state == 'open' or state == 'ready' then
+      local members = redis.call('SMEMBERS', P .. 'SessionPlayers:' .. sid)
+      if #order > 0 and #order + #members > budget then
+        more = true
+        break
+      end
+      for _, pid in ipairs(members) do read_player(pid) end
+      expireAll[sid] = true
+      sessionsExpired[#sessionsExpired + 1] = sid
+    else
+      dropCreation[#dropCreation + 1] = sid
     end
-    -- Normally the last leave deleted it; delete whatever is left (e.g. an inconsistent member).
-    if redis.call('EXISTS', skey) == 1 then delete_session(sid, s[2] or nil) end
-    sessions[#sessions + 1] = sid
-  else
-    redis.call('ZREM', P .. 'SessionsCreationTime', sid)
   end
 end
 
-return cjson.encode({ players = players, sessions = sessions })
+-- Who leaves, and what that does to each session touched.
+local leaving, stray, expiredPlayers, waitingDelta = {}, {}, {}, {}
+local touched, touchedOrder = {}, {}   -- sid -> {leavers = {pid...}}
+for _, pid in ipairs(order) do
+  local p = seen[pid]
+  if p.state == 'waiting' then
+    leaving[#leaving + 1] = pid
+    expiredPlayers[#expiredPlayers + 1] = { playerId = pid, ticketId = p.ticketId }
+    if p.mode and p.mode ~= '' then waitingDelta[p.mode] = (waitingDelta[p.mode] or 0) - 1 end
+    if p.session then
+      local t = touched[p.session]
+      if not t then
+        t = { leavers = {} }
+        touched[p.session] = t
+        touchedOrder[#touchedOrder + 1] = p.session
+      end
+      t.leavers[#t.leavers + 1] = pid
+    end
+  else
+    -- Not waiting (should not be indexed): just drop the stray index entry.
+    stray[#stray + 1] = pid
+  end
+end
+local sessionsDeleted = {}
+for _, sid in ipairs(touchedOrder) do
+  local t = touched[sid]
+  local h = redis.call('HMGET', P .. 'Session:' .. sid, 'mode', 'state', 'seq', 'size')
+  t.mode, t.state, t.seq = h[1], h[2], h[3]
+  -- Only real members free a slot (a record pointing at a session it is not in changes nothing there).
+  local isMember = redis.call('SMISMEMBER', P .. 'SessionPlayers:' .. sid, unpack(t.leavers))
+  t.removed = {}
+  for i, pid in ipairs(t.leavers) do
+    if isMember[i] == 1 then t.removed[#t.removed + 1] = pid end
+  end
+  t.size = (tonumber(h[4]) or 0) - #t.removed
+  if expireAll[sid] then
+    t.fate = 'deleted'
+  elseif #t.removed == 0 or not t.state then
+    t.fate = 'unchanged'
+  elseif t.size <= 0 then
+    t.fate = 'deleted'
+    sessionsDeleted[#sessionsDeleted + 1] = sid
+  elseif t.state == 'ready' then
+    t.fate = 'reopened'
+  else
+    t.fate = 'shrunk'
+  end
+end
+-- An old session none of whose members was waiting (inconsistent) is deleted all the same.
+local oldSessionState = {}
+for _, sid in ipairs(sessionsExpired) do
+  if not touched[sid] then oldSessionState[sid] = redis.call('HMGET', P .. 'Session:' .. sid, 'mode', 'state') end
+end
+
+-- ---------------------------------------------------------------- writes
+for _, pid in ipairs(leaving) do
+  local pkey = P .. 'Player:' .. pid
+  redis.call('HSET', pkey, 'state', 'left', 'leftReason', 'expired', 'leftAt', NOW_TEXT)
+  redis.call('HDEL', pkey, 'session')
+  redis.call('PEXPIRE', pkey, retentionText)
+end
+call_chunked('ZREM', P .. 'PlayersTimeStartedMatchmaking', leaving)
+call_chunked('ZREM', P .. 'PlayersTimeStartedMatchmaking', stray)
+for mode, n in pairs(waitingDelta) do redis.call('HINCRBY', P .. 'WaitingPerMode', mode, int(n)) end
+for _, sid in ipairs(touchedOrder) do
+  local t = touched[sid]
+  if t.fate == 'deleted' then
+    write_session_deleted(sid, t.mode, t.state)
+  elseif t.fate ~= 'unchanged' then
+    call_chunked('SREM', P .. 'SessionPlayers:' .. sid, t.removed)
+    if t.fate == 'reopened' then
+      redis.call('HSET', P .. 'Session:' .. sid, 'size', int(t.size), 'state', 'open')
+      redis.call('ZREM', P .. 'SessionsReady', sid)
+      ready_count(t.mode, -1)
+      redis.call('ZADD', P .. 'SessionsPerMatchmaking:' .. t.mode, t.seq, sid)
+    else
+      redis.call('HSET', P .. 'Session:' .. sid, 'size', int(t.size))
+    end
+  end
+end
+for sid, h in pairs(oldSessionState) do write_session_deleted(sid, h[1], h[2]) end
+call_chunked('ZREM', P .. 'SessionsCreationTime', dropCreation)
+
+for _, sid in ipairs(sessionsExpired) do sessionsDeleted[#sessionsDeleted + 1] = sid end
+return cjson.encode({ players = expiredPlayers, sessions = sessionsDeleted, more = more })

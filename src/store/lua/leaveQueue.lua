@@ -18,7 +18,7 @@ local retention = check_int('retentionMs', A.retentionMs, 1, 2 ^ 40)
 local results = {}
 -- All input is checked before the first write (Redis does not roll back a script that fails halfway).
 local REASONS = { timedOut = true, cancelled = true, expired = true }
-check_list('requests', A.requests, 10000)
+check_list('requests', A.requests, 500)
 for _, r in ipairs(A.requests) do
   if type(r) ~= 'table' then input_error('requests', 'entries must be objects') end
   check_text('playerId', r.playerId, '^[A-Za-z0-9_-]+$', 64)

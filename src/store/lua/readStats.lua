@@ -9,7 +9,7 @@
 --- @include "check_list"
 --- @include "hgetall"
 
-check_list('modes', A.modes, 10000)
+check_list('modes', A.modes, 500)
 for _, mode in ipairs(A.modes) do check_text('modes', mode, '^[a-z0-9][a-z0-9_-]*$', 32) end
 local open = 0
 for _, mode in ipairs(A.modes) do open = open + redis.call('ZCARD', P .. 'SessionsPerMatchmaking:' .. mode) end
