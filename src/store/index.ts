@@ -2,5 +2,6 @@
 
 export * from "./types";
 export { createRedisConnection, type RedisConnection } from "./connection";
-export { MatchmakingStore, StoreInputError, type MatchmakingStoreOptions } from "./matchmakingStore";
+export { MatchmakingStore, StoreInputError, STORE_CALL_LIMITS, type MatchmakingStoreOptions } from "./matchmakingStore";
 export { ServerPool, type ServerPoolOptions } from "./serverPool";
+export { ScriptReplyError } from "./replyDecoder";

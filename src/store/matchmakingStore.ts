@@ -71,14 +71,23 @@ const DEFAULT_CLAIM_SECONDS = 60;
  * cores: about 9 us per assigned player, 15 us per expired player; see test/store/scriptTime.test.ts,
  * which checks that no call takes over 10 ms with 100k players). The store loops until the work is done.
  */
-const ASSIGN_PLAYERS_PER_CALL = 100;
-const MAX_SESSIONS_PER_CALL = 100;
-const EXPIRE_PLAYERS_PER_CALL = 100;
-const CLAIM_PER_CALL = 20;
-const CONFIRM_PER_CALL = 500;
-/** Requests per enqueue/leave script call; a larger batch goes in consecutive calls, in order. */
-const REQUESTS_PER_CALL = 100;
-const MODES_PER_STATS_CALL = 200;
+export const STORE_CALL_LIMITS = {
+  assignPlayers: 100,
+  assignSessions: 100,
+  expirePlayers: 100,
+  claimSessions: 20,
+  confirmSessions: 500,
+  /** Requests per enqueue/leave script call; a larger batch goes in consecutive calls, in order. */
+  requests: 100,
+  statsModes: 200,
+} as const;
+const ASSIGN_PLAYERS_PER_CALL = STORE_CALL_LIMITS.assignPlayers;
+const MAX_SESSIONS_PER_CALL = STORE_CALL_LIMITS.assignSessions;
+const EXPIRE_PLAYERS_PER_CALL = STORE_CALL_LIMITS.expirePlayers;
+const CLAIM_PER_CALL = STORE_CALL_LIMITS.claimSessions;
+const CONFIRM_PER_CALL = STORE_CALL_LIMITS.confirmSessions;
+const REQUESTS_PER_CALL = STORE_CALL_LIMITS.requests;
+const MODES_PER_STATS_CALL = STORE_CALL_LIMITS.statsModes;
 const UNLIMITED = Number.MAX_SAFE_INTEGER;
 const DEAD_LETTER_MAXLEN = "10000";
 
