@@ -1,9 +1,14 @@
 /**
  * No server script call runs over 10 ms at any pool size: a large pool (10,000 servers, 60 allocated to
  * 100-player sessions, half of them confirmed) dies at once, and the sweep retires it in bounded calls.
- * Measured by Redis itself: a private redis-server logs every command's run time (SLOWLOG with
- * slowlog-log-slower-than 0) during the measured phase; each EVALSHA entry is mapped to its script by SHA.
+ *
+ * Measured on a private redis-server, two ways. What is asserted is the CPU time Redis' main thread spends
+ * on each script call (its /proc schedstat run time, nanoseconds, read before and after each call; calls are
+ * sent one at a time): that is the time the call blocks every other client, and it does not depend on how
+ * busy the machine is. The wall time Redis itself logs (SLOWLOG with slowlog-log-slower-than 0) is reported
+ * too; on a loaded 2-core machine it also holds the time the OS did not schedule redis-server.
  */
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRedisServer, type RedisServerHandle } from "../../local-runtime/redisServer";
 import { createRedisConnection, type RedisConnection } from "../../src/store";
@@ -19,16 +24,24 @@ const LIMIT_US = 10_000;
 
 let server: RedisServerHandle | undefined;
 let redis: RedisConnection;
+let redisPid = 0;
 
 beforeAll(async () => {
   server = await startRedisServer();
   redis = await createRedisConnection({ mode: "standalone", url: server.url });
+  const info = await redis.command<string>("x", ["INFO", "server"]);
+  redisPid = Number(/process_id:(\d+)/.exec(info)?.[1]);
 }, 60_000);
 
 afterAll(async () => {
   await redis?.close();
   await server?.stop();
 });
+
+/** Nanoseconds redis-server's main thread has run on a CPU so far. */
+function redisCpuNs(): number {
+  return Number(readFileSync(`/proc/${redisPid}/task/${redisPid}/schedstat`, "utf8").split(" ")[0]);
+}
 
 /** Runs `fn` over `items`, `width` at a time. */
 async function inParallel<T>(items: T[], width: number, fn: (item: T) => Promise<unknown>): Promise<void> {
@@ -38,6 +51,22 @@ async function inParallel<T>(items: T[], width: number, fn: (item: T) => Promise
       while (next < items.length) await fn(items[next++]!);
     }),
   );
+}
+
+/** The connection with each script call's Redis CPU time recorded by script name (calls must not overlap). */
+function measured(conn: RedisConnection, cpu: Map<string, number[]>): RedisConnection {
+  const names = new Map(Object.values(loadScripts()).map((s) => [s.sha, s.name]));
+  return {
+    ...conn,
+    async runScript(firstKey, sha, body, keys, args) {
+      const before = redisCpuNs();
+      const out = await conn.runScript(firstKey, sha, body, keys, args);
+      const us = (redisCpuNs() - before) / 1000;
+      const name = names.get(sha) ?? "?";
+      cpu.set(name, [...(cpu.get(name) ?? []), us]);
+      return out;
+    },
+  };
 }
 
 describe("server scripts on a large pool", () => {
@@ -71,40 +100,44 @@ describe("server scripts on a large pool", () => {
     await redis.command(key, ["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
     await redis.command(key, ["SLOWLOG", "RESET"]);
 
-    // The measured phase: heartbeats, an ack, a release on the full pool; then the whole pool dies.
-    // (The last ids: none of them is allocated, so no heartbeat confirms a claim here.)
-    await inParallel(ids.slice(-200), 16, (i) =>
-      store.registerServer({ serverId: `srv-${i}`, address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:7777`, defaultRegion: REGION }),
-    );
-    await store.getServer(undefined, assigned[0]!.serverId);
-    await store.releaseServer({ serverId: assigned[SESSIONS - 1]!.serverId });
+    // The measured phase, one call at a time: heartbeats, a read, a release on the full pool; then the whole
+    // pool dies. (The last ids: none of them is allocated, so no heartbeat confirms a claim here.)
+    const cpu = new Map<string, number[]>();
+    const timed = makeStore(measured(redis, cpu), clock, { prefix, modes: { big: SESSION_SIZE }, serverLeaseSeconds: 30, serverClaimSeconds: 60 });
+    for (const i of ids.slice(-200)) {
+      await timed.registerServer({ serverId: `srv-${i}`, address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:7777`, defaultRegion: REGION });
+    }
+    await timed.getServer(undefined, assigned[0]!.serverId);
+    await timed.releaseServer({ serverId: assigned[SESSIONS - 1]!.serverId });
+    expect((await timed.deregisterServer({ serverId: `srv-${SERVERS - 1}` })).outcome).toBe("removed");
     clock.advance(31_000);
     const started = Date.now();
-    const swept = await store.expireServers(REGION);
+    const swept = await timed.expireServers(REGION);
     const sweepMs = Date.now() - started;
-    expect(swept.expired).toHaveLength(SERVERS);
+    expect(swept.expired).toHaveLength(SERVERS - 1);
     expect(swept.requeuedSessions).toHaveLength(SESSIONS / 2 - 1); // the released one ended normally
     expect(swept.lostSessions).toHaveLength(SESSIONS / 2);
-    await store.deregisterServer({ serverId: "srv-0" }); // notFound by now: cheap either way
 
     await redis.command(key, ["CONFIG", "SET", "slowlog-log-slower-than", "10000"]);
     const log = await redis.command<[number, number, number, string[]][]>(key, ["SLOWLOG", "GET", "-1"]);
-    const longest = new Map<string, { us: number; calls: number }>();
-    const all: Record<string, number[]> = {};
+    const wall = new Map<string, number>();
     for (const [, , us, args] of log) {
-      if (String(args[0]).toUpperCase() !== "EVALSHA" && String(args[0]).toUpperCase() !== "EVAL") continue;
+      const cmd = String(args[0]).toUpperCase();
+      if (cmd !== "EVALSHA" && cmd !== "EVAL") continue;
       const name = names.get(String(args[1])) ?? "?";
-      const m = longest.get(name) ?? { us: 0, calls: 0 };
-      longest.set(name, { us: Math.max(m.us, Number(us)), calls: m.calls + 1 });
-      (all[name] ??= []).push(Number(us));
+      wall.set(name, Math.max(wall.get(name) ?? 0, Number(us)));
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-    const report = Object.fromEntries([...longest].sort().map(([n, m]) => [n, { ...m, medianUs: median(all[n] ?? []) }]));
-    console.log(`longest script calls (µs) on a ${SERVERS}-server pool; whole sweep ${sweepMs} ms:`, JSON.stringify(report));
-    for (const name of ["claimServer", "registerServer", "readServer", "releaseServer", "expireServers", "forgetServers"]) {
-      expect(longest.get(name)?.calls ?? 0, `${name} was measured`).toBeGreaterThan(0);
+    const report = Object.fromEntries(
+      [...cpu]
+        .sort()
+        .map(([n, xs]) => [n, { calls: xs.length, cpuMedianUs: Math.round(median(xs)), cpuMaxUs: Math.round(Math.max(...xs)), wallMaxUs: wall.get(n) ?? 0 }]),
+    );
+    console.log(`server script calls on a ${SERVERS}-server pool (whole sweep ${sweepMs} ms):`, JSON.stringify(report));
+    for (const name of ["claimServer", "registerServer", "readServer", "releaseServer", "expireServers", "forgetServers", "deregisterServer"]) {
+      expect(cpu.get(name)?.length ?? 0, `${name} was measured`).toBeGreaterThan(0);
     }
-    for (const [name, m] of longest) expect(m.us, `${name}: longest call ${m.us} µs`).toBeLessThan(LIMIT_US);
-    expect(longest.get("expireServers")!.calls).toBeGreaterThanOrEqual(SERVERS / 100);
+    for (const [name, xs] of cpu) expect(Math.max(...xs), `${name}: longest call (Redis CPU µs)`).toBeLessThan(LIMIT_US);
+    expect(cpu.get("expireServers")!.length).toBeGreaterThanOrEqual(SERVERS / 100);
   }, 240_000);
 });

@@ -10,7 +10,7 @@ import { checkServerIndex, serverIndexSnapshot } from "../support/serverIndex";
 import { checkInvariants, connect, makeStore, MODES, RawRegion, TestClock, uniquePrefix, type StoreTarget } from "../support/storeHarness";
 import { runServerChurn } from "./concurrencyScenario";
 import { loadScripts } from "../../src/store/scriptLoader";
-import { regionPrefix, routingKey } from "../../src/store/keys";
+import { regionPrefix, routingKey, SERVER_INDEX, serverIndexKey, serverIndexPrefix } from "../../src/store/keys";
 
 const EAST = "eastus";
 const WEST = "westeurope";
@@ -265,6 +265,48 @@ export function defineServerSuite(targetName: string, getTarget: () => StoreTarg
         const again = await beat("s1", "10.9.7.1:7777");
         expect(again).toMatchObject({ outcome: "registered" });
         expect(JSON.parse((await raw[WEST].hash("Servers")).s1!).token).toBeGreaterThan(token1);
+        expect(await invariants([])).toEqual([]);
+      });
+    });
+
+    describe("a crash between the steps", () => {
+      it("after the claim, before the retire: the index keeps the retire task, and the next call finishes it before writing", async () => {
+        const { store, req, raw, prefix, clock, invariants } = fresh({ serverLeaseSeconds: 10 });
+        await store.registerServer({ serverId: "mover", region: EAST, address: "10.9.8.1:7777" });
+        const [a] = await match(store, req, EAST, ["e1", "e2"]);
+        clock.advance(11_000);
+        // Step 1 alone (the caller dies right after it): the claim moves the lapsed server to westeurope.
+        const script = loadScripts().claimServer;
+        const key = serverIndexKey(prefix, SERVER_INDEX.Where);
+        const payload = { now: clock.ms, serverId: "mover", address: "10.9.8.1:7777", leaseMs: 10_000, region: WEST };
+        const claimed = JSON.parse(String(await redis.runScript(key, script.sha, script.body, [key], [serverIndexPrefix(prefix), JSON.stringify(payload)])));
+        expect(claimed).toMatchObject({ outcome: "claimed", region: WEST, retire: [{ serverId: "mover", region: EAST }] });
+        // One record still (the old one, lapsed), none in westeurope; the displaced record is a pending task.
+        expect(Object.keys(await raw[EAST].hash("Servers"))).toEqual(["mover"]);
+        expect(Object.keys(await raw[WEST].hash("Servers"))).toEqual([]);
+        expect(await checkServerIndex(redis, prefix, REGIONS, { quiescent: false })).toEqual([]);
+        // The server's next heartbeat runs the task (retire in eastus, fence) before writing in westeurope.
+        const hb = await store.registerServer({ serverId: "mover", address: "10.9.8.1:7777", defaultRegion: WEST });
+        expect(hb).toMatchObject({ outcome: "registered", server: { region: WEST } });
+        expect(Object.keys(await raw[EAST].hash("Servers"))).toEqual([]);
+        expect(await raw[EAST].hash("Session", a!.sessionId)).toMatchObject({ state: "ready" });
+        expect(await invariants(["e1", "e2"])).toEqual([]);
+      });
+
+      it("after the region removed a record, before the index forgot it: the stale entry is fenced and replaced", async () => {
+        const { store, raw, prefix, clock, invariants, beat } = fresh({ serverLeaseSeconds: 10 });
+        await beat("s1", "10.9.8.2:7777");
+        clock.advance(11_000);
+        // expireServers' region step alone (the caller dies before forgetServers).
+        const script = loadScripts().expireServers;
+        const key = routingKey(prefix, WEST);
+        const payload = { now: clock.ms, region: WEST, maxServers: 100, maxPlayers: 200 };
+        await redis.runScript(key, script.sha, script.body, [key], [regionPrefix(prefix, WEST), JSON.stringify(payload)]);
+        expect(await raw[WEST].hash("Servers")).toEqual({});
+        expect((await serverIndexSnapshot(redis, prefix, REGIONS)).where.has("s1")).toBe(true);
+        // Another id may take the lapsed address; s1 itself re-registers under a fresh token.
+        expect(await beat("s2", "10.9.8.2:7777")).toMatchObject({ outcome: "registered" });
+        expect(await beat("s1", "10.9.8.3:7777")).toMatchObject({ outcome: "registered" });
         expect(await invariants([])).toEqual([]);
       });
     });
