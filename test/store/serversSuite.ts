@@ -294,7 +294,7 @@ export function defineServerSuite(targetName: string, getTarget: () => StoreTarg
       });
 
       it("after the region removed a record, before the index forgot it: the stale entry is fenced and replaced", async () => {
-        const { store, raw, prefix, clock, invariants, beat } = fresh({ serverLeaseSeconds: 10 });
+        const { raw, prefix, clock, invariants, beat } = fresh({ serverLeaseSeconds: 10 });
         await beat("s1", "10.9.8.2:7777");
         clock.advance(11_000);
         // expireServers' region step alone (the caller dies before forgetServers).
