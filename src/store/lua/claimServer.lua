@@ -80,6 +80,11 @@ local target = region or (e and e.region) or defaultRegion
 local token = e and tonumber(e.token) or 0
 if not (e and token > 0 and e.region == target and e.address == address) then
   if e then add_retire_task(retire, id, e.region, token, e.address) end
+  -- An entry without a record (token 0: only its retire tasks were kept) has no retire task of its own
+  -- to release its old address later: release it now.
+  if e and token == 0 and e.address ~= address and redis.call('HGET', P .. 'Address', e.address) == id then
+    redis.call('HDEL', P .. 'Address', e.address)
+  end
   token = redis.call('INCR', P .. 'Seq')
 end
 redis.call('HSET', P .. 'Where', id, cjson.encode({ region = target, token = token, address = address,
