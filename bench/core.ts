@@ -131,6 +131,35 @@ function batchOf<T>(firstPlayer: number, size: number, make: (player: number) =>
   return Array.from({ length: size }, (_, i) => make(firstPlayer + i));
 }
 
+/**
+ * The assigner as the timer function runs it, without a pause while there is work: assign, then confirm the
+ * announced sessions (the real timer publishes match-made, then confirms its outbox: that call counts too).
+ * Ends once enqueueing is done and every player is assigned (or nothing is left to assign).
+ */
+async function assignUntilDone(assigner: MatchmakingStore, players: number, enqueueDone: () => boolean): Promise<{ assignedPlayers: number; passes: number }> {
+  const deadline = Date.now() + 600_000;
+  let assignedPlayers = 0;
+  let passes = 0;
+  for (;;) {
+    const finishing = enqueueDone();
+    const r = await assigner.assign(REGION); // the store's default batch limit, as the app calls it
+    passes++;
+    if (r.assigned.length) {
+      await assigner.confirmAnnounced(
+        REGION,
+        r.assigned.map((a) => a.sessionId),
+      );
+      for (const a of r.assigned) assignedPlayers += a.players.length;
+    } else if (finishing && r.unassignedSessions === 0) {
+      return { assignedPlayers, passes };
+    } else {
+      await sleep(1);
+    }
+    if (finishing && assignedPlayers >= players) return { assignedPlayers, passes };
+    if (Date.now() > deadline) throw new Error("assigner did not finish within 10 minutes");
+  }
+}
+
 export async function runOurThroughput(url: string, admin: RawClient, s: Scenario, tag: string, o: { flush?: boolean } = {}): Promise<ThroughputResult> {
   if (o.flush !== false) await flushAll(admin);
   const players = scenarioPlayers(s);
@@ -175,33 +204,10 @@ export async function runOurThroughput(url: string, admin: RawClient, s: Scenari
       const res = await timed(batchMs, () => st.enqueue(reqs));
       for (const r of res.results) if (r.outcome !== "queued") rejected++;
     });
-    let assignedPlayers = 0;
-    let passes = 0;
-    const assignerLoop = (async () => {
-      const deadline = Date.now() + 600_000;
-      for (;;) {
-        const finishing = enqueueDone;
-        const r = await assigner.assign(REGION); // the store's default batch limit, as the app calls it
-        passes++;
-        if (r.assigned.length) {
-          // The real timer publishes match-made, then confirms the outbox: count that call too.
-          await assigner.confirmAnnounced(
-            REGION,
-            r.assigned.map((a) => a.sessionId),
-          );
-          for (const a of r.assigned) assignedPlayers += a.players.length;
-        } else if (finishing && r.unassignedSessions === 0) {
-          return;
-        } else {
-          await sleep(1);
-        }
-        if (finishing && assignedPlayers >= players) return;
-        if (Date.now() > deadline) throw new Error("assigner did not finish within 10 minutes");
-      }
-    })();
+    const assignerLoop = assignUntilDone(assigner, players, () => enqueueDone);
     await enqueuers;
     enqueueDone = true;
-    await assignerLoop;
+    const { assignedPlayers, passes } = await assignerLoop;
     const seconds = (performance.now() - t0) / 1000;
     const d = delta(before, await snapshot(admin));
     const calls = conns.reduce((a, c) => a + c.calls, 0) - countBefore;

@@ -17,6 +17,17 @@ import {
 import type { MemoryResult, ScriptCostResult, ThroughputResult } from "./core";
 import type { EndToEndResult } from "./e2e";
 import type { FloorResult } from "./floor";
+import type { PeerResult } from "./colyseus";
+import type { LinkSetting } from "./netLink";
+import { capacityRows, capacityAssumptionsMarkdown, type CapacityInputs } from "./capacityModel";
+
+export interface LinkResult {
+  setting: LinkSetting;
+  /** Mean PING round trip measured over the link, ms. */
+  pingRttMs: number;
+  ours: ThroughputResult;
+  reference: ThroughputResult;
+}
 
 export interface BenchResults {
   startedAt: string;
@@ -33,11 +44,25 @@ export interface BenchResults {
     loadAverageAtStart?: number;
     loadAverageAtEnd?: number;
   };
-  config: { consumers: number; batchSize: number; ourPlayers: number; referencePlayers: number; floorSeconds: number; repetitions?: number };
+  config: {
+    consumers: number;
+    batchSize: number;
+    ourPlayers: number;
+    referencePlayers: number;
+    floorSeconds: number;
+    repetitions?: number;
+    linkPlayers?: number;
+  };
   floor?: FloorResult;
   throughput: ThroughputResult[];
   memory: MemoryResult[];
   scriptCost?: ScriptCostResult;
+  /** Ours and the reference across the emulated network link, one entry per link setting. */
+  links?: LinkResult[];
+  /** Why the emulated link did not run, in one line (e.g. no root, no netem in the kernel). */
+  linkSkipped?: string;
+  /** Colyseus on the same redis-server and crowd. */
+  peer?: PeerResult;
   e2e?: EndToEndResult;
   /** The same end-to-end run at a higher request rate (full mode). */
   e2eLoad?: EndToEndResult;
@@ -50,6 +75,9 @@ export const ASSUMED_AZURE_RTT_MS = 1;
 export const TARGETS = {
   corePlayersPerSec: 50_000,
   ratioToReference: 20,
+  ratioToReferenceOverLink: 100,
+  durableCallsPerMatched: 3,
+  durableCallsPerTicketPoll: 0,
   episodesPerMatched: 2,
   sessionFullToToldP50Ms: 100,
 } as const;
@@ -158,7 +186,69 @@ export function evaluateTargets(r: BenchResults): TargetVerdict[] {
       detail: why,
     });
   }
+  out.push(linkTarget(r), peerTarget(r), ...durableTargets(r));
   return out;
+}
+
+const sum = (o: Record<string, number> | undefined): number => Object.values(o ?? {}).reduce((a, b) => a + b, 0);
+const kinds = (o: Record<string, number> | undefined, digits = 2): string =>
+  Object.entries(o ?? {})
+    .map(([k, v]) => `${k} ${fx(v, digits)}`)
+    .join(", ") || "none";
+
+function linkTarget(r: BenchResults): TargetVerdict {
+  const target = `≥ ${TARGETS.ratioToReferenceOverLink}× the reference across a ~1 ms link (4p × 10b)`;
+  const link = r.links?.find((l) => l.setting.oneWayDelayMs === 0.5) ?? r.links?.[0];
+  if (!link) return { target, measured: "–", status: "not measured", detail: r.linkSkipped ?? "link not run" };
+  const ratio = link.ours.playersPerSec / link.reference.playersPerSec;
+  return {
+    target,
+    measured: `${fx(ratio)}× (${f(link.ours.playersPerSec)} vs ${f(link.reference.playersPerSec)} players/s)`,
+    status: ratio >= TARGETS.ratioToReferenceOverLink ? "met" : "missed",
+    detail: `${link.setting.name}, PING ${fx(link.pingRttMs, 2)} ms measured; same players for both`,
+  };
+}
+
+function peerTarget(r: BenchResults): TargetVerdict {
+  const target = "ahead of Colyseus on loopback (players/s, rooms/sessions of 4)";
+  const ours = find(r, "ours", 4, 1);
+  if (!r.peer || !ours) return { target, measured: "–", status: "not measured", detail: "needs ours at 4p × 1b and the Colyseus run" };
+  const ratio = ours.playersPerSec / r.peer.playersPerSec;
+  return {
+    target,
+    measured: `${fx(ratio, 1)}× (${f(ours.playersPerSec)} vs ${f(r.peer.playersPerSec)} players/s)`,
+    status: ratio > 1 ? "met" : "missed",
+    detail: `ours 4p × 1b vs Colyseus ${r.peer.version} joinOrCreate, ${f(r.peer.players)} players each, same redis-server`,
+  };
+}
+
+function durableTargets(r: BenchResults): TargetVerdict[] {
+  const e = r.e2e;
+  const perPlayer = `≤ ${TARGETS.durableCallsPerMatched} Durable client calls per matched player (outside client polls)`;
+  const perPoll = "no Durable call for a poll of the ticket endpoint";
+  if (!e?.available || !e.durableCallsPerMatched) {
+    const why = e && !e.available ? e.reason : "end-to-end run without Durable call counts";
+    return [
+      { target: perPlayer, measured: "–", status: "not measured", detail: why },
+      { target: perPoll, measured: "–", status: "not measured", detail: why },
+    ];
+  }
+  const total = sum(e.durableCallsPerMatched);
+  const pollTotal = sum(e.durableCallsPerTicketPoll);
+  return [
+    {
+      target: perPlayer,
+      measured: `${fx(total, 2)} (${kinds(e.durableCallsPerMatched)})`,
+      status: total <= TARGETS.durableCallsPerMatched ? "met" : "missed",
+      detail: `${e.matched} matched players; ${e.durableCallsSource ?? ""}`,
+    },
+    {
+      target: perPoll,
+      measured: `${fx(pollTotal, 2)} per poll (${kinds(e.durableCallsPerTicketPoll)})`,
+      status: pollTotal <= TARGETS.durableCallsPerTicketPoll ? "met" : "missed",
+      detail: "GETs of finished tickets, measured apart with nothing else running",
+    },
+  ];
 }
 
 function costInputs(r: BenchResults): { ours?: PerPlayerCounts; reference?: PerPlayerCounts; oursSource: string } {
@@ -180,13 +270,78 @@ function costInputs(r: BenchResults): { ours?: PerPlayerCounts; reference?: PerP
   return { ours, reference, oursSource };
 }
 
-export function buildReport(r: BenchResults, o: { resultsDir: string }): Report {
-  const charts: Record<string, string> = {};
-  const targets = evaluateTargets(r);
-  const sc = scenarios(r);
-  const floor = r.floor;
+/** Everything the report's sections read. */
+interface ReportContext {
+  r: BenchResults;
+  o: { resultsDir: string };
+  charts: Record<string, string>;
+  targets: TargetVerdict[];
+  sc: { sessionSize: number; buckets: number }[];
+  floor: FloorResult | undefined;
+  e: EndToEndResult | undefined;
+  ci: ReturnType<typeof costInputs>;
+  cost: Report["cost"];
+  costItems: [string, keyof CostBreakdown][];
+}
 
-  // --- charts ---
+const COST_ITEMS: [string, keyof CostBreakdown][] = [
+  ["executions", "executions"],
+  ["GB-s", "gbSeconds"],
+  ["EH events", "eventHubEvents"],
+  ["EH TU-hours", "eventHubThroughputUnits"],
+  ["task hub storage", "storage"],
+  ["Redis", "redis"],
+  ["total", "total"],
+];
+
+function reportContext(r: BenchResults, o: { resultsDir: string }): ReportContext {
+  const ci = costInputs(r);
+  return {
+    r,
+    o,
+    charts: {},
+    targets: evaluateTargets(r),
+    sc: scenarios(r),
+    floor: r.floor,
+    e: r.e2e,
+    ci,
+    cost: {
+      ours: ci.ours ? costPerMillionPlayers(ci.ours) : undefined,
+      reference: ci.reference ? costPerMillionPlayers(ci.reference) : undefined,
+      oursCounts: ci.ours,
+      referenceCounts: ci.reference,
+    },
+    costItems: COST_ITEMS,
+  };
+}
+
+export function buildReport(r: BenchResults, o: { resultsDir: string }): Report {
+  const c = reportContext(r, o);
+  coreCharts(c);
+  e2eCharts(c);
+  costCharts(c);
+  const md: string[] = [];
+  for (const section of [
+    headerAndTargets,
+    coreSection,
+    linkSection,
+    peerSection,
+    floorSection,
+    scriptCostSection,
+    memorySection,
+    endToEndSection,
+    durableCallsSection,
+    costSection,
+    capacitySection,
+    howMeasuredSection,
+  ])
+    section(c, md);
+  return { markdown: md.join("\n"), console: consoleSummary(c), charts: c.charts, targets: c.targets, cost: c.cost };
+}
+
+/** Throughput, ratio and round-trip charts of the core scenarios. */
+function coreCharts(c: ReportContext): void {
+  const { r, charts, sc, floor } = c;
   /** One series per design: `metric` of every scenario (0 where that design did not run it). */
   const bothDesigns = (metric: "playersPerSec" | "roundTripsPerPlayer", ours: string, reference: string) =>
     (
@@ -240,7 +395,11 @@ export function buildReport(r: BenchResults, o: { resultsDir: string }): Report 
       width: 900,
     });
   }
-  const e = r.e2e;
+}
+
+/** Latency histogram and CDF of the end-to-end run. */
+function e2eCharts(c: ReportContext): void {
+  const { charts, e } = c;
   if (e?.available && e.matched > 0) {
     const all = [...e.sessionFullToToldMs];
     const p50 = percentile(all, 50);
@@ -272,22 +431,11 @@ export function buildReport(r: BenchResults, o: { resultsDir: string }): Report 
       ],
     });
   }
-  const ci = costInputs(r);
-  const cost: Report["cost"] = {
-    ours: ci.ours ? costPerMillionPlayers(ci.ours) : undefined,
-    reference: ci.reference ? costPerMillionPlayers(ci.reference) : undefined,
-    oursCounts: ci.ours,
-    referenceCounts: ci.reference,
-  };
-  const costItems: [string, keyof CostBreakdown][] = [
-    ["executions", "executions"],
-    ["GB-s", "gbSeconds"],
-    ["EH events", "eventHubEvents"],
-    ["EH TU-hours", "eventHubThroughputUnits"],
-    ["task hub storage", "storage"],
-    ["Redis", "redis"],
-    ["total", "total"],
-  ];
+}
+
+/** The modelled cost per million matched players, both designs. */
+function costCharts(c: ReportContext): void {
+  const { charts, cost, costItems } = c;
   if (cost.ours || cost.reference) {
     charts["cost.svg"] = groupedBarChart({
       title: "Modelled Azure cost per million matched players (USD)",
@@ -300,10 +448,12 @@ export function buildReport(r: BenchResults, o: { resultsDir: string }): Report 
       width: 900,
     });
   }
+}
 
-  // --- markdown ---
-  const md: string[] = [];
+/** Title, machine, and the targets table with its verdicts. */
+function headerAndTargets(c: ReportContext, md: string[]): void {
   md.push("# Benchmarks");
+  const { r, targets } = c;
   md.push("");
   md.push(
     `Generated by \`npm run bench${r.mode === "quick" ? " -- --quick" : ""}\` on ${r.startedAt} (${r.mode} mode, ${fx(r.durationSeconds ?? NaN, 0)} s). ` +
@@ -341,14 +491,59 @@ export function buildReport(r: BenchResults, o: { resultsDir: string }): Report 
           .join(" "),
   );
   md.push("");
+}
 
+/** Observations of the core runs, the loopback model and the reference's fire-and-forget writes and races. */
+function coreNotes(c: ReportContext, md: string[]): void {
+  const { r } = c;
+  const notes = r.throughput.flatMap((t) => t.notes.map((n) => `${t.design} ${label(t)}: ${n}`));
+  if (notes.length) {
+    md.push("Observations during the runs:");
+    md.push("");
+    for (const n of notes) md.push(`- ${n}`);
+    md.push("");
+  }
+  const o4 = find(r, "ours", 4, 1);
+  const r4 = find(r, "reference", 4, 1);
+  if (o4 && r4) {
+    const rtt = ASSUMED_AZURE_RTT_MS;
+    md.push(
+      `What loopback hides (a model; the emulated link below measures it where the kernel allows): here a round trip costs tens of microseconds. On Azure every round trip also pays the ` +
+        `network between the function instance and Azure Managed Redis, assumed ${rtt} ms. At ${rtt} ms the reference's ${fx(r4.roundTripsPerPlayer, 1)} ` +
+        `sequential round trips per player cap each consumer at about ${f(1000 / (r4.roundTripsPerPlayer * rtt))} players/s; ours makes ` +
+        `${fx(o4.roundTripsPerPlayer, 4)} round trips per player, so network latency caps a consumer at about ` +
+        `${f(1000 / (o4.roundTripsPerPlayer * rtt))} players/s and the limit stays Redis CPU (measured above). The ratio on Azure would be larger than the one measured here.`,
+    );
+    md.push("");
+  }
+  const refFF = r.throughput.filter((t) => t.design === "reference");
+  if (refFF.length) {
+    md.push(
+      `The reference also sends ${fx(refFF.reduce((a, t) => a + t.fireAndForgetPerPlayer, 0) / refFF.length, 2)} fire-and-forget commands per player on average ` +
+        "(no round trip, but server work: they are in its server command and CPU counts). It is credited with every player it processed, " +
+        "including the players it lost: its read-modify-write steps race with each other across consumers (sessions overfilled, Capacity below 0, never ready) " +
+        'and with the timer\'s FlushSession (a consumer picks a session being flushed; Int32.Parse of its missing Capacity throws: "threw"). ' +
+        "Races are more frequent here than with the sample's 15 s timer, because the bench's assigner runs continuously, for both designs alike. " +
+        (r.throughput.filter((t) => t.design === "ours").every((t) => t.assignedPlayers === t.players)
+          ? "Ours assigned every player in every scenario."
+          : "Ours did not assign every player: see the observations above."),
+    );
+    md.push("");
+  }
+}
+
+/** Core throughput on loopback: ours and the reference, same players, same redis-server. */
+function coreSection(c: ReportContext, md: string[]): void {
+  const { r, o, charts, sc } = c;
   md.push("## Core throughput");
   md.push("");
   md.push(
     "Players enqueued, grouped into sessions and given a server, per second, through `MatchmakingStore` (ours) and through a " +
       "call-for-call port of the 2021 C# sample's Redis access pattern (`bench/reference/referenceMatchmaker.ts`). " +
       "`p × b` = session size × number of buckets (modes). Round trips are counted by the clients; server commands and CPU come from `INFO`. " +
-      `Ours ran ${f(r.config.ourPlayers)} players per scenario, the reference ${f(r.config.referencePlayers)} (it is slower; rates are per second either way)` +
+      (r.config.ourPlayers === r.config.referencePlayers
+        ? `Both designs ran the same ${f(r.config.ourPlayers)} players per scenario`
+        : `Ours ran ${f(r.config.ourPlayers)} players per scenario, the reference ${f(r.config.referencePlayers)}`) +
       (r.config.repetitions && r.config.repetitions > 1
         ? `; each scenario ran ${r.config.repetitions} times per design, interleaved, and the table shows the median run (all runs' players/s in brackets).`
         : "."),
@@ -390,44 +585,15 @@ export function buildReport(r: BenchResults, o: { resultsDir: string }): Report 
     md.push("");
     if (charts["ratio.svg"]) md.push(`![ratio](${o.resultsDir}/ratio.svg)`, "");
     md.push(`![round trips](${o.resultsDir}/round-trips.svg)`, "");
-    const notes = r.throughput.flatMap((t) => t.notes.map((n) => `${t.design} ${label(t)}: ${n}`));
-    if (notes.length) {
-      md.push("Observations during the runs:");
-      md.push("");
-      for (const n of notes) md.push(`- ${n}`);
-      md.push("");
-    }
-    const o4 = find(r, "ours", 4, 1);
-    const r4 = find(r, "reference", 4, 1);
-    if (o4 && r4) {
-      const rtt = ASSUMED_AZURE_RTT_MS;
-      md.push(
-        `What loopback hides (a model, not a measurement): here a round trip costs tens of microseconds. On Azure every round trip also pays the ` +
-          `network between the function instance and Azure Managed Redis, assumed ${rtt} ms. At ${rtt} ms the reference's ${fx(r4.roundTripsPerPlayer, 1)} ` +
-          `sequential round trips per player cap each consumer at about ${f(1000 / (r4.roundTripsPerPlayer * rtt))} players/s; ours makes ` +
-          `${fx(o4.roundTripsPerPlayer, 4)} round trips per player, so network latency caps a consumer at about ` +
-          `${f(1000 / (o4.roundTripsPerPlayer * rtt))} players/s and the limit stays Redis CPU (measured above). The ratio on Azure would be larger than the one measured here.`,
-      );
-      md.push("");
-    }
-    const refFF = r.throughput.filter((t) => t.design === "reference");
-    if (refFF.length) {
-      md.push(
-        `The reference also sends ${fx(refFF.reduce((a, t) => a + t.fireAndForgetPerPlayer, 0) / refFF.length, 2)} fire-and-forget commands per player on average ` +
-          "(no round trip, but server work: they are in its server command and CPU counts). It is credited with every player it processed, " +
-          "including the players it lost: its read-modify-write steps race with each other across consumers (sessions overfilled, Capacity below 0, never ready) " +
-          'and with the timer\'s FlushSession (a consumer picks a session being flushed; Int32.Parse of its missing Capacity throws: "threw"). ' +
-          "Races are more frequent here than with the sample's 15 s timer, because the bench's assigner runs continuously, for both designs alike. " +
-          (r.throughput.filter((t) => t.design === "ours").every((t) => t.assignedPlayers === t.players)
-            ? "Ours assigned every player in every scenario."
-            : "Ours did not assign every player: see the observations above."),
-      );
-      md.push("");
-    }
+    coreNotes(c, md);
   } else {
     md.push("Not measured in this run.", "");
   }
+}
 
+/** The floor: the same server's no-op round trips, and the designs in units of it. */
+function floorSection(c: ReportContext, md: string[]): void {
+  const { r, sc, floor } = c;
   md.push("## The floor: how close to Redis's own limit");
   md.push("");
   if (floor) {
@@ -483,7 +649,11 @@ export function buildReport(r: BenchResults, o: { resultsDir: string }): Report 
       md.push("");
     }
   } else md.push("Not measured in this run.", "");
+}
 
+/** Where our Redis CPU goes: enqueue and assign measured apart. */
+function scriptCostSection(c: ReportContext, md: string[]): void {
+  const { r } = c;
   const sc2 = r.scriptCost;
   if (sc2) {
     md.push("### Where our Redis CPU goes");
@@ -497,6 +667,11 @@ export function buildReport(r: BenchResults, o: { resultsDir: string }): Report 
     );
     md.push("");
   }
+}
+
+/** Redis memory per waiting player. */
+function memorySection(c: ReportContext, md: string[]): void {
+  const { r } = c;
   md.push("## Redis memory per waiting player");
   md.push("");
   if (r.memory.length) {
@@ -510,7 +685,60 @@ export function buildReport(r: BenchResults, o: { resultsDir: string }): Report 
     md.push("4-player sessions, 10 buckets, no servers (players stay waiting); `INFO memory` used_memory before and after.");
     md.push("");
   } else md.push("Not measured in this run.", "");
+}
 
+/** The end-to-end run's latency, function-time and per-player tables. */
+function endToEndTables(e: Extract<EndToEndResult, { available: true }>, md: string[]): void {
+  md.push(
+    table(
+      ["latency", "n", "p50 ms", "p95 ms", "p99 ms"],
+      [
+        latencyRow("request → server address seen by a polling client (1 in 10 players polls every 25 ms)", e.requestToAddressMs),
+        latencyRow("request → player told (its orchestrator completed with the match)", e.requestToToldMs),
+        latencyRow("session full → all its players told", e.sessionFullToToldMs),
+        ...(e.requestToEnqueuedMs ? [latencyRow("(stage) request → in the store (HTTP, Event Hub, addPlayers)", e.requestToEnqueuedMs)] : []),
+        ...(e.sessionFullToPublishedMs && e.publishedToToldMs
+          ? [
+              latencyRow("(stage) session full → match-made published (assign, announce)", e.sessionFullToPublishedMs),
+              latencyRow("(stage) match-made published → last player told (Event Hub, matchMade, raiseEvent, episode)", e.publishedToToldMs),
+            ]
+          : []),
+      ],
+    ),
+  );
+  md.push("");
+  if (e.functionTimes && Object.keys(e.functionTimes).length) {
+    md.push(
+      table(
+        ["function", "invocations", "mean ms", "p95 ms", "max ms"],
+        Object.entries(e.functionTimes).map(([n, t]) => [n, String(t.count), fx(t.meanMs, 2), fx(t.p95Ms, 2), fx(t.maxMs, 1)]),
+      ),
+    );
+    md.push("");
+  }
+  md.push(
+    table(
+      ["per matched player", "count"],
+      [
+        ["orchestrator episodes", fx(e.orchestratorEpisodesPerMatched, 2)],
+        ...(e.durableMetrics
+          ? [
+              ["orchestrator episodes (Durable engine's own count)", fx(e.durableMetrics.orchestratorEpisodes / Math.max(1, e.matched), 2)],
+              ["activity invocations", fx(e.durableMetrics.activityInvocations / Math.max(1, e.matched), 2)],
+            ]
+          : []),
+        ["function invocations, all functions", fx(e.totalInvocationsPerMatched, 2)],
+        ...Object.entries(e.invocationsPerMatched).map(([n, v]) => [`— ${n}`, fx(v, 3)]),
+        ["ticket polls per polling client (1 player in 10 polls, every 25 ms)", fx(e.pollsPerPlayer, 1)],
+      ],
+    ),
+  );
+  md.push("");
+}
+
+/** End to end through the local runtime: latencies, function times, counts per matched player. */
+function endToEndSection(c: ReportContext, md: string[]): void {
+  const { r, o, charts, e } = c;
   md.push("## End to end through the local runtime");
   md.push("");
   if (e?.available) {
@@ -530,51 +758,7 @@ export function buildReport(r: BenchResults, o: { resultsDir: string }): Report 
       );
       md.push("");
     }
-    md.push(
-      table(
-        ["latency", "n", "p50 ms", "p95 ms", "p99 ms"],
-        [
-          latencyRow("request → server address seen by a polling client (1 in 10 players polls every 25 ms)", e.requestToAddressMs),
-          latencyRow("request → player told (its orchestrator completed with the match)", e.requestToToldMs),
-          latencyRow("session full → all its players told", e.sessionFullToToldMs),
-          ...(e.requestToEnqueuedMs ? [latencyRow("(stage) request → in the store (HTTP, Event Hub, addPlayers)", e.requestToEnqueuedMs)] : []),
-          ...(e.sessionFullToPublishedMs && e.publishedToToldMs
-            ? [
-                latencyRow("(stage) session full → match-made published (assign, announce)", e.sessionFullToPublishedMs),
-                latencyRow("(stage) match-made published → last player told (Event Hub, matchMade, raiseEvent, episode)", e.publishedToToldMs),
-              ]
-            : []),
-        ],
-      ),
-    );
-    md.push("");
-    if (e.functionTimes && Object.keys(e.functionTimes).length) {
-      md.push(
-        table(
-          ["function", "invocations", "mean ms", "p95 ms", "max ms"],
-          Object.entries(e.functionTimes).map(([n, t]) => [n, String(t.count), fx(t.meanMs, 2), fx(t.p95Ms, 2), fx(t.maxMs, 1)]),
-        ),
-      );
-      md.push("");
-    }
-    md.push(
-      table(
-        ["per matched player", "count"],
-        [
-          ["orchestrator episodes", fx(e.orchestratorEpisodesPerMatched, 2)],
-          ...(e.durableMetrics
-            ? [
-                ["orchestrator episodes (Durable engine's own count)", fx(e.durableMetrics.orchestratorEpisodes / Math.max(1, e.matched), 2)],
-                ["activity invocations", fx(e.durableMetrics.activityInvocations / Math.max(1, e.matched), 2)],
-              ]
-            : []),
-          ["function invocations, all functions", fx(e.totalInvocationsPerMatched, 2)],
-          ...Object.entries(e.invocationsPerMatched).map(([n, v]) => [`— ${n}`, fx(v, 3)]),
-          ["ticket polls per polling client (1 player in 10 polls, every 25 ms)", fx(e.pollsPerPlayer, 1)],
-        ],
-      ),
-    );
-    md.push("");
+    endToEndTables(e, md);
     md.push(
       "HTTP invocations include the bench's own polling (1 player in 10 polls every 25 ms; a real client polls far less often). " +
         "Event Hub batches are small at this request rate; at load they fill up (the cost model assumes full batches of 100).",
@@ -597,7 +781,11 @@ export function buildReport(r: BenchResults, o: { resultsDir: string }): Report 
   } else {
     md.push(`**Not measured: ${e ? e.reason : "end-to-end run not performed in this run"}.** No number is given rather than a made-up one.`, "");
   }
+}
 
+/** The cost model per million matched players, with every assumed price. */
+function costSection(c: ReportContext, md: string[]): void {
+  const { r, o, ci, cost, costItems } = c;
   md.push("## Cost model");
   md.push("");
   if (cost.ours || cost.reference) {
@@ -643,17 +831,26 @@ export function buildReport(r: BenchResults, o: { resultsDir: string }): Report 
     for (const n of r.notes) md.push(`- ${n}`);
     md.push("");
   }
+}
+
+/** How each part is measured, and where its code is. */
+function howMeasuredSection(c: ReportContext, md: string[]): void {
   md.push("## How it is measured", "");
   md.push(
     "- `bench/run.ts` starts a private `redis-server` (`startRedisServer`), runs every part against it, writes this file, `bench/results/*.svg` and `bench/results/results.json`.",
     "- Core: `bench/core.ts`. Servers are registered before the clock starts; the clock stops when the assigner has given every session a server. Each scenario starts from an empty Redis (`FLUSHALL`).",
     "- Reference: `bench/reference/referenceMatchmaker.ts` mirrors `BatchAddPlayers.cs`, `BatchReadySession.cs`, `AddServer.cs` and `MatchRequest.cs` of github.com/Azure-Samples/gaming-serverless-matchmaker call for call (synchronous StackExchange.Redis calls are awaited round trips, FireAndForget calls are sent without waiting). Its Durable and Event Hub calls are left out, as ours are in the core run.",
-    "- Floor: `bench/floor.ts`. End to end: `bench/e2e.ts`. Cost: `bench/costModel.ts`. Charts: `tools/svgChart.ts`.",
-    "- `npm run bench -- --quick` runs a smaller version of everything (under a minute); the default is the full run recorded here.",
+    "- Emulated link: `bench/netLink.ts` (network namespace, veth pair with link-local addresses, `tc netem` on both ends; root). Colyseus: `bench/colyseus.ts`. Durable calls: `bench/durableCalls.ts`.",
+    "- Floor: `bench/floor.ts`. End to end: `bench/e2e.ts`. Cost: `bench/costModel.ts`. Capacity: `bench/capacityModel.ts`. Charts: `tools/svgChart.ts`.",
+    "- `npm run bench -- --quick` runs a smaller version of everything (a few minutes); the default is the full run. `npm run bench -- --help` lists the flags.",
   );
   md.push("");
+}
 
-  // --- console ---
+/** The console summary: the core table, the other parts in a line each, the targets. */
+function consoleSummary(c: ReportContext): string {
+  const sc2 = c.r.scriptCost;
+  const { r, targets, sc, floor, e, cost } = c;
   const con: string[] = [];
   con.push(
     `Bench (${r.mode}) — ${r.machine.cores} × ${r.machine.cpu}, Node ${r.machine.node}, Redis ${r.machine.redis}, load average ${fx(r.machine.loadAverageAtStart ?? NaN, 2)} → ${fx(r.machine.loadAverageAtEnd ?? NaN, 2)}`,
@@ -703,8 +900,7 @@ export function buildReport(r: BenchResults, o: { resultsDir: string }): Report 
       targets.map((t) => [t.target, t.status, t.measured]),
     ),
   );
-
-  return { markdown: md.join("\n"), console: con.join("\n"), charts, targets, cost };
+  return con.join("\n");
 }
 
 /** " [a, b, c]" when the scenario ran more than once. */
@@ -725,4 +921,163 @@ function oursAndRef<T>(x: { ours?: T; reference?: T }, get: (v: T) => number, di
 function latencyRow(name: string, samples: number[]): string[] {
   const s = summarize(samples);
   return [name, String(s.n), fx(s.p50), fx(s.p95), fx(s.p99)];
+}
+
+/** Ours and the reference across the emulated network link. */
+function linkSection(c: ReportContext, md: string[]): void {
+  const { r } = c;
+  md.push("## Across an emulated network link", "");
+  md.push(
+    "The redis-server runs in its own network namespace behind a veth pair, with `tc netem` delay on both ends (set up and torn down by the bench; needs root). " +
+      `Both designs, same players (${f(r.config.linkPlayers ?? NaN)} each), 4-player sessions, 10 buckets, the same load shape as on loopback.`,
+    "",
+  );
+  if (!r.links?.length) {
+    md.push(`**Not measured: ${r.linkSkipped ?? "the link part did not run"}.**`, "");
+    return;
+  }
+  md.push(
+    table(
+      ["link", "PING RTT measured", "ours players/s", "reference players/s", "ours ÷ ref", "round trips/player ours · ref"],
+      r.links.map((l) => [
+        l.setting.name,
+        `${fx(l.pingRttMs, 2)} ms`,
+        f(l.ours.playersPerSec),
+        f(l.reference.playersPerSec),
+        `**${fx(l.ours.playersPerSec / l.reference.playersPerSec)}×**`,
+        `${fx(l.ours.roundTripsPerPlayer, 3)} · ${fx(l.reference.roundTripsPerPlayer, 2)}`,
+      ]),
+    ),
+    "",
+  );
+}
+
+/** Colyseus, the real peer, on the same redis-server and crowd. */
+function peerSection(c: ReportContext, md: string[]): void {
+  const { r } = c;
+  const p = r.peer;
+  md.push("## A real peer: Colyseus", "");
+  if (!p) {
+    md.push("Not measured in this run.", "");
+    return;
+  }
+  const ours = find(r, "ours", 4, 1);
+  md.push(
+    `Colyseus ${p.version} (\`@colyseus/core\` with \`@colyseus/redis-presence\` and \`@colyseus/redis-driver\`) on the same redis-server: ` +
+      `${f(p.players)} players seated through \`matchMaker.joinOrCreate\` into rooms of ${p.sessionSize}, ${p.inFlight} calls in flight ` +
+      `(our core run keeps ${r.config.consumers} × ${r.config.batchSize} players in flight). Colyseus 0.17+ needs Node 22; 0.16 is the newest line on this Node 20 machine.`,
+    "",
+  );
+  md.push(
+    table(
+      ["design", "players/s", "time to seat p50 / p95 / p99 ms", "Redis commands/player", "Redis CPU µs/player", "rooms (not exactly full)"],
+      [
+        [
+          `Colyseus ${p.version}`,
+          f(p.playersPerSec),
+          `${fx(p.timeToSeatMsP50, 1)} / ${fx(p.timeToSeatMsP95, 1)} / ${fx(p.timeToSeatMsP99, 1)}`,
+          fx(p.serverCommandsPerPlayer, 2),
+          fx(p.redisCpuMicrosPerPlayer, 1),
+          `${f(p.rooms)} (${p.roomsNotFull})`,
+        ],
+        ...(ours
+          ? [
+              [
+                "ours, 4p × 1b (core)",
+                f(ours.playersPerSec),
+                `batch call ${fx(ours.batchMsP50, 1)} / – / ${fx(ours.batchMsP99, 1)} (100 players each)`,
+                fx(ours.serverCommandsPerPlayer, 2),
+                fx(ours.redisCpuMicrosPerPlayer, 1),
+                "–",
+              ],
+            ]
+          : []),
+      ],
+    ),
+    "",
+  );
+  for (const n of p.notes) md.push(`- ${n}`);
+  if (p.notes.length) md.push("");
+  md.push(
+    "What Colyseus does that we do not: it is the game server too — rooms hold live state, clients connect by WebSocket to the process that holds " +
+      "their room, seats are reserved and expire when the client does not come, reconnection, room-level filters on any option, and processes " +
+      "share rooms through Redis presence. What we do that it does not: nothing runs between matches (scale to zero on Functions), " +
+      "every state change is one atomic Redis script that is safe under at-least-once redelivery, game servers are a pool that leases itself with " +
+      "heartbeats, sessions wait for a server and players are told where to connect, timeouts and cancels free the slot, and batches of 100 " +
+      "players cost one Redis round trip (a Colyseus `joinOrCreate` costs several per player).",
+    "",
+  );
+}
+
+/** Durable client calls per matched player, by kind, and per ticket poll. */
+function durableCallsSection(c: ReportContext, md: string[]): void {
+  const { e } = c;
+  md.push("## Durable calls per matched player", "");
+  if (!e?.available || !e.durableCallsPerMatched) {
+    md.push(`Not measured: ${e && !e.available ? e.reason : "no end-to-end run with Durable call counts"}.`, "");
+    return;
+  }
+  const kindsSeen = [...new Set([...Object.keys(e.durableCallsPerMatched), ...Object.keys(e.durableCallsPerTicketPoll ?? {})])].sort();
+  md.push(
+    table(
+      ["Durable client call", "per matched player (crowd, polls taken out)", "per ticket poll"],
+      [
+        ...kindsSeen.map((k) => [k, fx(e.durableCallsPerMatched![k] ?? 0, 3), fx(e.durableCallsPerTicketPoll?.[k] ?? 0, 3)]),
+        ["**total**", fx(sum(e.durableCallsPerMatched), 3), fx(sum(e.durableCallsPerTicketPoll), 3)],
+      ],
+    ),
+    "",
+  );
+  md.push(
+    `Source: ${e.durableCallsSource ?? "?"}. Orchestrator episodes (${fx(e.orchestratorEpisodesPerMatched, 2)} per matched player) are the engine's work, not client calls; ` +
+      "on the Durable Task Scheduler a start and a raised event are one action each, and each episode they trigger is part of that action.",
+    "",
+  );
+}
+
+/** Players/s one regional deployment can carry, per Durable backend, from the measured counts. */
+function capacitySection(c: ReportContext, md: string[]): void {
+  const { r, e } = c;
+  md.push("## Capacity of one regional deployment", "");
+  const calls = e?.available ? e.durableCallsPerMatched : undefined;
+  const measuredActions = calls
+    ? (calls.start ?? 0) + (calls.raiseEvent ?? 0) + (e?.available && e.durableMetrics ? e.durableMetrics.activityInvocations / Math.max(1, e.matched) : 0)
+    : undefined;
+  const inputs: CapacityInputs = {
+    redisPlayersPerSec: find(r, "ours", 4, 10)?.playersPerSec,
+    redisPlayersPerSecOverLink: r.links?.find((l) => l.setting.oneWayDelayMs === 0.5)?.ours.playersPerSec,
+    durableActionsPerMatched: measuredActions && measuredActions > 0 ? measuredActions : 2,
+    externalEventsPerMatched: calls?.raiseEvent ?? 1,
+    eventHubEventsPerMatched: 1 + 1 / 4,
+    durableSource: measuredActions ? "measured (start + raiseEvent + activities per matched player)" : "by design (1 start + 1 ServerReady)",
+  };
+  const { shared, backends } = capacityRows(inputs);
+  const floorShared = Math.min(...shared.map((s) => s.playersPerSec));
+  md.push(
+    table(
+      ["part", "players/s it allows", "how"],
+      [...shared, ...backends].map((row) => [row.part, f(row.playersPerSec), row.how]),
+    ),
+    "",
+  );
+  md.push(
+    table(
+      ["Durable backend", "regional ceiling, players/s", "limited by"],
+      backends.map((b) => {
+        const cap = Math.min(b.playersPerSec, floorShared);
+        const by = cap === b.playersPerSec ? b.part : shared.find((s) => s.playersPerSec === floorShared)!.part;
+        return [b.part, f(cap), by];
+      }),
+    ),
+    "",
+  );
+  md.push(
+    `Durable actions per matched player: ${fx(inputs.durableActionsPerMatched, 2)}, ${inputs.durableSource}. Event Hub events per matched player: ${fx(inputs.eventHubEventsPerMatched, 2)} ` +
+      "(the request, and a quarter of a match-made message). Pick the Azure Storage provider below a few hundred players/s per region (no extra resource), " +
+      "the Durable Task Scheduler above it; beyond one region's ceiling, add stamps (infra/azuredeploy.multiregion.json). " +
+      "Dollar cost per million matched players is in the cost model above (Functions, Event Hubs, Azure Storage task hub, Redis); the Durable Task " +
+      "Scheduler's prices are not recorded in this repository, so its rows give capacity, not dollars.",
+    "",
+  );
+  md.push(...capacityAssumptionsMarkdown(), "");
 }

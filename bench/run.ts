@@ -23,7 +23,9 @@ import {
   type ThroughputResult,
 } from "./core";
 import { measureFloor, type FloorResult } from "./floor";
-import { connect, parseInfo, progress, progressDone } from "./redisProbe";
+import { connect, parseInfo, progress, progressDone, type RawClient } from "./redisProbe";
+import { runColyseus } from "./colyseus";
+import { linkUnavailableReason, openLink, pingRttMs, type LinkSetting, type NetworkLink } from "./netLink";
 import { runEndToEnd, type EndToEndResult } from "./e2e";
 import { buildReport, type BenchResults } from "./report";
 
@@ -31,13 +33,16 @@ export interface BenchConfig {
   quick: boolean;
   consumers: number;
   batchSize: number;
-  ourPlayers: number;
-  referencePlayers: number;
+  /** Players per core scenario, the same for every design (ours, the reference, Colyseus). */
+  players: number;
   /** Runs per scenario and design, interleaved; the report shows the median run (the machine is noisy). */
   repetitions: number;
   floorSeconds: number;
   memoryPlayersOurs: number;
   memoryPlayersReference: number;
+  /** Players per design and link setting across the emulated network link (4-player sessions, 10 buckets). */
+  linkPlayers: number;
+  linkSettings: LinkSetting[];
   e2ePlayers: number;
   e2eRatePerSec: number;
   /**
@@ -49,34 +54,40 @@ export interface BenchConfig {
   bucketCounts: number[];
 }
 
+/** 0.5 ms each way is a function instance to Azure Managed Redis in one region; 2.5 ms each way a cross-zone or congested path. */
+export const LINK_SETTINGS: LinkSetting[] = [
+  { name: "~1 ms RTT (0.5 ms each way)", oneWayDelayMs: 0.5 },
+  { name: "~5 ms RTT (2.5 ms each way)", oneWayDelayMs: 2.5 },
+];
+
 export function configFor(quick: boolean): BenchConfig {
-  const shape = { quick, consumers: 4, batchSize: 100, e2eRatePerSec: 40, sessionSizes: [2, 4, 8], bucketCounts: [1, 10, 100] };
+  const shape = { quick, consumers: 4, batchSize: 100, e2eRatePerSec: 40, sessionSizes: [2, 4, 8], bucketCounts: [1, 10, 100], linkSettings: LINK_SETTINGS };
   return quick
     ? {
         ...shape,
-        ourPlayers: 16_000,
-        referencePlayers: 1_600,
+        players: 8_000,
         repetitions: 1,
         floorSeconds: 1,
         memoryPlayersOurs: 10_000,
         memoryPlayersReference: 4_000,
+        linkPlayers: 2_000,
         e2ePlayers: 120,
         e2eLoadRatePerSec: 0,
       }
     : {
         ...shape,
-        ourPlayers: 40_000,
-        referencePlayers: 4_000,
+        players: 20_000,
         repetitions: 3,
         floorSeconds: 3,
         memoryPlayersOurs: 50_000,
         memoryPlayersReference: 10_000,
+        linkPlayers: 8_000,
         e2ePlayers: 600,
         e2eLoadRatePerSec: 100,
       };
 }
 
-export const BENCH_PARTS = ["floor", "core", "reference", "memory", "e2e"] as const;
+export const BENCH_PARTS = ["floor", "core", "reference", "colyseus", "link", "memory", "e2e"] as const;
 
 export const USAGE = `usage: npm run bench [-- options]
   --quick            a smaller run of everything (about a minute or two)
@@ -145,6 +156,116 @@ export function writeOutputs(root: string, results: BenchResults, out: string): 
   return paths;
 }
 
+type Want = (part: string) => boolean;
+
+function scenariosOf(cfg: BenchConfig): Scenario[] {
+  const out: Scenario[] = [];
+  for (const sessionSize of cfg.sessionSizes)
+    for (const buckets of cfg.bucketCounts) out.push({ sessionSize, buckets, players: cfg.players, consumers: cfg.consumers, batchSize: cfg.batchSize });
+  return out;
+}
+
+/** Ours and the reference on loopback, same players, interleaved runs; the median run of each is kept. */
+async function measureCore(cfg: BenchConfig, url: string, admin: RawClient, want: Want, results: BenchResults): Promise<void> {
+  const scenarios = scenariosOf(cfg);
+  for (const [index, sc] of scenarios.entries()) {
+    const label = `size ${sc.sessionSize}, ${sc.buckets} bucket${sc.buckets > 1 ? "s" : ""}`;
+    const ours: ThroughputResult[] = [];
+    const ref: ThroughputResult[] = [];
+    for (let rep = 1; rep <= cfg.repetitions; rep++) {
+      const of = cfg.repetitions > 1 ? ` (run ${rep}/${cfg.repetitions})` : "";
+      const n = index + 1;
+      if (want("core")) {
+        progress(`core ${n}/${scenarios.length}: ours, ${label}${of}`);
+        ours.push(await runOurThroughput(url, admin, sc, `o${n}-${rep}`));
+      }
+      if (want("reference")) {
+        progress(`core ${n}/${scenarios.length}: reference, ${label}${of}`);
+        ref.push(await runReferenceThroughput(url, admin, sc, `r${n}-${rep}`));
+      }
+    }
+    if (ours.length) results.throughput.push(medianRun(ours));
+    if (ref.length) results.throughput.push(medianRun(ref));
+  }
+}
+
+/** Ours and the reference across the emulated link, for every link setting; one clear line when it cannot run. */
+async function measureLinks(cfg: BenchConfig, results: BenchResults): Promise<void> {
+  const first = cfg.linkSettings[0];
+  const why = linkUnavailableReason();
+  if (why || !first) {
+    results.linkSkipped = `emulated network link skipped: ${why ?? "no link settings"}`;
+    progress(results.linkSkipped);
+    return;
+  }
+  let link: NetworkLink;
+  try {
+    link = await openLink(first);
+  } catch (err) {
+    results.linkSkipped = `emulated network link skipped: ${err instanceof Error ? err.message : String(err)}`;
+    progress(results.linkSkipped);
+    return;
+  }
+  const admin = await connect(link.url);
+  try {
+    for (const setting of cfg.linkSettings) {
+      link.setDelay(setting);
+      const rtt = await pingRttMs(link.url);
+      const sc: Scenario = { sessionSize: 4, buckets: 10, players: cfg.linkPlayers, consumers: cfg.consumers, batchSize: cfg.batchSize };
+      progress(`link ${setting.name} (PING ${rtt.toFixed(2)} ms): ours`);
+      const ours = await runOurThroughput(link.url, admin, sc, "link-o");
+      progress(`link ${setting.name} (PING ${rtt.toFixed(2)} ms): reference`);
+      const reference = await runReferenceThroughput(link.url, admin, sc, "link-r");
+      (results.links ??= []).push({ setting, pingRttMs: rtt, ours, reference });
+    }
+  } finally {
+    await admin.close().catch(() => undefined);
+    await link.close();
+  }
+}
+
+async function measureMemory(cfg: BenchConfig, url: string, admin: RawClient, results: BenchResults): Promise<void> {
+  progress("Redis CPU per operation: enqueue and assign apart");
+  results.scriptCost = await measureOurScriptCost(url, admin, cfg.memoryPlayersOurs);
+  progress("memory: ours, players waiting");
+  results.memory.push(await measureOurMemory(url, admin, cfg.memoryPlayersOurs, cfg.consumers));
+  progress("memory: reference, players waiting");
+  results.memory.push(await measureReferenceMemory(url, admin, cfg.memoryPlayersReference, cfg.consumers));
+}
+
+async function measureEndToEnd(cfg: BenchConfig, root: string, url: string, admin: RawClient, results: BenchResults): Promise<void> {
+  progress("end to end through the local runtime");
+  await admin.sendCommand(["FLUSHALL", "SYNC"]);
+  results.e2e = await runEndToEnd({ root, redisUrl: url, players: cfg.e2ePlayers, ratePerSec: cfg.e2eRatePerSec, sessionSize: 4, progress });
+  if (cfg.e2eLoadRatePerSec > 0 && results.e2e.available) {
+    progress(`end to end at ${cfg.e2eLoadRatePerSec} players/s`);
+    await admin.sendCommand(["FLUSHALL", "SYNC"]);
+    results.e2eLoad = await runEndToEnd({ root, redisUrl: url, players: cfg.e2ePlayers, ratePerSec: cfg.e2eLoadRatePerSec, sessionSize: 4, progress });
+  }
+}
+
+async function newResults(quick: boolean, cfg: BenchConfig, admin: RawClient): Promise<BenchResults> {
+  const serverInfo = parseInfo(String(await admin.sendCommand(["INFO", "server"])));
+  return {
+    startedAt: new Date().toISOString(),
+    mode: quick ? "quick" : "full",
+    machine: {
+      cpu: cpus()[0]?.model ?? "unknown",
+      cores: cpus().length,
+      memoryGb: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      redis: serverInfo["redis_version"] ?? "unknown",
+      platform: `${process.platform} ${process.arch}`,
+      loadAverageAtStart: loadavg()[0]!,
+    },
+    config: { ...cfg, ourPlayers: cfg.players, referencePlayers: cfg.players },
+    throughput: [],
+    links: [],
+    memory: [],
+    notes: [],
+  };
+}
+
 async function main(): Promise<void> {
   const args = parseBenchArgs(process.argv.slice(2));
   if (args.help) {
@@ -157,82 +278,26 @@ async function main(): Promise<void> {
     return;
   }
   const cfg = configFor(args.quick);
-  const want = (part: string): boolean => !args.only || args.only.has(part);
-  const startedAt = new Date();
+  const want: Want = (part) => !args.only || args.only.has(part);
   const t0 = performance.now();
   progress(`starting redis-server (${args.quick ? "quick" : "full"} mode)`);
   const redis = await startRedisServer();
   const admin = await connect(redis.url);
-  const serverInfo = parseInfo(String(await admin.sendCommand(["INFO", "server"])));
-  const results: BenchResults = {
-    startedAt: startedAt.toISOString(),
-    mode: args.quick ? "quick" : "full",
-    machine: {
-      cpu: cpus()[0]?.model ?? "unknown",
-      cores: cpus().length,
-      memoryGb: Math.round(totalmem() / 2 ** 30),
-      node: process.version,
-      redis: serverInfo["redis_version"] ?? "unknown",
-      platform: `${process.platform} ${process.arch}`,
-      loadAverageAtStart: loadavg()[0]!,
-    },
-    config: cfg,
-    throughput: [],
-    memory: [],
-    notes: [],
-  };
+  const results = await newResults(args.quick, cfg, admin);
   try {
     if (want("floor")) {
       progress("floor: PING and no-op EVALSHA round trips");
       results.floor = await measureFloor(redis.url, { connections: cfg.consumers, seconds: cfg.floorSeconds });
     }
-    const scenarios: Scenario[] = [];
-    for (const sessionSize of cfg.sessionSizes)
-      for (const buckets of cfg.bucketCounts) scenarios.push({ sessionSize, buckets, players: 0, consumers: cfg.consumers, batchSize: cfg.batchSize });
-    let n = 0;
-    for (const sc of scenarios) {
-      n++;
-      const label = `size ${sc.sessionSize}, ${sc.buckets} bucket${sc.buckets > 1 ? "s" : ""}`;
-      const ours: ThroughputResult[] = [];
-      const ref: ThroughputResult[] = [];
-      for (let rep = 1; rep <= cfg.repetitions; rep++) {
-        const of = cfg.repetitions > 1 ? ` (run ${rep}/${cfg.repetitions})` : "";
-        if (want("core")) {
-          progress(`core ${n}/${scenarios.length}: ours, ${label}${of}`);
-          ours.push(await runOurThroughput(redis.url, admin, { ...sc, players: cfg.ourPlayers }, `o${n}-${rep}`));
-        }
-        if (want("reference")) {
-          progress(`core ${n}/${scenarios.length}: reference, ${label}${of}`);
-          ref.push(await runReferenceThroughput(redis.url, admin, { ...sc, players: cfg.referencePlayers }, `r${n}-${rep}`));
-        }
-      }
-      if (ours.length) results.throughput.push(medianRun(ours));
-      if (ref.length) results.throughput.push(medianRun(ref));
-    }
-    if (want("memory")) {
-      progress("Redis CPU per operation: enqueue and assign apart");
-      results.scriptCost = await measureOurScriptCost(redis.url, admin, cfg.memoryPlayersOurs);
-      progress("memory: ours, players waiting");
-      results.memory.push(await measureOurMemory(redis.url, admin, cfg.memoryPlayersOurs, cfg.consumers));
-      progress("memory: reference, players waiting");
-      results.memory.push(await measureReferenceMemory(redis.url, admin, cfg.memoryPlayersReference, cfg.consumers));
-    }
-    if (want("e2e")) {
-      progress("end to end through the local runtime");
-      await admin.sendCommand(["FLUSHALL", "SYNC"]);
-      results.e2e = await runEndToEnd({ root, redisUrl: redis.url, players: cfg.e2ePlayers, ratePerSec: cfg.e2eRatePerSec, sessionSize: 4, progress });
-      if (cfg.e2eLoadRatePerSec > 0 && results.e2e.available) {
-        progress(`end to end at ${cfg.e2eLoadRatePerSec} players/s`);
-        await admin.sendCommand(["FLUSHALL", "SYNC"]);
-        results.e2eLoad = await runEndToEnd({
-          root,
-          redisUrl: redis.url,
-          players: cfg.e2ePlayers,
-          ratePerSec: cfg.e2eLoadRatePerSec,
-          sessionSize: 4,
-          progress,
-        });
-      }
+    await measureCore(cfg, redis.url, admin, want, results);
+    if (want("link")) await measureLinks(cfg, results);
+    if (want("memory")) await measureMemory(cfg, redis.url, admin, results);
+    if (want("e2e")) await measureEndToEnd(cfg, root, redis.url, admin, results);
+    // Colyseus last: after it has run in this process, the local runtime no longer receives the app's
+    // registrations (the app's @azure/functions falls back to its test mode), so nothing of ours runs after it.
+    if (want("colyseus")) {
+      progress(`peer: Colyseus joinOrCreate, ${cfg.players} players into rooms of 4`);
+      results.peer = await runColyseus(redis.url, admin, { players: cfg.players, sessionSize: 4, inFlight: cfg.consumers * cfg.batchSize });
     }
   } finally {
     await admin.close().catch(() => undefined);
@@ -241,7 +306,6 @@ async function main(): Promise<void> {
   results.durationSeconds = (performance.now() - t0) / 1000;
   results.machine.loadAverageAtEnd = loadavg()[0]!;
   progressDone();
-
   writeOutputs(root, results, args.out);
 }
 

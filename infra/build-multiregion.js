@@ -18,6 +18,8 @@ const OUT = join(__dirname, "azuredeploy.multiregion.json");
 /** Parameters of the stamp that are set per region, not passed through from the outer template. */
 const PER_REGION = ["location", "regions"];
 
+// Over 80 lines on purpose: most of it is the outer template as one object literal (parameters, variables,
+// resources, outputs), which reads best whole, in the order ARM shows it.
 function build() {
   const stamp = JSON.parse(readFileSync(join(ROOT, "azuredeploy.json"), "utf8"));
   const shared = Object.entries(stamp.parameters).filter(([name]) => !PER_REGION.includes(name));

@@ -62,7 +62,7 @@ describe("bench report", () => {
   it("says 'not measured' for the end-to-end targets when the local runtime was unavailable, with the reason", () => {
     const r = run({ e2e: { available: false, reason: "local runtime unavailable: startLocalRuntime is not exported" } });
     const rep = buildReport(r, { resultsDir: "bench/results" });
-    const e2eTargets = rep.targets.slice(2);
+    const e2eTargets = rep.targets.slice(2, 4);
     expect(e2eTargets.map((t) => t.status)).toEqual(["not measured", "not measured"]);
     expect(rep.markdown).toContain("**Not measured: local runtime unavailable: startLocalRuntime is not exported.**");
     expect(rep.charts["latency.svg"]).toBeUndefined();
@@ -107,5 +107,73 @@ describe("bench report", () => {
     for (const name of Object.keys(rep.charts)) expect(rep.markdown).toContain(`(bench/results/${name})`);
     expect(rep.charts["throughput.svg"]!.split('class="bar"').length - 1).toBe(4); // 2 scenarios x (ours, reference)
     expect(rep.console).toContain("4p × 1b");
+  });
+  it("judges the link ratio, the Colyseus peer and the Durable call counts, and says why a part was skipped", () => {
+    const link = (ours: number, ref: number) => ({
+      setting: { name: "~1 ms RTT (0.5 ms each way)", oneWayDelayMs: 0.5 },
+      pingRttMs: 1.04,
+      ours: tp("ours", 4, 10, ours),
+      reference: tp("reference", 4, 10, ref),
+    });
+    const peer = {
+      design: "colyseus" as const,
+      version: "0.16.26",
+      players: 1000,
+      sessionSize: 4,
+      inFlight: 400,
+      seconds: 1,
+      playersPerSec: 900,
+      seated: 1000,
+      rooms: 250,
+      roomsNotFull: 0,
+      timeToSeatMsP50: 3,
+      timeToSeatMsP95: 9,
+      timeToSeatMsP99: 20,
+      serverCommandsPerPlayer: 11,
+      redisCpuMicrosPerPlayer: 90,
+      failures: 0,
+      notes: [],
+    };
+    const byName = (r: BenchResults, start: string) => evaluateTargets(r).find((t) => t.target.startsWith(start))!;
+    expect(byName(run({ links: [link(30_000, 200)], peer }), "≥ 100×").status).toBe("met"); // 150x
+    expect(byName(run({ links: [link(30_000, 600)] }), "≥ 100×")).toMatchObject({ status: "missed", measured: expect.stringContaining("50.0×") as string });
+    const skipped = byName(run({ linkSkipped: "emulated network link skipped: this kernel has no netem qdisc" }), "≥ 100×");
+    expect(skipped).toMatchObject({ status: "not measured", detail: "emulated network link skipped: this kernel has no netem qdisc" });
+    expect(byName(run({ peer }), "ahead of Colyseus").status).toBe("met"); // 60k vs 900
+    expect(byName(run({ peer: { ...peer, playersPerSec: 70_000 } }), "ahead of Colyseus").status).toBe("missed");
+
+    const e2e = (calls: Record<string, number>, perPoll: Record<string, number>) =>
+      ({
+        ...(run().e2e ?? {}),
+        available: true,
+        players: 8,
+        sessionSize: 4,
+        matched: 8,
+        failed: 0,
+        seconds: 1,
+        requestToAddressMs: [],
+        requestToToldMs: [],
+        sessionFullToToldMs: [],
+        functionTimes: {},
+        orchestratorEpisodesPerMatched: 2,
+        invocationsPerMatched: {},
+        totalInvocationsPerMatched: 4,
+        pollsPerPlayer: 1,
+        ratePerSec: 10,
+        processCpuPercent: 1,
+        notes: [],
+        durableCallsPerMatched: calls,
+        durableCallsPerTicketPoll: perPoll,
+      }) as BenchResults["e2e"];
+    const good = evaluateTargets(run({ e2e: e2e({ start: 1, raiseEvent: 1 }, {}) }));
+    expect(good.find((t) => t.target.startsWith("≤ 3 Durable"))!.status).toBe("met");
+    expect(good.find((t) => t.target.startsWith("no Durable call"))!.status).toBe("met");
+    const bad = evaluateTargets(run({ e2e: e2e({ start: 1, status: 2, raiseEvent: 1 }, { status: 1 }) }));
+    expect(bad.find((t) => t.target.startsWith("≤ 3 Durable"))).toMatchObject({ status: "missed", measured: expect.stringContaining("4.00") as string });
+    expect(bad.find((t) => t.target.startsWith("no Durable call"))!.status).toBe("missed");
+    const md = buildReport(run({ linkSkipped: "emulated network link skipped: needs root" }), { resultsDir: "bench/results" }).markdown;
+    expect(md).toContain("**Not measured: emulated network link skipped: needs root.**");
+    expect(md).toContain("## Capacity of one regional deployment");
+    expect(md).toMatch(/2000 actions\/s per capacity unit — Durable Task Scheduler Dedicated SKU page/);
   });
 });

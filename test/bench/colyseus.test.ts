@@ -1,0 +1,26 @@
+/** The Colyseus peer really seats players into full rooms on a real redis-server, and counts what it did. */
+import { describe, expect, inject, it } from "vitest";
+import { runColyseus } from "../../bench/colyseus";
+import { connect } from "../../bench/redisProbe";
+
+describe("Colyseus peer (matchMaker.joinOrCreate on RedisPresence + RedisDriver)", () => {
+  it("seats every player into rooms of exactly N, with Redis work measured per player", async () => {
+    const admin = await connect(inject("redisUrl"));
+    try {
+      // Its own database: the peer flushes what it measures on.
+      await admin.sendCommand(["SELECT", "9"]);
+      const url = `${inject("redisUrl")}/9`;
+      const r = await runColyseus(url, admin, { players: 200, sessionSize: 4, inFlight: 20 });
+      expect(r.failures).toBe(0);
+      expect(r.seated).toBe(200);
+      expect(r.rooms).toBe(50);
+      expect(r.roomsNotFull).toBe(0);
+      expect(r.playersPerSec).toBeGreaterThan(0);
+      expect(r.timeToSeatMsP50).toBeGreaterThan(0);
+      expect(r.serverCommandsPerPlayer).toBeGreaterThan(1);
+      expect(r.version).toMatch(/^0\.16\./);
+    } finally {
+      await admin.close();
+    }
+  });
+});
