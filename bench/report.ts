@@ -970,7 +970,15 @@ function peerSection(c: ReportContext, md: string[]): void {
   );
   md.push(
     table(
-      ["design", "players/s", "time to seat p50 / p95 / p99 ms", "Redis commands/player", "Redis CPU µs/player", "rooms (not exactly full)"],
+      [
+        "design",
+        "players/s",
+        "time to seat p50 / p95 / p99 ms",
+        "Redis commands/player",
+        "Redis CPU µs/player",
+        "rooms (not exactly full · overfilled)",
+        "joins that failed and were retried",
+      ],
       [
         [
           `Colyseus ${p.version}`,
@@ -978,7 +986,8 @@ function peerSection(c: ReportContext, md: string[]): void {
           `${fx(p.timeToSeatMsP50, 1)} / ${fx(p.timeToSeatMsP95, 1)} / ${fx(p.timeToSeatMsP99, 1)}`,
           fx(p.serverCommandsPerPlayer, 2),
           fx(p.redisCpuMicrosPerPlayer, 1),
-          `${f(p.rooms)} (${p.roomsNotFull})`,
+          `${f(p.rooms)} (${p.roomsNotFull} · ${p.roomsOverfilled ?? "?"})`,
+          f(p.failures),
         ],
         ...(ours
           ? [
@@ -988,6 +997,7 @@ function peerSection(c: ReportContext, md: string[]): void {
                 `batch call ${fx(ours.batchMsP50, 1)} / – / ${fx(ours.batchMsP99, 1)} (100 players each)`,
                 fx(ours.serverCommandsPerPlayer, 2),
                 fx(ours.redisCpuMicrosPerPlayer, 1),
+                "–",
                 "–",
               ],
             ]

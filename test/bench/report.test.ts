@@ -126,6 +126,7 @@ describe("bench report", () => {
       seated: 1000,
       rooms: 250,
       roomsNotFull: 0,
+      roomsOverfilled: 0,
       timeToSeatMsP50: 3,
       timeToSeatMsP95: 9,
       timeToSeatMsP99: 20,
