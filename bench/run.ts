@@ -10,6 +10,7 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { parseArgs } from "node:util";
+import * as prettier from "prettier";
 import { startRedisServer } from "../local-runtime/redisServer";
 import {
   measureOurMemory,
@@ -140,14 +141,16 @@ export function outputPaths(root: string, out: string): { report: string; result
   return { report, resultsDir, link: relative(dirname(report), resultsDir).split(sep).join("/") };
 }
 
-export function writeOutputs(root: string, results: BenchResults, out: string): { report: string; resultsDir: string } {
+export async function writeOutputs(root: string, results: BenchResults, out: string): Promise<{ report: string; resultsDir: string }> {
   const paths = outputPaths(root, out);
   const report = buildReport(results, { resultsDir: paths.link });
   mkdirSync(paths.resultsDir, { recursive: true });
   mkdirSync(dirname(paths.report), { recursive: true });
   for (const [name, svg] of Object.entries(report.charts)) writeFileSync(join(paths.resultsDir, name), svg);
   writeFileSync(join(paths.resultsDir, "results.json"), JSON.stringify(results, null, 2) + "\n");
-  writeFileSync(paths.report, report.markdown);
+  // Formatted as the repository formats Markdown (npm test checks it), so a fresh report never fails the format check.
+  const options = (await prettier.resolveConfig(paths.report)) ?? {};
+  writeFileSync(paths.report, await prettier.format(report.markdown, { ...options, filepath: paths.report, parser: "markdown" }));
   console.log(report.console);
   const shown = (p: string) => relative(process.cwd(), p) || ".";
   console.log(
@@ -274,7 +277,7 @@ async function main(): Promise<void> {
   }
   const root = resolve(__dirname, "..", "..");
   if (args.from) {
-    writeOutputs(root, JSON.parse(readFileSync(resolve(root, args.from), "utf8")) as BenchResults, args.out);
+    await writeOutputs(root, JSON.parse(readFileSync(resolve(root, args.from), "utf8")) as BenchResults, args.out);
     return;
   }
   const cfg = configFor(args.quick);
@@ -306,7 +309,7 @@ async function main(): Promise<void> {
   results.durationSeconds = (performance.now() - t0) / 1000;
   results.machine.loadAverageAtEnd = loadavg()[0]!;
   progressDone();
-  writeOutputs(root, results, args.out);
+  await writeOutputs(root, results, args.out);
 }
 
 // Types the report needs; re-exported so tests can build a report from a fabricated run.

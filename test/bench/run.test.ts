@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import * as prettier from "prettier";
 import { outputPaths, parseBenchArgs, writeOutputs, type BenchResults } from "../../bench/run";
 
 const tmp = mkdtempSync(join(tmpdir(), "mm-bench-out-"));
@@ -25,7 +26,7 @@ describe("bench command line", () => {
     expect(outputPaths("/repo", "/tmp/q/quick.md")).toEqual({ report: "/tmp/q/quick.md", resultsDir: "/tmp/q/quick-results", link: "quick-results" });
   });
 
-  it("--out writes the Markdown, the SVGs and results.json to the new place, and the links in the Markdown resolve there", () => {
+  it("--out writes the Markdown, the SVGs and results.json to the new place, and the links in the Markdown resolve there", async () => {
     const results: BenchResults = {
       startedAt: "2026-11-21T08:00:00.000Z",
       mode: "quick",
@@ -62,7 +63,7 @@ describe("bench command line", () => {
     const log = console.log;
     console.log = () => undefined;
     try {
-      writeOutputs("/nonexistent-root", results, out);
+      await writeOutputs("/nonexistent-root", results, out);
     } finally {
       console.log = log;
     }
@@ -72,5 +73,7 @@ describe("bench command line", () => {
     expect(links.length).toBeGreaterThan(0);
     for (const l of links) expect(existsSync(join(tmp, "elsewhere", l))).toBe(true);
     expect(JSON.parse(readFileSync(join(tmp, "elsewhere", "quick-results", "results.json"), "utf8"))).toEqual(results);
+    // Already in the repository's Markdown format: npm test's format check passes on a fresh report.
+    expect(await prettier.check(md, { parser: "markdown", printWidth: 160 })).toBe(true);
   });
 });
