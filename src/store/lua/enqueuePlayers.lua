@@ -19,6 +19,7 @@
 --- @include "prologue"
 --- @include "call_chunked"
 --- @include "detach_matched"
+--- @include "policy_open_session"
 
 local retention = check_int('retentionMs', A.retentionMs, 1, 2 ^ 40)
 local retentionText = int(retention)
@@ -69,14 +70,15 @@ local function queued_json(sid, full)
   return '{"outcome":"queued","sessionId":"' .. sid .. '","sessionReady":' .. (full and 'true' or 'false') .. '}'
 end
 
--- The oldest open session of the mode (lowest seq), or a new one (capacity = the mode's size now).
+-- The session a player of `mode` joins: the one this batch is filling, else the policy's choice
+-- (policy_open_session), else a new one (capacity = the mode's size now).
 local function session_for(mode)
   local s = filling[mode]
   if s then return s end
-  local first = redis.call('ZRANGE', P .. 'SessionsPerMatchmaking:' .. mode, '0', '0')
-  if first[1] then
-    local h = redis.call('HMGET', P .. 'Session:' .. first[1], 'size', 'capacity', 'seq')
-    s = { sid = first[1], size = tonumber(h[1]) or 0, capacity = tonumber(h[2]), seq = tonumber(h[3]), fresh = false, members = {} }
+  local open = policy_open_session(mode)
+  if open then
+    local h = redis.call('HMGET', P .. 'Session:' .. open, 'size', 'capacity', 'seq')
+    s = { sid = open, size = tonumber(h[1]) or 0, capacity = tonumber(h[2]), seq = tonumber(h[3]), fresh = false, members = {} }
   else
     -- Score = per-region sequence number: "oldest open session first" is exact even within one millisecond.
     seqNow = seqNow + 1
