@@ -234,6 +234,10 @@ export class MatchmakingStore {
     return ok({ playerId: playerId.value, ticketId: ticketId.value, region: region.value, reason: e.reason as LeaveReason, ...(mode ? { mode } : {}) });
   }
 
+  private static batchOrThrow(requests: unknown): void {
+    if (!Array.isArray(requests)) throw new StoreInputError("invalid_batch", "a batch must be an array of requests");
+  }
+
   /** Groups validated entries by region, keeping each entry's index in the input. */
   private static byRegion<T extends { region: string }>(entries: { index: number; value: T }[]): Map<string, { index: number; value: T }[]> {
     const groups = new Map<string, { index: number; value: T }[]>();
@@ -249,6 +253,7 @@ export class MatchmakingStore {
 
   /** Queues a batch of player requests: one script call per region. Results are in input order. */
   async enqueue(requests: EnqueueRequest[]): Promise<EnqueueBatchResult> {
+    MatchmakingStore.batchOrThrow(requests);
     const now = this.now();
     const results: EnqueueResult[] = new Array(requests.length);
     const valid: { index: number; value: EnqueueRequest }[] = [];
@@ -291,6 +296,7 @@ export class MatchmakingStore {
 
   /** Players leave (timeout, cancel, expiry): one script call per region. Results are in input order. */
   async leave(requests: LeaveRequest[]): Promise<LeaveResult[]> {
+    MatchmakingStore.batchOrThrow(requests);
     const results: LeaveResult[] = new Array(requests.length);
     const valid: { index: number; value: LeaveRequest }[] = [];
     requests.forEach((entry, index) => {
@@ -518,6 +524,10 @@ export class MatchmakingStore {
     source = this.idOrThrow("source", source);
     const key = deadLetterKey(this.prefix, source);
     const at = new Date(this.now()).toISOString();
+    const text = (v: unknown): string => (typeof v === "string" ? v : (JSON.stringify(v) ?? String(v)));
+    if (!Array.isArray(entries) || entries.some((e) => typeof e !== "object" || e === null || Array.isArray(e))) {
+      throw new StoreInputError("invalid_entries", "dead-letter entries must be an array of {body, error, detail} objects");
+    }
     // Sent together: node-redis pipelines them on one connection, in order.
     await Promise.all(
       entries.map((e) =>
@@ -529,11 +539,11 @@ export class MatchmakingStore {
           DEAD_LETTER_MAXLEN,
           "*",
           "body",
-          String(e.body),
+          text(e.body),
           "error",
-          String(e.error),
+          text(e.error),
           "detail",
-          String(e.detail),
+          text(e.detail),
           "at",
           at,
         ]),
@@ -544,7 +554,7 @@ export class MatchmakingStore {
   async listDeadLetters(source: string, count = 100): Promise<{ id: string; body: string; error: string; detail: string; at: string }[]> {
     source = this.idOrThrow("source", source);
     const key = deadLetterKey(this.prefix, source);
-    const raw = await this.redis.command<[string, string[]][]>(key, ["XREVRANGE", key, "+", "-", "COUNT", String(Math.max(1, Math.floor(count)))], true);
+    const raw = await this.redis.command<[string, string[]][]>(key, ["XREVRANGE", key, "+", "-", "COUNT", String(this.limit(count, 100))], true);
     return raw.map(([id, flat]) => {
       const f: Record<string, string> = {};
       for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i]!] = flat[i + 1]!;

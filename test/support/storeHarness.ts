@@ -232,8 +232,8 @@ export async function checkInvariants(raw: RawRegion, modes: Record<string, numb
 }
 
 /**
- * A full logical dump of every key of one key prefix: `key -> TYPE, DUMP (the serialized value) and
- * PEXPIRETIME (absolute expiry, stable while time passes)`, sorted by key. Two dumps are equal exactly
+ * A full logical dump of every key of one key prefix: `key -> TYPE, PEXPIRETIME (absolute expiry, stable
+ * while time passes) and the whole value`, sorted by key. Two dumps are equal exactly
  * when Redis holds the same data. On a cluster it reads the slot of `region` (all keys of a region live
  * there; the region-less dead-letter streams are left out); standalone scans the whole prefix.
  */
@@ -255,12 +255,31 @@ export async function dumpPrefix(redis: RedisConnection, prefix: string, region 
   }
   const out: Record<string, string> = {};
   for (const k of [...new Set(keys)].sort()) {
-    const [type, dump, expireAt] = await Promise.all([
-      redis.command<string>(k, ["TYPE", k]),
-      redis.command<string | null>(k, ["DUMP", k]),
-      redis.command<number>(k, ["PEXPIRETIME", k]),
-    ]);
-    out[k] = `${type} ${expireAt} ${Buffer.from(dump ?? "", "latin1").toString("base64")}`;
+    const [type, expireAt] = await Promise.all([redis.command<string>(k, ["TYPE", k]), redis.command<number>(k, ["PEXPIRETIME", k])]);
+    out[k] = `${type} ${expireAt} ${JSON.stringify(await logicalValue(redis, k, type))}`;
   }
   return out;
+}
+
+/**
+ * A key's value, independent of its encoding (DUMP is not: a hashtable's serialization follows its bucket
+ * order, which incremental rehashing changes on reads). Hash fields and set members sorted.
+ */
+async function logicalValue(redis: RedisConnection, k: string, type: string): Promise<unknown> {
+  switch (type) {
+    case "string":
+      return redis.command<string>(k, ["GET", k]);
+    case "hash":
+      return pairs(await redis.command<string[]>(k, ["HGETALL", k])).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    case "set":
+      return (await redis.command<string[]>(k, ["SMEMBERS", k])).sort();
+    case "zset":
+      return redis.command<string[]>(k, ["ZRANGE", k, "0", "-1", "WITHSCORES"]);
+    case "list":
+      return redis.command<string[]>(k, ["LRANGE", k, "0", "-1"]);
+    case "stream":
+      return redis.command<unknown>(k, ["XRANGE", k, "-", "+"]);
+    default:
+      return redis.command<string | null>(k, ["DUMP", k]);
+  }
 }
