@@ -40,10 +40,12 @@ export async function createTicket(p: TicketPorts & Pick<Ports, "publisher">, bo
   const mode = accept(validateMode(body.mode ?? s.defaultMode, s.modes));
   const region = accept(validateRegion(body.region ?? s.defaultRegion, s.regions));
 
-  // The orchestration (instanceId = playerId) covers every region and requests still in the hub; the
-  // store covers a waiting player whose orchestration was lost.
-  const [status, current] = await Promise.all([p.matchRequests.status(playerId), p.store.getPlayer(region, playerId)]);
-  const liveTicket = status?.live ? status.ticketId : current?.state === "waiting" ? current.ticketId : undefined;
+  // The store first: a player waiting in this region is refused without a Durable call (Durable calls are
+  // the cost and throughput driver on Azure, issue 16). Only then the orchestration (instanceId =
+  // playerId), which covers every region and requests still in the hub.
+  const current = await p.store.getPlayer(region, playerId);
+  const status = current?.state === "waiting" ? null : await p.matchRequests.status(playerId);
+  const liveTicket = current?.state === "waiting" ? current.ticketId : status?.live ? status.ticketId : undefined;
   if (liveTicket) {
     throw refuse("conflict", "ticket_exists", `player ${playerId} already has a live ticket; use its token to read or cancel it`, {
       ticket: { playerId, ticketId: liveTicket, status: "searching" },

@@ -9,6 +9,9 @@ import { cancelApplies, matchFromServerReady, outcomeFromLeave, toMatchMade } fr
 import { checkSchema } from "../../src/usecases/schemas";
 import { statusUrlWithoutKey } from "../../src/functions/durable/matchRequests";
 import type { DurableClient } from "durable-functions";
+import { createTicket } from "../../src/usecases/tickets";
+import type { MatchRequests, Store } from "../../src/usecases/ports";
+import { loadSettings } from "../../src/config/settings";
 
 const KEY = "unit-test-signing-key-0123456789-abcdef";
 const claims = { ticketId: "t1", playerId: "p1", region: "westeurope", mode: "duel", iat: 1_700_000_000 };
@@ -136,5 +139,47 @@ describe("Durable status URL for clients", () => {
     const url = statusUrlWithoutKey(client, "p1");
     expect(url).toBe("https://app.azurewebsites.net/runtime/webhooks/durabletask/instances/p1?taskHub=Matchmaker&connection=Storage");
     expect(url).not.toContain("SYSTEMKEY");
+  });
+});
+
+describe("createTicket: Durable calls on the hot path (issue 16)", () => {
+  const settingsOf = () => ({
+    ...loadSettings({ TICKET_SIGNING_KEY: "k".repeat(32), MATCH_MODES: '{"duel":2}', MATCH_REGIONS: '["westeurope"]' }),
+  });
+  const ports = (state: "waiting" | "none") => {
+    const calls = { status: 0, sent: 0 };
+    const store = {
+      getPlayer: () =>
+        Promise.resolve(
+          state === "waiting" ? { playerId: "p1", ticketId: "t-old", mode: "duel", region: "westeurope", state: "waiting", requestedAtMs: 1 } : null,
+        ),
+    } as unknown as Store;
+    const matchRequests: MatchRequests = {
+      status: () => {
+        calls.status++;
+        return Promise.resolve(null);
+      },
+      start: () => Promise.resolve(),
+      serverReady: () => Promise.resolve(true),
+      cancel: () => Promise.resolve(true),
+    };
+    const publisher = { send: () => Promise.resolve(void calls.sent++), close: () => Promise.resolve() };
+    const log = { log: () => undefined, warn: () => undefined, error: () => undefined };
+    return { calls, p: { settings: settingsOf(), store, matchRequests, publisher, clock: Date.now, log } };
+  };
+
+  it("a player the store knows as waiting is refused (409 ticket_exists) without a Durable status read", async () => {
+    const { calls, p } = ports("waiting");
+    await expect(createTicket(p, { playerId: "p1" })).rejects.toMatchObject({
+      kind: "conflict",
+      body: { error: "ticket_exists", ticket: { ticketId: "t-old" } },
+    });
+    expect(calls).toEqual({ status: 0, sent: 0 });
+  });
+
+  it("a player the store does not know costs one status read (the orchestration covers other regions and the hub)", async () => {
+    const { calls, p } = ports("none");
+    await expect(createTicket(p, { playerId: "p1" })).resolves.toMatchObject({ playerId: "p1", mode: "duel", region: "westeurope" });
+    expect(calls).toEqual({ status: 1, sent: 1 });
   });
 });
