@@ -25,6 +25,7 @@ export function banner(rt: LocalRuntime): string {
     "",
     `Redis: ${rt.redisUrl.replace(/\/\/[^@]*@/, "//***@")}   key prefix: ${rt.prefix}`,
     `Event Hubs: in process, ${rt.eventHubs().partitions} partitions per hub, kept in Redis (LOCAL_EVENTHUB_PARTITIONS)`,
+    rt.push.describe,
     `Function logs: warnings and errors (LOCAL_LOG_LEVEL=information for all)`,
     "",
     "Ctrl+C stops.",

@@ -20,6 +20,7 @@ import { startPrivateRedis } from "./privateRedis";
 import { LocalTimers } from "./timers";
 import { DurableEngine } from "../durable/engine";
 import { setEventPublisher } from "../../src/messaging/eventPublisher";
+import { startLocalPush, type LocalPush } from "../webpubsub/mount";
 
 export const LOCAL_RUNTIME_NOTICE = "LOCAL RUNTIME (development only; production runs on the Azure Functions host)";
 export const DEFAULT_FUNCTION_KEY = "local-function-key";
@@ -76,6 +77,8 @@ export interface LocalRuntime {
   readonly functions: FunctionInfo[];
   readonly httpRoutes: { functionName: string; methods: string[]; url: string; authLevel: string }[];
   readonly faults: Faults;
+  /** Push: the local Web PubSub service this runtime plays (undefined with a configured one, or push off). */
+  readonly push: LocalPush;
   readonly redisUrl: string;
   readonly prefix: string;
   readonly keys: HttpKeys;
@@ -204,6 +207,9 @@ async function startLocalRuntimeInner(opts: LocalRuntimeOptions, cleanups: (() =
 
   const entry = resolvePath(opts.entry ?? join(appDir, "dist", "src", "index.js"));
   if (!existsSync(entry) && !existsSync(`${entry}.js`) && !existsSync(`${entry}.ts`)) throw new Error(`App entry ${entry} not found (run npm run build)`);
+  // Push (Azure Web PubSub): played locally unless configured; the app reads the setting when it loads.
+  const push = await startLocalPush({ log });
+  cleanups.push(push.stop);
   await opts.beforeAppLoad?.();
   await loadApp(entry);
   await core.start();
@@ -293,6 +299,7 @@ async function startLocalRuntimeInner(opts: LocalRuntimeOptions, cleanups: (() =
       return web().routes.map((r) => ({ functionName: r.functionName, methods: r.methods ?? ["ALL"], url: web().urlOf(r), authLevel: r.authLevel }));
     },
     faults,
+    push,
     redisUrl,
     prefix,
     keys,
@@ -316,6 +323,7 @@ async function startLocalRuntimeInner(opts: LocalRuntimeOptions, cleanups: (() =
       await Promise.resolve()
         .then(() => (opts.installPublisher ?? defaultInstallPublisher)(undefined))
         .catch(() => undefined);
+      await push.stop();
       await stopRedis?.();
     },
   };

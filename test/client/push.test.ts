@@ -1,21 +1,15 @@
 /**
- * Push end to end: the real app in the local runtime, the local Web PubSub service, and the real
- * @azure/web-pubsub-client (directly, and inside the client library's findMatch).
+ * Push end to end: the real app in the local runtime, which plays Azure Web PubSub by default (as under
+ * `npm start`), and the real @azure/web-pubsub-client (directly, and inside the client library's findMatch).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebPubSubClient, type OnServerDataMessageArgs } from "@azure/web-pubsub-client";
 import { api, matchSettings, until, useApp, type Api } from "../e2e/harness";
 import { findMatch, watchTicket, type CreatedTicket } from "../../client";
-import { startLocalWebPubSub, type LocalWebPubSub } from "../../local-runtime/webpubsub/service";
-import { setPlayerPush } from "../../src/messaging/webPubSub";
+import type { LocalWebPubSub } from "../../local-runtime/webpubsub/service";
 
 const REGION = "westeurope";
 let wps: LocalWebPubSub;
-beforeAll(async () => {
-  wps = await startLocalWebPubSub();
-  process.env.WEB_PUBSUB_CONNECTION = wps.connectionString;
-  setPlayerPush(null); // read the setting afresh
-});
 const app = useApp({ ...matchSettings({ duel: 2, trio: 3 }, [REGION], 5), ASSIGN_SCHEDULE: "*/1 * * * * *" });
 let http: Api;
 let key: Record<string, string>;
@@ -23,14 +17,12 @@ const clients: WebPubSubClient[] = [];
 let serverCount = 0;
 
 beforeAll(() => {
+  wps = app().push.service!;
   http = api(app());
   key = { "x-functions-key": app().keys.functionKeys[0]! };
 });
-afterAll(async () => {
+afterAll(() => {
   for (const c of clients) c.stop();
-  delete process.env.WEB_PUBSUB_CONNECTION;
-  setPlayerPush(null);
-  await wps.stop();
 });
 
 /** A fresh server in the pool, so each match finds one. */
@@ -68,6 +60,12 @@ async function listen(t: CreatedTicket) {
 const dataOf = (m: OnServerDataMessageArgs["message"]) => m.data as { type: string; ticket: Record<string, unknown> };
 
 describe("push with the real @azure/web-pubsub-client", () => {
+  it("the local runtime plays the service and points the app at it", () => {
+    expect(wps).toBeDefined();
+    expect(process.env.WEB_PUBSUB_CONNECTION).toBe(wps.connectionString);
+    expect(app().push.describe).toMatch(/^push: local Web PubSub at http:\/\/127\.0\.0\.1:\d+/);
+  });
+
   it("a player connected before the match receives `matched` with the server address", async () => {
     const address = await addServer();
     const a = await ticket("early-a");
