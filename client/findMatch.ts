@@ -51,6 +51,8 @@ export interface MatchOutcome {
   statusReads: number;
   /** Whether a push connection was up when the outcome arrived. */
   pushConnected: boolean;
+  /** When the session got its server (ISO), when the outcome came by push. */
+  assignedAt?: string;
 }
 
 export interface FindMatchOptions {
@@ -83,6 +85,7 @@ export interface FindMatchOptions {
 interface PushMessage {
   type: string;
   ticket: TicketStatus;
+  assignedAt?: string;
 }
 
 function isPushMessage(data: unknown): data is PushMessage {
@@ -108,6 +111,8 @@ export async function findMatch(opts: FindMatchOptions): Promise<MatchOutcome> {
 export interface WatchTicketOptions extends Omit<FindMatchOptions, "playerId" | "mode" | "region" | "skill" | "ticketFields" | "onTicket"> {
   ticket: CreatedTicket;
   firstPollMs?: number;
+  /** Stops watching when aborted, WITHOUT cancelling the ticket (the promise rejects). `signal` cancels. */
+  stopSignal?: AbortSignal;
 }
 
 /** Waits for the outcome of an existing ticket (findMatch after creating it; or after a page reload). */
@@ -144,6 +149,9 @@ class TicketWatch {
     });
     if (this.opts.signal?.aborted) void this.cancel();
     else this.opts.signal?.addEventListener("abort", () => void this.cancel(), { once: true });
+    const stop = () => this.fail(new Error("stopped watching the ticket"));
+    if (this.opts.stopSignal?.aborted) stop();
+    else this.opts.stopSignal?.addEventListener("abort", stop, { once: true });
     void this.start();
     return outcome;
   }
@@ -157,12 +165,12 @@ class TicketWatch {
     }
   }
 
-  private finish(status: FinalState, ticket: TicketStatus, via: MatchOutcome["via"]): void {
+  private finish(status: FinalState, ticket: TicketStatus, via: MatchOutcome["via"], assignedAt?: string): void {
     if (this.done || (this.cancelling && via !== "cancel")) return;
     this.done = true;
     const pushConnected = this.pushConnected;
     this.cleanup();
-    this.resolve({ status, ticket, via, statusReads: this.statusReads, pushConnected });
+    this.resolve({ status, ticket, via, statusReads: this.statusReads, pushConnected, ...(assignedAt ? { assignedAt } : {}) });
   }
 
   private fail(err: unknown): void {
@@ -232,7 +240,8 @@ class TicketWatch {
 
   private onPush(data: unknown): void {
     if (!isPushMessage(data) || data.ticket.ticketId !== this.opts.ticket.ticketId) return;
-    if (FINAL_STATES.includes(data.type)) this.finish(data.type as FinalState, data.ticket, "push");
+    if (FINAL_STATES.includes(data.type))
+      this.finish(data.type as FinalState, data.ticket, "push", typeof data.assignedAt === "string" ? data.assignedAt : undefined);
     else this.opts.onUpdate?.(data.ticket, "push");
   }
 

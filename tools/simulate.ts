@@ -15,6 +15,8 @@ import { parseArgs } from "node:util";
 import { DEFAULT_FUNCTION_KEY } from "../local-runtime/host/runtime";
 import { findRunningLocalRuntime, secondRuntimeMessage } from "./runtimeDetection";
 import { runSimulation, timeToMatchChart } from "./simulation/run";
+import { pollingClient } from "./simulation/player";
+import { pushClient } from "./simulation/pushPlayer";
 import type { SimulationResult } from "./simulation/types";
 
 export { planPlayers, runSimulation, timeToMatchChart } from "./simulation/run";
@@ -30,6 +32,8 @@ export const USAGE = `usage: npm run simulate -- [options]
   --key KEY            function key for the server API (default: the local runtime's)
   --game-ms MS         how long a game lasts before its server releases itself (default 1000)
   --poll-ms MS         player poll interval (default 250)
+  --push               players use the client library: push over Web PubSub, polling only as the fallback
+                       (npm start and an in-process runtime play Web PubSub; on Azure it is deployed)
   --timeout-s S        MATCH_TIMEOUT_SECONDS of an in-process runtime; players wait S + 60 s at most (default 60)
   --rate N             players arriving per second (default: all at once)
   --port N             HTTP port of the in-process runtime (default: a free one)
@@ -49,6 +53,7 @@ const OPTIONS = {
   rate: { type: "string" },
   port: { type: "string" },
   chart: { type: "string" },
+  push: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -66,6 +71,7 @@ export interface SimulateArgs {
   rate?: number;
   port: number;
   chart: string;
+  push: boolean;
 }
 
 function positiveNumber(name: string, raw: string | undefined, fallback: number): number {
@@ -96,6 +102,7 @@ export function parseSimulateArgs(argv: string[]): SimulateArgs {
     rate: v.rate === undefined ? undefined : positiveNumber("rate", v.rate, 0),
     port: positiveNumber("port", v.port, 0),
     chart: resolve(v.chart ?? "simulate-time-to-match.svg"),
+    push: v.push ?? false,
   };
 }
 
@@ -162,6 +169,7 @@ function summary(a: SimulateArgs, t: Target, result: SimulationResult, episodes:
     `Players: ${a.players}   servers: ${a.servers}   regions: ${t.regions.join(", ")}   duration: ${(result.durationMs / 1000).toFixed(1)} s`,
     `Matched: ${result.matched}   timed out: ${result.timedOut}   failed: ${result.failed}   unfinished: ${result.unfinished}`,
     `Time to match: p50 ${fmt(result.p50)}   p95 ${fmt(result.p95)}   p99 ${fmt(result.p99)}`,
+    `Players: ${a.push ? "push (client library: Web PubSub, polling fallback)" : `polling every ${a.pollMs} ms`}   told after their match was made: p50 ${fmt(result.toldAfterMatch.p50)}   p99 ${fmt(result.toldAfterMatch.p99)} (${result.toldAfterMatch.players} players)   status reads per matched player: ${result.statusReadsPerMatched.toFixed(2)}`,
     `Sessions: ${result.sessions.size}   server releases: ${result.releases}   HTTP retries: ${result.httpErrors}`,
     `Orchestrator episodes per player: ${episodes === undefined ? "n/a (remote runtime; see the host's metrics)" : (episodes / Math.max(1, a.players)).toFixed(2)}`,
     `Consistency: ${result.problems.length ? `${result.problems.length} problem(s):\n  ${result.problems.slice(0, 20).join("\n  ")}` : "ok (every session full, on one server, nobody twice)"}`,
@@ -178,21 +186,24 @@ async function cli(argv: string[]): Promise<number> {
   const t = a.url ? remoteTarget(a, a.url) : await inProcessRuntime(a);
   try {
     const before = await t.episodes();
-    const result = await runSimulation({
-      baseUrl: t.baseUrl,
-      players: a.players,
-      servers: a.servers,
-      mode: a.mode,
-      modes: t.modes,
-      regions: t.regions,
-      functionKey: t.key,
-      gameMs: a.gameMs,
-      pollIntervalMs: a.pollMs,
-      deadlineMs: ((a.timeoutSeconds ?? 60) + 60) * 1000,
-      arrivalRate: a.rate,
-      idPrefix: `sim${Date.now().toString(36)}-`,
-      progress: (line) => process.stderr.write(`\r${line}   `),
-    });
+    const result = await runSimulation(
+      {
+        baseUrl: t.baseUrl,
+        players: a.players,
+        servers: a.servers,
+        mode: a.mode,
+        modes: t.modes,
+        regions: t.regions,
+        functionKey: t.key,
+        gameMs: a.gameMs,
+        pollIntervalMs: a.pollMs,
+        deadlineMs: ((a.timeoutSeconds ?? 60) + 60) * 1000,
+        arrivalRate: a.rate,
+        idPrefix: `sim${Date.now().toString(36)}-`,
+        progress: (line) => process.stderr.write(`\r${line}   `),
+      },
+      a.push ? pushClient : pollingClient,
+    );
     process.stderr.write("\n");
     const after = await t.episodes();
     writeFileSync(a.chart, timeToMatchChart(result, `Time to match, ${a.players} players, ${a.servers} servers`));

@@ -22,11 +22,13 @@ export const WEB_PUBSUB_CONNECTION = "WEB_PUBSUB_CONNECTION";
 export const PUSH_TYPES = ["matched", "timedOut", "cancelled", "serverLost", "serverChanged"] as const;
 export type PushType = (typeof PUSH_TYPES)[number];
 
-/** What a player receives: `{type, ticket}`, the ticket as its status endpoint shows it. */
+/** What a player receives: `{type, ticket}`, the ticket as its status endpoint shows it; `matched` adds the match's `assignedAt`. */
 export interface PushNotice {
   playerId: string;
   type: PushType;
   ticket: object;
+  /** When the session got its server (ISO), so a client can tell how fresh the news is. */
+  assignedAt?: string;
 }
 
 export interface PushResult {
@@ -72,9 +74,10 @@ export function webPubSubPush(client: WebPubSubServiceClient): PlayerPush {
     async notify(notices, log) {
       let sent = 0;
       const failures: string[] = [];
-      await forEachLimit(notices, SEND_CONCURRENCY, async ({ playerId, type, ticket }) => {
+      await forEachLimit(notices, SEND_CONCURRENCY, async ({ playerId, type, ticket, assignedAt }) => {
         try {
-          await client.sendToUser(playerId, { type, ticket }, { abortSignal: AbortSignal.timeout(SEND_TIMEOUT_MS) });
+          const message = { type, ticket, ...(assignedAt ? { assignedAt } : {}) };
+          await client.sendToUser(playerId, message, { abortSignal: AbortSignal.timeout(SEND_TIMEOUT_MS) });
           sent++;
         } catch (err) {
           failures.push(`${playerId}: ${err instanceof Error ? err.message : String(err)}`);
@@ -116,7 +119,7 @@ export function matchedNotice(msg: MatchMade, player: SessionPlayer): PushNotice
     server: msg.address,
     players: msg.players,
   });
-  return { playerId: player.playerId, type: "matched", ticket: { ...ticket, mode: msg.mode, region: msg.region } };
+  return { playerId: player.playerId, type: "matched", ticket: { ...ticket, mode: msg.mode, region: msg.region }, assignedAt: msg.assignedAt };
 }
 
 /** A ticket that left the queue (timeout, cancel, or expiry of a lost orchestration): `timedOut` or `cancelled`. */

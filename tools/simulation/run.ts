@@ -92,6 +92,7 @@ export async function runSimulation(o: SimulationOptions, client: PlayerClient =
   problems.push(...sessionProblems(sessions, o.modes));
   const times = results.filter((r) => r.timeToMatchMs !== undefined).map((r) => r.timeToMatchMs!);
   const count = (s: PlayerResult["status"]) => results.filter((r) => r.status === s).length;
+  const told = toldAfterMatch(results);
   return {
     players: results,
     matched: count("matched"),
@@ -104,9 +105,19 @@ export async function runSimulation(o: SimulationOptions, client: PlayerClient =
     durationMs: Date.now() - started,
     sessions,
     releases: servers.releases(),
+    toldAfterMatch: { p50: percentile(told, 50), p99: percentile(told, 99), players: told.length },
+    statusReadsPerMatched: results.filter((r) => r.status === "matched").reduce((n, r) => n + r.polls, 0) / Math.max(1, count("matched")),
     problems,
     httpErrors: http.errors(),
   };
+}
+
+/** Per matched player of a session whose assignment time some client learned: when it saw its match, after that. */
+function toldAfterMatch(results: PlayerResult[]): number[] {
+  const matched = results.filter((r) => r.status === "matched" && r.finishedAt !== undefined);
+  const assignedAt = new Map<string, number>();
+  for (const r of matched) if (r.assignedAt !== undefined) assignedAt.set(r.sessionId!, r.assignedAt);
+  return matched.filter((r) => assignedAt.has(r.sessionId!)).map((r) => r.finishedAt! - assignedAt.get(r.sessionId!)!);
 }
 
 export function timeToMatchChart(result: SimulationResult, title: string): string {

@@ -44,6 +44,10 @@ export interface PlayerResult {
   timeToMatchMs?: number;
   /** When the client saw its outcome (epoch ms). */
   finishedAt?: number;
+  /** How the outcome reached the client (push mode: "push" or "poll"). */
+  via?: string;
+  /** When its session got its server (epoch ms), when the client was told it (push mode). */
+  assignedAt?: number;
   polls: number;
   error?: string;
 }
@@ -67,6 +71,14 @@ export interface SimulationResult {
   durationMs: number;
   sessions: Map<string, SessionSeen>;
   releases: number;
+  /**
+   * How long after its session got its server (the match-made `assignedAt`; with free servers that is the
+   * moment the session filled) each matched player saw its match: p50 / p99 ms, over the sessions whose
+   * assignment time a client learned (push mode); NaN when none did (polling clients are not told it).
+   */
+  toldAfterMatch: { p50: number; p99: number; players: number };
+  /** Status reads (polls) per matched player. */
+  statusReadsPerMatched: number;
   /** Problems found by the consistency checks; empty means none. */
   problems: string[];
   httpErrors: number;

@@ -69,6 +69,8 @@ it("draws the time-to-match histogram", () => {
       durationMs: 1,
       sessions: new Map(),
       releases: 0,
+      toldAfterMatch: { p50: 40, p99: 90, players: 50 },
+      statusReadsPerMatched: 1,
       problems: [],
       httpErrors: 0,
     },
