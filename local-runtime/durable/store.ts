@@ -11,12 +11,11 @@
  *   instances       zset   every instance id, score = creation time (ms), for listing
  *
  * Every hand-over between parts (timer -> queue, activity result -> queue, client -> queue) is one atomic
- * script, so a crash leaves either the timer/activity entry or the queued message, never both or neither.
+ * script (local-runtime/lua/durable*.lua), so a crash leaves either the timer/activity entry or the queued message, never both or neither.
  * Meant for one engine per task hub at a time (the local runtime); not a multi-node store.
  */
-import { createHash } from "node:crypto";
 import { createClient } from "redis";
-import { evalWithFallback } from "../../src/store/connection";
+import { runLocalScript } from "../scripts";
 import type { HistoryEvent } from "./history";
 
 export type RuntimeStatus = "Pending" | "Running" | "Completed" | "Failed" | "Terminated";
@@ -51,51 +50,6 @@ export type QueueMessage =
 
 /** Result of handing a message to an instance. */
 export type EnqueueResult = "notFound" | "finished" | "queued";
-
-const ACTIVE_CHECK = `
-local s = redis.call('HGET', KEYS[1], 'runtimeStatus')
-local active = (s == 'Running' or s == 'Pending')
-`;
-
-/**
- * Removes the entry ARGV[1] from KEYS[3] with `remove` (ZREM a timer, HDEL an activity) and, if this call
- * removed it and the instance is still active, queues the message ARGV[2]. Returns 1 when this call removed it.
- */
-const handOver = (remove: "ZREM" | "HDEL") => `
-if redis.call('${remove}', KEYS[3], ARGV[1]) == 0 then return 0 end
-${ACTIVE_CHECK}
-if active then redis.call('RPUSH', KEYS[2], ARGV[2]) end
-return 1`;
-
-const SCRIPTS = {
-  /** KEYS: instance, queue. ARGV: message. Returns 0 unknown, 2 finished, 1 queued. */
-  enqueueIfActive: `${ACTIVE_CHECK}
-if not s then return 0 end
-if not active then return 2 end
-redis.call('RPUSH', KEYS[2], ARGV[1])
-return 1`,
-  /** KEYS: instance, queue, timers. ARGV: timer member, message. Returns 1 when this call fired the timer. */
-  fireTimer: handOver("ZREM"),
-  /** KEYS: instance, queue, activities. ARGV: activity field, message. Returns 1 when this call reported the result. */
-  completeActivity: handOver("HDEL"),
-  /**
-   * KEYS: instance, history, queue, running, instances.
-   * ARGV: instanceId, name, executionId, input ('' = none), now ISO, now ms, ExecutionStarted message.
-   * Returns 0 if an execution is still Pending/Running (a conflict), 1 when (re)created.
-   */
-  createInstance: `${ACTIVE_CHECK}
-if active then return 0 end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
-redis.call('HSET', KEYS[1], 'instanceId', ARGV[1], 'name', ARGV[2], 'executionId', ARGV[3], 'runtimeStatus', 'Pending',
-  'createdTime', ARGV[5], 'lastUpdatedTime', ARGV[5])
-if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'input', ARGV[4]) end
-redis.call('RPUSH', KEYS[3], ARGV[7])
-redis.call('SADD', KEYS[4], ARGV[1])
-redis.call('ZADD', KEYS[5], ARGV[6], ARGV[1])
-return 1`,
-} as const;
-
-type ScriptName = keyof typeof SCRIPTS;
 
 export function timerMember(instanceId: string, executionId: string, timerId: number): string {
   return JSON.stringify([instanceId, executionId, timerId]);
@@ -134,7 +88,6 @@ type Client = ReturnType<typeof createClient>;
 export class DurableStore {
   readonly client: Client;
   private readonly base: string;
-  private readonly shas = new Map<ScriptName, string>();
 
   constructor(redisUrl: string, prefix: string, taskHub: string) {
     this.client = createClient({ url: redisUrl });
@@ -154,18 +107,13 @@ export class DurableStore {
   async connect(onError: (err: unknown) => void): Promise<void> {
     this.client.on("error", onError);
     await this.client.connect();
-    for (const name of Object.keys(SCRIPTS) as ScriptName[]) {
-      this.shas.set(name, createHash("sha1").update(SCRIPTS[name]).digest("hex"));
-    }
   }
 
   async close(): Promise<void> {
     if (this.client.isOpen) await this.client.close();
   }
 
-  private async script(name: ScriptName, keys: string[], args: string[]): Promise<number> {
-    return Number(await evalWithFallback((cmd) => this.client.sendCommand(cmd), this.shas.get(name) as string, SCRIPTS[name], keys, args));
-  }
+  private readonly send = (args: string[]) => this.client.sendCommand(args);
 
   async getInstance(id: string): Promise<InstanceRecord | undefined> {
     return parseRecord(await this.client.hGetAll(this.key.instance(id)));
@@ -211,8 +159,9 @@ export class DurableStore {
   async createInstance(id: string, name: string, executionId: string, input: string | undefined, now: Date): Promise<boolean> {
     const msg: QueueMessage = { type: "ExecutionStarted", executionId, name, input };
     const k = this.key;
-    const created = await this.script(
-      "createInstance",
+    const created = await runLocalScript(
+      this.send,
+      "durableCreateInstance",
       [k.instance(id), k.history(id), k.queue(id), k.running(), k.instances()],
       [id, name, executionId, input ?? "", now.toISOString(), String(now.getTime()), JSON.stringify(msg)],
     );
@@ -220,19 +169,24 @@ export class DurableStore {
   }
 
   async enqueueIfActive(id: string, msg: QueueMessage): Promise<EnqueueResult> {
-    const r = await this.script("enqueueIfActive", [this.key.instance(id), this.key.queue(id)], [JSON.stringify(msg)]);
+    const r = await runLocalScript(this.send, "durableEnqueueIfActive", [this.key.instance(id), this.key.queue(id)], [JSON.stringify(msg)]);
     return r === 0 ? "notFound" : r === 2 ? "finished" : "queued";
   }
 
   async fireTimer(instanceId: string, member: string, msg: QueueMessage): Promise<boolean> {
     const k = this.key;
-    const r = await this.script("fireTimer", [k.instance(instanceId), k.queue(instanceId), k.timers()], [member, JSON.stringify(msg)]);
+    const r = await runLocalScript(this.send, "durableFireTimer", [k.instance(instanceId), k.queue(instanceId), k.timers()], [member, JSON.stringify(msg)]);
     return r === 1;
   }
 
   async completeActivity(instanceId: string, field: string, msg: QueueMessage): Promise<boolean> {
     const k = this.key;
-    const r = await this.script("completeActivity", [k.instance(instanceId), k.queue(instanceId), k.activities()], [field, JSON.stringify(msg)]);
+    const r = await runLocalScript(
+      this.send,
+      "durableCompleteActivity",
+      [k.instance(instanceId), k.queue(instanceId), k.activities()],
+      [field, JSON.stringify(msg)],
+    );
     return r === 1;
   }
 

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { startLocalRuntime, type LocalRuntime } from "../../../local-runtime/host/runtime";
-import type { EventPublisherLike } from "../../../local-runtime/host/eventHubs";
+import type { EventPublisherLike } from "../../../local-runtime/host/eventHubs/index";
 import type { SampleControl } from "./fixtures/sampleApp";
 
 const prefix = `t-${randomUUID().slice(0, 8)}`;

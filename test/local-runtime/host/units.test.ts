@@ -1,7 +1,7 @@
 /** Pure pieces of the local host and the simulator: route templates, retry delays, partitioning, planning. */
 import { expect, it } from "vitest";
 import { compileRoute, matchRoute } from "../../../local-runtime/host/routes";
-import { partitionForKey, retryDelayMs } from "../../../local-runtime/host/eventHubs";
+import { partitionForKey, retryDelayMs } from "../../../local-runtime/host/eventHubs/index";
 import { resolveBindingExpression } from "../../../local-runtime/host/appConfig";
 import { planPlayers, timeToMatchChart } from "../../../tools/simulate";
 
