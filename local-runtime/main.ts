@@ -4,20 +4,19 @@
  *   npm start                      # port 7071 (or LOCAL_PORT), settings from local.settings.json
  *   npm start -- --port 8080
  *
- * Production runs on the Azure Functions host; `func start` (Core Tools) also works, see the README.
+ * Every way of stopping ends the runtime and its private redis-server: Ctrl+C (SIGINT), SIGTERM, SIGHUP, and
+ * the parent going away (`kill -TERM <npm pid>` leaves this process to init: it notices and stops). Production
+ * runs on the Azure Functions host; `func start` (Core Tools) also works, see the README.
  */
-import { resolve } from "node:path";
 import { existsSync } from "node:fs";
-import { RedisServerMissingError, REDIS_MISSING_MESSAGE } from "./redisServer";
-import { startLocalRuntime, type LocalRuntime } from "./host/runtime";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
 import { banner } from "./host/banner";
+import { startLocalRuntime, type LocalRuntime } from "./host/runtime";
+import { RedisServerMissingError, REDIS_MISSING_MESSAGE } from "./redisServer";
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i >= 0) return process.argv[i + 1];
-  const eq = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return eq?.slice(name.length + 3);
-}
+const USAGE = "Usage: npm start [-- --port <port>]\n  --port   HTTP port (default LOCAL_PORT, local.settings.json Host.LocalHttpPort, or 7071)";
+const PARENT_CHECK_MS = 500;
 
 function appDir(): string {
   // dist/local-runtime/main.js -> the package root, where host.json and local.settings.json live.
@@ -25,30 +24,34 @@ function appDir(): string {
   return existsSync(resolve(process.cwd(), "host.json")) ? process.cwd() : fromDist;
 }
 
-async function main(): Promise<void> {
-  const portArg = arg("port");
-  const log = (m: string) => console.log(`[${new Date().toISOString().slice(11, 23)}] ${m}`);
-  let rt: LocalRuntime;
-  try {
-    rt = await startLocalRuntime({ appDir: appDir(), port: portArg ? Number(portArg) : undefined, log });
-  } catch (err) {
-    if (err instanceof RedisServerMissingError) {
-      console.error(REDIS_MISSING_MESSAGE);
-    } else {
-      console.error(`The local runtime could not start: ${(err as Error).message}`);
-    }
-    process.exit(1);
+function cliPort(): number | undefined {
+  const { values } = parseArgs({ options: { port: { type: "string" }, help: { type: "boolean", short: "h" } }, strict: true });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
   }
-  console.log(banner(rt));
+  if (values.port === undefined) return undefined;
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, got ${JSON.stringify(values.port)}`);
+  return port;
+}
 
+function startFailure(err: unknown): never {
+  if (err instanceof RedisServerMissingError) console.error(REDIS_MISSING_MESSAGE);
+  else console.error(`The local runtime could not start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+}
+
+/** Stops once on the first reason; a second signal exits at once. */
+function installShutdown(rt: LocalRuntime): (reason: string) => void {
   let stopping = false;
-  const shutdown = (signal: string) => {
+  const shutdown = (reason: string) => {
     if (stopping) {
-      console.error(`${signal} again: exiting without waiting.`);
+      console.error(`${reason} again: exiting without waiting.`);
       process.exit(1);
     }
     stopping = true;
-    console.log(`\n${signal}: stopping (Ctrl+C again to force)...`);
+    console.log(`\n${reason}: stopping (Ctrl+C again to force)...`);
     rt.stop().then(
       () => process.exit(0),
       (err: Error) => {
@@ -57,8 +60,35 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.on("SIGINT", () => shutdown("SIGINT"));
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => shutdown(signal));
+  // npm does not always pass a signal on to us; when our parent is gone we are re-parented: stop then too.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) shutdown(`parent process ${parent} exited`);
+  }, PARENT_CHECK_MS).unref();
+  return shutdown;
+}
+
+async function main(): Promise<void> {
+  const log = (m: string) => console.log(`[${new Date().toISOString().slice(11, 23)}] ${m}`);
+  let rt: LocalRuntime;
+  try {
+    const port = cliPort();
+    const shutdown: { run?: (reason: string) => void } = {};
+    rt = await startLocalRuntime({
+      appDir: appDir(),
+      port,
+      log,
+      onLeaseLost: (why) => {
+        console.error(`ERROR: ${why}`);
+        shutdown.run?.("runtime lease lost");
+      },
+    });
+    shutdown.run = installShutdown(rt);
+  } catch (err) {
+    startFailure(err);
+  }
+  console.log(banner(rt));
 }
 
 void main();

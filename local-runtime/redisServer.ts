@@ -77,12 +77,21 @@ async function waitForPing(port: number, child: ChildProcess, timeoutMs = 10_000
 function stopChild(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+    const timer = setTimeout(() => {
+      // The whole group when it has one (a watchdog and its server), else the child.
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {
+        child.kill("SIGKILL");
+      }
+    }, 5_000);
     child.once("exit", () => {
       clearTimeout(timer);
       resolve();
     });
-    child.kill("SIGTERM");
+    // A watchdog stops its server when its pipe closes (and waits for it); a bare server takes SIGTERM.
+    if (child.stdin) child.stdin.end();
+    else child.kill("SIGTERM");
   });
 }
 
@@ -96,6 +105,23 @@ export interface StartRedisOptions {
    * the server itself after its clients are done (instead of the server dying under them).
    */
   detached?: boolean;
+  /**
+   * End the server when this process ends, however it ends (even SIGKILL): the server runs under a tiny
+   * `sh` watchdog that holds a pipe from us and stops the server when the pipe closes. Linux and macOS.
+   */
+  dieWithParent?: boolean;
+}
+
+/** The watchdog: starts redis-server, waits for its stdin (our pipe) to close, then stops it and waits for it. */
+const WATCHDOG = "redis-server \"$@\" & pid=$!; trap 'kill $pid 2>/dev/null' TERM INT HUP; cat >/dev/null; kill $pid 2>/dev/null; wait $pid";
+
+function spawnRedis(args: string[], o: StartRedisOptions): ChildProcess {
+  if (!o.dieWithParent) return spawn("redis-server", args, { stdio: "ignore", detached: o.detached ?? false });
+  const child = spawn("sh", ["-c", WATCHDOG, "redis-watchdog", ...args], { stdio: ["pipe", "ignore", "ignore"], detached: o.detached ?? false });
+  // Neither the child nor its pipe keeps our event loop alive; the pipe closes when we exit.
+  child.unref();
+  (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  return child;
 }
 
 /** Starts one redis-server on a free loopback port. */
@@ -104,10 +130,10 @@ export async function startRedisServer(opts: StartRedisOptions = {}): Promise<Re
   const port = opts.port ?? (await freePort());
   const dir = opts.persistDir ?? mkdtempSync(join(tmpdir(), "mm-redis-"));
   const persistence = opts.persistDir ? ["--appendonly", "yes", "--appendfsync", "everysec", "--save", ""] : ["--appendonly", "no", "--save", ""];
-  const child = spawn(
-    "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--daemonize", "no", ...persistence, ...(opts.extraArgs ?? [])],
-    { stdio: "ignore", detached: opts.detached ?? false },
+  const pidfile = opts.persistDir ? ["--pidfile", join(dir, "redis.pid")] : [];
+  const child = spawnRedis(
+    ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--daemonize", "no", ...pidfile, ...persistence, ...(opts.extraArgs ?? [])],
+    opts,
   );
   await waitForPing(port, child);
   return {

@@ -10,7 +10,7 @@
  *
  * Development and test tool: production runs on the Azure Functions host with the real extension.
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { Limiter } from "../concurrency";
 import type { FunctionsCore, Registration, RpcTypedData } from "../functionsCore";
 import { EventType, events, summarize, type HistoryEvent, type HistorySummary } from "./history";
@@ -42,6 +42,8 @@ export interface DurableEngineOptions {
    * per-process secret path instead (the real extension's loopback RPC endpoint needs no key either).
    */
   systemKey?: string;
+  /** Also accepted on the public webhook routes, as the host's master key is on Azure. */
+  masterKey?: string;
   /** Connection name echoed in the management URLs (the real host uses the storage connection name). */
   connectionName?: string;
   maxConcurrentOrchestrations?: number;
@@ -95,6 +97,7 @@ export class DurableEngine {
   readonly taskHub: string;
   readonly baseUrl: string;
   readonly systemKey: string | undefined;
+  private readonly masterKey: string | undefined;
   readonly connectionName: string;
   /** Path segment that admits the durable client without the system key (only used when a key is set). */
   readonly rpcSegment: string;
@@ -121,6 +124,7 @@ export class DurableEngine {
     this.taskHub = o.taskHub;
     this.baseUrl = o.baseUrl.replace(/\/+$/, "");
     this.systemKey = o.systemKey || undefined;
+    this.masterKey = o.masterKey || undefined;
     this.connectionName = o.connectionName ?? "Storage";
     this.rpcSegment = `rpc-${randomBytes(16).toString("hex")}`;
     this.store = new DurableStore(o.redisUrl, o.prefix, o.taskHub);
@@ -243,6 +247,19 @@ export class DurableEngine {
 
   // ------------------------------------------------------------------------------------------------
   // HTTP: the extension's webhook API and the durable client binding
+
+  /**
+   * Whether a webhook request may proceed (checked before its body is read): without a system key every
+   * request; with one, the durable client's RPC path, or the system key or master key in `code` or
+   * `x-functions-key`, as the extension's webhooks take them on Azure.
+   */
+  isAuthorized(req: { url: string; headers: Record<string, string> }): boolean {
+    if (!this.systemKey) return true;
+    const url = new URL(req.url, this.baseUrl);
+    if (url.pathname.startsWith(`${WEBHOOK_PATH}/${this.rpcSegment}/`)) return true;
+    const given = url.searchParams.get("code") ?? Object.entries(req.headers).find(([k]) => k.toLowerCase() === "x-functions-key")?.[1] ?? "";
+    return [this.systemKey, this.masterKey].some((k) => k !== undefined && keyEquals(given, k));
+  }
 
   handleHttp(req: DurableHttpRequest): Promise<DurableHttpResponse | undefined> {
     return handleDurableHttp(this, req);
@@ -704,4 +721,10 @@ function resultToJsonText(rv: RpcTypedData | null | undefined): string {
   if (typeof v.double === "number") return JSON.stringify(v.double);
   if (v.bytes instanceof Uint8Array) return JSON.stringify(Buffer.from(v.bytes).toString("base64"));
   return "null";
+}
+
+function keyEquals(given: string, key: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(key);
+  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -186,12 +186,8 @@ export async function handleDurableHttp(engine: DurableEngine, req: DurableHttpR
   }
 
   // Authorization: the extension's webhooks take the system key; its loopback RPC endpoint needs none.
-  if (engine.systemKey) {
-    if (segments[0] === engine.rpcSegment) segments.shift();
-    else if (url.searchParams.get("code") !== engine.systemKey && header(req, "x-functions-key") !== engine.systemKey) {
-      return error(401, "A valid system key is required (code query parameter or x-functions-key header).");
-    }
-  }
+  if (!engine.isAuthorized(req)) return error(401, "A valid system key is required (code query parameter or x-functions-key header).");
+  if (engine.systemKey && segments[0] === engine.rpcSegment) segments.shift();
 
   const method = req.method.toUpperCase();
   const q = url.searchParams;

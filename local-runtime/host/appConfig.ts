@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { parse, printParseErrorCode, type ParseError } from "jsonc-parser";
 
 export interface HostJson {
   version?: string;
@@ -28,33 +29,15 @@ export interface LocalSettingsJson {
   Host?: { LocalHttpPort?: number; CORS?: string; [k: string]: unknown };
 }
 
-/** Strips // and /* comments, which host.json and local.settings.json may contain (the host accepts them). */
+/** host.json and local.settings.json may hold comments and trailing commas (the host accepts them): jsonc-parser reads them. */
 function parseJsonWithComments(text: string, file: string): unknown {
-  let out = "";
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      out += c;
-      if (c === "\\") out += text[++i] ?? "";
-      else if (c === '"') inString = false;
-    } else if (c === '"') {
-      inString = true;
-      out += c;
-    } else if (c === "/" && text[i + 1] === "/") {
-      while (i < text.length && text[i] !== "\n") i++;
-      out += "\n";
-    } else if (c === "/" && text[i + 1] === "*") {
-      i += 2;
-      while (i < text.length && !(text[i] === "*" && text[i + 1] === "/")) i++;
-      i++;
-    } else out += c;
+  const errors: ParseError[] = [];
+  const value: unknown = parse(text, errors, { allowTrailingComma: true, disallowComments: false });
+  if (errors.length) {
+    const e = errors[0]!;
+    throw new Error(`${file} is not valid JSON: ${printParseErrorCode(e.error)} at offset ${e.offset}`);
   }
-  try {
-    return JSON.parse(out);
-  } catch (err) {
-    throw new Error(`${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
-  }
+  return value;
 }
 
 export function readHostJson(appDir: string): HostJson {

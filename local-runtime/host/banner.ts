@@ -12,7 +12,10 @@ export function banner(rt: LocalRuntime): string {
   }
   const openapi = rt.httpRoutes.find((r) => /openapi|swagger/i.test(r.url));
   if (openapi) lines.push("", `OpenAPI: ${openapi.url}`);
-  lines.push("", `Durable status: GET ${rt.durableStatusUrlPattern}`);
+  lines.push(
+    "",
+    `Durable webhooks: ${rt.durableStatusUrlPattern.replace(/\/instances\/\{instanceId\}$/, "/*")}  (system key: code=${rt.keys.durableSystemKey}, LOCAL_DURABLE_SYSTEM_KEY; no client needs it)`,
+  );
   lines.push(
     "",
     `Function key (auth "function"): x-functions-key: ${rt.keys.functionKeys[0]}   (LOCAL_FUNCTION_KEY)`,
@@ -27,6 +30,7 @@ export function banner(rt: LocalRuntime): string {
     `Event Hubs: in process, ${rt.eventHubs().partitions} partitions per hub, kept in Redis (LOCAL_EVENTHUB_PARTITIONS)`,
     rt.push.describe,
     `Function logs: warnings and errors (LOCAL_LOG_LEVEL=information for all)`,
+    ...(rt.serviceBanners.length ? ["", ...rt.serviceBanners] : []),
     "",
     "Ctrl+C stops.",
   );

@@ -4,8 +4,9 @@
  * `matchmakerApp` is the product; tests host small sample apps through the same interface.
  */
 import { DEFAULTS, SETTING_NAMES } from "../../src/config/settings";
+import { MAX_BODY_BYTES } from "../../src/functions/http/request";
 import { setEventPublisher } from "../../src/messaging/eventPublisher";
-import type { EventPublisherLike } from "./eventHubs/publisher";
+import type { EventPublisherLike } from "./eventHubs";
 
 export interface HostedApp {
   /** Loads the app: its modules register every function with @azure/functions (the worker loads package.json "main"). */
@@ -14,6 +15,8 @@ export interface HostedApp {
   setEventPublisher(p: EventPublisherLike | undefined): void | Promise<void>;
   /** The Redis key prefix the app's own settings resolve to; the runtime keeps its Durable and Event Hubs keys under it too. */
   redisKeyPrefix(env: NodeJS.ProcessEnv): string;
+  /** The largest request body any of its HTTP functions accepts: the host refuses more while reading (413). Default: the host's 100 MB. */
+  maxRequestBodyBytes?: number;
 }
 
 /** The matchmaker (src/index.ts). */
@@ -22,4 +25,5 @@ export const matchmakerApp: HostedApp = {
   setEventPublisher: (p) => setEventPublisher(p),
   // The app's setting with the app's default: the one place the prefix default lives (src/config/settings).
   redisKeyPrefix: (env) => env[SETTING_NAMES.redisKeyPrefix]?.trim() || DEFAULTS.REDIS_KEY_PREFIX,
+  maxRequestBodyBytes: MAX_BODY_BYTES,
 };

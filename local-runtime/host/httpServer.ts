@@ -16,6 +16,33 @@ import { invokeHttp, type FunctionsCore } from "../functionsCore";
 import type { Invoker } from "./invoker";
 import { compileRoute, matchRoute, type CompiledRoute } from "./routes";
 import type { Socket } from "node:net";
+import type { MountedHandler } from "./services";
+
+/** A body over the limit: the request is refused as soon as the limit is passed, without reading the rest. */
+class BodyTooLarge extends Error {
+  constructor(readonly limit: number) {
+    super(`the request body is over ${limit} bytes`);
+  }
+}
+
+/** Reads a body up to `limit` bytes (declared Content-Length checked first), never buffering more. */
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > limit) throw new BodyTooLarge(limit);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > limit) throw new BodyTooLarge(limit);
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function underPrefix(path: string, prefix: string): boolean {
+  const p = prefix.replace(/\/+$/, "");
+  return path === p || path.startsWith(`${p}/`);
+}
 
 export interface HttpRouteInfo {
   functionName: string;
@@ -27,6 +54,8 @@ export interface HttpRouteInfo {
 export interface HttpKeys {
   functionKeys: string[];
   masterKey: string;
+  /** The durabletask_extension system key the Durable webhooks require (the master key works too). */
+  durableSystemKey: string;
 }
 
 export interface HttpServerOptions {
@@ -35,6 +64,12 @@ export interface HttpServerOptions {
   /** Allowed browser origins, as local.settings.json Host.CORS ("*" or a comma-separated list). */
   cors?: string;
   log?: (msg: string) => void;
+  /** Largest body the app's routes accept: refused while reading, 413 and the connection closed. */
+  maxRequestBodyBytes?: number;
+  /** Largest body anywhere else (the Durable webhooks): the host's limit. */
+  hostMaxRequestBodyBytes?: number;
+  /** Extra services' handlers (services.ts), matched before the app's routes. */
+  mounts?: MountedHandler[];
 }
 
 export const DURABLE_WEBHOOK_PREFIX = "/runtime/webhooks/durabletask";
@@ -91,10 +126,17 @@ export class LocalHttpServer {
   async listen(port: number, host = "127.0.0.1"): Promise<string> {
     const server = createServer((req, res) => {
       this.handle(req, res).catch((err: Error) => {
+        if (err instanceof BodyTooLarge) return this.refuseBody(req, res, err.limit);
         this.opts.log?.(`HTTP ${req.method} ${req.url}: ${err.stack ?? err.message}`);
         if (!res.headersSent) res.writeHead(500);
         res.end();
       });
+    });
+    server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      const path = new URL(req.url ?? "/", "http://local").pathname;
+      const mount = this.opts.mounts?.find((m) => m.upgrade && underPrefix(path, m.pathPrefix));
+      if (mount?.upgrade) mount.upgrade(req, socket, head);
+      else socket.destroy();
     });
     server.keepAliveTimeout = 5_000;
     server.on("connection", (s) => {
@@ -119,6 +161,19 @@ export class LocalHttpServer {
       server.close(() => resolve());
       for (const s of this.sockets) s.destroy();
     });
+  }
+
+  /** 413 with the error shape, then the connection is closed so the rest of the body is never read. */
+  private refuseBody(req: IncomingMessage, res: ServerResponse, limit: number): void {
+    const socket = req.socket ?? res.socket;
+    if (res.headersSent) {
+      socket?.destroy();
+      return;
+    }
+    res.shouldKeepAlive = false;
+    this.send(res, 413, { error: "body_too_large", detail: `the request body may have at most ${limit} bytes` }, { connection: "close" });
+    // Node closes it after a "connection: close" answer too; destroying it also drops what the client still sends.
+    res.once("finish", () => socket?.destroy());
   }
 
   private corsHeaders(origin: string | undefined): Record<string, string> {
@@ -146,9 +201,6 @@ export class LocalHttpServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const body = Buffer.concat(chunks);
     const host = req.headers.host ?? this.baseUrl.replace(/^https?:\/\//, "");
     const url = new URL(req.url ?? "/", `http://${host}`);
     const method = (req.method ?? "GET").toUpperCase();
@@ -159,6 +211,9 @@ export class LocalHttpServer {
     if (method === "OPTIONS" && headers.origin && headers["access-control-request-method"] && this.opts.cors) {
       return this.send(res, 204);
     }
+
+    const mount = this.opts.mounts?.find((m) => m.request && underPrefix(url.pathname, m.pathPrefix));
+    if (mount?.request) return mount.request(req, res);
 
     if (url.pathname === LOCAL_METRICS_PATH && method === "GET") {
       return this.send(res, 200, {
@@ -171,7 +226,16 @@ export class LocalHttpServer {
 
     if (url.pathname === DURABLE_WEBHOOK_PREFIX || url.pathname.startsWith(`${DURABLE_WEBHOOK_PREFIX}/`)) {
       const durable = this.invoker.durable;
-      const out = durable ? await durable.handleHttp({ method, url: url.toString(), headers, body: body.length ? body : undefined }) : undefined;
+      if (!durable) return this.send(res, 404, { error: "notFound", detail: `No Durable endpoint at ${url.pathname}` });
+      // The key is checked before the body is read: an unauthorized request costs nothing.
+      if (!durable.isAuthorized({ url: url.toString(), headers })) {
+        return this.send(res, 401, {
+          error: "unauthorized",
+          detail: "the Durable webhooks need the system key (code query parameter or x-functions-key header)",
+        });
+      }
+      const body = await readBody(req, this.opts.hostMaxRequestBodyBytes ?? Number.MAX_SAFE_INTEGER);
+      const out = await durable.handleHttp({ method, url: url.toString(), headers, body: body.length ? body : undefined });
       if (!out) return this.send(res, 404, { error: "notFound", detail: `No Durable endpoint at ${url.pathname}` });
       return this.send(res, out.status, out.body, out.headers);
     }
@@ -204,6 +268,7 @@ export class LocalHttpServer {
       const accepted = info.authLevel === "admin" ? [this.opts.keys.masterKey] : [...this.opts.keys.functionKeys, this.opts.keys.masterKey];
       if (!given || !keyMatches(given, accepted)) return this.send(res, 401);
     }
+    const body = await readBody(req, this.opts.maxRequestBodyBytes ?? Number.MAX_SAFE_INTEGER);
     const reg = this.invoker.core.get(info.functionName);
     let out;
     try {

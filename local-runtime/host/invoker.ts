@@ -10,6 +10,8 @@ export interface DurableEngineLike {
   start(): Promise<void>;
   stop(): Promise<void>;
   clientInputData(bindingName: string): { name: string; data: RpcTypedData };
+  /** Whether a webhook request carries what the webhooks require (checked before the body is read). */
+  isAuthorized(req: { url: string; headers: Record<string, string> }): boolean;
   handleHttp(req: {
     method: string;
     url: string;

@@ -3,34 +3,43 @@
  * Development and test tool only; production runs on the Azure Functions host.
  *
  * `startLocalRuntime()` loads settings (local.settings.json Values -> environment, unless already set),
- * makes sure there is a Redis, installs our `@azure/functions-core` and the in-process Event Hubs publisher,
- * loads the app entry, then starts: HTTP routes, the Durable engine, Event Hub consumers and timers.
- * `restart()` / `crash()` stop and start the host parts again around the same loaded app, which is what a
- * restart of the host looks like to the app's state in Redis.
+ * makes sure there is a Redis, takes the runtime lease (one runtime per Redis and key prefix), installs our
+ * `@azure/functions-core` and the in-process Event Hubs publisher, loads the app (an explicit HostedApp),
+ * runs its appStart hooks, then starts the host parts: HTTP routes, the Durable engine, Event Hub consumers,
+ * timers, and any extra local services. `restart()` stops and starts the host parts around the same loaded app.
  */
-import { existsSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { join, resolve as resolvePath } from "node:path";
 import { installFunctionsCore, type FunctionsCore, type Registration } from "../functionsCore";
-import { applyLocalSettings, readHostJson, readLocalSettings, resolveBindingExpression, type HostJson } from "./appConfig";
-import { LocalEventHubs, retryPolicyOf, type EventPublisherLike } from "./eventHubs";
+import { applyLocalSettings, readHostJson, readLocalSettings, resolveBindingExpression, type HostJson, type LocalSettingsJson } from "./appConfig";
+import { describeFunction, type FunctionInfo } from "./describe";
+import { LocalEventHubs, type EventPublisherLike } from "./eventHubs";
 import { Faults } from "./faults";
-import { LocalHttpServer, DURABLE_WEBHOOK_PREFIX, type HttpKeys } from "./httpServer";
+import { defaultCreateDurable, HostParts, type DurableEngineFactory } from "./hostParts";
+import { matchmakerApp, type HostedApp } from "./hostedApp";
+import { DURABLE_WEBHOOK_PREFIX, type HttpKeys } from "./httpServer";
 import { Invoker, type DurableEngineLike } from "./invoker";
+import { readLeaseHolder, RuntimeLease } from "./lease";
 import { startPrivateRedis } from "./privateRedis";
-import { LocalTimers } from "./timers";
-import { DurableEngine } from "../durable/engine";
-import { setEventPublisher } from "../../src/messaging/eventPublisher";
+import type { LocalService, StartedService } from "./services";
+import type { LocalTimers } from "./timers";
+import { validateSchedule } from "./timers";
 import { startLocalPush, type LocalPush } from "../webpubsub/mount";
+
+export type { FunctionInfo } from "./describe";
+export { SecondRuntimeError } from "./lease";
 
 export const LOCAL_RUNTIME_NOTICE = "LOCAL RUNTIME (development only; production runs on the Azure Functions host)";
 export const DEFAULT_FUNCTION_KEY = "local-function-key";
 export const DEFAULT_MASTER_KEY = "local-master-key";
+/** The Azure host's default request body limit (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT), for apps that declare none. */
+export const DEFAULT_REQUEST_BODY_LIMIT = 100 * 1024 * 1024;
 
 export interface LocalRuntimeOptions {
   /** Folder with host.json and local.settings.json. Default: the current directory. */
   appDir?: string;
-  /** App entry module. Default: <appDir>/dist/src/index.js. */
-  entry?: string;
+  /** The app to host. Default: the matchmaker (src/index.ts). */
+  app?: HostedApp;
   /** HTTP port; 0 picks a free one. Default: LOCAL_PORT or 7071. */
   port?: number;
   host?: string;
@@ -38,7 +47,7 @@ export interface LocalRuntimeOptions {
   env?: Record<string, string>;
   /** Whether to read local.settings.json at all. Default true. */
   useLocalSettings?: boolean;
-  /** Where the private redis-server keeps its data when REDIS_CONNECTION_STRING is unset. Default <appDir>/.local/redis. */
+  /** Where the private redis-server keeps its data when REDIS_CONNECTION_STRING is unset. Default LOCAL_REDIS_DIR or <appDir>/.local/redis. */
   redisPersistDir?: string;
   redisPort?: number;
   eventHubPartitions?: number;
@@ -50,25 +59,14 @@ export interface LocalRuntimeOptions {
    * "trace" | "debug" | "information" | "warning" | "error" | "none". Default: LOCAL_LOG_LEVEL or "warning".
    */
   functionLogLevel?: string;
-  /** Installs the Event Hubs publisher into the app; default: setEventPublisher of src/messaging/eventPublisher. */
-  installPublisher?: (p: EventPublisherLike | undefined) => void | Promise<void>;
-  /** Runs after settings are in the environment and the publisher is installed, before the app entry loads. */
+  /** Extra local services (Web PubSub emulator, identity issuer, ...): see services.ts. */
+  services?: LocalService[];
+  /** Runs after settings are in the environment and the publisher is installed, before the app loads. */
   beforeAppLoad?: () => void | Promise<void>;
   /** Builds the Durable engine; default: DurableEngine of local-runtime/durable. */
-  createDurableEngine?: (o: {
-    core: FunctionsCore;
-    redisUrl: string;
-    prefix: string;
-    taskHub: string;
-    baseUrl: string;
-  }) => DurableEngineLike | Promise<DurableEngineLike>;
-}
-
-export interface FunctionInfo {
-  name: string;
-  trigger: string;
-  /** Human description: route and methods, hub and cardinality, schedule... */
-  detail: string;
+  createDurableEngine?: DurableEngineFactory;
+  /** Called when the runtime lease is lost while running (another runtime took over the keys). Default: log. */
+  onLeaseLost?: (why: string) => void;
 }
 
 export interface LocalRuntime {
@@ -83,6 +81,8 @@ export interface LocalRuntime {
   readonly prefix: string;
   readonly keys: HttpKeys;
   readonly durableStatusUrlPattern: string;
+  /** Banner lines of the extra services. */
+  readonly serviceBanners: string[];
   eventHubs(): LocalEventHubs;
   timers(): LocalTimers;
   durable(): DurableEngineLike | undefined;
@@ -91,241 +91,261 @@ export interface LocalRuntime {
   drainEvents(timeoutMs?: number): Promise<boolean>;
   /** Host restart: graceful stop of the host parts, then start again (same port, same Redis state). */
   restart(o?: { abrupt?: boolean }): Promise<void>;
-  /** Stops everything, including a private redis-server this runtime started. */
+  /** Stops everything, including a private redis-server this runtime started or reused. */
   stop(): Promise<void>;
 }
 
 const DURABLE_TRIGGERS = /^(orchestrationTrigger|activityTrigger|entityTrigger)$/i;
+const LOG_LEVELS = ["trace", "debug", "information", "warning", "error", "critical", "none"];
 
-function describe(reg: Registration, resolve: (s: string) => string): FunctionInfo {
-  const t = reg.trigger as Record<string, unknown> & { type: string };
-  const type = t.type;
-  let detail = "";
-  if (/^httpTrigger$/i.test(type)) {
-    const methods = (t.methods as string[] | undefined)?.join(",") ?? "ALL";
-    detail = `${methods} ${resolve(String(t.route ?? reg.metadata.name))} (auth: ${String(t.authLevel ?? "anonymous")})`;
-  } else if (/^eventHubTrigger$/i.test(type)) {
-    const retry = retryPolicyOf(reg);
-    detail =
-      `hub ${resolve(String(t.eventHubName))}, cardinality ${String(t.cardinality ?? "many")}` +
-      (retry ? `, retry ${retry.strategy} ${retry.maxRetryCount === -1 ? "until success" : `x${retry.maxRetryCount}`}` : ", no retry policy");
-  } else if (/^timerTrigger$/i.test(type)) {
-    detail = `schedule ${resolve(String(t.schedule))}${t.runOnStartup ? ", runOnStartup" : ""}`;
-  } else if (/^orchestrationTrigger$/i.test(type)) detail = "Durable orchestrator";
-  else if (/^activityTrigger$/i.test(type)) detail = "Durable activity";
-  else if (/^entityTrigger$/i.test(type)) detail = "Durable entity";
-  return { name: reg.metadata.name, trigger: type, detail };
+/** What start-up undoes, last first, when a later step fails or the runtime stops. */
+class Cleanups {
+  private readonly steps: (() => Promise<void> | void)[] = [];
+  add(step: () => Promise<void> | void): void {
+    this.steps.push(step);
+  }
+  async run(): Promise<void> {
+    for (const step of this.steps.splice(0).reverse())
+      await Promise.resolve()
+        .then(step)
+        .catch(() => undefined);
+  }
 }
 
-let loadedEntry: string | undefined;
+let loadedApp: HostedApp | undefined;
 
-async function loadApp(entry: string): Promise<void> {
-  if (loadedEntry === entry) return;
-  if (loadedEntry) throw new Error(`The local runtime already loaded ${loadedEntry}; one app per process`);
-  loadedEntry = entry;
-  await import(entry);
+/** The app's modules register their functions once per process (the worker loads an app once). */
+async function loadApp(app: HostedApp): Promise<void> {
+  if (loadedApp === app) return;
+  if (loadedApp) throw new Error("The local runtime already loaded another app in this process; one app per process");
+  loadedApp = app;
+  await app.load();
 }
 
-/** The app's own publisher hook (src/messaging/eventPublisher): the in-process hubs replace Event Hubs. */
-async function defaultInstallPublisher(p: EventPublisherLike | undefined): Promise<void> {
-  setEventPublisher(p);
+interface HostConfig {
+  appDir: string;
+  host: HostJson;
+  localSettings: LocalSettingsJson;
+  resolve: (s: string) => string;
 }
 
-async function defaultCreateDurable(o: Parameters<NonNullable<LocalRuntimeOptions["createDurableEngine"]>>[0]): Promise<DurableEngineLike> {
-  return new DurableEngine(o);
+/** Settings: explicit options > environment > local.settings.json, as Core Tools does. */
+function loadHostConfig(opts: LocalRuntimeOptions): HostConfig {
+  const appDir = resolvePath(opts.appDir ?? process.cwd());
+  for (const [k, v] of Object.entries(opts.env ?? {})) process.env[k] = v;
+  const localSettings = opts.useLocalSettings !== false ? readLocalSettings(appDir) : {};
+  applyLocalSettings(localSettings.Values);
+  return { appDir, host: readHostJson(appDir), localSettings, resolve: (s) => resolveBindingExpression(s, process.env) };
+}
+
+/** REDIS_CONNECTION_STRING, or a private redis-server that ends with this runtime. */
+async function ensureRedis(opts: LocalRuntimeOptions, config: HostConfig, cleanups: Cleanups, log: (m: string) => void): Promise<string> {
+  if (process.env.REDIS_CONNECTION_STRING) return process.env.REDIS_CONNECTION_STRING;
+  const persistDir = opts.redisPersistDir ?? process.env.LOCAL_REDIS_DIR ?? join(config.appDir, ".local", "redis");
+  const redis = await startPrivateRedis({
+    persistDir,
+    port: opts.redisPort ?? (process.env.LOCAL_REDIS_PORT ? Number(process.env.LOCAL_REDIS_PORT) : undefined),
+  });
+  cleanups.add(redis.stop);
+  process.env.REDIS_CONNECTION_STRING = redis.url;
+  log(`Private redis-server ${redis.reused ? "(already running, stopped with this runtime) " : ""}at ${redis.url}, data in ${persistDir}`);
+  return redis.url;
+}
+
+function hostKeys(): HttpKeys {
+  return {
+    functionKeys: [process.env.LOCAL_FUNCTION_KEY || DEFAULT_FUNCTION_KEY],
+    masterKey: process.env.LOCAL_MASTER_KEY || DEFAULT_MASTER_KEY,
+    // The durabletask_extension system key: a fresh secret per start unless set, since no client needs it.
+    durableSystemKey: process.env.LOCAL_DURABLE_SYSTEM_KEY || randomBytes(24).toString("base64url"),
+  };
+}
+
+function installCore(opts: LocalRuntimeOptions, log: (m: string) => void): FunctionsCore {
+  const core = installFunctionsCore();
+  const minLevel = LOG_LEVELS.indexOf((opts.functionLogLevel ?? process.env.LOCAL_LOG_LEVEL ?? "warning").toLowerCase());
+  core.logSink = (level, _category, fn, message) => {
+    const l = LOG_LEVELS.indexOf(level.toLowerCase());
+    if (l >= (minLevel < 0 ? 3 : minLevel)) log(`[${fn}] ${level === "information" ? "" : `${level}: `}${message}`);
+  };
+  return core;
+}
+
+/** Refuses a bad NCRONTAB schedule before anything listens, with a clear message. */
+function validateTimers(regs: Registration[], resolve: (s: string) => string): void {
+  for (const reg of regs) {
+    if (/^timerTrigger$/i.test(reg.trigger.type)) validateSchedule(reg.metadata.name, resolve(String((reg.trigger as { schedule?: unknown }).schedule)));
+  }
+}
+
+/** The host's limit (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT, 100 MB by default) everywhere; the app's own, if lower, on its routes. */
+function bodyLimits(app: HostedApp): { maxRequestBodyBytes: number; hostMaxRequestBodyBytes: number } {
+  const host = envNumber("FUNCTIONS_REQUEST_BODY_SIZE_LIMIT") ?? DEFAULT_REQUEST_BODY_LIMIT;
+  return { hostMaxRequestBodyBytes: host, maxRequestBodyBytes: Math.min(host, app.maxRequestBodyBytes ?? host) };
+}
+
+function envNumber(name: string): number | undefined {
+  return process.env[name] ? Number(process.env[name]) : undefined;
 }
 
 export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
-  const cleanups: (() => Promise<void>)[] = [];
+  const cleanups = new Cleanups();
   try {
-    return await startLocalRuntimeInner(opts, cleanups);
+    return await startRuntime(opts, cleanups);
   } catch (err) {
-    // Do not leave a private redis-server or open connections behind when start-up fails.
-    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    // Do not leave a private redis-server, a lease or open connections behind when start-up fails.
+    await cleanups.run();
     throw err;
   }
 }
 
-async function startLocalRuntimeInner(opts: LocalRuntimeOptions, cleanups: (() => Promise<void>)[]): Promise<LocalRuntime> {
+async function startRuntime(opts: LocalRuntimeOptions, cleanups: Cleanups): Promise<LocalRuntime> {
   const log = opts.log ?? ((m: string) => console.log(m));
-  const appDir = resolvePath(opts.appDir ?? process.cwd());
+  const app = opts.app ?? matchmakerApp;
+  const config = loadHostConfig(opts);
+  const redisUrl = await ensureRedis(opts, config, cleanups, log);
+  const prefix = app.redisKeyPrefix(process.env);
+  const lease = await RuntimeLease.acquire(redisUrl, prefix, opts.onLeaseLost ?? ((why) => log(`ERROR: ${why}`)));
+  cleanups.add(() => lease.release());
+  const keys = hostKeys();
+  const core = installCore(opts, log);
+  const services = opts.services ?? [];
+  for (const s of services) await s.configure?.(process.env);
 
-  // Settings: explicit options > environment > local.settings.json, as Core Tools does.
-  for (const [k, v] of Object.entries(opts.env ?? {})) process.env[k] = v;
-  const localSettings = opts.useLocalSettings !== false ? readLocalSettings(appDir) : {};
-  applyLocalSettings(localSettings.Values);
-  const host: HostJson = readHostJson(appDir);
-  const resolve = (s: string) => resolveBindingExpression(s, process.env);
-
-  let stopRedis: (() => Promise<void>) | undefined;
-  if (!process.env.REDIS_CONNECTION_STRING) {
-    const redis = await startPrivateRedis({
-      persistDir: opts.redisPersistDir ?? join(appDir, ".local", "redis"),
-      port: opts.redisPort ?? (process.env.LOCAL_REDIS_PORT ? Number(process.env.LOCAL_REDIS_PORT) : undefined),
-    });
-    stopRedis = redis.stop;
-    cleanups.push(redis.stop);
-    process.env.REDIS_CONNECTION_STRING = redis.url;
-    log(`Private redis-server ${redis.reused ? "(already running) " : ""}at ${redis.url}, data in ${opts.redisPersistDir ?? ".local/redis"}`);
-  }
-  const redisUrl = process.env.REDIS_CONNECTION_STRING!;
-  const prefix = process.env.REDIS_KEY_PREFIX || "mm";
-  const keys: HttpKeys = {
-    functionKeys: [process.env.LOCAL_FUNCTION_KEY || DEFAULT_FUNCTION_KEY],
-    masterKey: process.env.LOCAL_MASTER_KEY || DEFAULT_MASTER_KEY,
-  };
-
-  const core = installFunctionsCore();
-  const levels = ["trace", "debug", "information", "warning", "error", "critical", "none"];
-  const minLevel = levels.indexOf((opts.functionLogLevel ?? process.env.LOCAL_LOG_LEVEL ?? "warning").toLowerCase());
-  core.logSink = (level, _category, fn, message) => {
-    const l = levels.indexOf(level.toLowerCase());
-    if (l >= (minLevel < 0 ? 3 : minLevel)) log(`[${fn}] ${level === "information" ? "" : `${level}: `}${message}`);
-  };
   const faults = new Faults();
   const invoker = new Invoker(core, faults);
-  const ehConfig = host.extensions?.eventHubs ?? {};
+  const ehConfig = config.host.extensions?.eventHubs ?? {};
   const newEventHubs = () =>
     new LocalEventHubs(
       {
         redisUrl,
         prefix,
-        partitions: opts.eventHubPartitions ?? (process.env.LOCAL_EVENTHUB_PARTITIONS ? Number(process.env.LOCAL_EVENTHUB_PARTITIONS) : 4),
+        partitions: opts.eventHubPartitions ?? envNumber("LOCAL_EVENTHUB_PARTITIONS") ?? 4,
         maxEventBatchSize: opts.maxEventBatchSize ?? ehConfig.maxEventBatchSize ?? 100,
         batchCheckpointFrequency: ehConfig.batchCheckpointFrequency ?? 1,
         log,
       },
       invoker,
     );
-
-  let eventHubs = newEventHubs();
-  await eventHubs.connect();
-  cleanups.push(() => eventHubs.stop());
+  const current: { parts?: HostParts } = {};
   // The publisher forwards to whichever LocalEventHubs is current, so it survives restart().
-  const publisher: EventPublisherLike = { send: (hub, events) => eventHubs.send(hub, events), close: async () => undefined };
-  await (opts.installPublisher ?? defaultInstallPublisher)(publisher);
+  const publisher: EventPublisherLike = {
+    send: (hub, events) => (current.parts ? current.parts.eventHubs.send(hub, events) : Promise.reject(new Error("the local Event Hubs are not started"))),
+    close: async () => undefined,
+  };
+  await app.setEventPublisher(publisher);
+  cleanups.add(() => app.setEventPublisher(undefined));
 
-  const entry = resolvePath(opts.entry ?? join(appDir, "dist", "src", "index.js"));
-  if (!existsSync(entry) && !existsSync(`${entry}.js`) && !existsSync(`${entry}.ts`)) throw new Error(`App entry ${entry} not found (run npm run build)`);
   // Push (Azure Web PubSub): played locally unless configured; the app reads the setting when it loads.
   const push = await startLocalPush({ log });
-  cleanups.push(push.stop);
+  cleanups.add(push.stop);
   await opts.beforeAppLoad?.();
-  await loadApp(entry);
-  await core.start();
+  await loadApp(app);
+  await core.start(); // the app's appStart hooks: invalid settings throw here and the runtime does not start
+  cleanups.add(() => core.terminate());
 
   const regs = [...core.registrations.values()];
-  const functions = regs.map((r) => describe(r, resolve));
-  const needsDurable = regs.some(
-    (r) => DURABLE_TRIGGERS.test(r.trigger.type) || Object.values(r.metadata.bindings).some((b) => /^durableClient$/i.test(b.type)),
+  validateTimers(regs, config.resolve);
+  const hostParts = new HostParts(
+    {
+      core,
+      invoker,
+      faults,
+      regs,
+      host: config.host,
+      resolve: config.resolve,
+      redisUrl,
+      prefix,
+      keys,
+      cors: process.env.LOCAL_CORS ?? (config.localSettings.Host?.CORS as string | undefined),
+      listenHost: opts.host ?? "127.0.0.1",
+      ...bodyLimits(app),
+      mounts: services.flatMap((s) => s.mounts ?? []),
+      needsDurable: regs.some((r) => DURABLE_TRIGGERS.test(r.trigger.type) || Object.values(r.metadata.bindings).some((b) => /^durableClient$/i.test(b.type))),
+      taskHub: process.env.DURABLE_TASK_HUB || String(config.host.extensions?.durableTask?.hubName ?? "") || "MatchmakerLocal",
+      createDurable: opts.createDurableEngine ?? defaultCreateDurable,
+      newEventHubs,
+      log,
+    },
+    opts.port ?? envNumber("LOCAL_PORT") ?? Number(config.localSettings.Host?.LocalHttpPort ?? 7071),
   );
-  const taskHub = process.env.DURABLE_TASK_HUB || String(host.extensions?.durableTask?.hubName ?? "") || "MatchmakerLocal";
-
-  let http: LocalHttpServer | undefined;
-  let timers: LocalTimers | undefined;
-  let durable: DurableEngineLike | undefined;
-  let port = opts.port ?? (process.env.LOCAL_PORT ? Number(process.env.LOCAL_PORT) : Number(localSettings.Host?.LocalHttpPort ?? 7071));
-  const routePrefix = host.extensions?.http?.routePrefix ?? "api";
-
-  const startHostParts = async () => {
-    http = new LocalHttpServer(invoker, { routePrefix, keys, log, cors: process.env.LOCAL_CORS ?? (localSettings.Host?.CORS as string | undefined) }, resolve);
-    http.metricsExtra = () => ({
-      eventHubs: {
-        published: Object.fromEntries(eventHubs.published),
-        delivered: Object.fromEntries(eventHubs.delivered),
-        droppedBatches: Object.fromEntries(eventHubs.dropped),
-      },
-    });
-    const baseUrl = await http.listen(port, opts.host ?? "127.0.0.1");
-    port = Number(new URL(baseUrl).port); // a restart keeps the port, so URLs handed out stay valid
-    // As Core Tools does: without WEBSITE_HOSTNAME the durable client rewrites its management URLs to
-    // localhost:7071, which is wrong on any other port.
-    process.env.WEBSITE_HOSTNAME = new URL(baseUrl).host;
-    if (needsDurable) {
-      durable = await (opts.createDurableEngine ?? defaultCreateDurable)({ core, redisUrl, prefix, taskHub, baseUrl });
-      invoker.durable = durable;
-      await durable.start();
-    }
-    timers = new LocalTimers(invoker, log);
-    for (const reg of regs) {
-      const t = reg.trigger as Record<string, unknown>;
-      if (/^eventHubTrigger$/i.test(reg.trigger.type)) {
-        eventHubs.addConsumer({
-          functionName: reg.metadata.name,
-          hubName: resolve(String(t.eventHubName)),
-          consumerGroup: resolve(String(t.consumerGroup ?? "$Default")),
-          cardinality: String(t.cardinality ?? "many").toLowerCase() === "one" ? "one" : "many",
-          retry: retryPolicyOf(reg),
-        });
-      } else if (/^timerTrigger$/i.test(reg.trigger.type)) {
-        timers.add({ functionName: reg.metadata.name, schedule: resolve(String(t.schedule)), runOnStartup: Boolean(t.runOnStartup) });
-      }
-    }
-    eventHubs.start();
-    timers.start();
-  };
-
-  const stopHostParts = async (abrupt: boolean) => {
-    await timers?.stop();
-    if (abrupt) {
-      const crashing = eventHubs.crash();
-      faults.releaseStalls();
-      await crashing;
-    } else {
-      const stopping = eventHubs.stop();
-      faults.releaseStalls();
-      await stopping;
-    }
-    await durable?.stop();
-    invoker.durable = undefined;
-    await http?.close();
-  };
-
+  current.parts = hostParts;
+  cleanups.add(() => hostParts.stop(false));
   try {
-    await startHostParts();
+    await hostParts.start();
   } catch (err) {
-    await stopHostParts(true).catch(() => undefined);
+    await hostParts.stop(true).catch(() => undefined);
     throw err;
   }
+  const baseUrl = hostParts.http!.baseUrl;
+  await lease.publishUrl(baseUrl);
+  const serviceBanners = await startServices(services, { baseUrl, redisUrl, prefix, log }, cleanups);
+  return runtimeHandle({ core, faults, push, invoker, redisUrl, prefix, keys, parts: hostParts, cleanups, serviceBanners, resolve: config.resolve, regs });
+}
 
-  const web = () => http!;
-  const runtime: LocalRuntime = {
+async function startServices(services: LocalService[], ctx: Parameters<NonNullable<LocalService["start"]>>[0], cleanups: Cleanups): Promise<string[]> {
+  const banners: string[] = [];
+  for (const s of services) {
+    const started: StartedService | void = await s.start?.({ ...ctx, log: (m) => ctx.log(`[${s.name}] ${m}`) });
+    if (started) {
+      cleanups.add(() => started.stop());
+      banners.push(...(started.banner ?? []));
+    }
+  }
+  return banners;
+}
+
+function runtimeHandle(o: {
+  core: FunctionsCore;
+  faults: Faults;
+  push: LocalPush;
+  invoker: Invoker;
+  redisUrl: string;
+  prefix: string;
+  keys: HttpKeys;
+  parts: HostParts;
+  cleanups: Cleanups;
+  serviceBanners: string[];
+  resolve: (s: string) => string;
+  regs: Registration[];
+}): LocalRuntime {
+  const web = () => o.parts.http!;
+  return {
     get baseUrl() {
       return web().baseUrl;
     },
-    core,
-    functions,
+    core: o.core,
+    functions: o.regs.map((r) => describeFunction(r, o.resolve)),
     get httpRoutes() {
       return web().routes.map((r) => ({ functionName: r.functionName, methods: r.methods ?? ["ALL"], url: web().urlOf(r), authLevel: r.authLevel }));
     },
-    faults,
-    push,
-    redisUrl,
-    prefix,
-    keys,
+    faults: o.faults,
+    push: o.push,
+    redisUrl: o.redisUrl,
+    prefix: o.prefix,
+    keys: o.keys,
+    serviceBanners: o.serviceBanners,
     get durableStatusUrlPattern() {
       return `${web().baseUrl}${DURABLE_WEBHOOK_PREFIX}/instances/{instanceId}`;
     },
-    eventHubs: () => eventHubs,
-    timers: () => timers!,
-    durable: () => durable,
-    invoker,
-    drainEvents: (timeoutMs) => eventHubs.drain(timeoutMs),
-    restart: async (o = {}) => {
-      await stopHostParts(Boolean(o.abrupt));
-      eventHubs = newEventHubs();
-      await eventHubs.connect();
-      await startHostParts();
-    },
-    stop: async () => {
-      await stopHostParts(false);
-      await core.terminate();
-      await Promise.resolve()
-        .then(() => (opts.installPublisher ?? defaultInstallPublisher)(undefined))
-        .catch(() => undefined);
-      await push.stop();
-      await stopRedis?.();
-    },
+    eventHubs: () => o.parts.eventHubs,
+    timers: () => o.parts.timers!,
+    durable: () => o.parts.durable,
+    invoker: o.invoker,
+    drainEvents: (timeoutMs) => o.parts.eventHubs.drain(timeoutMs),
+    restart: (r = {}) => o.parts.restart(Boolean(r.abrupt)),
+    stop: () => o.cleanups.run(),
   };
-  return runtime;
+}
+
+/**
+ * The URL of a local runtime that holds the lease for this app folder's Redis and key prefix (what
+ * `npm start` would use), or undefined. For the simulator, so it never starts a second runtime on the same keys.
+ */
+export async function findRunningLocalRuntime(appDir: string, app: HostedApp = matchmakerApp): Promise<string | undefined> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  applyLocalSettings(readLocalSettings(resolvePath(appDir)).Values, env);
+  const redisUrl = env.REDIS_CONNECTION_STRING || `redis://127.0.0.1:${env.LOCAL_REDIS_PORT || 6399}`;
+  const holder = await readLeaseHolder(redisUrl, app.redisKeyPrefix(env));
+  return holder ? (holder.baseUrl ?? `pid ${holder.pid}`) : undefined;
 }

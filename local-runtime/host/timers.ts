@@ -14,6 +14,21 @@ export interface TimerSpec {
   runOnStartup?: boolean;
 }
 
+/**
+ * Throws a clear start-up error for a schedule the host would refuse. croner parses it (fields, ranges,
+ * steps, names); NCRONTAB also requires the seconds field, which croner treats as optional.
+ */
+export function validateSchedule(functionName: string, schedule: string): void {
+  let problem: string | undefined;
+  try {
+    new Cron(schedule, { paused: true }).stop();
+    if (schedule.trim().split(/\s+/).length !== 6) problem = "NCRONTAB needs 6 fields, seconds first (e.g. */2 * * * * *)";
+  } catch (err) {
+    problem = (err as Error).message;
+  }
+  if (problem) throw new Error(`Timer function ${functionName}: schedule ${JSON.stringify(schedule)} is not a valid NCRONTAB expression: ${problem}`);
+}
+
 export class LocalTimers {
   private readonly jobs: { spec: TimerSpec; cron: Cron; running: Promise<void> | undefined; last: Date | undefined }[] = [];
   readonly runs = new Map<string, number>();
@@ -25,8 +40,7 @@ export class LocalTimers {
   ) {}
 
   add(spec: TimerSpec): void {
-    const fields = spec.schedule.trim().split(/\s+/);
-    if (fields.length !== 6) throw new Error(`Timer ${spec.functionName}: schedule "${spec.schedule}" must be NCRONTAB with 6 fields (seconds first)`);
+    validateSchedule(spec.functionName, spec.schedule);
     // Paused until start(), so registering timers has no side effects.
     const job = { spec, cron: undefined as unknown as Cron, running: undefined as Promise<void> | undefined, last: undefined as Date | undefined };
     job.cron = new Cron(spec.schedule, { paused: true }, () => this.fire(job));

@@ -14,7 +14,6 @@ async function startApp(env: Record<string, string> = {}): Promise<LocalRuntime>
   const prefix = `e2e-${randomUUID().slice(0, 8)}`;
   const rt = await startLocalRuntime({
     appDir: repoRoot,
-    entry: join(repoRoot, "src", "index.ts"),
     port: 0,
     env: {
       REDIS_CONNECTION_STRING: inject("redisUrl"),

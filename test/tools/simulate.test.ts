@@ -45,7 +45,6 @@ describe("a running npm start is detected instead of starting a second runtime",
     port = await freePort();
     rt = await startLocalRuntime({
       appDir: repoRoot,
-      entry: join(repoRoot, "src", "index.ts"),
       port,
       env: {
         REDIS_CONNECTION_STRING: inject("redisUrl"),
@@ -62,7 +61,8 @@ describe("a running npm start is detected instead of starting a second runtime",
   it("answers with the runtime's URL on its port and nothing on a free port", async () => {
     expect(await probeLocalRuntime(port)).toBe(`http://localhost:${port}`);
     expect(await probeLocalRuntime(await freePort())).toBeUndefined();
-    expect(await findRunningLocalRuntime(repoRoot, { LOCAL_PORT: String(port) })).toBe(`http://localhost:${port}`);
+    // The runtime's own detection (its lease in Redis) reports the URL it listens on.
+    expect(await findRunningLocalRuntime(repoRoot, { LOCAL_PORT: String(port) })).toBe(rt.baseUrl);
   });
 
   it("tells the user to pass --url", () => {

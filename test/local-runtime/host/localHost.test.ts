@@ -26,7 +26,13 @@ async function until(cond: () => boolean | Promise<boolean>, what: string, timeo
 beforeAll(async () => {
   rt = await startLocalRuntime({
     appDir: join(__dirname, "fixtures"),
-    entry: join(__dirname, "fixtures", "sampleApp.ts"),
+    app: {
+      load: () => import("./fixtures/sampleApp.js"),
+      setEventPublisher: (p) => {
+        publisher = p;
+      },
+      redisKeyPrefix: (env) => env.REDIS_KEY_PREFIX ?? "sample",
+    },
     port: 0,
     useLocalSettings: false,
     env: {
@@ -41,9 +47,6 @@ beforeAll(async () => {
       LOCAL_CORS: "http://game.example",
     },
     log: () => undefined,
-    installPublisher: (p) => {
-      publisher = p;
-    },
   });
 });
 

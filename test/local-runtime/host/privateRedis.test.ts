@@ -1,6 +1,6 @@
 /**
  * The private redis-server `npm start` uses without REDIS_CONNECTION_STRING: persistent across restarts,
- * reused when an earlier one still holds the port, and a clear error when redis-server is not installed.
+ * reused when an earlier one still holds the port (and then stopped with the runtime), and a clear error when redis-server is not installed.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -39,9 +39,9 @@ it("keeps its data across a stop and start, and reuses a server that still runs 
 
   const again = await startPrivateRedis({ persistDir: dir, port });
   expect(again.reused).toBe(true);
-  await again.stop(); // a reused server is not ours to stop
-  await withClient(first.url, async (c) => expect(await c.get("survives")).toBe("yes"));
-
+  // A reused server is stopped with the runtime that reused it (found through its pid file).
+  await again.stop();
+  await expect(withClient(first.url, (c) => c.ping())).rejects.toThrow();
   await first.stop();
   const restarted = await startPrivateRedis({ persistDir: dir, port });
   expect(restarted.reused).toBe(false);
