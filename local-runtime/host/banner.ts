@@ -14,7 +14,8 @@ export function banner(rt: LocalRuntime): string {
   if (openapi) lines.push("", `OpenAPI: ${openapi.url}`);
   lines.push(
     "",
-    `Durable webhooks: ${rt.durableStatusUrlPattern.replace(/\/instances\/\{instanceId\}$/, "/*")}  (system key: code=${rt.keys.durableSystemKey}, LOCAL_DURABLE_SYSTEM_KEY; no client needs it)`,
+    `Durable status: GET ${rt.durableStatusUrlPattern} (and the other /runtime/webhooks/durabletask routes)`,
+    `  they need the system key: code=${rt.keys.durableSystemKey} (LOCAL_DURABLE_SYSTEM_KEY); no client needs it`,
   );
   lines.push(
     "",
