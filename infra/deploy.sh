@@ -85,29 +85,30 @@ if [[ "$SKIP_INFRA" -eq 0 ]]; then
     az group create -n "$RESOURCE_GROUP" -l "$LOCATION" -o none
   fi
 
-  # 3. Keep the ticket signing key of an existing deployment (read from a Function App in this group).
-  KEY=""
-  for app in $(az functionapp list -g "$RESOURCE_GROUP" --query "[].name" -o tsv 2>/dev/null || true); do
-    KEY="$(az functionapp config appsettings list -g "$RESOURCE_GROUP" -n "$app" --query "[?name=='TICKET_SIGNING_KEY'].value | [0]" -o tsv 2>/dev/null || true)"
-    [[ -n "$KEY" && "$KEY" != "None" ]] && break
-    KEY=""
+  # 3. Keep the ticket signing keys of an existing deployment: they live in the stamp's Key Vault (secret
+  #    ticket-signing-keys, possibly rotated since). Its existence is read from the control plane, so the
+  #    keys themselves never leave the vault; the template then leaves the secret as it is.
+  KEEP_KEYS=false
+  for vault in $(az resource list -g "$RESOURCE_GROUP" --resource-type Microsoft.KeyVault/vaults --query "[].name" -o tsv 2>/dev/null || true); do
+    if az resource show -g "$RESOURCE_GROUP" --resource-type Microsoft.KeyVault/vaults/secrets -n "$vault/ticket-signing-keys" --query id -o tsv >/dev/null 2>&1; then
+      KEEP_KEYS=true
+      break
+    fi
   done
-  if [[ -z "$KEY" ]]; then
-    KEY="$(node -e 'process.stdout.write(require("node:crypto").randomBytes(48).toString("base64url"))')"
-  else
-    echo "    keeping the existing ticket signing key"
-  fi
+  # The initial key of a new vault (unused when the vault's keys are kept).
+  KEY="$(node -e 'process.stdout.write(require("node:crypto").randomBytes(48).toString("base64url"))')"
+  [[ "$KEEP_KEYS" == true ]] && echo "    keeping the ticket signing keys in Key Vault"
 
   # The secret goes in a private temporary parameters file, not on the command line (visible in `ps`).
   node -e '
-    const [file, key, prefix, regions, customDomain] = process.argv.slice(1);
-    const parameters = { ticketSigningKey: { value: key }, namePrefix: { value: prefix } };
+    const [file, key, keep, prefix, regions, customDomain] = process.argv.slice(1);
+    const parameters = { ticketSigningKey: { value: key }, keepTicketSigningKeys: { value: keep === "true" }, namePrefix: { value: prefix } };
     if (regions) parameters.regions = { value: regions.split(",").map((r) => r.trim()).filter(Boolean) };
     if (customDomain) parameters.customDomain = { value: customDomain };
     require("node:fs").writeFileSync(file, JSON.stringify({
       $schema: "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
       contentVersion: "1.0.0.0", parameters }), { mode: 0o600 });
-  ' "$WORK/secrets.parameters.json" "$KEY" "$PREFIX" "$REGIONS" "$CUSTOM_DOMAIN"
+  ' "$WORK/secrets.parameters.json" "$KEY" "$KEEP_KEYS" "$PREFIX" "$REGIONS" "$CUSTOM_DOMAIN"
 
   # 4. Infrastructure. Later --parameters win, so the secret file overrides the committed defaults.
   step "Deploying $(basename "$TEMPLATE") to $RESOURCE_GROUP (takes 10-20 minutes the first time: Azure Managed Redis)"

@@ -135,6 +135,8 @@ function loadHostConfig(opts: LocalRuntimeOptions): HostConfig {
   for (const [k, v] of Object.entries(opts.env ?? {})) process.env[k] = v;
   const localSettings = opts.useLocalSettings !== false ? readLocalSettings(appDir) : {};
   applyLocalSettings(localSettings.Values);
+  // A development host, as Core Tools is: the app then accepts the public ticket key of local.settings.json.
+  process.env.AZURE_FUNCTIONS_ENVIRONMENT ||= "Development";
   return { appDir, host: readHostJson(appDir), localSettings, resolve: (s) => resolveBindingExpression(s, process.env) };
 }
 

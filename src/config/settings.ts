@@ -4,6 +4,7 @@
  * with one error that lists every problem, instead of failing later on the first request.
  */
 import { hasOwnName, ID_PATTERN, MODE_PATTERN, REGION_PATTERN } from "../domain/fields";
+import { IDENTITY_SETTING_NAMES, loadIdentitySettings, type IdentitySettings } from "../identity/settings";
 
 export interface Settings {
   /** redis:// or rediss:// URL. Empty only under the local runtime, which then starts a private redis-server. */
@@ -31,8 +32,8 @@ export interface Settings {
    * /api/servers/{serverId}/ack). Dying before that requeues the group; dying after it is `serverLost`.
    */
   serverClaimSeconds: number;
-  /** HMAC key for ticket tokens. */
-  ticketSigningKey: string;
+  /** Ticket token keys, player identity (PLAYER_AUTH) and abuse limits: src/identity/settings.ts. */
+  identity: IdentitySettings;
   /** How long finished tickets (and their redelivery guards) are kept. */
   ticketRetentionSeconds: number;
 }
@@ -53,9 +54,9 @@ export const SETTING_NAMES = {
   assignSchedule: "ASSIGN_SCHEDULE",
   serverLeaseSeconds: "SERVER_LEASE_SECONDS",
   serverClaimSeconds: "SERVER_CLAIM_SECONDS",
-  ticketSigningKey: "TICKET_SIGNING_KEY",
   ticketRetentionSeconds: "TICKET_RETENTION_SECONDS",
-} as const satisfies Record<keyof Settings, string>;
+  ...IDENTITY_SETTING_NAMES,
+} as const satisfies Record<Exclude<keyof Settings, "identity">, string>;
 
 /**
  * The connection setting prefix used in the Event Hub trigger registrations. Registrations are made at
@@ -154,8 +155,7 @@ export function loadSettings(env: Env = process.env): Settings {
   // The schedule is the host's to validate (it refuses to start the timer on a bad NCRONTAB expression);
   // the local runtime checks it with croner. Counting fields here would only be a second, weaker parser.
   const assignSchedule = get(SETTING_NAMES.assignSchedule);
-  const ticketSigningKey = get(SETTING_NAMES.ticketSigningKey);
-  if (ticketSigningKey.length < 32) problems.push(`${SETTING_NAMES.ticketSigningKey} must be set to a secret of at least 32 characters`);
+  const identity = loadIdentitySettings(env, problems);
 
   const settings: Settings = {
     redisConnectionString,
@@ -173,7 +173,7 @@ export function loadSettings(env: Env = process.env): Settings {
     assignSchedule,
     serverLeaseSeconds: int(SETTING_NAMES.serverLeaseSeconds, 2, 3600),
     serverClaimSeconds: int(SETTING_NAMES.serverClaimSeconds, 1, 3600),
-    ticketSigningKey,
+    identity,
     ticketRetentionSeconds: int(SETTING_NAMES.ticketRetentionSeconds, 60, 7 * 24 * 3600),
   };
   if (!ID_PATTERN.test(settings.redisKeyPrefix) || settings.redisKeyPrefix.length > 32)

@@ -14,7 +14,7 @@ import { appSettings } from "./wiring";
 export async function negotiate(req: HttpRequest): Promise<HttpResponseInit> {
   const playerId = routeId(req, "playerId");
   onlyQuery(req, ["token"]);
-  const check = verifyTicketToken(tokenFromRequest(req.headers.get("authorization"), req.query.get("token")), appSettings().ticketSigningKey);
+  const check = verifyTicketToken(tokenFromRequest(req.headers.get("authorization"), req.query.get("token")), appSettings().identity.ticketKeys);
   if (!check.ok) throw httpError(401, check.error, check.detail, {}, { "WWW-Authenticate": 'Bearer realm="tickets"' });
   return json(200, await negotiatePush(playerPush(), check.claims, playerId));
 }

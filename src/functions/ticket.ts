@@ -11,12 +11,12 @@ import { authorizeTicket } from "./http/ticketAuth";
 import { appSettings, portsFor } from "./wiring";
 
 export async function getTicket(req: HttpRequest, ctx: InvocationContext): Promise<HttpResponseInit> {
-  const { claims } = authorizeTicket(req, appSettings().ticketSigningKey);
+  const { claims } = authorizeTicket(req, appSettings().identity.ticketKeys);
   return json(200, await readTicket(portsFor(ctx, df.getClient(ctx)), claims));
 }
 
 export async function cancelTicket(req: HttpRequest, ctx: InvocationContext): Promise<HttpResponseInit> {
-  const { claims } = authorizeTicket(req, appSettings().ticketSigningKey);
+  const { claims } = authorizeTicket(req, appSettings().identity.ticketKeys);
   return json(200, await cancel(portsFor(ctx, df.getClient(ctx)), claims));
 }
 

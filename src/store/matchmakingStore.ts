@@ -213,7 +213,7 @@ export class MatchmakingStore {
   }
 
   private validateLeave(entry: unknown): Validated<LeaveRequest> {
-    const fields = validateFields(entry, ["playerId", "ticketId", "region", "reason", "mode"], "a leave request must be an object");
+    const fields = validateFields(entry, ["playerId", "ticketId", "region", "reason", "mode", "requestedAtMs"], "a leave request must be an object");
     if (!fields.ok) return fields;
     const e = fields.value;
     const playerId = validateId("playerId", e.playerId);
@@ -231,7 +231,18 @@ export class MatchmakingStore {
       if (!m.ok) return m;
       mode = m.value;
     }
-    return ok({ playerId: playerId.value, ticketId: ticketId.value, region: region.value, reason: e.reason as LeaveReason, ...(mode ? { mode } : {}) });
+    const at = e.requestedAtMs;
+    if (at !== undefined && (typeof at !== "number" || !Number.isSafeInteger(at) || at <= 0)) {
+      return fail("invalid_requestedAt", "requestedAtMs must be a positive integer (epoch milliseconds)");
+    }
+    return ok({
+      playerId: playerId.value,
+      ticketId: ticketId.value,
+      region: region.value,
+      reason: e.reason as LeaveReason,
+      ...(mode ? { mode } : {}),
+      ...(at !== undefined ? { requestedAtMs: at } : {}),
+    });
   }
 
   private static batchOrThrow(requests: unknown): void {
@@ -323,7 +334,14 @@ export class MatchmakingStore {
   private async leaveCall(region: string, group: { value: LeaveRequest }[]): Promise<LeaveResult[]> {
     const out = await this.run("leaveQueue", region, {
       retentionMs: this.retentionMs,
-      requests: group.map(({ value: r }) => ({ playerId: r.playerId, ticketId: r.ticketId, reason: r.reason, ...(r.mode ? { mode: r.mode } : {}) })),
+      requests: group.map(({ value: r }) => ({
+        playerId: r.playerId,
+        ticketId: r.ticketId,
+        reason: r.reason,
+        ...(r.mode ? { mode: r.mode } : {}),
+        // As text: the script writes it as is, and cjson would turn a large number into 1.7e+12.
+        ...(r.requestedAtMs !== undefined ? { requestedAt: String(r.requestedAtMs) } : {}),
+      })),
     });
     if (out.results.length !== group.length) throw new ScriptReplyError("leaveQueue", "results", `${out.results.length} results for ${group.length} requests`);
     return group.map(({ value: r }, i): LeaveResult => {

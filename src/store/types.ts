@@ -47,6 +47,12 @@ export interface LeaveRequest {
   reason: LeaveReason;
   /** Optional: recorded on the "preempted" record of a ticket that was never enqueued. */
   mode?: string;
+  /**
+   * Optional: the ticket's requestedAt (epoch ms). With it, a leave of a ticket whose redelivery guard has
+   * expired is "superseded" when the player's record is of a later request, instead of being taken for a
+   * leave that overtook its request (which would reset the player's current record).
+   */
+  requestedAtMs?: number;
 }
 
 export interface AssignResult {

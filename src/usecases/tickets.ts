@@ -13,7 +13,7 @@ import { ticketFromOutcome, ticketFromPlayer, ticketFromRef, type TicketView } f
 import { validateMode, validateRegion } from "../domain/validation";
 import { accept, refuse } from "./errors";
 import { checkSchema } from "./schemas";
-import { signTicketToken, type TicketClaims } from "./ticketToken";
+import { signTicketToken, ticketTokenLifetimeSeconds, type TicketClaims } from "./ticketToken";
 import type { InstanceRecord, MatchRequests, Ports } from "./ports";
 import { pushToPlayers } from "../messaging/webPubSub";
 
@@ -59,7 +59,12 @@ export async function createTicket(p: TicketPorts & Pick<Ports, "publisher">, bo
   if (drift) throw new Error(`createTicket built a message its own schema refuses: ${drift.detail}`);
   // Partition key = playerId: one player's requests stay in order on one partition.
   await p.publisher.send(s.playerRequestsHub, [{ body: message, partitionKey: playerId }]);
-  const token = signTicketToken({ ticketId, playerId, region, mode, iat: Math.floor(now / 1000) }, s.ticketSigningKey);
+  const token = signTicketToken(
+    { ticketId, playerId, region, mode, rat: now },
+    s.identity.ticketKeys,
+    ticketTokenLifetimeSeconds(s, STALE_MARGIN_SECONDS),
+    now,
+  );
   p.log.log(`ticket ${ticketId} for ${playerId} (${mode}, ${region}) accepted`);
   return { ticketId, playerId, mode, region, token };
 }
@@ -75,7 +80,7 @@ export async function readTicket(p: TicketPorts, claims: TicketClaims): Promise<
     if (status.outcome) return ticketFromOutcome(playerId, status.outcome);
     if (status.live) return ticketFromRef(claims, "searching");
   }
-  if (view && view.requestedAtMs > claims.iat * 1000) throw refuse("notFound", "ticket_replaced", "the player has a newer ticket");
+  if (view && view.requestedAtMs > claims.rat) throw refuse("notFound", "ticket_replaced", "the player has a newer ticket");
   // Accepted but not processed yet (still in the Event Hub), as long as it could still be.
   const ageMs = p.clock() - claims.iat * 1000;
   if (ageMs < (p.settings.matchTimeoutSeconds + STALE_MARGIN_SECONDS) * 1000) return ticketFromRef(claims, "searching");
@@ -88,7 +93,8 @@ export async function readTicket(p: TicketPorts, claims: TicketClaims): Promise<
  */
 export async function cancelTicket(p: TicketPorts, claims: TicketClaims): Promise<TicketView> {
   const { playerId, ticketId } = claims;
-  const [result] = await p.store.leave([{ playerId, ticketId, region: claims.region, reason: "cancelled" }]);
+  // The ticket's request time lets the store refuse a stale token whose ticket it has forgotten (superseded).
+  const [result] = await p.store.leave([{ playerId, ticketId, region: claims.region, reason: "cancelled", requestedAtMs: claims.rat }]);
   if (!result) throw new Error("the store answered no result for the leave request");
   switch (result.outcome) {
     case "assigned":

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { eventPublisher, setEventPublisher } from "../../src/messaging/eventPublisher";
 import { setStoreFactory, storeFromSettings } from "../../src/functions/wiring";
 import { STATS_CACHE_MS } from "../../src/usecases/stats";
-import { SIGNING_KEY, uniqueId as id, useTestApp } from "./support/app";
+import { SIGNING_KEYS, uniqueId as id, useTestApp } from "./support/app";
 import { at } from "../support/at";
 import { signTicketToken, verifyTicketToken } from "../../src/usecases/ticketToken";
 import { checkComponent, checkSchema, openapiDocument } from "../../src/usecases/schemas";
@@ -81,7 +81,7 @@ describe("tickets", () => {
     // The Durable status contract, authorized by the ticket token: no Functions key anywhere.
     expect(body.statusQueryGetUri).toBe(`${body.ticketUri}/status?token=${encodeURIComponent(body.token)}`);
     expect(body.statusQueryGetUri).not.toMatch(/[?&]code=|runtime\/webhooks/);
-    const claims = verifyTicketToken(body.token, SIGNING_KEY);
+    const claims = verifyTicketToken(body.token, SIGNING_KEYS);
     expect(claims.ok && claims.claims).toMatchObject({ ticketId: body.ticketId, playerId, region: "westeurope", mode: "squad" });
     const sent = app.publisher.sent.slice(before);
     expect(sent).toHaveLength(1);
@@ -246,10 +246,8 @@ describe("tickets", () => {
     const foreign = await app.http("ticketStatus", { method: "GET", path: `/api/tickets/${b}/status`, params: { playerId: b }, query: { token: ta.token } });
     expect(foreign.status).toBe(401);
     const nobody = id("nobody");
-    const old = signTicketToken(
-      { ticketId: id("t"), playerId: nobody, region: "westeurope", mode: "duel", iat: Math.floor(Date.now() / 1000) - 3600 },
-      SIGNING_KEY,
-    );
+    const hourAgo = Date.now() - 3600_000;
+    const old = signTicketToken({ ticketId: id("t"), playerId: nobody, region: "westeurope", mode: "duel", rat: hourAgo }, SIGNING_KEYS, 7200, hourAgo);
     const gone = await app.http("ticketStatus", { method: "GET", path: `/api/tickets/${nobody}/status`, params: { playerId: nobody }, query: { token: old } });
     expect(gone.status).toBe(404);
     expect(gone.json).toMatchObject({ error: "ticket_not_found" });
@@ -315,8 +313,9 @@ describe("tickets", () => {
     );
     const other = await createTicket(id("grace"), { mode: "squad" });
     const forged = signTicketToken(
-      { ticketId: t.ticketId, playerId, region: "westeurope", mode: "squad", iat: 1 },
-      "another-key-of-at-least-32-characters-long!",
+      { ticketId: t.ticketId, playerId, region: "westeurope", mode: "squad", rat: Date.now() },
+      [{ kid: "default", key: "another-key-of-at-least-32-characters-long!" }],
+      3600,
     );
     const cases: [string, string | undefined, string][] = [
       ["no token", undefined, "missing_token"],

@@ -14,24 +14,27 @@ import type { MatchRequests, Store } from "../../src/usecases/ports";
 import { loadSettings } from "../../src/config/settings";
 
 const KEY = "unit-test-signing-key-0123456789-abcdef";
-const claims = { ticketId: "t1", playerId: "p1", region: "westeurope", mode: "duel", iat: 1_700_000_000 };
+const KEYS = [{ kid: "2026-12", key: KEY }];
+const NOW = 1_700_000_000_000;
+const facts = { ticketId: "t1", playerId: "p1", region: "westeurope", mode: "duel", rat: NOW };
+const claims = { ...facts, iat: NOW / 1000, exp: NOW / 1000 + 3600, kid: "2026-12" };
 const rules = { modes: { duel: 2 }, regions: ["westeurope"] };
 
 describe("ticket tokens", () => {
-  it("round-trips its claims and refuses any change", () => {
-    const token = signTicketToken(claims, KEY);
-    expect(verifyTicketToken(token, KEY)).toEqual({ ok: true, claims });
-    expect(verifyTicketToken(token, `${KEY}x`)).toMatchObject({ ok: false, error: "invalid_token" });
+  it("round-trips its claims (with kid and exp) and refuses any change", () => {
+    const token = signTicketToken(facts, KEYS, 3600, NOW);
+    expect(verifyTicketToken(token, KEYS, NOW)).toEqual({ ok: true, claims });
+    expect(verifyTicketToken(token, [{ kid: "2026-12", key: `${KEY}x` }], NOW)).toMatchObject({ ok: false, error: "invalid_token" });
     const parts = token.split(".");
     const [p, m] = [at(parts, 0), at(parts, 1)];
     const flipped = `${p}.${m.slice(0, -1)}${m.endsWith("A") ? "B" : "A"}`;
-    expect(verifyTicketToken(flipped, KEY)).toMatchObject({ ok: false, error: "invalid_token" });
-    expect(verifyTicketToken(`${p}.${m}.x`, KEY)).toMatchObject({ ok: false, error: "invalid_token" });
-    expect(verifyTicketToken(undefined, KEY)).toMatchObject({ ok: false, error: "missing_token" });
-    expect(verifyTicketToken("a".repeat(5000), KEY)).toMatchObject({ ok: false, error: "invalid_token" });
+    expect(verifyTicketToken(flipped, KEYS, NOW)).toMatchObject({ ok: false, error: "invalid_token" });
+    expect(verifyTicketToken(`${p}.${m}.x`, KEYS, NOW)).toMatchObject({ ok: false, error: "invalid_token" });
+    expect(verifyTicketToken(undefined, KEYS, NOW)).toMatchObject({ ok: false, error: "missing_token" });
+    expect(verifyTicketToken("a".repeat(5000), KEYS, NOW)).toMatchObject({ ok: false, error: "invalid_token" });
     // A genuine signature over a payload that is not a ticket is still refused.
-    const odd = signTicketToken({ ...claims, region: "Bad Region" }, KEY);
-    expect(verifyTicketToken(odd, KEY)).toMatchObject({ ok: false, detail: "token payload is incomplete" });
+    const odd = signTicketToken({ ...facts, region: "Bad Region" }, KEYS, 3600, NOW);
+    expect(verifyTicketToken(odd, KEYS, NOW)).toMatchObject({ ok: false, detail: "token payload is incomplete" });
   });
 
   it("reads the bearer header first, then ?token=", () => {

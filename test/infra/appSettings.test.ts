@@ -12,6 +12,7 @@ import { resolveBindingExpression } from "../../local-runtime/host/appConfig";
 import { EVENTHUB_CONNECTION, SETTING_NAMES, loadSettings } from "../../src/config/settings";
 import { WEB_PUBSUB_CONNECTION } from "../../src/messaging/webPubSub";
 import { appSettingsOf, asEnv, checkTemplate, type DeclaredResource } from "./arm";
+import { resolveKeyVaultReferences } from "./stampChecks";
 import {
   MULTI_TEMPLATE,
   PLATFORM_PROVIDED_ENV,
@@ -43,7 +44,10 @@ function stamp(values: Record<string, unknown> = {}) {
   const result = checkTemplate(readTemplate(STAMP_TEMPLATE), values);
   expect(result.problems).toEqual([]);
   const site = [...result.evaluated].find(([d]) => d.type === "Microsoft.Web/sites")![1];
-  return { ...result, settings: appSettingsOf(site) };
+  const settings = appSettingsOf(site);
+  /** As the app reads them on Azure: Key Vault references resolved to the secrets the template writes. */
+  const resolved = resolveKeyVaultReferences(settings, result.evaluated);
+  return { ...result, settings, resolved };
 }
 
 /** Names the code reads with process.env.X or process.env["X"] (production code only: not the local runtime or dev tools). */
@@ -105,20 +109,24 @@ describe("app settings: template vs code", () => {
   });
 
   it("sets values the app accepts (its own validation, as at start-up)", () => {
-    expect(() => loadSettings(asEnv(stamp().settings))).not.toThrow();
+    expect(() => loadSettings(asEnv(stamp().resolved))).not.toThrow();
     const fromFile = stamp(parameterValues(STAMP_PARAMETERS));
-    const s = loadSettings(asEnv(fromFile.settings));
+    const s = loadSettings(asEnv(fromFile.resolved));
     expect(s.modes).toEqual(parameterValues(STAMP_PARAMETERS).modes);
     expect(s.defaultMode).toBe(parameterValues(STAMP_PARAMETERS).defaultMode);
     expect(s.redisMode).toBe("cluster");
     expect(s.redisAuth).toBe("entraId");
     expect(s.redisConnectionString).toMatch(/^rediss:\/\/.+:10000$/);
-    expect(s.ticketSigningKey.length).toBeGreaterThanOrEqual(32);
+    expect(s.identity.ticketKeys).toEqual([{ kid: "k1", key: expect.stringMatching(/^.{32,}$/) }]);
+    expect(s.identity.playerAuth.mode).toBe("none");
+    // PLAYER_AUTH=jwt with an issuer and an audience passes the app's validation too.
+    const jwt = stamp({ playerAuth: "jwt", playerAuthIssuer: "https://login.example.com/tenant/v2.0", playerAuthAudience: "api://matchmaker" });
+    expect(loadSettings(asEnv(jwt.resolved)).identity.playerAuth).toMatchObject({ mode: "jwt", issuer: "https://login.example.com/tenant/v2.0" });
     // Each stamp of the multi-region template serves exactly its own region.
     const multi = checkTemplate(readTemplate(MULTI_TEMPLATE));
     for (const [, body] of [...multi.evaluated].filter(([d]) => d.type === "Microsoft.Resources/deployments")) {
       const values = valuesOf((body.properties as { parameters: Record<string, { value: unknown }> }).parameters);
-      const ms = loadSettings(asEnv(stamp(values).settings));
+      const ms = loadSettings(asEnv(stamp(values).resolved));
       expect(ms.regions).toEqual([values.location]);
       expect(ms.defaultRegion).toBe(values.location);
     }

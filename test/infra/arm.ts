@@ -410,7 +410,7 @@ export class Evaluator {
       case "deployment":
         return { name: "test-deployment", properties: { templateLink: undefined } };
       case "environment":
-        return { name: "AzureCloud", suffixes: { storage: "core.windows.net" } };
+        return { name: "AzureCloud", suffixes: { storage: "core.windows.net", keyvaultDns: ".vault.azure.net" } };
       case "concat":
         if (a.every((x) => Array.isArray(x))) return ([] as unknown[]).concat(...(a as unknown[][]));
         return a.map(armString).join("");

@@ -38,7 +38,8 @@ case "\${cmd% }" in
   "group show") [[ "$AZ_GROUP_EXISTS" == 1 ]] || exit 3 ;;
   "group create") ;;
   "functionapp list") [[ -n "$AZ_APPS" ]] && echo "$AZ_APPS" ;;
-  "functionapp config appsettings list") echo "$AZ_SIGNING_KEY" ;;
+  "resource list") [[ -n "$AZ_VAULT" ]] && echo "$AZ_VAULT" ;;
+  "resource show") [[ -n "$AZ_VAULT" && "$AZ_SECRET_EXISTS" == 1 ]] && echo "/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/vaults/$AZ_VAULT/secrets/ticket-signing-keys" || exit 3 ;;
   "deployment group create" | "deployment group show") echo "$AZ_OUTPUTS" ;;
   "functionapp deployment source config-zip") ;;
   *) echo "fake az: unexpected $*" >&2; exit 9 ;;
@@ -65,7 +66,8 @@ async function run(args: string[], state: Record<string, unknown>) {
     AZ_LOGGED_IN: state.loggedIn ? "1" : "0",
     AZ_GROUP_EXISTS: state.groupExists ? "1" : "0",
     AZ_APPS: ((state.apps as string[] | undefined) ?? []).join("\n"),
-    AZ_SIGNING_KEY: String(state.signingKey ?? ""),
+    AZ_VAULT: String(state.vault ?? ""),
+    AZ_SECRET_EXISTS: state.secretExists ? "1" : "0",
     AZ_OUTPUTS: JSON.stringify(state.outputs ?? {}),
   };
   // Asynchronous, so that the cases (each a few processes) run side by side.
@@ -124,7 +126,7 @@ describe.concurrent("infra/deploy.sh", () => {
       "account show",
       "group show",
       "group create",
-      "functionapp list",
+      "resource list",
       "deployment group create",
       "functionapp deployment source config-zip",
     ]);
@@ -134,6 +136,8 @@ describe.concurrent("infra/deploy.sh", () => {
     expect(paramFiles.map(([k]) => k)[0]).toBe(`@${join(ROOT, "infra", "azuredeploy.parameters.json")}`);
     const secret = paramFiles[1]![1].parameters;
     expect(String(secret.ticketSigningKey!.value).length).toBeGreaterThanOrEqual(32);
+    // A new deployment: the template writes the initial key into the new vault.
+    expect(secret.keepTicketSigningKeys!.value).toBe(false);
     expect(secret.namePrefix!.value).toBe("mm");
     // The key never appears on a command line.
     expect(r.calls.flatMap((c) => c.args).join(" ")).not.toContain(String(secret.ticketSigningKey!.value));
@@ -142,19 +146,36 @@ describe.concurrent("infra/deploy.sh", () => {
     expect(r.stdout).toContain("Ticket API:  https://mm-func-abc.azurewebsites.net/api/tickets");
   });
 
-  it("keeps the signing key of an existing deployment", async () => {
+  it("keeps the signing keys in the Key Vault of an existing deployment, without reading them", async () => {
     const r = await run(["-g", "rg-mm", "--package", zip], {
       loggedIn: true,
       groupExists: true,
       apps: ["mm-func-abc"],
-      signingKey: "existing-key-existing-key-existing-key-0123",
+      vault: "mm-kv-abc",
+      secretExists: true,
       outputs: singleOutputs,
     });
     expect(r.status).toBe(0);
     expect(r.cmds).not.toContain("group create");
+    expect(r.cmds).toEqual(expect.arrayContaining(["resource list", "resource show"]));
+    // Only the control plane is asked whether the secret exists: no data-plane read of its value.
+    expect(r.cmds.filter((c) => c.startsWith("keyvault"))).toEqual([]);
     const deploy = r.calls.find((c) => c.args[0] === "deployment")!;
-    expect(Object.values(deploy.files)[1]!.parameters.ticketSigningKey!.value).toBe("existing-key-existing-key-existing-key-0123");
-    expect(r.stdout).toContain("keeping the existing ticket signing key");
+    expect(Object.values(deploy.files)[1]!.parameters.keepTicketSigningKeys!.value).toBe(true);
+    expect(r.stdout).toContain("keeping the ticket signing keys in Key Vault");
+  });
+
+  it("writes a new initial key when the vault exists but holds no signing keys yet", async () => {
+    const r = await run(["-g", "rg-mm", "--package", zip], {
+      loggedIn: true,
+      groupExists: true,
+      vault: "mm-kv-abc",
+      secretExists: false,
+      outputs: singleOutputs,
+    });
+    expect(r.status).toBe(0);
+    const deploy = r.calls.find((c) => c.args[0] === "deployment")!;
+    expect(Object.values(deploy.files)[1]!.parameters.keepTicketSigningKeys!.value).toBe(false);
   });
 
   it("deploys the multi-region template with --regions and publishes to every stamp", async () => {

@@ -104,6 +104,14 @@ export function expectSecureStamp(template: Template, paramValues: Record<string
   expect(props(apa).accessPolicyName).toBe("default");
   expect(String(props(apa).user.objectId)).toMatch(/^<reference:.*\.identity\.principalId>$/);
 
+  // The ticket signing keys live in Key Vault (RBAC, soft delete); the app setting only references them.
+  const vault = one(evaluated, "Microsoft.KeyVault/vaults");
+  expect(props(vault)).toMatchObject({ enableRbacAuthorization: true, enableSoftDelete: true, enabledForTemplateDeployment: false });
+  expect(String(settings.get("TICKET_SIGNING_KEYS"))).toMatch(
+    /^@Microsoft\.KeyVault\(SecretUri=https:\/\/[a-z0-9-]{3,24}\.vault\.azure\.net\/secrets\/ticket-signing-keys\/\)$/,
+  );
+  expect(settings.has("TICKET_SIGNING_KEY"), "the key itself is never an app setting").toBe(false);
+
   const ai = one(evaluated, "Microsoft.Insights/components");
   expect(props(ai).DisableLocalAuth).toBe(true);
   expect(String(props(ai).WorkspaceResourceId)).toMatch(/Microsoft\.OperationalInsights\/workspaces\//);
@@ -123,6 +131,7 @@ export function expectSecureStamp(template: Template, paramValues: Record<string
     [ROLE_DEFINITIONS.eventHubsDataReceiver, /^Microsoft\.EventHub\/namespaces\//],
     [ROLE_DEFINITIONS.monitoringMetricsPublisher, /^Microsoft\.Insights\/components\//],
     [ROLE_DEFINITIONS.webPubSubServiceOwner, /^Microsoft\.SignalRService\/webPubSub\//],
+    [ROLE_DEFINITIONS.keyVaultSecretsUser, /^Microsoft\.KeyVault\/vaults\//],
   ];
   expect(assignments.map((a) => a.role).sort()).toEqual(expected.map(([r]) => r).sort());
   for (const [role, scope] of expected) {
@@ -148,4 +157,22 @@ export function expectSecureStamp(template: Template, paramValues: Record<string
     }
   }
   expect(JSON.stringify(outputs)).not.toMatch(/AccountKey|SharedAccessKey|InstrumentationKey/);
+}
+
+/**
+ * App settings as the platform resolves them: a Key Vault reference
+ * `@Microsoft.KeyVault(SecretUri=https://<vault>.vault.azure.net/secrets/<name>/)` becomes the value of the
+ * secret the template writes into that vault (undefined when the template does not write it).
+ */
+export function resolveKeyVaultReferences(settings: Map<string, unknown>, evaluated: Map<DeclaredResource, Record<string, unknown>>): Map<string, unknown> {
+  const secrets = new Map<string, unknown>();
+  for (const [d, body] of evaluated) {
+    if (d.type === "Microsoft.KeyVault/vaults/secrets" && body.condition !== false) secrets.set(d.name.toLowerCase(), props(body).value);
+  }
+  const resolved = new Map(settings);
+  for (const [name, value] of settings) {
+    const m = /^@Microsoft\.KeyVault\(SecretUri=https:\/\/([a-z0-9-]+)\.vault\.azure\.net\/secrets\/([A-Za-z0-9-]+)\/?\)$/.exec(String(value));
+    if (m) resolved.set(name, secrets.get(`${m[1]}/${m[2]}`.toLowerCase()));
+  }
+  return resolved;
 }

@@ -55,6 +55,8 @@ export const API_VERSIONS: Record<string, string> = {
   "Microsoft.Authorization/roleAssignments": "2022-04-01",
   "Microsoft.Network/trafficmanagerprofiles": "2022-04-01",
   "Microsoft.Resources/deployments": "2025-04-01",
+  "Microsoft.KeyVault/vaults": "2023-07-01",
+  "Microsoft.KeyVault/vaults/secrets": "2023-07-01",
 };
 
 /** Built-in role definition ids (subscription-level resources that templates reference but never declare). */
@@ -66,6 +68,7 @@ export const ROLE_DEFINITIONS = {
   eventHubsDataReceiver: "a638d3c7-ab3a-418d-83e6-5f17a39d4fde",
   monitoringMetricsPublisher: "3913510d-42f4-4e42-8a64-420c390055eb",
   webPubSubServiceOwner: "12cf5a90-567b-43ae-8102-96cf46c7d9b4",
+  keyVaultSecretsUser: "4633458b-17de-408a-b874-0445c86b69e6",
 } as const;
 
 /** App settings Flex Consumption rejects or ignores (runtime and deployment live in functionAppConfig). */

@@ -1,12 +1,15 @@
 -- leaveQueue: players leave the queue (timeout, cancel, or the stale sweeper), a batch of one region, atomically.
 -- KEYS[1]   the region's routing key
 -- ARGV[1]   region prefix "<prefix>:{<region>}:"
--- ARGV[2]   JSON {now, region, retentionMs, requests: [{playerId, ticketId, reason, mode?}]}
+-- ARGV[2]   JSON {now, region, retentionMs, requests: [{playerId, ticketId, reason, mode?, requestedAt?}]}
 -- Reply     JSON {results: [one per request, in order: {outcome: "left", reason, sessionId?}
 --           | {outcome: "assigned", assignment} | {outcome: "alreadyLeft", reason} | {outcome: "superseded"}
 --           | {outcome: "preempted", reason}]}
 -- Whichever of leave and assign reaches Redis first wins: a player whose session already has a server
 -- is told the assignment ("assigned") and is not removed.
+-- requestedAt (epoch ms as text, the ticket's own, from its token) tells a ticket whose redelivery guard has
+-- expired apart from one that was never enqueued: if the player's record is of a LATER request, this ticket
+-- is old ("superseded") and must never touch the newer one.
 --- @include "prologue"
 --- @include "check_list"
 --- @include "hgetall"
@@ -25,6 +28,7 @@ for _, r in ipairs(A.requests) do
   check_text('ticketId', r.ticketId, '^[A-Za-z0-9_-]+$', 64)
   if type(r.reason) ~= 'string' or REASONS[r.reason] ~= true then input_error('reason', 'must be timedOut, cancelled or expired') end
   if r.mode ~= nil then check_text('mode', r.mode, '^[a-z0-9][a-z0-9_-]*$', 32) end
+  if r.requestedAt ~= nil then r.requestedAt = check_int('requestedAt', r.requestedAt, 1, 2 ^ 53) end
 end
 
 for i, r in ipairs(A.requests) do
@@ -43,8 +47,9 @@ for i, r in ipairs(A.requests) do
     end
   else
     local owner = redis.call('GET', tkey)
-    if owner then
-      -- This ticket was enqueued once; the player has moved on to another ticket since.
+    local newer = r.requestedAt ~= nil and tonumber(p.requestedAt or '0') > r.requestedAt
+    if owner or newer then
+      -- This ticket was enqueued once (its guard may have expired since); the player has moved on to another ticket.
       results[i] = { outcome = 'superseded' }
     else
       -- The leave overtook the request (or the ticket never reached us). Record the ticket so that a late
@@ -54,7 +59,7 @@ for i, r in ipairs(A.requests) do
         detach_matched(r.playerId, p.state, p.session)
         redis.call('DEL', pkey)
         redis.call('HSET', pkey, 'ticketId', r.ticketId, 'mode', r.mode or '', 'region', REGION, 'state', 'left',
-          'leftReason', r.reason, 'leftAt', NOW, 'requestedAt', 0)
+          'leftReason', r.reason, 'leftAt', NOW, 'requestedAt', int(r.requestedAt or 0))
         redis.call('PEXPIRE', pkey, retention)
       end
       results[i] = { outcome = 'preempted', reason = r.reason }

@@ -21,6 +21,8 @@ import { MemoryEventPublisher, setEventPublisher } from "../../../src/messaging/
 import { setStoreFactory, store, storeFromSettings, type Store } from "../../../src/functions/wiring";
 
 export const SIGNING_KEY = "functions-test-signing-key-0123456789abcdef";
+/** TICKET_SIGNING_KEY alone is the key ring of one key with kid "default". */
+export const SIGNING_KEYS = [{ kid: "default", key: SIGNING_KEY }];
 
 export interface LogLine {
   level: string;
