@@ -19,7 +19,7 @@ import { appSettings, portsFor } from "./wiring";
 export const STATUS_RETRY_AFTER_SECONDS = 2;
 
 export async function ticketStatus(req: HttpRequest, ctx: InvocationContext): Promise<HttpResponseInit> {
-  const { claims } = authorizeTicket(req, appSettings().identity.ticketKeys);
+  const { claims } = await authorizeTicket(req, appSettings());
   const instance = await readTicketInstance(portsFor(ctx, df.getClient(ctx)), claims);
   if (!instance.found) throw httpError(404, "ticket_not_found", "no orchestration runs or ran this ticket (unknown, replaced by a newer ticket, or purged)");
   if (instance.running) return json(202, instance.record, { Location: req.url, "Retry-After": String(STATUS_RETRY_AFTER_SECONDS) });

@@ -12,13 +12,19 @@ import { createTicket as create, type CreateTicketRequest } from "../usecases/ti
 import { onlyQuery, origin, readJson } from "./http/request";
 import { json } from "./http/respond";
 import { httpRoute } from "./http/route";
-import { portsFor } from "./wiring";
+import { authorizePlayer } from "./http/ticketAuth";
+import { appSettings, portsFor } from "./wiring";
+import { clientAddressOf, limitTicketCalls } from "../usecases/abuseLimits";
 
 export async function createTicket(req: HttpRequest, ctx: InvocationContext): Promise<HttpResponseInit> {
   onlyQuery(req, []);
   const body = (await readJson<CreateTicketRequest>(req, "createTicket")) as CreateTicketRequest;
+  // With PLAYER_AUTH=jwt only the player itself may ask for its ticket (nobody can squat another's id).
+  await authorizePlayer(req, appSettings(), body.playerId);
   const base = origin(req);
-  const ticket = await create(portsFor(ctx, df.getClient(ctx)), body);
+  const ports = portsFor(ctx, df.getClient(ctx));
+  await limitTicketCalls(ports, { playerId: body.playerId, clientAddress: clientAddressOf(req.headers.get("x-forwarded-for")) }, "create");
+  const ticket = await create(ports, body);
   const ticketUri = `${base}/api/tickets/${encodeURIComponent(ticket.playerId)}`;
   const statusQueryGetUri = `${ticketUri}/status?token=${encodeURIComponent(ticket.token)}`;
   return json(202, { ...ticket, ticketUri, statusQueryGetUri }, { Location: ticketUri, "Retry-After": "1" });

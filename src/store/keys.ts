@@ -48,6 +48,14 @@ export function routingKey(prefix: string, region: string): string {
   return regionKey(prefix, region, KEY.SessionSeq);
 }
 
+/**
+ * Counter of one rate-limited subject (`player:<id>`, `address:<ip>`). Not region-tagged: the subject is its
+ * own hash tag, so the counters of many subjects spread over a cluster's shards.
+ */
+export function rateLimitKey(prefix: string, subject: string): string {
+  return `${prefix}:RateLimit:{${subject}}`;
+}
+
 /** Dead-letter stream of one message source. Not region-tagged: messages that failed may have no valid region. */
 export function deadLetterKey(prefix: string, source: string): string {
   return `${prefix}:DeadLetters:${source}`;

@@ -11,7 +11,7 @@
 import type { LeaveReason } from "../domain/types";
 import { fail, ID_PATTERN, ok, validateFields, validateId, validateMode, validateRegion, validateTicketFields, type Validated } from "../domain/validation";
 import type { RedisConnection } from "./connection";
-import { deadLetterKey, regionPrefix, routingKey } from "./keys";
+import { deadLetterKey, rateLimitKey, regionPrefix, routingKey } from "./keys";
 import { percentileOfSorted } from "../lib/percentile";
 import { loadScripts } from "./scriptLoader";
 import { ServerPool } from "./serverPool";
@@ -32,6 +32,7 @@ import type {
   LeaveResult,
   PlayerState,
   PlayerView,
+  RateLimitResult,
   RegionStats,
   RegisterResult,
   ReleaseResult,
@@ -39,6 +40,9 @@ import type {
   ServerRecord,
   SessionRef,
 } from "./types";
+
+/** What a rate limit may count: a kind and an id that cannot break out of the key's hash tag. */
+const RATE_LIMIT_SUBJECT = /^(player|address):[A-Za-z0-9_.:-]{1,64}$/;
 
 export interface MatchmakingStoreOptions {
   /** Key prefix (REDIS_KEY_PREFIX), e.g. "mm". */
@@ -533,6 +537,30 @@ export class MatchmakingStore {
         max: samples.at(-1) ?? 0,
       },
     };
+  }
+
+  // ---------------------------------------------------------------- abuse limits
+
+  /**
+   * Takes one unit of a fixed-window limit of `limit` per `windowMs` for `subject` (`player:<id>` or
+   * `address:<ip>`), or refuses without counting (lua/rateLimit.lua: one atomic call on the subject's own key).
+   */
+  async rateLimit(subject: string, limit: number, windowMs: number): Promise<RateLimitResult> {
+    if (typeof subject !== "string" || !RATE_LIMIT_SUBJECT.test(subject)) {
+      throw new StoreInputError("invalid_subject", "a rate-limit subject is player:<playerId> or address:<client address>");
+    }
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1e9) throw new StoreInputError("invalid_limit", "limit must be an integer 1-1000000000");
+    if (!Number.isSafeInteger(windowMs) || windowMs < 1 || windowMs > 86_400_000)
+      throw new StoreInputError("invalid_windowMs", "windowMs must be an integer 1-86400000");
+    const script = this.scripts.rateLimit;
+    const key = rateLimitKey(this.prefix, subject);
+    let raw: unknown;
+    try {
+      raw = await this.redis.runScript(key, script.sha, script.body, [key], [String(limit), String(windowMs)]);
+    } catch (err) {
+      throw scriptInputError(err) ?? err;
+    }
+    return decodeReply("rateLimit", SCRIPT_REPLIES.rateLimit, raw);
   }
 
   // ---------------------------------------------------------------- dead letters

@@ -106,6 +106,7 @@ export const SCRIPT_REPLIES = {
   deregisterServer: tagged("outcome", { removed: obj({ token: num, address: str, endedSessionId: optional(str) }), notFound: obj({}) }),
   expireServers: obj({ expired: list(expiredServer), more: bool }),
   expireStale: obj({ players: list(player), sessions: list(str), more: bool }),
+  rateLimit: obj({ allowed: bool, remaining: num, resetMs: num }),
   readPlayer: obj({ found: bool, player: optional(dict(str)), assignment: optional(assignmentReply) }),
   readServer: obj({ found: bool, server: optional(serverReply), assignment: optional(assignmentReply) }),
   readStats: obj({

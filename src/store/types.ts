@@ -155,3 +155,12 @@ export interface RegionStats {
   /** Time from request to assignment of recently matched players. */
   timeToMatchMs: { count: number; p50: number; p95: number; p99: number; max: number };
 }
+
+/** One unit taken from a rate limit (fixed window, lua/rateLimit.lua), or refused. */
+export interface RateLimitResult {
+  allowed: boolean;
+  /** Units left in the current window. */
+  remaining: number;
+  /** Milliseconds until the window ends: the Retry-After of a refusal. */
+  resetMs: number;
+}

@@ -7,7 +7,7 @@
 import type { ErrorBody } from "../domain/types";
 import type { Validated } from "../domain/validation";
 
-export type RefusalKind = "invalid" | "unauthorized" | "forbidden" | "notFound" | "conflict";
+export type RefusalKind = "invalid" | "unauthorized" | "forbidden" | "notFound" | "conflict" | "tooManyRequests";
 
 export class Refusal extends Error {
   readonly body: ErrorBody & Record<string, unknown>;

@@ -31,6 +31,7 @@ export type Store = Pick<
   | "stats"
   | "deadLetter"
   | "listDeadLetters"
+  | "rateLimit"
   | "close"
 >;
 

@@ -31,7 +31,7 @@ export function fromValidated<T>(v: Validated<T>, status = 400): T {
   return v.value;
 }
 
-const STATUS_OF: Record<RefusalKind, number> = { invalid: 400, unauthorized: 401, forbidden: 403, notFound: 404, conflict: 409 };
+const STATUS_OF: Record<RefusalKind, number> = { invalid: 400, unauthorized: 401, forbidden: 403, notFound: 404, conflict: 409, tooManyRequests: 429 };
 
 /** The store refuses bad input to single-entity calls with a StoreInputError carrying the 4xx body. */
 function isStoreInputError(err: unknown): err is Error & { error: string; detail: string } {

@@ -1,21 +1,51 @@
 /**
- * The checks of the ticket routes: the playerId route parameter, no query parameter but `token`, and then
- * 401 unless the token is genuine and names this player.
+ * Who may use the ticket routes.
+ *
+ * - `PLAYER_AUTH=none` (default): the ticket token alone (`Authorization: Bearer <token>` or `?token=`),
+ *   which must be genuine, unexpired and name this route's player.
+ * - `PLAYER_AUTH=jwt`: `Authorization: Bearer <player JWT>` proves who calls (src/identity/playerAuth.ts);
+ *   its player must be the route's (else 403 player_mismatch). The ticket token then travels as
+ *   `X-Ticket-Token: <token>` (or `?token=`) and still names which ticket (and region) to read or cancel.
  */
 import type { HttpRequest } from "@azure/functions";
+import type { Settings } from "../../config/settings";
+import { PlayerAuthError, playerTokenVerifier } from "../../identity/playerAuth";
 import { httpError } from "./respond";
 import { onlyQuery, routeId } from "./request";
 import { tokenFromRequest, verifyTicketToken, type TicketClaims } from "../../usecases/ticketToken";
-import type { TicketKey } from "../../identity/ticketKeys";
 
-export function authorizeTicket(req: HttpRequest, keys: readonly TicketKey[]): { playerId: string; claims: TicketClaims } {
+const TICKET_CHALLENGE = { "WWW-Authenticate": 'Bearer realm="tickets"' };
+
+/** With PLAYER_AUTH=jwt: the caller's JWT must be valid and name `playerId`. Nothing to check with `none`. */
+export async function authorizePlayer(req: HttpRequest, s: Settings, playerId: string): Promise<void> {
+  const auth = s.identity.playerAuth;
+  if (auth.mode !== "jwt") return;
+  let caller: string;
+  try {
+    caller = (await playerTokenVerifier(auth).verify(req.headers.get("authorization"))).playerId;
+  } catch (err) {
+    if (!(err instanceof PlayerAuthError)) throw err;
+    throw httpError(err.status, err.error, err.detail, {}, err.status === 401 ? { "WWW-Authenticate": err.challenge } : { "Retry-After": "5" });
+  }
+  if (caller !== playerId) {
+    throw httpError(403, "player_mismatch", `the JWT is player ${caller}'s (claim ${auth.playerIdClaim}); it cannot act for player ${playerId}`);
+  }
+}
+
+export async function authorizeTicket(req: HttpRequest, s: Settings): Promise<{ playerId: string; claims: TicketClaims }> {
   const playerId = routeId(req, "playerId");
   onlyQuery(req, ["token"]);
-  const token = tokenFromRequest(req.headers.get("authorization"), req.query.get("token"));
-  const check = verifyTicketToken(token, keys);
-  if (!check.ok) throw httpError(401, check.error, check.detail, {}, { "WWW-Authenticate": 'Bearer realm="tickets"' });
-  if (check.claims.playerId !== playerId) {
-    throw httpError(401, "invalid_token", "the token belongs to another player's ticket", {}, { "WWW-Authenticate": 'Bearer realm="tickets"' });
+  const jwt = s.identity.playerAuth.mode === "jwt";
+  await authorizePlayer(req, s, playerId);
+  const token = jwt
+    ? (req.headers.get("x-ticket-token") ?? req.query.get("token") ?? undefined)
+    : tokenFromRequest(req.headers.get("authorization"), req.query.get("token"));
+  const check = verifyTicketToken(token, s.identity.ticketKeys);
+  if (!check.ok) {
+    const detail =
+      jwt && check.error === "missing_token" ? "send the ticket token as 'X-Ticket-Token: <token>' or ?token= (the JWT goes in Authorization)" : check.detail;
+    throw httpError(401, check.error, detail, {}, TICKET_CHALLENGE);
   }
+  if (check.claims.playerId !== playerId) throw httpError(401, "invalid_token", "the token belongs to another player's ticket", {}, TICKET_CHALLENGE);
   return { playerId, claims: check.claims };
 }
