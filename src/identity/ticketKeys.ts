@@ -36,6 +36,15 @@ export function parseTicketKeys(keysSetting: string, singleKey: string, names: {
     else if (singleKey.length < MIN_KEY_LENGTH) problems.push(`${names.single} must be set to a secret of at least ${MIN_KEY_LENGTH} characters`);
     return { keys: [{ kid: SINGLE_KEY_KID, key: singleKey }], problems };
   }
+  if (/^@Microsoft\.KeyVault\(/i.test(keysSetting)) {
+    // The platform leaves the reference text in place when it cannot resolve it.
+    return {
+      keys: [],
+      problems: [
+        `${names.keys} is an unresolved Key Vault reference: the app's identity needs the role Key Vault Secrets User on the vault, and the secret must exist (see the app's Environment variables blade for the reference's status)`,
+      ],
+    };
+  }
   const entries: unknown[] = [];
   if (keysSetting.startsWith("[")) {
     try {

@@ -49,6 +49,7 @@ describe("ticket signing keys", () => {
       ['{"kid":"a"}', "", /kid must be/],
       ["[]", "", /lists no key/],
       [`constructor:${K1}`, "", /^$/],
+      ["@Microsoft.KeyVault(SecretUri=https://v.vault.azure.net/secrets/ticket-signing-keys/)", "", /unresolved Key Vault reference.*Key Vault Secrets User/],
     ];
     for (const [keys, single, problem] of cases) {
       const r = parseTicketKeys(keys, single, NAMES);
