@@ -5,7 +5,8 @@
 import type { HttpRequest, HttpResponseInit } from "@azure/functions";
 import { playerPush } from "../messaging/webPubSub";
 import { negotiatePush } from "../usecases/negotiate";
-import { tokenFromRequest, verifyTicketToken } from "../usecases/ticketToken";
+import { verifyTicketToken } from "../usecases/ticketToken";
+import { authorizePlayer, ticketTokenOf } from "./http/ticketAuth";
 import { onlyQuery, routeId } from "./http/request";
 import { httpError, json } from "./http/respond";
 import { httpRoute } from "./http/route";
@@ -14,7 +15,10 @@ import { appSettings } from "./wiring";
 export async function negotiate(req: HttpRequest): Promise<HttpResponseInit> {
   const playerId = routeId(req, "playerId");
   onlyQuery(req, ["token"]);
-  const check = verifyTicketToken(tokenFromRequest(req.headers.get("authorization"), req.query.get("token")), appSettings().identity.ticketKeys);
+  const s = appSettings();
+  // With PLAYER_AUTH=jwt the player's JWT first (then the ticket token travels in X-Ticket-Token).
+  await authorizePlayer(req, s, playerId);
+  const check = verifyTicketToken(ticketTokenOf(req, s), s.identity.ticketKeys);
   if (!check.ok) throw httpError(401, check.error, check.detail, {}, { "WWW-Authenticate": 'Bearer realm="tickets"' });
   return json(200, await negotiatePush(playerPush(), check.claims, playerId));
 }

@@ -114,6 +114,15 @@ describe("PLAYER_AUTH=jwt", () => {
     expect(errorOf(await post({ playerId: b }, jwtA))).toEqual([403, "player_mismatch"]);
     expect(errorOf(await ticketCall("GET", b, jwtA, tb.token))).toEqual([403, "player_mismatch"]);
     expect(errorOf(await ticketCall("DELETE", b, jwtA, tb.token))).toEqual([403, "player_mismatch"]);
+    const negotiate = (jwt?: string) =>
+      app.http("negotiate", {
+        method: "GET",
+        path: `/api/tickets/${b}/negotiate`,
+        params: { playerId: b },
+        headers: { ...bearer(jwt), "x-ticket-token": tb.token },
+      });
+    expect(errorOf(await negotiate(jwtA))).toEqual([403, "player_mismatch"]);
+    expect(errorOf(await negotiate())).toEqual([401, "missing_token"]);
     // B's ticket is untouched.
     expect((await ticketCall("GET", b, jwtB, tb.token)).json).toMatchObject({ ticketId: tb.ticketId, status: "searching" });
   });

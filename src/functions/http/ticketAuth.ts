@@ -32,15 +32,18 @@ export async function authorizePlayer(req: HttpRequest, s: Settings, playerId: s
   }
 }
 
+/** The ticket token of a request: `Authorization` (or `?token=`); with PLAYER_AUTH=jwt, `X-Ticket-Token` (or `?token=`). */
+export function ticketTokenOf(req: HttpRequest, s: Settings): string | undefined {
+  if (s.identity.playerAuth.mode === "jwt") return req.headers.get("x-ticket-token") ?? req.query.get("token") ?? undefined;
+  return tokenFromRequest(req.headers.get("authorization"), req.query.get("token"));
+}
+
 export async function authorizeTicket(req: HttpRequest, s: Settings): Promise<{ playerId: string; claims: TicketClaims }> {
   const playerId = routeId(req, "playerId");
   onlyQuery(req, ["token"]);
   const jwt = s.identity.playerAuth.mode === "jwt";
   await authorizePlayer(req, s, playerId);
-  const token = jwt
-    ? (req.headers.get("x-ticket-token") ?? req.query.get("token") ?? undefined)
-    : tokenFromRequest(req.headers.get("authorization"), req.query.get("token"));
-  const check = verifyTicketToken(token, s.identity.ticketKeys);
+  const check = verifyTicketToken(ticketTokenOf(req, s), s.identity.ticketKeys);
   if (!check.ok) {
     const detail =
       jwt && check.error === "missing_token" ? "send the ticket token as 'X-Ticket-Token: <token>' or ?token= (the JWT goes in Authorization)" : check.detail;
