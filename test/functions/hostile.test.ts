@@ -6,7 +6,7 @@
  * the failing case is printed with its seed and index.
  */
 import { describe, expect, it } from "vitest";
-import { core, SIGNING_KEY, useTestApp } from "./support/app";
+import { core, SIGNING_KEYS, useTestApp } from "./support/app";
 import { signTicketToken } from "../../src/usecases/ticketToken";
 
 const app = useTestApp();
@@ -120,16 +120,17 @@ function makeCase(rand: () => number, routes: { fn: string; route: string }[]): 
       playerId: params.playerId ?? "p1",
       region: pick(["westeurope", "mars", "constructor"]),
       mode: pick(["duel", "chess", "__proto__"]),
-      iat: Math.floor(rand() * 2e9),
+      rat: Math.floor(rand() * 2e12) + 1,
     };
+    const issuedAt = Math.floor(rand() * 2e12);
     headers.authorization = pick([
       "",
       "Bearer",
       "Bearer x.y",
       `Bearer ${str()}`,
       "Basic abc",
-      `Bearer ${signTicketToken(claims, SIGNING_KEY)}`,
-      `Bearer ${signTicketToken(claims, "another-key-0123456789abcdef0123456789")}`,
+      `Bearer ${signTicketToken(claims, SIGNING_KEYS, 7 * 24 * 3600, issuedAt)}`,
+      `Bearer ${signTicketToken(claims, [{ kid: "default", key: "another-key-0123456789abcdef0123456789" }], 3600, issuedAt)}`,
     ]);
   }
   if (rand() < 0.2) headers.host = pick(HOSTS);
