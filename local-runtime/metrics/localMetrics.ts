@@ -46,17 +46,17 @@ export interface TelemetryJson {
 
 export class LocalMetrics {
   readonly exporter = new PrometheusExporter({ preventServerStart: true });
-  private handle: TelemetryHandle | undefined;
+  private telemetry: TelemetryHandle | undefined;
 
   /** Registers the reader with the app's telemetry; call before the app entry loads. */
   install(env: Record<string, string | undefined> = process.env): TelemetryHandle {
-    this.handle = startTelemetry(env, { metricReaders: [this.exporter] });
-    return this.handle;
+    this.telemetry = startTelemetry(env, { metricReaders: [this.exporter] });
+    return this.telemetry;
   }
 
   /** Whether the reader is part of the running telemetry (it is not if something else started telemetry first). */
   get active(): boolean {
-    return this.handle !== undefined && this.handle.backend !== "off";
+    return this.telemetry !== undefined && this.telemetry.backend !== "off";
   }
 
   async collect(): Promise<ResourceMetrics | undefined> {
