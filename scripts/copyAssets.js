@@ -2,7 +2,7 @@
 const { cpSync, existsSync } = require("node:fs");
 const { join } = require("node:path");
 const root = join(__dirname, "..");
-for (const dir of ["src/store/lua", "src/schemas", "local-runtime/lua"]) {
+for (const dir of ["src/store/lua", "src/schemas", "src/functions/dashboard", "local-runtime/lua"]) {
   const from = join(root, dir);
   if (existsSync(from)) cpSync(from, join(root, "dist", dir), { recursive: true });
 }

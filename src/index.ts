@@ -3,6 +3,7 @@
  * itself with @azure/functions, and checks the configuration once at start-up so a bad setting shows as
  * one clear error in the log instead of failing each invocation differently.
  */
+import "./telemetry/start"; // first: telemetry is set up before the libraries it instruments load
 import { app } from "@azure/functions";
 import { appSettings, closeDependencies } from "./functions/wiring";
 
@@ -23,6 +24,7 @@ import "./functions/servers";
 import "./functions/serverAllocation";
 import "./functions/stats";
 import "./functions/openapi";
+import "./functions/dashboard";
 
 // Invalid settings fail the start, with every problem listed (ConfigError's message), instead of every
 // invocation answering 500 configuration_error forever. The host logs the error and the worker does not

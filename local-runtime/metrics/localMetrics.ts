@@ -56,7 +56,7 @@ export class LocalMetrics {
 
   /** Whether the reader is part of the running telemetry (it is not if something else started telemetry first). */
   get active(): boolean {
-    return this.telemetry !== undefined && this.telemetry.backend !== "off";
+    return this.telemetry?.metricReaders.includes(this.exporter) ?? false;
   }
 
   async collect(): Promise<ResourceMetrics | undefined> {

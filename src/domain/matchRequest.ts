@@ -15,6 +15,8 @@ export const CANCEL_EVENT = "Cancel";
 export interface ServerReadyEvent extends MatchMade {
   playerId: string;
   ticketId: string;
+  /** W3C traceparent of the delivery that raised it (the orchestration's span links to it). */
+  traceparent?: string;
 }
 
 /** Payload of the `Cancel` event. Without ticketId it cancels whatever ticket the instance runs. */
@@ -27,6 +29,8 @@ export interface LeaveQueueInput {
   ticketId: string;
   region: string;
   reason: LeaveReason;
+  /** W3C traceparent of the ticket's trace. */
+  traceparent?: string;
 }
 
 /** Margin added to a player's timeout before the sweeper treats it as abandoned (lost orchestrator). */
@@ -53,7 +57,15 @@ export function checkOrchestratorInput(input: unknown): MatchRequestInput {
   if (!hasTicketFields(i) || typeof i.timeoutSeconds !== "number" || !(i.timeoutSeconds > 0)) {
     throw new Error(`matchRequest needs input {ticketId, playerId, mode, region, timeoutSeconds}, got ${JSON.stringify(input)?.slice(0, 200)}`);
   }
-  return { ticketId: i.ticketId, playerId: i.playerId, mode: i.mode, region: i.region, timeoutSeconds: i.timeoutSeconds };
+  return {
+    ticketId: i.ticketId,
+    playerId: i.playerId,
+    mode: i.mode,
+    region: i.region,
+    timeoutSeconds: i.timeoutSeconds,
+    ...(typeof i.requestedAt === "string" ? { requestedAt: i.requestedAt } : {}),
+    ...(typeof i.traceparent === "string" ? { traceparent: i.traceparent } : {}),
+  };
 }
 
 /** The match this ServerReady event gives this ticket, or undefined if it is for another (older) ticket. */

@@ -37,6 +37,10 @@ export interface MatchRequestInput {
   mode: string;
   region: string;
   timeoutSeconds: number;
+  /** When the player asked (ISO 8601): the start of its time to match. */
+  requestedAt?: string;
+  /** W3C traceparent of the ticket's trace, so the orchestration and its activity join it. */
+  traceparent?: string;
 }
 
 export type MatchOutcome =

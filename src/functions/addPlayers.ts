@@ -11,6 +11,7 @@ import * as df from "durable-functions";
 import { EVENTHUB_CONNECTION, EVENTHUB_CONSUMER_GROUP, PLAYER_REQUESTS_HUB_EXPR } from "../config/settings";
 import { intakeBatch, type IntakeResult } from "../usecases/intakeBatch";
 import { portsFor } from "./wiring";
+import { messageTraceparents } from "../telemetry/tracing";
 
 export const ADD_PLAYERS_RETRY = {
   strategy: "exponentialBackoff",
@@ -22,7 +23,8 @@ export const ADD_PLAYERS_RETRY = {
 } as const;
 
 export async function addPlayers(messages: unknown, context: InvocationContext): Promise<IntakeResult> {
-  return intakeBatch(portsFor(context, df.getClient(context)), Array.isArray(messages) ? messages : [messages]);
+  const batch = Array.isArray(messages) ? messages : [messages];
+  return intakeBatch(portsFor(context, df.getClient(context)), batch, messageTraceparents(context.triggerMetadata, batch.length));
 }
 
 app.eventHub("addPlayers", {

@@ -8,6 +8,7 @@ import * as df from "durable-functions";
 import { EVENTHUB_CONNECTION, EVENTHUB_CONSUMER_GROUP, MATCH_MADE_HUB_EXPR } from "../config/settings";
 import { deliverMatches, type DeliveryResult } from "../usecases/deliverMatches";
 import { portsFor } from "./wiring";
+import { messageTraceparents } from "../telemetry/tracing";
 
 export const MATCH_MADE_RETRY = {
   strategy: "exponentialBackoff",
@@ -17,7 +18,8 @@ export const MATCH_MADE_RETRY = {
 } as const;
 
 export async function matchMade(messages: unknown, context: InvocationContext): Promise<DeliveryResult> {
-  return deliverMatches(portsFor(context, df.getClient(context)), Array.isArray(messages) ? messages : [messages]);
+  const batch = Array.isArray(messages) ? messages : [messages];
+  return deliverMatches(portsFor(context, df.getClient(context)), batch, messageTraceparents(context.triggerMetadata, batch.length));
 }
 
 app.eventHub("matchMade", {

@@ -18,6 +18,7 @@ import type { OrchestrationContext, OrchestrationHandler, Task, TimerTask } from
 import type { LeaveReason, LeaveResult, MatchOutcome } from "../domain/types";
 import { cancelApplies, checkOrchestratorInput, matchFromServerReady, outcomeFromLeave, type LeaveQueueInput } from "../domain/matchRequest";
 import { CANCEL_EVENT, LEAVE_ACTIVITY_NAME, ORCHESTRATOR_NAME, SERVER_READY_EVENT } from "./durable/matchRequests";
+import { ticketFinished } from "../telemetry/matchRequest";
 
 /**
  * Leave retries: a short Redis outage must not turn into a failed instance (and a ghost player; the
@@ -35,7 +36,8 @@ const LEAVE_RETRY = Object.assign(new df.RetryOptions(LEAVE_FIRST_RETRY_MS, LEAV
 export const matchRequestOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext): Generator<Task, MatchOutcome, unknown> {
   const input = checkOrchestratorInput(context.df.getInput());
   // currentUtcDateTime is the replay-safe clock: the same value on every replay of the first episode.
-  const deadline = new Date(context.df.currentUtcDateTime.getTime() + input.timeoutSeconds * 1000);
+  const startedAt = context.df.currentUtcDateTime;
+  const deadline = new Date(startedAt.getTime() + input.timeoutSeconds * 1000);
   context.df.setCustomStatus({ status: "searching", ticketId: input.ticketId, deadline: deadline.toISOString() });
 
   const timers: TimerTask[] = [];
@@ -51,6 +53,7 @@ export const matchRequestOrchestrator: OrchestrationHandler = function* (context
       const match = matchFromServerReady(input, ready.result);
       if (match) {
         cancelPending(timers);
+        if (!context.df.isReplaying) ticketFinished(input, match, startedAt, (ready.result as { traceparent?: string } | null)?.traceparent);
         return finish(context, match);
       }
       if (!context.df.isReplaying) context.warn(`matchRequest ${input.playerId}: ignored ServerReady for another ticket (mine: ${input.ticketId})`);
@@ -67,9 +70,11 @@ export const matchRequestOrchestrator: OrchestrationHandler = function* (context
     break;
   }
   cancelPending(timers);
-  const leave: LeaveQueueInput = { playerId: input.playerId, ticketId: input.ticketId, region: input.region, reason };
+  const leave: LeaveQueueInput = { playerId: input.playerId, ticketId: input.ticketId, region: input.region, reason, traceparent: input.traceparent };
   const result = (yield context.df.callActivityWithRetry(LEAVE_ACTIVITY_NAME, LEAVE_RETRY, leave)) as LeaveResult;
-  return finish(context, outcomeFromLeave(input, result, reason));
+  const outcome = outcomeFromLeave(input, result, reason);
+  if (!context.df.isReplaying) ticketFinished(input, outcome, startedAt);
+  return finish(context, outcome);
 };
 
 /** The final custom status says the outcome, so a client reading only customStatus is not left at "searching". */

@@ -15,6 +15,7 @@ import { ErrorReply } from "redis";
 import { PermanentFailure, Unavailable } from "../usecases/errors";
 import type { InstanceHistory, Log, MatchRequests, Ports, Store } from "../usecases/ports";
 import { durableInstanceHistory, durableMatchRequests } from "./durable/matchRequests";
+import { recordScriptDuration, setStatsSource } from "../telemetry/metrics";
 
 export type { Store } from "../usecases/ports";
 
@@ -40,6 +41,7 @@ export async function storeFromSettings(s: Settings, opts: { clock?: () => numbe
     serverClaimSeconds: s.serverClaimSeconds,
     ticketRetentionSeconds: s.ticketRetentionSeconds,
     ...(opts.clock ? { clock: opts.clock } : {}),
+    onScript: recordScriptDuration,
   });
 }
 
@@ -73,6 +75,13 @@ export function store(): Promise<Store> {
   }
   return storePromise;
 }
+
+// The telemetry gauges (waiting players, sessions, servers) read the stats of every region when a reader
+// collects, and only then.
+setStatsSource(async () => {
+  const [s, st] = [appSettings(), await store()];
+  return Promise.all(s.regions.map((r) => st.stats(r)));
+});
 
 /** Replaces how the store is made (local runtime, tests). Drops the current one. */
 export function setStoreFactory(factory: StoreFactory | undefined): void {

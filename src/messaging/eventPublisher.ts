@@ -14,6 +14,7 @@
 import { EventHubProducerClient, type EventData } from "@azure/event-hubs";
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from "@azure/identity";
 import { EVENTHUB_CONNECTION } from "../config/settings";
+import { inSpan, SpanKind, withTraceparent } from "../telemetry/tracing";
 
 export interface OutgoingEvent {
   body: unknown;
@@ -34,9 +35,39 @@ export function setEventPublisher(p: EventPublisher | undefined): void {
   installed = p;
 }
 
+/** The publisher of this process, every send in a producer span whose W3C traceparent the events carry. */
 export function eventPublisher(): EventPublisher {
-  if (installed) return installed;
-  return (defaultPublisher ??= new EventHubsPublisher(process.env));
+  return traced(installed ?? (defaultPublisher ??= new EventHubsPublisher(process.env)));
+}
+
+const tracedPublishers = new WeakMap<EventPublisher, EventPublisher>();
+
+/**
+ * Adds the trace context to every event (property `traceparent`, the W3C format Azure's own SDKs and the
+ * consumer read) unless the caller set one for that event (a session's own trace).
+ */
+function traced(target: EventPublisher): EventPublisher {
+  let p = tracedPublishers.get(target);
+  if (!p) {
+    p = {
+      send: (hubName, events) =>
+        inSpan(
+          `send ${hubName}`,
+          {
+            kind: SpanKind.PRODUCER,
+            attributes: { "messaging.system": "eventhubs", "messaging.destination.name": hubName, "messaging.batch.message_count": events.length },
+          },
+          () =>
+            target.send(
+              hubName,
+              events.map((e) => ({ ...e, properties: withTraceparent(e.properties) })),
+            ),
+        ),
+      close: () => target.close(),
+    };
+    tracedPublishers.set(target, p);
+  }
+  return p;
 }
 
 type Env = Record<string, string | undefined>;

@@ -58,6 +58,8 @@ export interface MatchmakingStoreOptions {
   serverClaimSeconds?: number;
   /** Epoch ms; tests move it instead of sleeping. */
   clock?: () => number;
+  /** Told the duration of every script call, failed ones included (the app's telemetry histogram). */
+  onScript?: (script: ScriptName, durationMs: number) => void;
 }
 
 export { StoreInputError };
@@ -162,10 +164,13 @@ export class MatchmakingStore {
     const key = routingKey(this.prefix, region);
     const payload = JSON.stringify({ now: this.now(), region, ...args });
     let raw: unknown;
+    const started = performance.now();
     try {
       raw = await this.redis.runScript(key, script.sha, script.body, [key], [regionPrefix(this.prefix, region), payload, ...plain]);
     } catch (err) {
       throw scriptInputError(err) ?? err;
+    } finally {
+      this.opts.onScript?.(name, performance.now() - started);
     }
     return decodeReply(name, SCRIPT_REPLIES[name] as Decoder<ScriptReply<N>>, raw);
   }

@@ -28,6 +28,8 @@ export type TelemetryBackend = "azureMonitor" | "otlp" | "host" | "off";
 
 export interface TelemetryHandle {
   backend: TelemetryBackend;
+  /** The extra readers this telemetry collects for (a host's reader is absent if telemetry started without it). */
+  metricReaders: readonly MetricReader[];
   /** Flushes what is buffered (tests, shutdown). */
   flush(): Promise<void>;
   shutdown(): Promise<void>;
@@ -61,7 +63,7 @@ export function telemetryHandle(): TelemetryHandle | undefined {
 }
 
 function offHandle(): TelemetryHandle {
-  return { backend: "off", flush: async () => undefined, shutdown: async () => undefined };
+  return { backend: "off", metricReaders: [], flush: async () => undefined, shutdown: async () => undefined };
 }
 
 function startAzureMonitor(env: Env, extras: TelemetryExtras): TelemetryHandle {
@@ -83,6 +85,7 @@ function startAzureMonitor(env: Env, extras: TelemetryExtras): TelemetryHandle {
   });
   return {
     backend: "azureMonitor",
+    metricReaders: extras.metricReaders ?? [],
     flush: async () => {
       await Promise.all([forceFlush(metrics.getMeterProvider()), forceFlush(trace.getTracerProvider())]);
     },
@@ -111,6 +114,7 @@ function startSdk(backend: "otlp" | "host", extras: TelemetryExtras): TelemetryH
   tracerProvider.register();
   return {
     backend,
+    metricReaders: extras.metricReaders ?? [],
     flush: async () => {
       await Promise.all([meterProvider.forceFlush(), tracerProvider.forceFlush()]);
     },

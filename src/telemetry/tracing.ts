@@ -14,7 +14,19 @@
  * With telemetry off the API's no-op tracer makes every span here a cheap no-op, and no `traceparent` is
  * written (the no-op propagator injects nothing).
  */
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Link, type Span, type SpanOptions } from "@opentelemetry/api";
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Link,
+  type Span,
+  type SpanOptions,
+} from "@opentelemetry/api";
 
 export const TRACER_NAME = "matchmaker";
 export const TRACEPARENT = "traceparent";
@@ -31,7 +43,7 @@ export const ATTR = {
   waitSeconds: "matchmaker.wait_seconds",
 } as const;
 
-export { SpanKind, type Context, type Span };
+export { SpanKind, SpanStatusCode, type Context, type Span };
 
 export function tracer() {
   return trace.getTracer(TRACER_NAME);
@@ -108,4 +120,84 @@ export function withTraceparent(properties: Record<string, string> | undefined, 
   if (properties?.[TRACEPARENT]) return properties;
   const tp = traceparentOf(ctx);
   return tp ? { ...properties, [TRACEPARENT]: tp } : properties;
+}
+
+/**
+ * The trace parent of each message of a batch, found by the message itself, so a batch taken apart
+ * (isolatePoison re-runs messages one by one) keeps them.
+ */
+export class MessageTraces {
+  private readonly byMessage = new Map<unknown, string>();
+
+  constructor(messages: readonly unknown[] = [], traceparents: readonly (string | undefined)[] = []) {
+    messages.forEach((m, i) => {
+      const tp = traceparents[i];
+      if (tp) this.byMessage.set(m, tp);
+    });
+  }
+
+  parentOf(message: unknown): Context {
+    return contextOf(this.byMessage.get(message));
+  }
+}
+
+/** Spans that stay open across the steps of a batch (one per ticket or session), ended together. */
+export class OpenSpans {
+  private readonly spans = new Map<string, Span>();
+
+  /** Starts the span of `id` (child of `parent`) and returns the context it is active in. */
+  begin(id: string, name: string, parent: Context, attributes: Attributes, kind: SpanKind = SpanKind.CONSUMER): Context {
+    const span = tracer().startSpan(name, { kind, attributes }, parent);
+    this.spans.set(id, span);
+    return trace.setSpan(parent, span);
+  }
+
+  contextOf(id: string): Context | undefined {
+    const span = this.spans.get(id);
+    return span ? trace.setSpan(ROOT_CONTEXT, span) : undefined;
+  }
+
+  annotate(id: string, attributes: Attributes): void {
+    this.spans.get(id)?.setAttributes(attributes);
+  }
+
+  endAll(): void {
+    for (const span of this.spans.values()) span.end();
+    this.spans.clear();
+  }
+}
+
+/**
+ * One `assign session` span per assignment (child of the trace that filled the session, else of the
+ * active context), ended at once; the answer is each session's traceparent for its match-made event.
+ */
+export function assignmentTraceparents(
+  assignments: readonly { sessionId: string; serverId: string; mode: string; region: string; players: readonly { playerId: string; ticketId: string }[] }[],
+  parentOf: (ticketIds: readonly string[]) => Context | undefined,
+  startTime: number,
+): Map<string, string | undefined> {
+  const out = new Map<string, string | undefined>();
+  for (const a of assignments) {
+    const ticketIds = a.players.map((p) => p.ticketId);
+    const parent = parentOf(ticketIds) ?? context.active();
+    const span = tracer().startSpan(
+      "assign session",
+      {
+        kind: SpanKind.INTERNAL,
+        startTime,
+        attributes: {
+          [ATTR.sessionId]: a.sessionId,
+          [ATTR.serverId]: a.serverId,
+          [ATTR.mode]: a.mode,
+          [ATTR.region]: a.region,
+          [ATTR.players]: a.players.length,
+          [ATTR.ticketId]: ticketIds,
+        },
+      },
+      parent,
+    );
+    out.set(a.sessionId, traceparentOf(trace.setSpan(parent, span)));
+    span.end();
+  }
+  return out;
 }

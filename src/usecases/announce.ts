@@ -11,6 +11,7 @@ import { toMatchMade } from "../domain/matchRequest";
 import { describeError } from "./errors";
 import { scaleOutSignal } from "./metrics";
 import type { Ports } from "./ports";
+import { assignmentTraceparents, type Context } from "../telemetry/tracing";
 
 /** Messages per send: a few hundred sessions per tick fit easily in 1 MB Event Hub batches. */
 export const ANNOUNCE_CHUNK = 100;
@@ -26,7 +27,12 @@ type AnnouncePorts = Pick<Ports, "settings" | "store" | "publisher" | "log">;
  * Publishes assignments, chunk by chunk. A failed send is not thrown: the sessions stay in the outbox and
  * the sweeper re-publishes them.
  */
-export async function announce(p: AnnouncePorts, region: string, assignments: Assignment[]): Promise<AnnounceResult> {
+export async function announce(
+  p: AnnouncePorts,
+  region: string,
+  assignments: Assignment[],
+  traceparents = new Map<string, string | undefined>(),
+): Promise<AnnounceResult> {
   let sent = 0;
   let failed = 0;
   for (let i = 0; i < assignments.length; i += ANNOUNCE_CHUNK) {
@@ -36,7 +42,10 @@ export async function announce(p: AnnouncePorts, region: string, assignments: As
       // the same partition as the first attempt.
       await p.publisher.send(
         p.settings.matchMadeHub,
-        chunk.map((a) => ({ body: toMatchMade(a), partitionKey: a.sessionId })),
+        chunk.map((a) => {
+          const traceparent = traceparents.get(a.sessionId);
+          return { body: toMatchMade(a), partitionKey: a.sessionId, ...(traceparent ? { properties: { traceparent } } : {}) };
+        }),
       );
     } catch (err) {
       failed += chunk.length;
@@ -54,10 +63,18 @@ export async function announce(p: AnnouncePorts, region: string, assignments: As
   return { sent, failed };
 }
 
-/** Ready sessions of a region get free servers (oldest first), the scale-out signal if some wait, and the match-made messages. */
-export async function assignAndAnnounce(p: AnnouncePorts, region: string): Promise<{ assigned: AssignResult; announced: AnnounceResult }> {
+/**
+ * Ready sessions of a region get free servers (oldest first), the scale-out signal if some wait, and the
+ * match-made messages. `parentOf`: the trace a session's tickets continue in (the intake's ticket spans).
+ */
+export async function assignAndAnnounce(
+  p: AnnouncePorts,
+  region: string,
+  parentOf: (ticketIds: readonly string[]) => Context | undefined = () => undefined,
+): Promise<{ assigned: AssignResult; announced: AnnounceResult }> {
+  const startedAt = Date.now();
   const assigned = await p.store.assign(region);
   scaleOutSignal(p.log, assigned);
-  const announced = await announce(p, region, assigned.assigned);
+  const announced = await announce(p, region, assigned.assigned, assignmentTraceparents(assigned.assigned, parentOf, startedAt));
   return { assigned, announced };
 }

@@ -14,6 +14,7 @@ import { isolatePoison } from "./isolatePoison";
 import { matchedNotice, pushToPlayers } from "../messaging/webPubSub";
 import { deadLetterRejected, parseMatchMade, type Rejected } from "./messages";
 import type { MatchRequests, Ports } from "./ports";
+import { ATTR, MessageTraces, OpenSpans, traceparentOf } from "../telemetry/tracing";
 
 export const MATCH_MADE_SOURCE = "match-made";
 const RAISE_CONCURRENCY = 16;
@@ -27,12 +28,13 @@ export interface DeliveryResult {
 type DeliveryPorts = Pick<Ports, "store" | "log"> & { matchRequests: MatchRequests };
 
 /** The delivery of a batch; a batch that fails for another reason than an unavailable service is taken apart (isolatePoison). */
-export function deliverMatches(p: DeliveryPorts, messages: unknown[]): Promise<DeliveryResult> {
+export function deliverMatches(p: DeliveryPorts, messages: unknown[], traceparents: (string | undefined)[] = []): Promise<DeliveryResult> {
+  const traces = new MessageTraces(messages, traceparents);
   return isolatePoison(
     p,
     MATCH_MADE_SOURCE,
     messages,
-    (batch) => deliver(p, batch),
+    (batch) => deliver(p, batch, traces),
     (results, poisoned) => ({
       raised: results.reduce((n, r) => n + r.raised, 0),
       notRunning: results.reduce((n, r) => n + r.notRunning, 0),
@@ -41,13 +43,32 @@ export function deliverMatches(p: DeliveryPorts, messages: unknown[]): Promise<D
   );
 }
 
-async function deliver(p: DeliveryPorts, messages: unknown[]): Promise<DeliveryResult> {
+async function deliver(p: DeliveryPorts, messages: unknown[], traces: MessageTraces): Promise<DeliveryResult> {
+  // One span per session, in the trace its match-made message carried; its ServerReady events carry it on.
+  const spans = new OpenSpans();
+  try {
+    return await deliverTraced(p, messages, traces, spans);
+  } finally {
+    spans.endAll();
+  }
+}
+
+async function deliverTraced(p: DeliveryPorts, messages: unknown[], traces: MessageTraces, spans: OpenSpans): Promise<DeliveryResult> {
   const rejected: Rejected[] = [];
-  const targets: { msg: MatchMade; player: SessionPlayer }[] = [];
+  const targets: { msg: MatchMade; player: SessionPlayer; traceparent: string | undefined }[] = [];
   messages.forEach((raw, index) => {
     const parsed = parseMatchMade(raw, index);
-    if (!parsed.ok) rejected.push(parsed);
-    else for (const player of parsed.value.players) targets.push({ msg: parsed.value, player });
+    if (!parsed.ok) return void rejected.push(parsed);
+    const m = parsed.value;
+    const ctx = spans.begin(m.sessionId, "matchMade", traces.parentOf(raw), {
+      [ATTR.sessionId]: m.sessionId,
+      [ATTR.serverId]: m.serverId,
+      [ATTR.mode]: m.mode,
+      [ATTR.region]: m.region,
+      [ATTR.ticketId]: m.players.map((pl) => pl.ticketId),
+    });
+    const traceparent = traceparentOf(ctx);
+    for (const player of m.players) targets.push({ msg: m, player, traceparent });
   });
   // Push goes beside the raises (it never throws): a player learns the match with no orchestrator episode.
   const pushing = pushToPlayers(
@@ -57,8 +78,9 @@ async function deliver(p: DeliveryPorts, messages: unknown[]): Promise<DeliveryR
   await deadLetterRejected(p.store, MATCH_MADE_SOURCE, "match-made message", rejected, p.log);
   let raised = 0;
   let notRunning = 0;
-  await forEachLimit(targets, RAISE_CONCURRENCY, async ({ msg, player }) => {
-    if (await p.matchRequests.serverReady(player.playerId, serverReadyFor(msg, player))) raised++;
+  await forEachLimit(targets, RAISE_CONCURRENCY, async ({ msg, player, traceparent }) => {
+    const event = { ...serverReadyFor(msg, player), ...(traceparent ? { traceparent } : {}) };
+    if (await p.matchRequests.serverReady(player.playerId, event)) raised++;
     else notRunning++;
   });
   await pushing;

@@ -20,12 +20,13 @@ import { assignAndAnnounce } from "./announce";
 import { isolatePoison } from "./isolatePoison";
 import { deadLetterRejected, messageText, parsePlayerRequest, type Rejected } from "./messages";
 import type { MatchRequests, MatchRequestStatus, Ports } from "./ports";
+import { ATTR, MessageTraces, OpenSpans, traceparentOf, type Context } from "../telemetry/tracing";
 
 export const PLAYER_REQUESTS_SOURCE = "player-requests";
 /** Durable client calls in flight per batch. */
 const START_CONCURRENCY = 16;
 
-type GoodRequest = PlayerRequest & { requestedAtMs: number };
+type GoodRequest = PlayerRequest & { requestedAtMs: number; trace?: Context };
 type IntakePorts = Ports & { matchRequests: MatchRequests };
 
 export interface IntakeResult {
@@ -35,9 +36,13 @@ export interface IntakeResult {
   rejected: number;
 }
 
-/** The intake of a batch; a batch that fails for another reason than an unavailable service is taken apart (isolatePoison). */
-export function intakeBatch(p: IntakePorts, messages: unknown[]): Promise<IntakeResult> {
-  return isolatePoison(p, PLAYER_REQUESTS_SOURCE, messages, (batch) => intake(p, batch), sumResults);
+/**
+ * The intake of a batch; a batch that fails for another reason than an unavailable service is taken apart
+ * (isolatePoison). `traceparents[i]`: the W3C trace context message i carried (its ticket's trace).
+ */
+export function intakeBatch(p: IntakePorts, messages: unknown[], traceparents: (string | undefined)[] = []): Promise<IntakeResult> {
+  const traces = new MessageTraces(messages, traceparents);
+  return isolatePoison(p, PLAYER_REQUESTS_SOURCE, messages, (batch) => intake(p, batch, traces), sumResults);
 }
 
 function sumResults(results: IntakeResult[], poisoned: number): IntakeResult {
@@ -45,8 +50,26 @@ function sumResults(results: IntakeResult[], poisoned: number): IntakeResult {
   return { messages: sum("messages") + poisoned, queued: sum("queued"), duplicates: sum("duplicates"), rejected: sum("rejected") + poisoned };
 }
 
-async function intake(p: IntakePorts, messages: unknown[]): Promise<IntakeResult> {
-  const { good, rejected } = screenBatch(p, messages);
+async function intake(p: IntakePorts, messages: unknown[], traces: MessageTraces): Promise<IntakeResult> {
+  // One span per ticket, in the ticket's trace, open until the sessions its batch filled are announced.
+  const spans = new OpenSpans();
+  try {
+    return await intakeTraced(p, messages, traces, spans);
+  } finally {
+    spans.endAll();
+  }
+}
+
+async function intakeTraced(p: IntakePorts, messages: unknown[], traces: MessageTraces, spans: OpenSpans): Promise<IntakeResult> {
+  const { good, rejected } = screenBatch(p, messages, traces);
+  for (const req of good) {
+    req.trace = spans.begin(req.ticketId, "addPlayers", req.trace!, {
+      [ATTR.ticketId]: req.ticketId,
+      [ATTR.playerId]: req.playerId,
+      [ATTR.mode]: req.mode,
+      [ATTR.region]: req.region,
+    });
+  }
   const toEnqueue: GoodRequest[] = [];
   await forEachLimit(good, START_CONCURRENCY, async (req) => {
     const decision = await ensureOrchestrator(p, req);
@@ -57,6 +80,7 @@ async function intake(p: IntakePorts, messages: unknown[]): Promise<IntakeResult
   // Requests the store refuses are dead-lettered with the bad messages: one store call for both.
   const result = toEnqueue.length ? await p.store.enqueue(toEnqueue.map(enqueueRequest)) : undefined;
   result?.results.forEach((r, i) => {
+    spans.annotate(r.ticketId, { [ATTR.outcome]: r.outcome });
     if (r.outcome === "rejected") rejected.push(refused(toEnqueue[i]!, r.error, r.detail));
   });
   await deadLetterRejected(p.store, PLAYER_REQUESTS_SOURCE, "player-request", rejected, p.log);
@@ -72,12 +96,18 @@ async function intake(p: IntakePorts, messages: unknown[]): Promise<IntakeResult
   p.log.log(`addPlayers: ${summary.messages} message(s): ${summary.queued} queued, ${summary.duplicates} duplicate, ${summary.rejected} rejected`);
   // Sessions this batch filled: assign now rather than at the next sweeper tick. A failed send is not
   // thrown: the sessions are safe in the store's outbox and the sweeper re-publishes them.
-  for (const region of new Set(result.readySessions.map((r) => r.region))) await assignAndAnnounce(p, region);
+  // A session continues the trace of a ticket of this batch in it (the one that filled it).
+  const parentOf = (ticketIds: readonly string[]) =>
+    ticketIds
+      .map((t) => spans.contextOf(t))
+      .filter((c) => c !== undefined)
+      .at(-1);
+  for (const region of new Set(result.readySessions.map((r) => r.region))) await assignAndAnnounce(p, region, parentOf);
   return summary;
 }
 
 /** Parses every message and drops in-batch repeats; nothing here touches a backing service. */
-export function screenBatch(p: Pick<Ports, "settings">, messages: unknown[]): { good: GoodRequest[]; rejected: Rejected[] } {
+export function screenBatch(p: Pick<Ports, "settings">, messages: unknown[], traces = new MessageTraces()): { good: GoodRequest[]; rejected: Rejected[] } {
   const rejected: Rejected[] = [];
   const good: GoodRequest[] = [];
   const seenTickets = new Set<string>();
@@ -100,7 +130,7 @@ export function screenBatch(p: Pick<Ports, "settings">, messages: unknown[]): { 
       });
     }
     ticketOfPlayer.set(playerId, ticketId);
-    good.push(parsed.value);
+    good.push({ ...parsed.value, trace: traces.parentOf(raw) });
   });
   return { good, rejected };
 }
@@ -122,7 +152,15 @@ async function ensureOrchestrator(p: IntakePorts, req: GoodRequest): Promise<"pr
   const decision = orchestratorDecision(await p.matchRequests.status(req.playerId), req.ticketId);
   if (decision !== "start") return decision;
   const timeoutSeconds = remainingTimeoutSeconds(p.settings.matchTimeoutSeconds, req.requestedAtMs, p.clock());
-  const input: MatchRequestInput = { ticketId: req.ticketId, playerId: req.playerId, mode: req.mode, region: req.region, timeoutSeconds };
+  const input: MatchRequestInput = {
+    ticketId: req.ticketId,
+    playerId: req.playerId,
+    mode: req.mode,
+    region: req.region,
+    timeoutSeconds,
+    requestedAt: req.requestedAt,
+    ...(req.trace && traceparentOf(req.trace) ? { traceparent: traceparentOf(req.trace) } : {}),
+  };
   await p.matchRequests.start(input);
   return "proceed";
 }
@@ -140,7 +178,7 @@ async function finishOrchestrators(p: IntakePorts, results: EnqueueResult[]): Pr
 }
 
 function refused(r: GoodRequest, error: string, detail: string): Rejected {
-  const { requestedAtMs: _ms, ...message } = r;
+  const { requestedAtMs: _ms, trace: _trace, ...message } = r;
   return { index: -1, body: JSON.stringify(message), error, detail };
 }
 

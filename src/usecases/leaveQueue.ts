@@ -3,8 +3,14 @@ import type { LeaveResult } from "../domain/types";
 import type { LeaveQueueInput } from "../domain/matchRequest";
 import type { Ports } from "./ports";
 import { endedNotice, pushToPlayers } from "../messaging/webPubSub";
+import { ATTR, contextOf, inSpan } from "../telemetry/tracing";
 
-export async function leaveQueue(p: Pick<Ports, "store" | "log">, i: LeaveQueueInput): Promise<LeaveResult> {
+export function leaveQueue(p: Pick<Ports, "store" | "log">, i: LeaveQueueInput): Promise<LeaveResult> {
+  const attributes = { [ATTR.ticketId]: i.ticketId, [ATTR.playerId]: i.playerId, [ATTR.region]: i.region, [ATTR.outcome]: i.reason };
+  return inSpan("leaveQueue", { parent: contextOf(i.traceparent), attributes }, () => leave(p, i));
+}
+
+async function leave(p: Pick<Ports, "store" | "log">, i: LeaveQueueInput): Promise<LeaveResult> {
   const [result] = await p.store.leave([{ playerId: i.playerId, ticketId: i.ticketId, region: i.region, reason: i.reason }]);
   if (!result) throw new Error("the store answered no result for the leave request");
   p.log.log(`leaveQueue ${i.playerId} ticket ${i.ticketId} (${i.reason}): ${result.outcome}`);

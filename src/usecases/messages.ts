@@ -3,6 +3,7 @@
  * checked against the published schema and the domain rules. A bad message becomes a rejection with a
  * reason (to be dead-lettered), never an exception that would cost the rest of the batch.
  */
+import { recordDeadLetters } from "../telemetry/metrics";
 import type { MatchMade, PlayerRequest } from "../domain/types";
 import { validatePlayerRequest, type MatchRules, validateAddress } from "../domain/validation";
 import { checkSchema } from "./schemas";
@@ -82,8 +83,13 @@ export async function deadLetterRejected(
 ): Promise<void> {
   if (rejected.length === 0) return;
   for (const r of rejected) log.warn(`${what} rejected (${r.error}): ${r.detail}`);
+
   await st.deadLetter(
     source,
     rejected.map(({ body, error, detail }) => ({ body, error, detail })),
+  );
+  recordDeadLetters(
+    source,
+    rejected.map((r) => r.error),
   );
 }

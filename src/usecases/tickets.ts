@@ -16,6 +16,8 @@ import { checkSchema } from "./schemas";
 import { signTicketToken, ticketTokenLifetimeSeconds, type TicketClaims } from "./ticketToken";
 import type { InstanceRecord, MatchRequests, Ports } from "./ports";
 import { pushToPlayers } from "../messaging/webPubSub";
+import { recordTicketCreated } from "../telemetry/metrics";
+import { annotate, ATTR } from "../telemetry/tracing";
 
 type TicketPorts = Pick<Ports, "settings" | "store" | "clock" | "log"> & { matchRequests: MatchRequests };
 
@@ -53,12 +55,14 @@ export async function createTicket(p: TicketPorts & Pick<Ports, "publisher">, bo
   }
 
   const ticketId = randomUUID();
+  annotate({ [ATTR.ticketId]: ticketId, [ATTR.playerId]: playerId, [ATTR.mode]: mode, [ATTR.region]: region });
   const now = p.clock();
   const message: PlayerRequest = { ticketId, playerId, mode, region, requestedAt: new Date(now).toISOString() };
   const drift = checkSchema("playerRequest", message, "the player request");
   if (drift) throw new Error(`createTicket built a message its own schema refuses: ${drift.detail}`);
   // Partition key = playerId: one player's requests stay in order on one partition.
   await p.publisher.send(s.playerRequestsHub, [{ body: message, partitionKey: playerId }]);
+  recordTicketCreated(mode, region);
   const token = signTicketToken(
     { ticketId, playerId, region, mode, rat: now },
     s.identity.ticketKeys,

@@ -85,7 +85,8 @@
       const end = now - i * SLOT,
         start = end - SLOT;
       const inSlot = history.filter((h) => h.t > start - POLL_MS && h.t <= end);
-      const rate = inSlot.length >= 2 ? ((inSlot[inSlot.length - 1].matched - inSlot[0].matched) * 60000) / Math.max(1, inSlot[inSlot.length - 1].t - inSlot[0].t) : 0;
+      const rate =
+        inSlot.length >= 2 ? ((inSlot[inSlot.length - 1].matched - inSlot[0].matched) * 60000) / Math.max(1, inSlot[inSlot.length - 1].t - inSlot[0].t) : 0;
       values.push(Math.round(rate));
       labels.push(i === 0 ? "now" : `-${(i * SLOT) / 60000}m`);
     }

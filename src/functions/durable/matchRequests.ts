@@ -7,6 +7,7 @@ import * as df from "durable-functions";
 import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
 import type { MatchOutcome, MatchRequestInput } from "../../domain/types";
 import type { InstanceHistory, MatchRequests, MatchRequestStatus } from "../../usecases/ports";
+import { recordDurableCall } from "../../telemetry/metrics";
 
 import { CANCEL_EVENT, ORCHESTRATOR_NAME, SERVER_READY_EVENT } from "../../domain/matchRequest";
 
@@ -21,6 +22,7 @@ export function isNotFound(err: unknown): boolean {
 
 /** The instance's status, or null if the Durable extension does not know it. */
 export async function getStatusOrNull(client: DurableClient, instanceId: string): Promise<DurableOrchestrationStatus | null> {
+  recordDurableCall("getStatus");
   try {
     return await client.getStatus(instanceId, { showInput: true });
   } catch (err) {
@@ -64,6 +66,7 @@ export function matchRequestStatus(status: DurableOrchestrationStatus): MatchReq
 
 /** Raises an event; false if the instance does not exist (not started yet, or purged). */
 async function raiseEventIfExists(client: DurableClient, instanceId: string, eventName: string, data: unknown): Promise<boolean> {
+  recordDurableCall("raiseEvent");
   try {
     await client.raiseEvent(instanceId, eventName, data);
     return true;
@@ -80,6 +83,7 @@ export function durableMatchRequests(client: DurableClient): MatchRequests {
       return status ? matchRequestStatus(status) : null;
     },
     async start(input) {
+      recordDurableCall("startNew");
       await client.startNew(ORCHESTRATOR_NAME, { instanceId: input.playerId, input });
     },
     serverReady: (playerId, event) => raiseEventIfExists(client, playerId, SERVER_READY_EVENT, event),
