@@ -26,6 +26,7 @@ export const KEY = {
   ReadyPerMode: "ReadyPerMode",
   MatchTimes: "MatchTimes",
   Match: "Match",
+  MatchedPerMode: "MatchedPerMode",
 } as const;
 
 export type LogicalKey = (typeof KEY)[keyof typeof KEY];

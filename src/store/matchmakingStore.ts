@@ -115,6 +115,20 @@ function toAssignment(a: AssignmentReply): Assignment {
   };
 }
 
+/** Upper bounds (ms) of the time-to-match histogram of stats(); a last bucket counts the samples above. */
+export const TIME_TO_MATCH_BOUNDS_MS = [500, 1000, 2000, 3000, 5000, 7500, 10_000, 15_000, 20_000, 30_000, 45_000, 60_000, 90_000, 120_000];
+
+/** Counts of sorted samples per bucket: counts[i] for samples <= bounds[i] (and > bounds[i-1]); the last for samples above every bound. */
+function histogramOf(sorted: readonly number[], bounds: readonly number[]): { boundsMs: number[]; counts: number[] } {
+  const counts = new Array<number>(bounds.length + 1).fill(0);
+  let b = 0;
+  for (const v of sorted) {
+    while (b < bounds.length && v > bounds[b]!) b++;
+    counts[b]!++;
+  }
+  return { boundsMs: [...bounds], counts };
+}
+
 export class MatchmakingStore {
   private readonly scripts = loadScripts();
   private readonly clock: () => number;
@@ -524,6 +538,8 @@ export class MatchmakingStore {
     for (const mode of this.modeNames) waitingByMode[mode] = 0;
     for (const [mode, n] of Object.entries(out.waitingByMode)) if (n > 0) waitingByMode[mode] = n;
     const samples = out.matchTimes.sort((a, b) => a - b);
+    const matchedByMode: Record<string, number> = {};
+    for (const mode of this.modeNames) matchedByMode[mode] = Math.max(0, out.matchedByMode[mode] ?? 0);
     return {
       region,
       waitingPlayers: out.waiting,
@@ -540,7 +556,10 @@ export class MatchmakingStore {
         p95: percentileOfSorted(samples, 95, 0),
         p99: percentileOfSorted(samples, 99, 0),
         max: samples.at(-1) ?? 0,
+        histogram: histogramOf(samples, TIME_TO_MATCH_BOUNDS_MS),
       },
+      matchedPlayers: Object.values(matchedByMode).reduce((a, b) => a + b, 0),
+      matchedByMode,
     };
   }
 

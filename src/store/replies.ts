@@ -119,6 +119,7 @@ export const SCRIPT_REPLIES = {
     serversAllocated: num,
     oldestWaitMs: num,
     matchTimes: list(intText),
+    matchedByMode: dict(intText),
   }),
 };
 

@@ -152,8 +152,11 @@ export interface RegionStats {
   serversAvailable: number;
   serversAllocated: number;
   oldestWaitMs: number;
-  /** Time from request to assignment of recently matched players. */
-  timeToMatchMs: { count: number; p50: number; p95: number; p99: number; max: number };
+  /** Time from request to assignment of recently matched players; `histogram` counts them per TIME_TO_MATCH_BOUNDS_MS bucket. */
+  timeToMatchMs: { count: number; p50: number; p95: number; p99: number; max: number; histogram: { boundsMs: number[]; counts: number[] } };
+  /** Players ever assigned a server in this region (a counter: its rate is matches per minute). */
+  matchedPlayers: number;
+  matchedByMode: Record<string, number>;
 }
 
 /** One unit taken from a rate limit (fixed window, lua/rateLimit.lua), or refused. */

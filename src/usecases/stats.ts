@@ -1,11 +1,34 @@
-/** Queue depth per mode, sessions open/ready, servers free/busy and time to match, per region. */
+/**
+ * `GET /api/stats`: per region, queue depth per mode, sessions open/ready, the scale-out signal, servers
+ * free/busy, time to match (percentiles and histogram of recent samples), players matched so far (a
+ * counter: the dashboard's matches per minute); and the recent dead letters of each source hub.
+ */
 import type { RegionStats } from "../store/types";
+import { MATCH_MADE_SOURCE } from "./deliverMatches";
+import { PLAYER_REQUESTS_SOURCE } from "./intakeBatch";
 import type { Ports } from "./ports";
+
+/** Dead letters read per source: the figure is "recent" (at most this many), not a total. */
+export const DEAD_LETTERS_READ = 100;
+const DEAD_LETTERS_SHOWN = 5;
+
+export interface RegionReport extends RegionStats {
+  /** Full sessions waiting because no server is free: the scale-out signal (0 while servers are free). */
+  sessionsWaitingForServer: number;
+}
+
+export interface DeadLetterReport {
+  /** Dead letters among the newest DEAD_LETTERS_READ of the source. */
+  recent: number;
+  /** The newest few, newest first. */
+  latest: { at: string; error: string; detail: string }[];
+}
 
 export interface StatsReport {
   at: string;
   modes: Record<string, number>;
-  regions: RegionStats[];
+  regions: RegionReport[];
+  deadLetters: Record<string, DeadLetterReport>;
 }
 
 /**
@@ -22,15 +45,33 @@ export function readStats(p: Pick<Ports, "settings" | "store" | "clock">, region
   const now = p.clock();
   const hit = cache.get(key);
   if (hit && hit.expiresAtMs > now) return hit.report;
-  const report = Promise.all(regions.map((r) => p.store.stats(r))).then((perRegion) => ({
-    at: new Date(now).toISOString(),
-    modes: p.settings.modes,
-    regions: perRegion,
-  }));
+  const report = read(p, regions, now);
   cache.set(key, { expiresAtMs: now + STATS_CACHE_MS, report });
   // A failed read is not kept: the next request tries again.
   report.catch(() => {
     if (cache.get(key)?.report === report) cache.delete(key);
   });
   return report;
+}
+
+async function read(p: Pick<Ports, "settings" | "store">, regions: readonly string[], now: number): Promise<StatsReport> {
+  const sources = [PLAYER_REQUESTS_SOURCE, MATCH_MADE_SOURCE];
+  const [perRegion, letters] = await Promise.all([
+    Promise.all(regions.map((r) => p.store.stats(r))),
+    Promise.all(sources.map((s) => p.store.listDeadLetters(s, DEAD_LETTERS_READ))),
+  ]);
+  const deadLetters: Record<string, DeadLetterReport> = {};
+  sources.forEach((source, i) => {
+    const list = letters[i] ?? [];
+    deadLetters[source] = {
+      recent: list.length,
+      latest: list.slice(0, DEAD_LETTERS_SHOWN).map(({ at, error, detail }) => ({ at, error, detail: detail.slice(0, 300) })),
+    };
+  });
+  return {
+    at: new Date(now).toISOString(),
+    modes: p.settings.modes,
+    regions: perRegion.map((r) => ({ ...r, sessionsWaitingForServer: r.serversAvailable > 0 ? 0 : r.sessionsReady })),
+    deadLetters,
+  };
 }

@@ -21,6 +21,7 @@ describe("function registrations", () => {
       [
         "addPlayers",
         "assignSessions",
+        "dashboard",
         "leaveQueue",
         "matchMade",
         "matchRequest",
@@ -92,6 +93,7 @@ describe("function registrations", () => {
     ["serverAllocation", "servers/{serverId}/allocation", "function", false],
     ["stats", "stats", "anonymous", false],
     ["openapi", "openapi.json", "anonymous", false],
+    ["dashboard", "dashboard", "function", false],
   ])("HTTP %s: route %s, auth level %s", (name, route, authLevel, durable) => {
     const r = reg(name);
     expect(r.trigger).toMatchObject({ type: "httpTrigger", route, authLevel });

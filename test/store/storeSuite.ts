@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EnqueueRequest, LeaveRequest, MatchmakingStore, RedisConnection } from "../../src/store";
 import { routingKey } from "../../src/store/keys";
+import { TIME_TO_MATCH_BOUNDS_MS } from "../../src/store/matchmakingStore";
 import { checkInvariants, connect, makeStore, MODES, RawRegion, REGION, TestClock, uniquePrefix, type StoreTarget } from "../support/storeHarness";
 import { prng, runConcurrencyScenario } from "./concurrencyScenario";
 import { at } from "../support/at";
@@ -744,7 +745,18 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
           serversAvailable: 1,
           serversAllocated: 1,
           oldestWaitMs: 5000,
-          timeToMatchMs: { count: 2, p50: 4000, p95: 4000, p99: 4000, max: 4000 },
+          timeToMatchMs: {
+            count: 2,
+            p50: 4000,
+            p95: 4000,
+            p99: 4000,
+            max: 4000,
+            // Both samples (4000 ms) in the bucket up to 5000 ms.
+            histogram: { boundsMs: TIME_TO_MATCH_BOUNDS_MS, counts: TIME_TO_MATCH_BOUNDS_MS.map((b) => (b === 5000 ? 2 : 0)).concat([0]) },
+          },
+          // The counter assignSessions.lua keeps: a's session of two was assigned.
+          matchedPlayers: 2,
+          matchedByMode: { duel: 2, squad: 0, solo: 0 },
         });
         await store.leave([leave({ playerId: "q", ticketId: (await store.getPlayer(REGION, "q"))!.ticketId }, "cancelled")]);
         expect(await store.getPlayer(REGION, "q")).toMatchObject({ state: "left", leftReason: "cancelled" });

@@ -152,7 +152,10 @@ if #sids > 0 then
   call_chunked('LPUSH', P .. 'MatchTimes', matchTimes)
   redis.call('LTRIM', P .. 'MatchTimes', 0, 999)
   for mode, n in pairs(sessionsPerMode) do ready_count(mode, int(-n)) end
-  for mode, n in pairs(playersPerMode) do redis.call('HINCRBY', P .. 'WaitingPerMode', mode, int(-n)) end
+  for mode, n in pairs(playersPerMode) do
+    redis.call('HINCRBY', P .. 'WaitingPerMode', mode, int(-n))
+    redis.call('HINCRBY', P .. 'MatchedPerMode', mode, int(n))
+  end
 end
 
 return '{"assigned":[' .. table.concat(encoded, ',') .. '],"unassigned":' .. unassigned ..

@@ -3,7 +3,8 @@
 -- ARGV[1]   region prefix "<prefix>:{<region>}:"
 -- ARGV[2]   JSON {now, region, modes: [mode names]}
 -- Reply     JSON {waitingByMode: {mode: "n"}, waiting, sessionsOpen, sessionsReady, sessionsAnnouncing,
---           serversAvailable, serversAllocated, oldestWaitMs, matchTimes: ["ms", ...]}
+--           serversAvailable, serversAllocated, oldestWaitMs, matchTimes: ["ms", ...],
+--           matchedByMode: {mode: "n"} (players ever assigned, a counter for rates)}
 -- from the raw recent time-to-match samples (MatchTimes, newest first, at most 1000).
 --- @include "prologue"
 --- @include "check_list"
@@ -28,4 +29,5 @@ return cjson.encode({
   serversAllocated = servers - available,
   oldestWaitMs = oldestWait,
   matchTimes = redis.call('LRANGE', P .. 'MatchTimes', 0, -1),
+  matchedByMode = hgetall(P .. 'MatchedPerMode'),
 })
