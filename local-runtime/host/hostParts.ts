@@ -12,6 +12,7 @@ import { LocalHttpServer, type HttpKeys } from "./httpServer";
 import type { DurableEngineLike, Invoker } from "./invoker";
 import type { MountedHandler } from "./services";
 import { LocalTimers } from "./timers";
+import type { LocalMetrics } from "../metrics/localMetrics";
 
 export interface DurableEngineFactoryOptions {
   core: FunctionsCore;
@@ -47,6 +48,8 @@ export interface HostPartsOptions {
   taskHub: string;
   createDurable: DurableEngineFactory;
   newEventHubs: () => LocalEventHubs;
+  /** The app's OpenTelemetry metrics as JSON and Prometheus text. */
+  localMetrics: LocalMetrics;
   log: (msg: string) => void;
 }
 
@@ -80,7 +83,9 @@ export class HostParts {
       o.resolve,
     );
     this.http = http;
-    http.metricsExtra = () => ({
+    http.extraRoutes = (req, res, pathname) => o.localMetrics.handle(req, res, pathname);
+    http.metricsExtra = async () => ({
+      telemetry: await o.localMetrics.json(),
       eventHubs: {
         published: Object.fromEntries(this.eventHubs.published),
         delivered: Object.fromEntries(this.eventHubs.delivered),

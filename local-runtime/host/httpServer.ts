@@ -103,7 +103,9 @@ export class LocalHttpServer {
   baseUrl = "";
 
   /** Extra counters merged into the metrics answer (Event Hubs, set by the runtime). */
-  metricsExtra: () => Record<string, unknown> = () => ({});
+  metricsExtra: () => Record<string, unknown> | Promise<Record<string, unknown>> = () => ({});
+  /** Routes mounted by other parts of the local runtime (the metrics' Prometheus page); true when answered. */
+  extraRoutes: (req: IncomingMessage, res: ServerResponse, pathname: string) => Promise<boolean> = async () => false;
 
   constructor(
     private readonly invoker: Invoker,
@@ -220,9 +222,10 @@ export class LocalHttpServer {
         invocations: Object.fromEntries(this.invoker.invocations),
         failures: Object.fromEntries(this.invoker.failures),
         durable: this.invoker.durable?.metrics() ?? null,
-        ...this.metricsExtra(),
+        ...(await this.metricsExtra()),
       });
     }
+    if (await this.extraRoutes(req, res, url.pathname)) return;
 
     if (url.pathname === DURABLE_WEBHOOK_PREFIX || url.pathname.startsWith(`${DURABLE_WEBHOOK_PREFIX}/`)) {
       const durable = this.invoker.durable;

@@ -25,6 +25,7 @@ import type { LocalService, StartedService } from "./services";
 import type { LocalTimers } from "./timers";
 import { validateSchedule } from "./timers";
 import { startLocalPush, type LocalPush } from "../webpubsub/mount";
+import { LocalMetrics } from "../metrics/localMetrics";
 
 export type { FunctionInfo } from "./describe";
 export { SecondRuntimeError } from "./lease";
@@ -241,6 +242,9 @@ async function startRuntime(opts: LocalRuntimeOptions, cleanups: Cleanups): Prom
   // Push (Azure Web PubSub): played locally unless configured; the app reads the setting when it loads.
   const push = await startLocalPush({ log });
   cleanups.add(push.stop);
+  // The app's OpenTelemetry metrics, collected here for /runtime/local/metrics and its Prometheus page.
+  const localMetrics = new LocalMetrics();
+  localMetrics.install();
   await opts.beforeAppLoad?.();
   await loadApp(app);
   await core.start(); // the app's appStart hooks: invalid settings throw here and the runtime does not start
@@ -267,6 +271,7 @@ async function startRuntime(opts: LocalRuntimeOptions, cleanups: Cleanups): Prom
       taskHub: process.env.DURABLE_TASK_HUB || String(config.host.extensions?.durableTask?.hubName ?? "") || "MatchmakerLocal",
       createDurable: opts.createDurableEngine ?? defaultCreateDurable,
       newEventHubs,
+      localMetrics,
       log,
     },
     opts.port ?? envNumber("LOCAL_PORT") ?? Number(config.localSettings.Host?.LocalHttpPort ?? 7071),

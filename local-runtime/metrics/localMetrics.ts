@@ -13,7 +13,6 @@ import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
 import { DataPointType, type ResourceMetrics } from "@opentelemetry/sdk-metrics";
 import { startTelemetry, type TelemetryHandle } from "../../src/telemetry/setup";
 
-export const LOCAL_METRICS_PATH = "/runtime/local/metrics";
 export const PROMETHEUS_PATH = "/runtime/local/metrics/prometheus";
 
 export interface PointJson {
