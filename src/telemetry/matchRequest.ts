@@ -16,7 +16,7 @@ export function ticketFinished(input: MatchRequestInput, outcome: MatchOutcome, 
   const kind = outcome.status === "matched" ? "matched" : outcome.status === "cancelled" ? "cancelled" : "timedOut";
   recordTicketOutcome(kind, input.mode, input.region, waitSeconds);
   const quality = (outcome as { quality?: { skillSpread?: number } }).quality;
-  if (kind === "matched") recordMatchQuality(input.mode, input.region, { waitSeconds, skillSpread: quality?.skillSpread });
+  if (kind === "matched") recordMatchQuality(input.mode, input.region, { skillSpread: quality?.skillSpread });
 
   const link = linkTo(serverReadyTraceparent);
   const span = tracer().startSpan(

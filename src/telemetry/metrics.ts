@@ -10,7 +10,6 @@
  * | matchmaker.tickets.cancelled            | counter   |      | mode, region          |
  * | matchmaker.dead_letters                 | counter   |      | source, reason        |
  * | matchmaker.time_to_match                | histogram | s    | mode, region          |
- * | matchmaker.match.wait                   | histogram | s    | mode, region (longest wait in a new session: its quality in time) |
  * | matchmaker.match.skill_spread           | histogram |      | mode, region (when the mode has skill rules) |
  * | matchmaker.durable.calls                | counter   |      | operation             |
  * | matchmaker.redis.script.duration        | histogram | ms   | script                |
@@ -52,7 +51,6 @@ interface Instruments {
   outcomes: Record<TicketOutcome, Counter>;
   deadLetters: Counter;
   timeToMatch: Histogram;
-  matchWait: Histogram;
   skillSpread: Histogram;
   durableCalls: Counter;
   scriptDuration: Histogram;
@@ -77,11 +75,6 @@ function instruments(): Instruments {
     deadLetters: meter.createCounter("matchmaker.dead_letters", { description: "Messages dead-lettered, by source hub and reason" }),
     timeToMatch: meter.createHistogram("matchmaker.time_to_match", {
       description: "Seconds from a ticket's request to its match",
-      unit: "s",
-      advice: { explicitBucketBoundaries: TIME_TO_MATCH_BUCKETS_S },
-    }),
-    matchWait: meter.createHistogram("matchmaker.match.wait", {
-      description: "Longest wait (seconds) of the players of a newly assigned session",
       unit: "s",
       advice: { explicitBucketBoundaries: TIME_TO_MATCH_BUCKETS_S },
     }),
@@ -143,6 +136,7 @@ function registerGauges(meter: Meter, into: Instruments): void {
 /** Where the gauges read the queue and pool figures (the app wires the store's stats, per region). */
 export function setStatsSource(read: (() => Promise<StatsSnapshot[]>) | undefined): void {
   statsSource = read;
+  instruments(); // the gauges exist from now on, not only after the first recorded point
 }
 
 export function recordTicketCreated(mode: string, region: string): void {
@@ -161,11 +155,12 @@ export function recordDeadLetters(source: string, reasons: readonly string[]): v
   for (const reason of reasons) c.add(1, { source, reason });
 }
 
-/** The quality of a newly assigned session: its longest wait, and its skill spread when the mode has one. */
-export function recordMatchQuality(mode: string, region: string, quality: { waitSeconds: number; skillSpread?: number }): void {
-  const i = instruments();
-  i.matchWait.record(Math.max(0, quality.waitSeconds), { mode, region });
-  if (quality.skillSpread !== undefined) i.skillSpread.record(quality.skillSpread, { mode, region });
+/**
+ * The quality of a match beyond its wait (the wait is matchmaker.time_to_match): the skill spread, when
+ * the mode has skill rules and the outcome reports it.
+ */
+export function recordMatchQuality(mode: string, region: string, quality: { skillSpread?: number }): void {
+  if (quality.skillSpread !== undefined && Number.isFinite(quality.skillSpread)) instruments().skillSpread.record(quality.skillSpread, { mode, region });
 }
 
 export function recordDurableCall(operation: "startNew" | "getStatus" | "raiseEvent" | "terminate" | "purge", n = 1): void {

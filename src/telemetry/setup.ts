@@ -15,6 +15,9 @@ import { metrics, trace } from "@opentelemetry/api";
 import { MeterProvider, PeriodicExportingMetricReader, type MetricReader } from "@opentelemetry/sdk-metrics";
 import { BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
+import type * as AzureMonitorDistro from "@azure/monitor-opentelemetry";
+import type * as OtlpMetrics from "@opentelemetry/exporter-metrics-otlp-http";
+import type * as OtlpTraces from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 
 export interface TelemetryExtras {
@@ -70,7 +73,7 @@ function startAzureMonitor(env: Env, extras: TelemetryExtras): TelemetryHandle {
   // Loaded only when configured: the distro pulls in the whole Node SDK and its instrumentations, which a
   // cold start without Application Insights should not pay for.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const distro = require("@azure/monitor-opentelemetry") as typeof import("@azure/monitor-opentelemetry");
+  const distro = require("@azure/monitor-opentelemetry") as typeof AzureMonitorDistro;
   const ratio = Number(env.MATCHMAKER_TRACE_SAMPLING_RATIO ?? "1");
   distro.useAzureMonitor({
     azureMonitorExporterOptions: { connectionString: env.APPLICATIONINSIGHTS_CONNECTION_STRING!.trim() },
@@ -100,9 +103,9 @@ function startSdk(backend: "otlp" | "host", extras: TelemetryExtras): TelemetryH
   const processors: SpanProcessor[] = [...(extras.spanProcessors ?? [])];
   if (backend === "otlp") {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { OTLPMetricExporter } = require("@opentelemetry/exporter-metrics-otlp-http") as typeof import("@opentelemetry/exporter-metrics-otlp-http");
+    const { OTLPMetricExporter } = require("@opentelemetry/exporter-metrics-otlp-http") as typeof OtlpMetrics;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { OTLPTraceExporter } = require("@opentelemetry/exporter-trace-otlp-http") as typeof import("@opentelemetry/exporter-trace-otlp-http");
+    const { OTLPTraceExporter } = require("@opentelemetry/exporter-trace-otlp-http") as typeof OtlpTraces;
     readers.push(new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter() }));
     processors.push(new BatchSpanProcessor(new OTLPTraceExporter()));
   }
