@@ -15,6 +15,7 @@ import { metrics, trace } from "@opentelemetry/api";
 import { MeterProvider, PeriodicExportingMetricReader, type MetricReader } from "@opentelemetry/sdk-metrics";
 import { BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
+import { ManagedIdentityCredential, type TokenCredential } from "@azure/identity";
 import type * as AzureMonitorDistro from "@azure/monitor-opentelemetry";
 import type * as OtlpMetrics from "@opentelemetry/exporter-metrics-otlp-http";
 import type * as OtlpTraces from "@opentelemetry/exporter-trace-otlp-http";
@@ -76,8 +77,8 @@ function startAzureMonitor(env: Env, extras: TelemetryExtras): TelemetryHandle {
   const distro = require("@azure/monitor-opentelemetry") as typeof AzureMonitorDistro;
   const ratio = Number(env.MATCHMAKER_TRACE_SAMPLING_RATIO ?? "1");
   distro.useAzureMonitor({
-    azureMonitorExporterOptions: { connectionString: env.APPLICATIONINSIGHTS_CONNECTION_STRING!.trim() },
-    resource: resourceFromAttributes({ "service.name": env.OTEL_SERVICE_NAME || SERVICE_NAME }),
+    azureMonitorExporterOptions: { connectionString: env.APPLICATIONINSIGHTS_CONNECTION_STRING!.trim(), credential: entraCredential(env) },
+    resource: resourceFromAttributes({ "service.name": SERVICE_NAME }),
     // Fixed-ratio sampling (default: every trace) instead of the distro's 5 traces per second: an operator
     // looking for one stuck player needs that player's trace to exist.
     samplingRatio: Number.isFinite(ratio) && ratio >= 0 && ratio <= 1 ? ratio : 1,
@@ -96,9 +97,27 @@ function startAzureMonitor(env: Env, extras: TelemetryExtras): TelemetryHandle {
   };
 }
 
+/**
+ * The Entra ID credential the exporter signs in with when local auth is off on the Application Insights
+ * resource (the template sets `APPLICATIONINSIGHTS_AUTHENTICATION_STRING=Authorization=AAD`, the same
+ * setting the Functions host reads; `;ClientId=<id>` picks a user-assigned identity).
+ */
+export function entraCredential(env: Env): TokenCredential | undefined {
+  const fields = new Map(
+    (env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING ?? "")
+      .split(";")
+      .map((part) => part.split("=").map((x) => x.trim()) as [string, string?])
+      .filter(([k]) => k)
+      .map(([k, v]) => [k.toLowerCase(), v ?? ""]),
+  );
+  if (fields.get("authorization")?.toUpperCase() !== "AAD") return undefined;
+  const clientId = fields.get("clientid");
+  return clientId ? new ManagedIdentityCredential({ clientId }) : new ManagedIdentityCredential();
+}
+
 /** The plain SDK: OTLP exporters (backend "otlp") plus whatever the host brought. */
 function startSdk(backend: "otlp" | "host", extras: TelemetryExtras): TelemetryHandle {
-  const resource = resourceFromAttributes({ "service.name": process.env.OTEL_SERVICE_NAME || SERVICE_NAME });
+  const resource = resourceFromAttributes({ "service.name": SERVICE_NAME });
   const readers: MetricReader[] = [...(extras.metricReaders ?? [])];
   const processors: SpanProcessor[] = [...(extras.spanProcessors ?? [])];
   if (backend === "otlp") {

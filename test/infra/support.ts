@@ -37,6 +37,8 @@ export function parameterValues(path: string): Record<string, unknown> {
 export const API_VERSIONS: Record<string, string> = {
   "Microsoft.OperationalInsights/workspaces": "2025-02-01",
   "Microsoft.Insights/components": "2020-02-02",
+  "Microsoft.Insights/actionGroups": "2023-01-01",
+  "Microsoft.Insights/metricAlerts": "2018-03-01",
   "Microsoft.Storage/storageAccounts": "2024-01-01",
   "Microsoft.Storage/storageAccounts/blobServices": "2024-01-01",
   "Microsoft.Storage/storageAccounts/blobServices/containers": "2024-01-01",

@@ -2,7 +2,8 @@
 import { metrics, trace } from "@opentelemetry/api";
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
 import { expect, it } from "vitest";
-import { startTelemetry, telemetryBackend } from "../../src/telemetry/setup";
+import { ManagedIdentityCredential } from "@azure/identity";
+import { entraCredential, startTelemetry, telemetryBackend } from "../../src/telemetry/setup";
 import { recordTicketCreated } from "../../src/telemetry/metrics";
 import { traceparentOf, tracer, withTraceparent } from "../../src/telemetry/tracing";
 
@@ -28,4 +29,11 @@ it("off: no provider is registered, spans are no-ops and events get no tracepare
   expect(trace.getActiveSpan()).toBeUndefined();
   // Once per process: a later call with readers does not turn it on behind the app's back.
   expect(startTelemetry({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:1" }).backend).toBe("off");
+});
+
+it("signs the Azure Monitor exporter in with a managed identity when the authentication string says AAD", () => {
+  expect(entraCredential({})).toBeUndefined();
+  expect(entraCredential({ APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "Authorization=AAD" })).toBeInstanceOf(ManagedIdentityCredential);
+  expect(entraCredential({ APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "authorization=aad; ClientId=0000-1111" })).toBeInstanceOf(ManagedIdentityCredential);
+  expect(entraCredential({ APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "Authorization=Key" })).toBeUndefined();
 });
