@@ -129,19 +129,21 @@ function startSdk(backend: "otlp" | "host", extras: TelemetryExtras): TelemetryH
     processors.push(new BatchSpanProcessor(new OTLPTraceExporter()));
   }
   const meterProvider = new MeterProvider({ resource, readers });
-  const tracerProvider = new NodeTracerProvider({ resource, spanProcessors: processors });
   metrics.setGlobalMeterProvider(meterProvider);
+  // Spans only when something takes them (the local runtime's Prometheus page takes metrics only): an
+  // unexported span would still cost its recording on every request and message.
+  const tracerProvider = processors.length ? new NodeTracerProvider({ resource, spanProcessors: processors }) : undefined;
   // register(): the global tracer provider, an AsyncLocalStorage context manager (spans follow async
   // calls: the HTTP span is the parent of the Event Hubs send inside the handler) and the W3C propagator.
-  tracerProvider.register();
+  tracerProvider?.register();
   return {
     backend,
     metricReaders: extras.metricReaders ?? [],
     flush: async () => {
-      await Promise.all([meterProvider.forceFlush(), tracerProvider.forceFlush()]);
+      await Promise.all([meterProvider.forceFlush(), tracerProvider?.forceFlush()]);
     },
     shutdown: async () => {
-      await Promise.all([meterProvider.shutdown(), tracerProvider.shutdown()]);
+      await Promise.all([meterProvider.shutdown(), tracerProvider?.shutdown()]);
     },
   };
 }
