@@ -356,6 +356,11 @@ export class DurableEngine {
   // ------------------------------------------------------------------------------------------------
   // Episodes
 
+  /**
+   * One episode: read queue + instance + history, run the orchestrator, commit the outcome. Kept as one
+   * function (about 120 lines) on purpose: the order of read, replay, determinism check and the single
+   * atomic commit IS the extension's episode contract, and split across helpers it stops being readable as one.
+   */
   private async runEpisode(instanceId: string): Promise<void> {
     const { queue, record: rec, history } = await this.store.readEpisode(instanceId);
     if (queue.length === 0) return;
@@ -514,7 +519,11 @@ export class DurableEngine {
     });
   }
 
-  /** `scheduled`: the history's scheduling events by task id (see summarize), for the determinism check. */
+  /**
+   * `scheduled`: the history's scheduling events by task id (see summarize), for the determinism check.
+   * Long for one reason: it builds the host's exact orchestrationTrigger payload and maps every action type
+   * the library can answer onto history in one switch, so the mapping can be checked against DESIGN 4 at a glance.
+   */
   private async invokeOrchestrator(rec: InstanceRecord, history: HistoryEvent[], isReplaying: boolean, scheduled: HistoryEvent[]): Promise<EpisodeOutcome> {
     const name = rec.name;
     let reg: Registration;
