@@ -204,7 +204,13 @@ export class LocalHttpServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const host = req.headers.host ?? this.baseUrl.replace(/^https?:\/\//, "");
-    const url = new URL(req.url ?? "/", `http://${host}`);
+    let url: URL;
+    try {
+      url = new URL(req.url ?? "/", `http://${host}`);
+    } catch {
+      // As the real host's Kestrel front end does: a Host that is no host[:port] is the client's error.
+      return this.send(res, 400, { error: "invalid_host", detail: `the Host header ${JSON.stringify(host.slice(0, 100))} is not a host[:port]` });
+    }
     const method = (req.method ?? "GET").toUpperCase();
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;

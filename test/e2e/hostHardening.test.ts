@@ -1,7 +1,7 @@
 /**
  * The local host against attacks on the machine it runs on (issue 9): the Durable webhooks need the system
- * key, a huge chunked body is refused while it is read, and a second runtime on the same Redis and key
- * prefix is refused.
+ * key, a huge chunked body is refused while it is read, a malformed Host header is a 400 (never a 500),
+ * and a second runtime on the same Redis and key prefix is refused.
  */
 import { request } from "node:http";
 import { Readable } from "node:stream";
@@ -75,6 +75,23 @@ it("refuses a 100 MB chunked body as soon as it passes the limit, without readin
   body.destroy();
   // Far from the whole body: the server stopped reading right after the 4 KB limit (socket buffers aside).
   expect(sent).toBeLessThan(16 * 1024 * 1024);
+});
+
+it("answers a malformed Host header with 400 {error, detail}, never a 500", async () => {
+  const { port } = new URL(app().baseUrl);
+  for (const host of ["bad host!", "a:b:c", "[::1"]) {
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: "127.0.0.1", port, method: "GET", path: "/api/stats", headers: { host } }, (res) => {
+        let body = "";
+        res.on("data", (c: Buffer) => (body += c.toString()));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    expect(answer.status, host).toBe(400);
+    expect(JSON.parse(answer.body)).toMatchObject({ error: "invalid_host" });
+  }
 });
 
 it("refuses a second runtime on the same Redis and key prefix with a clear message", async () => {
