@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { eventPublisher, setEventPublisher } from "../../src/messaging/eventPublisher";
 import { setStoreFactory, storeFromSettings } from "../../src/functions/wiring";
 import { STATS_CACHE_MS } from "../../src/usecases/stats";
-import { SIGNING_KEYS, uniqueId as id, useTestApp } from "./support/app";
+import { SIGNING_KEYS, uniqueId as id, useTestApp, deliverPlayerRequests } from "./support/app";
 import { at } from "../support/at";
 import { signTicketToken, verifyTicketToken } from "../../src/usecases/ticketToken";
 import { checkComponent, checkSchema, openapiDocument } from "../../src/usecases/schemas";
@@ -34,17 +34,6 @@ async function createTicket(playerId: string, extra: Record<string, unknown> = {
   const res = await postTicket({ playerId, ...extra });
   expect(res.status, res.body.toString()).toBe(202);
   return res.json as Created;
-}
-
-/** Delivers what POST /tickets published to addPlayers, as the Event Hub trigger would. */
-async function deliverPlayerRequests(): Promise<void> {
-  const pending = app.publisher.sent.filter((s) => s.hubName === "player-requests" && !(s as { delivered?: boolean }).delivered);
-  for (const p of pending) (p as { delivered?: boolean }).delivered = true;
-  if (pending.length)
-    await app.eventHub(
-      "addPlayers",
-      pending.map((p) => p.event.body),
-    );
 }
 
 const getTicket = (playerId: string, token?: string, viaQuery = false) =>
@@ -96,7 +85,7 @@ describe("tickets", () => {
     const t = await createTicket(playerId, { mode: "squad" });
     // Still in the Event Hub: accepted, not processed yet.
     expect((await getTicket(playerId, t.token)).json).toMatchObject({ status: "searching", ticketId: t.ticketId });
-    await deliverPlayerRequests();
+    await deliverPlayerRequests(app);
     expect(["Pending", "Running"]).toContain((await app.engine.getStatus(playerId))?.runtimeStatus);
     const read = await getTicket(playerId, t.token, true);
     expect(read.status).toBe(200);
@@ -112,7 +101,7 @@ describe("tickets", () => {
   it("DELETE cancels: the slot frees at once, the orchestration completes as cancelled, and a repeat is idempotent", async () => {
     const playerId = id("carol");
     const t = await createTicket(playerId, { mode: "squad" });
-    await deliverPlayerRequests();
+    await deliverPlayerRequests(app);
     const res = await cancelTicket(playerId, t.token);
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ playerId, ticketId: t.ticketId, status: "cancelled" });
@@ -131,7 +120,7 @@ describe("tickets", () => {
     const t = await createTicket(playerId, { mode: "squad" });
     const res = await cancelTicket(playerId, t.token); // no orchestration yet: the store records the cancel
     expect(res.status).toBe(200);
-    await deliverPlayerRequests();
+    await deliverPlayerRequests(app);
     const done = await app.waitForStatus(playerId, "Completed");
     expect(JSON.parse(done.output!)).toEqual({ status: "cancelled", ticketId: t.ticketId });
     const stats = await (await app.store()).getPlayer("westeurope", playerId);
@@ -145,7 +134,7 @@ describe("tickets", () => {
     expect((await putServer(serverId, { address: "10.9.8.7:30000" })).status).toBe(201);
     const ta = await createTicket(a);
     await createTicket(b);
-    await deliverPlayerRequests();
+    await deliverPlayerRequests(app);
     const read = await getTicket(a, ta.token);
     expect(checkComponent("Ticket", read.json)).toBeUndefined();
     expect(read.json).toMatchObject({ status: "matched", serverId, server: "10.9.8.7:30000" });
@@ -169,7 +158,7 @@ describe("tickets", () => {
     expect((await putServer(serverId, { address: addr })).status).toBe(201);
     const ta = await createTicket(a);
     await createTicket(b);
-    await deliverPlayerRequests();
+    await deliverPlayerRequests(app);
     expect((await getTicket(a, ta.token)).json).toMatchObject({ status: "matched", serverId });
     expect((await putServer(serverId, { address: addr })).json).toMatchObject({ outcome: "heartbeat", confirmedSessionId: expect.any(String) });
     try {
@@ -217,7 +206,7 @@ describe("tickets", () => {
     expect(Number(pending.headers["retry-after"])).toBeGreaterThan(0);
     expect(checkComponent("InstanceStatus", pending.json)).toBeUndefined();
 
-    await deliverPlayerRequests();
+    await deliverPlayerRequests(app);
     const running = await status(ta);
     const raw = await durable(a);
     expect([running.status, raw.status]).toEqual([202, 202]);
@@ -225,7 +214,7 @@ describe("tickets", () => {
     expect(running.headers.location).toBe(ta.statusQueryGetUri);
 
     await createTicket(b);
-    await deliverPlayerRequests();
+    await deliverPlayerRequests(app);
     // Ready sessions other tests left waiting for a server go first (oldest first): add servers until gina's has one.
     for (let i = 0; i < 5 && (await (await app.store()).getPlayer("westeurope", a))?.state !== "matched"; i++) {
       expect((await putServer(id("gs"), { address: `10.9.7.${i + 1}:30000` })).status).toBe(201);
@@ -338,7 +327,7 @@ describe("tickets", () => {
       }
     }
     // Nothing was cancelled by any of those.
-    await deliverPlayerRequests();
+    await deliverPlayerRequests(app);
     expect((await getTicket(playerId, t.token)).json).toMatchObject({ status: "searching" });
   });
 });
@@ -393,7 +382,7 @@ describe("servers, stats, openapi", () => {
     const b = id("q");
     await createTicket(a, { region: "eastus" });
     await createTicket(b, { region: "eastus" });
-    await deliverPlayerRequests();
+    await deliverPlayerRequests(app);
     const alloc = await app.http("serverAllocation", {
       method: "GET",
       path: `/api/servers/${serverId}/allocation`,

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { SignJWT, decodeProtectedHeader, generateKeyPair } from "jose";
-import { uniqueId as id, useTestApp } from "../functions/support/app";
+import { uniqueId as id, useTestApp, deliverPlayerRequests } from "../functions/support/app";
 import { useDevIssuer } from "./support/issuer";
 import type { MatchMade } from "../../src/domain/types";
 
@@ -36,16 +36,6 @@ async function create(playerId: string, jwt: string, region?: string): Promise<C
   const res = await post({ playerId, ...(region ? { region } : {}) }, jwt);
   expect(res.status, res.body.toString()).toBe(202);
   return res.json as Created;
-}
-
-async function deliverPlayerRequests(): Promise<void> {
-  const pending = app.publisher.sent.filter((s) => s.hubName === "player-requests" && !(s as { delivered?: boolean }).delivered);
-  for (const p of pending) (p as { delivered?: boolean }).delivered = true;
-  if (pending.length)
-    await app.eventHub(
-      "addPlayers",
-      pending.map((p) => p.event.body),
-    );
 }
 
 describe("PLAYER_AUTH=jwt", () => {
@@ -145,7 +135,7 @@ describe("PLAYER_AUTH=jwt", () => {
     const foeJwt = await issuer.token(foe);
     const tv = await create(victim, victimJwt, "eastus");
     await create(foe, foeJwt, "eastus");
-    await deliverPlayerRequests();
+    await deliverPlayerRequests(app);
     const msg = (app.publisher.bodies("match-made") as MatchMade[]).find((m) => m.serverId === serverId)!;
     // The foe learns the victim's id from the match...
     expect(msg.players.map((p) => p.playerId)).toContain(victim);

@@ -5,7 +5,7 @@
  * removed the player from the session of its CURRENT, matched ticket.
  */
 import { describe, expect, it } from "vitest";
-import { uniqueId as id, useTestApp } from "../functions/support/app";
+import { uniqueId as id, useTestApp, deliverPlayerRequests } from "../functions/support/app";
 import type { MatchMade } from "../../src/domain/types";
 import type { RedisConnection } from "../../src/store/connection";
 
@@ -23,16 +23,6 @@ async function createTicket(playerId: string): Promise<Created> {
   return res.json as Created;
 }
 
-async function deliverPlayerRequests(): Promise<void> {
-  const pending = app.publisher.sent.filter((s) => s.hubName === "player-requests" && !(s as { delivered?: boolean }).delivered);
-  for (const p of pending) (p as { delivered?: boolean }).delivered = true;
-  if (pending.length)
-    await app.eventHub(
-      "addPlayers",
-      pending.map((p) => p.event.body),
-    );
-}
-
 const ticketCall = (method: "GET" | "DELETE", playerId: string, token: string) =>
   app.http("ticket", { method, path: `/api/tickets/${playerId}`, params: { playerId }, headers: { authorization: `Bearer ${token}` } });
 
@@ -47,7 +37,7 @@ async function matchOn(serverId: string, address: string, players: string[]): Pr
   expect(put.status).toBe(201);
   const tickets = [];
   for (const p of players) tickets.push(await createTicket(p));
-  await deliverPlayerRequests();
+  await deliverPlayerRequests(app);
   const msg = (app.publisher.bodies("match-made") as MatchMade[]).find((m) => m.serverId === serverId);
   expect(msg, `a match on ${serverId}`).toBeDefined();
   await app.eventHub("matchMade", [msg]);

@@ -193,3 +193,14 @@ export function returned<T>(rv: unknown): T {
   const v = rv as { json?: string; string?: string } | undefined;
   return JSON.parse(v?.json ?? v?.string ?? "null") as T;
 }
+
+/** Delivers what POST /tickets published (and was not delivered yet) to addPlayers, as the Event Hub trigger would. */
+export async function deliverPlayerRequests(app: TestApp): Promise<void> {
+  const pending = app.publisher.sent.filter((s) => s.hubName === "player-requests" && !(s as { delivered?: boolean }).delivered);
+  for (const p of pending) (p as { delivered?: boolean }).delivered = true;
+  if (pending.length)
+    await app.eventHub(
+      "addPlayers",
+      pending.map((p) => p.event.body),
+    );
+}
