@@ -11,7 +11,7 @@
  * Development and test tool: production runs on the Azure Functions host with the real extension.
  */
 import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
-import { Limiter } from "../concurrency";
+import { Limiter } from "../../src/lib/limiter";
 import type { FunctionsCore, Registration, RpcTypedData } from "../functionsCore";
 import { EventType, events, summarize, type HistoryEvent, type HistorySummary } from "./history";
 import { topLevelYields } from "./replay/actions";
