@@ -2,6 +2,25 @@
  * The matchmaker's vocabulary. Pure types: no Azure, no Redis.
  * Message shapes here are the wire contracts of DESIGN.md section 3; their JSON Schemas live in src/schemas.
  */
+import type { MatchQuality, Team } from "./modeRules";
+
+export type { MatchQuality, Team } from "./modeRules";
+
+/** A party member other than the leader (DESIGN.md section 6 "Tickets"). */
+export interface PartyMember {
+  playerId: string;
+  /** Required when the mode matches by skill. */
+  skill?: number;
+}
+
+/**
+ * What a match adds for modes with teams or skill (DESIGN.md section 6): `teams` in team order, and the
+ * match's quality. Absent for plain FIFO modes, so their messages stay as they were.
+ */
+export interface MatchRulesOutcome {
+  teams?: Team[];
+  quality?: MatchQuality;
+}
 
 /** `player-requests` Event Hub message. */
 export interface PlayerRequest {
@@ -11,6 +30,13 @@ export interface PlayerRequest {
   region: string;
   /** ISO-8601 UTC time the client asked for a match. */
   requestedAt: string;
+  /** The leader's skill; required when the mode matches by skill. */
+  skill?: number;
+  /**
+   * The other members of the leader's party (not the leader). The whole party is one unit in matching and
+   * shares the ticketId; each member has its own orchestrator, status and token.
+   */
+  party?: PartyMember[];
 }
 
 export interface SessionPlayer {
@@ -19,7 +45,7 @@ export interface SessionPlayer {
 }
 
 /** `match-made` Event Hub message: one per session given a server. */
-export interface MatchMade {
+export interface MatchMade extends MatchRulesOutcome {
   sessionId: string;
   serverId: string;
   /** host:port the players connect to. */
@@ -44,7 +70,7 @@ export interface MatchRequestInput {
 }
 
 export type MatchOutcome =
-  | {
+  | ({
       status: "matched";
       ticketId: string;
       sessionId: string;
@@ -52,7 +78,9 @@ export type MatchOutcome =
       /** host:port */
       server: string;
       players: SessionPlayer[];
-    }
+      /** With teams: the index in `teams` of this player's team. */
+      team?: number;
+    } & MatchRulesOutcome)
   | { status: "timedOut" | "cancelled"; ticketId: string };
 
 /** What the ticket endpoint reports. */
@@ -71,7 +99,7 @@ export interface ErrorBody {
 export type PlayerState = "waiting" | "matched" | "left";
 
 /** A session given a server: the body of a `match-made` message, with epoch-ms time. */
-export interface Assignment {
+export interface Assignment extends MatchRulesOutcome {
   sessionId: string;
   serverId: string;
   address: string;
@@ -83,8 +111,11 @@ export interface Assignment {
 
 /** What leaving the queue did: the store decides the race between a leave and an assignment. */
 export type LeaveResult =
-  /** Slot freed (a ready session went back to open; an empty session was deleted). */
-  | { outcome: "left"; playerId: string; ticketId: string; reason: LeaveReason; sessionId?: string }
+  /**
+   * Slot freed (a ready session went back to open; an empty session was deleted). `partyMembers`: the other
+   * members of the player's party, who left with it (a party leaves whole; their orchestrators get Cancel).
+   */
+  | { outcome: "left"; playerId: string; ticketId: string; reason: LeaveReason; sessionId?: string; partyMembers?: string[] }
   /** Already left earlier (any reason): nothing changed. */
   | { outcome: "alreadyLeft"; playerId: string; ticketId: string; reason: LeaveReason }
   /** The session already has a server: the player is matched, the leave lost the race. */
@@ -97,7 +128,7 @@ export type LeaveResult =
   | { outcome: "rejected"; playerId: string; ticketId: string; error: string; detail: string };
 
 /** A player's ticket as the store holds it. */
-export interface PlayerView {
+export interface PlayerView extends MatchRulesOutcome {
   playerId: string;
   ticketId: string;
   mode: string;
@@ -115,4 +146,9 @@ export interface PlayerView {
    * server took over its address): the game is over and the player is not requeued. Ticket status `serverLost`.
    */
   serverLostAtMs?: number;
+  skill?: number;
+  /** Party tickets: every member's playerId, the leader first (the same list on each member's record). */
+  party?: string[];
+  /** With teams, once matched: the index in `teams` of this player's team. */
+  team?: number;
 }

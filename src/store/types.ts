@@ -6,7 +6,7 @@
  * script call per region. Every operation is idempotent: repeating it (redelivery) changes nothing.
  * Times are epoch milliseconds; `now` is injectable so tests can move the clock.
  */
-import type { Assignment, LeaveReason, PlayerState, SessionPlayer } from "../domain/types";
+import type { Assignment, LeaveReason, PartyMember, PlayerState, SessionPlayer } from "../domain/types";
 
 // Domain types the store's answers carry; they live in src/domain (the store maps Redis onto them).
 export type { Assignment, LeaveResult, PlayerState, PlayerView } from "../domain/types";
@@ -18,6 +18,13 @@ export interface EnqueueRequest {
   mode: string;
   region: string;
   requestedAtMs: number;
+  /** The leader's skill; the store refuses a request of a skill mode without it (`skill_required`). */
+  skill?: number;
+  /**
+   * The leader's party, other members only. The unit joins one session and one team whole; refused
+   * (`party_too_large`, `party_member_live` naming the member) when it breaks the mode's rules.
+   */
+  party?: PartyMember[];
 }
 
 export type EnqueueResult =
@@ -135,6 +142,15 @@ export interface ExpireServersResult {
   lostSessions: string[];
 }
 
+/** What one call of the regrouping sweep did (`store.regroup(region)`). */
+export interface RegroupResult {
+  region: string;
+  /** Sessions merged into others (now gone). */
+  mergedSessions: string[];
+  /** Sessions that became full (ready for a server) by regrouping under a widened window. */
+  readySessions: string[];
+}
+
 export interface ExpireStaleResult {
   region: string;
   expiredPlayers: SessionPlayer[];
@@ -157,7 +173,23 @@ export interface RegionStats {
   /** Players ever assigned a server in this region (a counter: its rate is matches per minute). */
   matchedPlayers: number;
   matchedByMode: Record<string, number>;
+  /** Per mode (issue 11): who waits where on the skill scale, and how good and how slow recent matches were. */
+  byMode?: Record<string, ModeStats>;
 }
+
+/** A mode's figures in one region. Percentiles are over the last matches the store keeps (at most 1000). */
+export interface ModeStats {
+  waiting: number;
+  /** Skill-mode only: waiting players per skill band, keyed by the band's lower bound (bands of SKILL_BAND_WIDTH). */
+  waitingBySkillBand?: Record<string, number>;
+  recentMatches: number;
+  skillSpread: { p50: number; p95: number };
+  teamSkillGap: { p50: number; p95: number };
+  waitSeconds: { p50: number; p95: number };
+}
+
+/** Width of the skill bands of `ModeStats.waitingBySkillBand`. */
+export const SKILL_BAND_WIDTH = 100;
 
 /** One unit taken from a rate limit (fixed window, lua/rateLimit.lua), or refused. */
 export interface RateLimitResult {
