@@ -30,6 +30,7 @@ export function banner(rt: LocalRuntime): string {
     `Redis: ${rt.redisUrl.replace(/\/\/[^@]*@/, "//***@")}   key prefix: ${rt.prefix}`,
     `Event Hubs: in process, ${rt.eventHubs().partitions} partitions per hub, kept in Redis (LOCAL_EVENTHUB_PARTITIONS)`,
     rt.push.describe,
+    rt.identity.describe,
     `Function logs: warnings and errors (LOCAL_LOG_LEVEL=information for all)`,
     ...(rt.serviceBanners.length ? ["", ...rt.serviceBanners] : []),
     "",

@@ -8,7 +8,7 @@ import { DurableEngine } from "../durable/engine";
 import type { HostJson } from "./appConfig";
 import { retryPolicyOf, type LocalEventHubs } from "./eventHubs";
 import type { Faults } from "./faults";
-import { LocalHttpServer, type HttpKeys } from "./httpServer";
+import { LocalHttpServer, type BoundListener, type HttpKeys } from "./httpServer";
 import type { DurableEngineLike, Invoker } from "./invoker";
 import type { MountedHandler } from "./services";
 import { LocalTimers } from "./timers";
@@ -61,7 +61,8 @@ export class HostParts {
 
   constructor(
     private readonly o: HostPartsOptions,
-    private port: number,
+    /** The first start takes over a listener bound before the app loaded; a restart binds its port number again. */
+    private port: number | BoundListener,
   ) {
     this.eventHubs = o.newEventHubs();
   }

@@ -11,7 +11,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { timingSafeEqual } from "node:crypto";
-import type { AddressInfo } from "node:net";
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from "node:net";
 import { invokeHttp, type FunctionsCore } from "../functionsCore";
 import type { Invoker } from "./invoker";
 import { compileRoute, matchRoute, type CompiledRoute } from "./routes";
@@ -96,6 +96,45 @@ function keyMatches(given: string, keys: string[]): boolean {
   });
 }
 
+/** The public origin of a listener on `host`:`port`. */
+export function originOf(host: string, port: number): string {
+  return `http://${host === "0.0.0.0" || host === "::" ? "localhost" : host}:${port}`;
+}
+
+/** A port bound before the app loads, so that settings the app reads can name the runtime's origin (the development issuer's `iss`). */
+export interface BoundListener {
+  server: NetServer;
+  origin: string;
+  close(): void;
+}
+
+export async function bindListener(port: number, host: string): Promise<BoundListener> {
+  const server = createNetServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+  return {
+    server,
+    origin: originOf(host, (server.address() as AddressInfo).port),
+    close: () => {
+      if (server.listening) server.close();
+    },
+  };
+}
+
+/**
+ * As Azure's front end does for every request it forwards: the caller's address, `ip:port` (`[ip]:port` for
+ * IPv6), appended to X-Forwarded-For, so the app sees the client address where it does on Azure (its last entry;
+ * @azure/functions' HttpRequest has no client-address property).
+ */
+function forwardedFor(given: string | undefined, socket: Socket): string | undefined {
+  const ip = (socket.remoteAddress ?? "").replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, "");
+  if (!ip) return given;
+  const entry = ip.includes(":") ? `[${ip}]:${socket.remotePort}` : `${ip}:${socket.remotePort}`;
+  return given ? `${given}, ${entry}` : entry;
+}
+
 export class LocalHttpServer {
   readonly routes: HttpRouteInfo[];
   private server: Server | undefined;
@@ -125,7 +164,8 @@ export class LocalHttpServer {
     return `${this.baseUrl}${this.prefix}/${r.route.template.replace(/^\/+/, "")}`;
   }
 
-  async listen(port: number, host = "127.0.0.1"): Promise<string> {
+  /** `port` may be a listener bound beforehand (bindListener): its socket is taken over, so the origin never changes. */
+  async listen(port: number | BoundListener, host = "127.0.0.1"): Promise<string> {
     const server = createServer((req, res) => {
       this.handle(req, res).catch((err: Error) => {
         if (err instanceof BodyTooLarge) return this.refuseBody(req, res, err.limit);
@@ -147,11 +187,11 @@ export class LocalHttpServer {
     });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen(port, host, () => resolve());
+      if (typeof port === "number") server.listen(port, host, () => resolve());
+      else server.listen(port.server, () => resolve());
     });
     this.server = server;
-    const addr = server.address() as AddressInfo;
-    this.baseUrl = `http://${host === "0.0.0.0" || host === "::" ? "localhost" : host}:${addr.port}`;
+    this.baseUrl = originOf(host, (server.address() as AddressInfo).port);
     return this.baseUrl;
   }
 
@@ -214,6 +254,8 @@ export class LocalHttpServer {
     const method = (req.method ?? "GET").toUpperCase();
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
+    const xff = forwardedFor(headers["x-forwarded-for"], req.socket);
+    if (xff) headers["x-forwarded-for"] = xff;
 
     // CORS preflight, answered by the host as Core Tools does when Host.CORS is set.
     if (method === "OPTIONS" && headers.origin && headers["access-control-request-method"] && this.opts.cors) {

@@ -17,7 +17,7 @@ import { LocalEventHubs, type EventPublisherLike } from "./eventHubs";
 import { Faults } from "./faults";
 import { defaultCreateDurable, HostParts, type DurableEngineFactory } from "./hostParts";
 import { matchmakerApp, type HostedApp } from "./hostedApp";
-import { DURABLE_WEBHOOK_PREFIX, type HttpKeys } from "./httpServer";
+import { bindListener, DURABLE_WEBHOOK_PREFIX, type HttpKeys } from "./httpServer";
 import { Invoker, type DurableEngineLike } from "./invoker";
 import { readLeaseHolder, RuntimeLease } from "./lease";
 import { startPrivateRedis } from "./privateRedis";
@@ -25,6 +25,7 @@ import type { LocalService, StartedService } from "./services";
 import type { LocalTimers } from "./timers";
 import { validateSchedule } from "./timers";
 import { startLocalPush, type LocalPush } from "../webpubsub/mount";
+import { startLocalIdentity, type LocalIdentity } from "../identity/mount";
 import { LocalMetrics } from "../metrics/localMetrics";
 
 export type { FunctionInfo } from "./describe";
@@ -78,6 +79,8 @@ export interface LocalRuntime {
   readonly faults: Faults;
   /** Push: the local Web PubSub service this runtime plays (undefined with a configured one, or push off). */
   readonly push: LocalPush;
+  /** Player identity: the mode, and the development issuer this runtime plays (PLAYER_AUTH=jwt without an issuer). */
+  readonly identity: LocalIdentity;
   readonly redisUrl: string;
   readonly prefix: string;
   readonly keys: HttpKeys;
@@ -242,6 +245,12 @@ async function startRuntime(opts: LocalRuntimeOptions, cleanups: Cleanups): Prom
   // Push (Azure Web PubSub): played locally unless configured; the app reads the setting when it loads.
   const push = await startLocalPush({ log });
   cleanups.add(push.stop);
+  // The port is bound before the app loads: the development issuer's `iss`, an app setting, is this origin.
+  const listenHost = opts.host ?? "127.0.0.1";
+  const listener = await bindListener(opts.port ?? envNumber("LOCAL_PORT") ?? Number(config.localSettings.Host?.LocalHttpPort ?? 7071), listenHost);
+  cleanups.add(listener.close);
+  const identity = await startLocalIdentity({ origin: listener.origin, stateFile: join(config.appDir, ".local", "identity", "signing-keys.json") });
+  cleanups.add(identity.stop);
   // The app's OpenTelemetry metrics, collected here for /runtime/local/metrics and its Prometheus page.
   const localMetrics = new LocalMetrics();
   localMetrics.install();
@@ -264,9 +273,9 @@ async function startRuntime(opts: LocalRuntimeOptions, cleanups: Cleanups): Prom
       prefix,
       keys,
       cors: process.env.LOCAL_CORS ?? (config.localSettings.Host?.CORS as string | undefined),
-      listenHost: opts.host ?? "127.0.0.1",
+      listenHost,
       ...bodyLimits(app),
-      mounts: services.flatMap((s) => s.mounts ?? []),
+      mounts: [...identity.mounts, ...services.flatMap((s) => s.mounts ?? [])],
       needsDurable: regs.some((r) => DURABLE_TRIGGERS.test(r.trigger.type) || Object.values(r.metadata.bindings).some((b) => /^durableClient$/i.test(b.type))),
       taskHub: process.env.DURABLE_TASK_HUB || String(config.host.extensions?.durableTask?.hubName ?? "") || "MatchmakerLocal",
       createDurable: opts.createDurableEngine ?? defaultCreateDurable,
@@ -274,7 +283,7 @@ async function startRuntime(opts: LocalRuntimeOptions, cleanups: Cleanups): Prom
       localMetrics,
       log,
     },
-    opts.port ?? envNumber("LOCAL_PORT") ?? Number(config.localSettings.Host?.LocalHttpPort ?? 7071),
+    listener,
   );
   current.parts = hostParts;
   cleanups.add(() => hostParts.stop(false));
@@ -287,7 +296,21 @@ async function startRuntime(opts: LocalRuntimeOptions, cleanups: Cleanups): Prom
   const baseUrl = hostParts.http!.baseUrl;
   await lease.publishUrl(baseUrl);
   const serviceBanners = await startServices(services, { baseUrl, redisUrl, prefix, log }, cleanups);
-  return runtimeHandle({ core, faults, push, invoker, redisUrl, prefix, keys, parts: hostParts, cleanups, serviceBanners, resolve: config.resolve, regs });
+  return runtimeHandle({
+    core,
+    faults,
+    push,
+    identity,
+    invoker,
+    redisUrl,
+    prefix,
+    keys,
+    parts: hostParts,
+    cleanups,
+    serviceBanners,
+    resolve: config.resolve,
+    regs,
+  });
 }
 
 async function startServices(services: LocalService[], ctx: Parameters<NonNullable<LocalService["start"]>>[0], cleanups: Cleanups): Promise<string[]> {
@@ -306,6 +329,7 @@ function runtimeHandle(o: {
   core: FunctionsCore;
   faults: Faults;
   push: LocalPush;
+  identity: LocalIdentity;
   invoker: Invoker;
   redisUrl: string;
   prefix: string;
@@ -328,6 +352,7 @@ function runtimeHandle(o: {
     },
     faults: o.faults,
     push: o.push,
+    identity: o.identity,
     redisUrl: o.redisUrl,
     prefix: o.prefix,
     keys: o.keys,

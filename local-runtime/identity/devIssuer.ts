@@ -15,7 +15,7 @@
  * Keys are RS256 (what Entra ID and most providers use), kept in memory; with `stateFile` they are also
  * written there, so tokens stay valid across a restart of `npm start`.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { randomUUID } from "node:crypto";
 import type * as JoseModule from "jose";
@@ -203,7 +203,10 @@ export class DevelopmentIssuer {
     if (!this.opts.stateFile) return;
     mkdirSync(dirname(this.opts.stateFile), { recursive: true });
     const keys = this.keys.map(({ kid, privateJwk, publicJwk }) => ({ kid, privateJwk, publicJwk }));
-    writeFileSync(this.opts.stateFile, JSON.stringify({ keys }), { mode: 0o600 });
+    // Written aside and renamed: another runtime reading the file never sees half of it.
+    const aside = `${this.opts.stateFile}.${process.pid}.${randomUUID().slice(0, 8)}`;
+    writeFileSync(aside, JSON.stringify({ keys }), { mode: 0o600 });
+    renameSync(aside, this.opts.stateFile);
   }
 }
 

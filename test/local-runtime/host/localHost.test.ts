@@ -127,6 +127,7 @@ describe("HTTP routing", () => {
     expect(text).toContain("x-functions-key: fkey");
     expect(text).toMatch(/ehRetry\s+eventHubTrigger\s+hub hub-b, cardinality many, retry fixedDelay x3/);
     expect(text).toMatch(/tick\s+timerTrigger\s+schedule 0 0 0 1 1 \*/);
+    expect(text).toContain("player auth: PLAYER_AUTH=none (default): anyone can create a ticket for any playerId");
   });
 
   it("lists the routes it serves", () => {
