@@ -20,11 +20,17 @@ function oneOfInts<const T extends readonly number[]>(...values: T): Decoder<T[n
   };
 }
 
+/** durableCreateInstance: 1 (created) or the runtimeStatus of the execution still active. */
+const createdOrActiveStatus: Decoder<1 | "Pending" | "Running"> = (v, path) => {
+  if (v === 1 || v === "Pending" || v === "Running") return v;
+  throw new Error(`${path || "reply"}: expected 1, "Pending" or "Running", got ${JSON.stringify(v)}`);
+};
+
 export const LOCAL_SCRIPT_REPLIES = {
   durableEnqueueIfActive: oneOfInts(0, 1, 2),
   durableFireTimer: oneOfInts(0, 1),
   durableCompleteActivity: oneOfInts(0, 1),
-  durableCreateInstance: oneOfInts(0, 1),
+  durableCreateInstance: createdOrActiveStatus,
   eventHubsAppend: list(str),
   runtimeLeaseRenew: oneOfInts(0, 1),
   runtimeLeaseRelease: oneOfInts(0, 1),

@@ -63,6 +63,8 @@ export interface DurableMetrics {
 export interface StartResult {
   status: "started" | "conflict" | "unknownOrchestrator" | "invalidInstanceId";
   instanceId: string;
+  /** With "conflict": the runtimeStatus of the execution that is still active. */
+  activeStatus?: string;
 }
 
 export interface StatusQuery {
@@ -193,7 +195,7 @@ export class DurableEngine {
     const reg = this.core.registrations.get(name);
     if (!reg || reg.trigger.type !== "orchestrationTrigger") return { status: "unknownOrchestrator", instanceId };
     const created = await this.withInstance(instanceId, () => this.store.createInstance(instanceId, name, randomUUID(), opts.input, new Date()));
-    if (!created) return { status: "conflict", instanceId };
+    if (created !== true) return { status: "conflict", instanceId, activeStatus: created };
     this.counters.instances++;
     this.kick(instanceId);
     return { status: "started", instanceId };

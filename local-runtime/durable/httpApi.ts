@@ -2,7 +2,7 @@
  * The Durable extension's HTTP API under /runtime/webhooks/durabletask/, with the routes, status codes,
  * headers and bodies of the extension's HttpApiHandler (Microsoft.Azure.WebJobs.Extensions.DurableTask):
  *
- *   POST   orchestrators/{functionName}[/{instanceId}]    start            202 | 400 | 409
+ *   POST   orchestrators/{functionName}[/{instanceId}]    start            202 | 400 | 500 (an execution is still active)
  *   GET    instances/{id}                                 status           200 | 202 | 404 | 500 (Failed + returnInternalServerErrorOnFailure)
  *   DELETE instances/{id}                                 purge            200 | 404 | 412 (not finished)
  *   GET    instances[/]                                   list             200
@@ -46,9 +46,17 @@ function empty(status: number, headers: Record<string, string> = {}): DurableHtt
 }
 
 /** ASP.NET's HttpError shape, which the extension's CreateErrorResponse produces. */
-function error(status: number, message: string, exceptionMessage?: string): DurableHttpResponse {
-  return json(status, exceptionMessage ? { Message: message, ExceptionMessage: exceptionMessage } : { Message: message });
+function error(status: number, message: string, exceptionMessage?: string, exception?: { type: string; stackTrace: string }): DurableHttpResponse {
+  if (!exceptionMessage) return json(status, { Message: message });
+  return json(status, {
+    Message: message,
+    ExceptionMessage: exceptionMessage,
+    ...(exception ? { ExceptionType: exception.type, StackTrace: exception.stackTrace } : {}),
+  });
 }
+
+/** What HttpApiHandler's catch-all answers for an exception (CreateErrorResponse(500, message, e)). */
+const UNHANDLED = "Something went wrong while processing your request";
 
 /** The extension formats times with .NET's "s" format plus Z: to the second, UTC. */
 function toSecondsZ(iso: string): string {
@@ -228,7 +236,7 @@ export async function handleDurableHttp(engine: DurableEngine, req: DurableHttpR
     if (controller === "entities") return error(501, "Durable entities are not supported by the local Durable runtime.");
     return empty(404);
   } catch (err) {
-    return error(500, "Something went wrong while processing your request", (err as Error)?.message ?? String(err));
+    return error(500, UNHANDLED, (err as Error)?.message ?? String(err));
   }
 }
 
@@ -254,7 +262,17 @@ async function startOrchestration(
     return error(400, `Instance ID '${result.instanceId}' is not valid: 1-256 characters, none of / \\ # ? or control characters.`);
   }
   if (result.status === "conflict") {
-    return error(409, `An Orchestration instance with the status Running or Pending already exists (instance ID '${result.instanceId}').`);
+    // The extension's default OverridableExistingInstanceStates (NonRunningStates) makes a start of an
+    // active id throw OrchestrationAlreadyExistsException (DurableTask.AzureStorage,
+    // CreateTaskOrchestrationAsync); HandleStartOrchestratorRequestAsync does not catch it, so the
+    // handler's catch-all answers 500 with the exception. durable-functions rejects startNew with
+    // "unexpected status code: 500. Details: {...}".
+    return error(500, UNHANDLED, `An Orchestration instance with the status ${result.activeStatus ?? "Running"} already exists.`, {
+      type: "DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException",
+      // The frame that throws it; the real trace goes on through the extension's client and handler.
+      stackTrace:
+        "   at DurableTask.AzureStorage.AzureStorageOrchestrationService.CreateTaskOrchestrationAsync(TaskMessage creationMessage, OrchestrationStatus[] dedupeStatuses)",
+    });
   }
   const timeout = Number(q.get("timeout"));
   const pollingInterval = Number(q.get("pollingInterval"));

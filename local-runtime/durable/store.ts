@@ -156,7 +156,8 @@ export class DurableStore {
     return raw.map((e) => JSON.parse(e) as HistoryEvent);
   }
 
-  async createInstance(id: string, name: string, executionId: string, input: string | undefined, now: Date): Promise<boolean> {
+  /** true when created; otherwise the runtimeStatus of the execution still active (nothing changed). */
+  async createInstance(id: string, name: string, executionId: string, input: string | undefined, now: Date): Promise<true | string> {
     const msg: QueueMessage = { type: "ExecutionStarted", executionId, name, input };
     const k = this.key;
     const created = await runLocalScript(
@@ -165,7 +166,7 @@ export class DurableStore {
       [k.instance(id), k.history(id), k.queue(id), k.running(), k.instances()],
       [id, name, executionId, input ?? "", now.toISOString(), String(now.getTime()), JSON.stringify(msg)],
     );
-    return created === 1;
+    return created === 1 ? true : created;
   }
 
   async enqueueIfActive(id: string, msg: QueueMessage): Promise<EnqueueResult> {

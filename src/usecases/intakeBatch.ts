@@ -3,8 +3,10 @@
  * 1. Each message is checked against the published schema and the domain rules; a bad one is
  *    dead-lettered with its reason and never costs the rest of the batch. The same ticket twice in one
  *    batch counts once; a second ticket of the same player in one batch is refused (player_busy).
- * 2. The matchRequest orchestrator is started per good request (instanceId = playerId) unless an instance
- *    already runs this ticket (redelivery) or this ticket already finished.
+ * 2. The matchRequest orchestrator is started per good request (instanceId = playerId) unless the store
+ *    already holds this ticket (a redelivery: its orchestrator was started before it was enqueued). The start
+ *    itself is the existence check (the extension refuses an id that is still active), so a new ticket costs
+ *    one Durable call; only a refused start reads the status, to tell a redelivery from a busy player.
  * 3. The whole batch is enqueued with ONE store call (one script per region); then ONE store call
  *    dead-letters the bad messages with the requests the store refused.
  * 4. Sessions the batch filled are assigned at once and announced, so a match does not wait for the timer.
@@ -12,7 +14,7 @@
  * Every step is idempotent, so a re-run of the same batch (after an infrastructure failure) changes
  * nothing that was done.
  */
-import type { MatchRequestInput, PlayerRequest } from "../domain/types";
+import type { MatchRequestInput, PlayerRequest, PlayerView } from "../domain/types";
 import { remainingTimeoutSeconds } from "../domain/matchRequest";
 import type { EnqueueRequest, EnqueueResult } from "../store/types";
 import { forEachLimit } from "../lib/limiter";
@@ -71,8 +73,10 @@ async function intakeTraced(p: IntakePorts, messages: unknown[], traces: Message
     });
   }
   const toEnqueue: GoodRequest[] = [];
-  await forEachLimit(good, START_CONCURRENCY, async (req) => {
-    const decision = await ensureOrchestrator(p, req);
+  // The store's records of these players, read at once (one pipelined burst, no Durable call).
+  const known = await Promise.all(good.map(async (req) => ({ req, view: await p.store.getPlayer(req.region, req.playerId) })));
+  await forEachLimit(known, START_CONCURRENCY, async ({ req, view }) => {
+    const decision = storeDecision(view, req.ticketId) ?? (await ensureOrchestrator(p, req));
     if (decision === "busy") rejected.push(refused(req, "player_busy", `player ${req.playerId} already has another live ticket; finish or cancel it first`));
     else if (decision === "proceed") toEnqueue.push(req);
   });
@@ -136,6 +140,20 @@ export function screenBatch(p: Pick<Ports, "settings">, messages: unknown[], tra
 }
 
 /**
+ * What the store's record of the player says about a request, without a Durable call: the store enqueues a
+ * ticket only after its orchestrator started, so a ticket it holds has (or had) its orchestrator:
+ * - "proceed": still waiting: the enqueue is a harmless duplicate.
+ * - "done": matched or left: a late redelivery; its orchestrator finished or is finishing, and starting it
+ *   again would replace the finished execution.
+ * undefined: the store does not know this ticket; the Durable start decides. The store keeps a ticket's
+ * record as long as the task hub keeps its instance (TICKET_RETENTION_SECONDS, purgeInstances).
+ */
+export function storeDecision(view: PlayerView | null, ticketId: string): "proceed" | "done" | undefined {
+  if (!view || view.ticketId !== ticketId) return undefined;
+  return view.state === "waiting" ? "proceed" : "done";
+}
+
+/**
  * What an existing orchestration means for a request:
  * - "proceed": the instance runs this ticket (started now or before): enqueue it (idempotent).
  * - "done": this ticket's instance already finished (a late redelivery): nothing to do.
@@ -148,9 +166,12 @@ export function orchestratorDecision(status: MatchRequestStatus | null, ticketId
   return "start";
 }
 
+/**
+ * Starts the orchestrator of a ticket the store does not know. A refused start (an execution of the player
+ * is still active) costs one status read: it runs this ticket (a redelivery that came before the enqueue)
+ * or another one (busy). An execution that finished between the two calls gets one more start.
+ */
 async function ensureOrchestrator(p: IntakePorts, req: GoodRequest): Promise<"proceed" | "done" | "busy"> {
-  const decision = orchestratorDecision(await p.matchRequests.status(req.playerId), req.ticketId);
-  if (decision !== "start") return decision;
   const timeoutSeconds = remainingTimeoutSeconds(p.settings.matchTimeoutSeconds, req.requestedAtMs, p.clock());
   const input: MatchRequestInput = {
     ticketId: req.ticketId,
@@ -161,8 +182,12 @@ async function ensureOrchestrator(p: IntakePorts, req: GoodRequest): Promise<"pr
     requestedAt: req.requestedAt,
     ...(req.trace && traceparentOf(req.trace) ? { traceparent: traceparentOf(req.trace) } : {}),
   };
-  await p.matchRequests.start(input);
-  return "proceed";
+  for (let attempt = 0; attempt < 2; attempt++) {
+    if (await p.matchRequests.start(input)) return "proceed";
+    const decision = orchestratorDecision(await p.matchRequests.status(req.playerId), req.ticketId);
+    if (decision !== "start") return decision;
+  }
+  return "busy";
 }
 
 /**

@@ -65,7 +65,11 @@ export interface MatchRequestStatus {
 export interface MatchRequests {
   /** The orchestration of a player, or null if there is none. */
   status(playerId: string): Promise<MatchRequestStatus | null>;
-  start(input: MatchRequestInput): Promise<void>;
+  /**
+   * Starts the player's orchestration: the existence check and the start in one call. false: an execution of
+   * this instance id is still active (the Durable extension refuses the start); a finished one is replaced.
+   */
+  start(input: MatchRequestInput): Promise<boolean>;
   /** Raises `ServerReady`; false if the instance does not exist. */
   serverReady(playerId: string, event: ServerReadyEvent): Promise<boolean>;
   /** Raises `Cancel`; false if the instance does not exist. */

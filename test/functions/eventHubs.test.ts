@@ -232,7 +232,7 @@ describe("a message that fails deterministically is dead-lettered, not retried f
     const raisedFor: string[] = [];
     const refusing = (fail: (playerId: string) => Error | undefined): MatchRequests => ({
       status: () => Promise.resolve(null),
-      start: () => Promise.resolve(),
+      start: () => Promise.resolve(true),
       cancel: () => Promise.resolve(true),
       serverReady: async (playerId) => {
         const err = fail(playerId);

@@ -162,7 +162,7 @@ describe("createTicket: Durable calls on the hot path (issue 16)", () => {
         calls.status++;
         return Promise.resolve(null);
       },
-      start: () => Promise.resolve(),
+      start: () => Promise.resolve(true),
       serverReady: () => Promise.resolve(true),
       cancel: () => Promise.resolve(true),
     };

@@ -83,7 +83,7 @@ describe("push sender", () => {
     const store = { deadLetter: () => Promise.resolve() } as unknown as Parameters<typeof deliverMatches>[0]["store"];
     const matchRequests = {
       status: () => Promise.resolve(null),
-      start: () => Promise.resolve(),
+      start: () => Promise.resolve(true),
       cancel: () => Promise.resolve(true),
       serverReady: (playerId: string) => {
         raised.push(playerId);

@@ -1,7 +1,9 @@
 /**
  * The MatchRequests port (src/usecases/ports.ts) on the durable-functions client, with the edge cases of
  * durable-functions v3 handled in one place: getStatus THROWS on 404 (unknown instance); raiseEvent
- * rejects on 404 (not started) and treats 410 (finished) as success; starting an id that is Running fails.
+ * rejects on 404 (not started) and treats 410 (finished) as success; starting an id that is still active is
+ * refused with 500 and the extension's OrchestrationAlreadyExistsException (its default
+ * OverridableExistingInstanceStates = NonRunningStates), while a finished one is replaced by a new execution.
  */
 import * as df from "durable-functions";
 import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
@@ -18,6 +20,12 @@ const LIVE_STATES = new Set(["Running", "Pending", "Suspended", "ContinuedAsNew"
 export function isNotFound(err: unknown): boolean {
   const msg = err instanceof Error ? err.message : String(err);
   return /HTTP 404|No instance with ID|status code: 404/i.test(msg);
+}
+
+/** The extension's refusal to start an id whose execution is still active (Pending, Running, Suspended). */
+export function isAlreadyActive(err: unknown): boolean {
+  const msg = err instanceof Error ? err.message : String(err);
+  return /OrchestrationAlreadyExistsException|An Orchestration instance with the (status \w+|ID \S+) already exists/.test(msg);
 }
 
 /** The instance's status, or null if the Durable extension does not know it. */
@@ -84,7 +92,13 @@ export function durableMatchRequests(client: DurableClient): MatchRequests {
     },
     async start(input) {
       recordDurableCall("startNew");
-      await client.startNew(ORCHESTRATOR_NAME, { instanceId: input.playerId, input });
+      try {
+        await client.startNew(ORCHESTRATOR_NAME, { instanceId: input.playerId, input });
+        return true;
+      } catch (err) {
+        if (isAlreadyActive(err)) return false;
+        throw err;
+      }
     },
     serverReady: (playerId, event) => raiseEventIfExists(client, playerId, SERVER_READY_EVENT, event),
     cancel: (playerId, event) => raiseEventIfExists(client, playerId, CANCEL_EVENT, event),

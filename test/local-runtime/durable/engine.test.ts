@@ -437,7 +437,10 @@ describe("instance management through the DurableClient", () => {
   it("refuses to start an id that is running, and restarts a finished one as a new execution", async () => {
     const id = uid("dup");
     await client.startNew("dtWait", { instanceId: id });
-    await expect(client.startNew("dtWait", { instanceId: id })).rejects.toThrow(/409/);
+    // As the extension refuses it (OverridableExistingInstanceStates = NonRunningStates): 500 with the exception.
+    await expect(client.startNew("dtWait", { instanceId: id })).rejects.toThrow(
+      /unexpected status code: 500\. Details: .*"ExceptionMessage":"An Orchestration instance with the status (Running|Pending) already exists\.","ExceptionType":"DurableTask\.Core\.Exceptions\.OrchestrationAlreadyExistsException"/,
+    );
     await client.raiseEvent(id, "Approve", 1);
     await waitForStatus(id, "Completed");
     await client.startNew("dtWait", { instanceId: id, input: "second" });
