@@ -74,9 +74,10 @@ async function intakeTraced(p: IntakePorts, messages: unknown[], traces: Message
   }
   const toEnqueue: GoodRequest[] = [];
   // The store's records of these players, read at once (one pipelined burst, no Durable call).
-  const known = await Promise.all(good.map(async (req) => ({ req, view: await p.store.getPlayer(req.region, req.playerId) })));
-  await forEachLimit(known, START_CONCURRENCY, async ({ req, view }) => {
-    const decision = storeDecision(view, req.ticketId) ?? (await ensureOrchestrator(p, req));
+  const records = await Promise.all(good.map(async (req) => ({ req, view: await p.store.getPlayer(req.region, req.playerId) })));
+  await forEachLimit(records, START_CONCURRENCY, async ({ req, view }) => {
+    const byStore = storeDecision(view, req.ticketId);
+    const decision = byStore === "proceed" || byStore === "done" ? byStore : await ensureOrchestrator(p, req, byStore === "ask");
     if (decision === "busy") rejected.push(refused(req, "player_busy", `player ${req.playerId} already has another live ticket; finish or cancel it first`));
     else if (decision === "proceed") toEnqueue.push(req);
   });
@@ -141,16 +142,21 @@ export function screenBatch(p: Pick<Ports, "settings">, messages: unknown[], tra
 
 /**
  * What the store's record of the player says about a request, without a Durable call: the store enqueues a
- * ticket only after its orchestrator started, so a ticket it holds has (or had) its orchestrator:
+ * ticket only after its orchestrator started, so a ticket it holds as waiting or matched has (or had) its
+ * orchestrator:
  * - "proceed": still waiting: the enqueue is a harmless duplicate.
- * - "done": matched or left: a late redelivery; its orchestrator finished or is finishing, and starting it
- *   again would replace the finished execution.
- * undefined: the store does not know this ticket; the Durable start decides. The store keeps a ticket's
- * record as long as the task hub keeps its instance (TICKET_RETENTION_SECONDS, purgeInstances).
+ * - "done": matched: a late redelivery; its orchestrator finished or is finishing, and a start would
+ *   replace the finished execution.
+ * - "start": the store does not know this ticket: the Durable start decides.
+ * - "ask": the store holds it as left, which a cancel that overtook the request also records before any
+ *   orchestrator exists (that one is started, so that it ends cancelled): status, then start if none.
+ * The store keeps a ticket's record as long as the task hub keeps its
+ * instance (TICKET_RETENTION_SECONDS, purgeInstances).
  */
-export function storeDecision(view: PlayerView | null, ticketId: string): "proceed" | "done" | undefined {
-  if (!view || view.ticketId !== ticketId) return undefined;
-  return view.state === "waiting" ? "proceed" : "done";
+export function storeDecision(view: PlayerView | null, ticketId: string): "proceed" | "done" | "ask" | "start" {
+  if (!view || view.ticketId !== ticketId) return "start";
+  if (view.state === "waiting") return "proceed";
+  return view.state === "matched" ? "done" : "ask";
 }
 
 /**
@@ -167,11 +173,17 @@ export function orchestratorDecision(status: MatchRequestStatus | null, ticketId
 }
 
 /**
- * Starts the orchestrator of a ticket the store does not know. A refused start (an execution of the player
- * is still active) costs one status read: it runs this ticket (a redelivery that came before the enqueue)
- * or another one (busy). An execution that finished between the two calls gets one more start.
+ * Starts the orchestrator of a ticket the store does not know: the start is the existence check. A refused
+ * start (an execution of the player is still active) costs one status read: it runs this ticket (a
+ * redelivery that came before the enqueue) or another one (busy). An execution that finished between the
+ * two calls gets one more start. `askFirst`: read the status before starting (a start must not replace an
+ * execution that finished this ticket).
  */
-async function ensureOrchestrator(p: IntakePorts, req: GoodRequest): Promise<"proceed" | "done" | "busy"> {
+async function ensureOrchestrator(p: IntakePorts, req: GoodRequest, askFirst: boolean): Promise<"proceed" | "done" | "busy"> {
+  if (askFirst) {
+    const decision = orchestratorDecision(await p.matchRequests.status(req.playerId), req.ticketId);
+    if (decision !== "start") return decision;
+  }
   const timeoutSeconds = remainingTimeoutSeconds(p.settings.matchTimeoutSeconds, req.requestedAtMs, p.clock());
   const input: MatchRequestInput = {
     ticketId: req.ticketId,
