@@ -240,8 +240,10 @@ class TicketWatch {
 
   private onPush(data: unknown): void {
     if (!isPushMessage(data) || data.ticket.ticketId !== this.opts.ticket.ticketId) return;
-    if (FINAL_STATES.includes(data.type))
-      this.finish(data.type as FinalState, data.ticket, "push", typeof data.assignedAt === "string" ? data.assignedAt : undefined);
+    const assignedAt = typeof data.assignedAt === "string" ? data.assignedAt : undefined;
+    if (FINAL_STATES.includes(data.type)) this.finish(data.type as FinalState, data.ticket, "push", assignedAt);
+    // The group's first server died before confirming and a new one took it: still the match, on the new server.
+    else if (data.type === "serverChanged" && data.ticket.status === "matched") this.finish("matched", data.ticket, "push", assignedAt);
     else this.opts.onUpdate?.(data.ticket, "push");
   }
 

@@ -54,6 +54,8 @@ export interface MatchMade extends MatchRulesOutcome {
   mode: string;
   region: string;
   assignedAt: string;
+  /** Present when the session's previous server died before confirming it: this server replaces that one (push `serverChanged`). */
+  previousServerId?: string;
 }
 
 /** Input of the `matchRequest` orchestrator (instanceId = playerId). */

@@ -109,7 +109,10 @@ export function setPlayerPush(push: PlayerPush | undefined | null): void {
   current = push === null ? undefined : { push };
 }
 
-/** A player of a match-made message: `matched`, the ticket as its status endpoint then shows it. */
+/**
+ * A player of a match-made message: `matched`, the ticket as its status endpoint then shows it; `serverChanged`
+ * when the message replaces a server that died before confirming the session (`previousServerId`).
+ */
 export function matchedNotice(msg: MatchMade, player: SessionPlayer): PushNotice {
   const ticket = ticketFromOutcome(player.playerId, {
     status: "matched",
@@ -119,13 +122,23 @@ export function matchedNotice(msg: MatchMade, player: SessionPlayer): PushNotice
     server: msg.address,
     players: msg.players,
   });
-  return { playerId: player.playerId, type: "matched", ticket: { ...ticket, mode: msg.mode, region: msg.region }, assignedAt: msg.assignedAt };
+  const type = msg.previousServerId ? "serverChanged" : "matched";
+  return { playerId: player.playerId, type, ticket: { ...ticket, mode: msg.mode, region: msg.region }, assignedAt: msg.assignedAt };
 }
 
 /** A ticket that left the queue (timeout, cancel, or expiry of a lost orchestration): `timedOut` or `cancelled`. */
 export function endedNotice(playerId: string, ticketId: string, region: string, reason: LeaveReason): PushNotice {
   const status = reason === "cancelled" ? "cancelled" : "timedOut";
   return { playerId, type: status, ticket: { playerId, ticketId, status, region } };
+}
+
+/** Whether push is on (a malformed setting counts as off here; sending logs it). */
+export function playerPushOn(): boolean {
+  try {
+    return playerPush() !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 /** Sends if push is on; the answer says how many were sent (0 when off). Never rejects. */

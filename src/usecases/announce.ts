@@ -12,6 +12,7 @@ import { describeError } from "./errors";
 import { scaleOutSignal } from "./metrics";
 import type { Ports } from "./ports";
 import { assignmentTraceparents, type Context } from "../telemetry/tracing";
+import { requeuedSessions } from "./serverChanges";
 
 /** Messages per send: a few hundred sessions per tick fit easily in 1 MB Event Hub batches. */
 export const ANNOUNCE_CHUNK = 100;
@@ -44,7 +45,9 @@ export async function announce(
         p.settings.matchMadeHub,
         chunk.map((a) => {
           const traceparent = traceparents.get(a.sessionId);
-          return { body: toMatchMade(a), partitionKey: a.sessionId, ...(traceparent ? { properties: { traceparent } } : {}) };
+          const previousServerId = requeuedSessions.previousServerOf(a.sessionId);
+          const body = { ...toMatchMade(a), ...(previousServerId ? { previousServerId } : {}) };
+          return { body, partitionKey: a.sessionId, ...(traceparent ? { properties: { traceparent } } : {}) };
         }),
       );
     } catch (err) {
@@ -58,6 +61,7 @@ export async function announce(
       region,
       chunk.map((a) => a.sessionId),
     );
+    requeuedSessions.forget(chunk.map((a) => a.sessionId));
     sent += chunk.length;
   }
   return { sent, failed };

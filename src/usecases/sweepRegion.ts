@@ -1,7 +1,8 @@
 /**
  * The sweeper's work for one region, every few seconds:
- * 1. expireServers: silent servers leave the pool; a session whose server died goes back to the front
- *    of the ready queue with its players, and a fresh match-made follows when another server takes it.
+ * 1. expireServers: silent servers leave the pool; a session whose server died before confirming goes back
+ *    to the front of the ready queue with its players, and a fresh match-made follows when another server
+ *    takes it (its players are pushed `serverChanged`); one that had confirmed is lost (pushed `serverLost`).
  * 2. expireStale: players and sessions older than any live orchestrator could be (lost orchestrators).
  * 3. claimUnannounced: re-publishes sessions whose match-made send failed earlier (the outbox).
  * 4. assignAndAnnounce: ready sessions get free servers; each becomes one match-made message; the
@@ -12,7 +13,8 @@ import { announce, assignAndAnnounce } from "./announce";
 import { describeError } from "./errors";
 import { emitMetric } from "./metrics";
 import type { Ports } from "./ports";
-import { endedNotice, pushToPlayers } from "../messaging/webPubSub";
+import { endedNotice, playerPushOn, pushToPlayers } from "../messaging/webPubSub";
+import { noteRequeued, serverLostNotices, sessionsAtRisk } from "./serverChanges";
 
 /** A send younger than this may still be in flight in another invocation: leave it alone. */
 export const OUTBOX_GRACE_MS = 10_000;
@@ -32,13 +34,29 @@ export interface RegionSweep {
   serversAvailable: number;
 }
 
-type SweepPorts = Pick<Ports, "settings" | "store" | "publisher" | "log">;
+type SweepPorts = Pick<Ports, "settings" | "store" | "publisher" | "log" | "clock">;
+
+/** Push is never the source of truth: a read it needs that fails is logged, and the sweep goes on. */
+async function quietly<T>(p: SweepPorts, what: string, read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (err) {
+    p.log.warn(`push: ${what} failed (players learn it by polling): ${describeError(err)}`);
+    return undefined;
+  }
+}
 
 export async function sweepRegion(p: SweepPorts, region: string): Promise<RegionSweep> {
   const playerMaxAgeMs = (p.settings.matchTimeoutSeconds + STALE_MARGIN_SECONDS) * 1000;
   // A session collects players over time: its last player may have joined just before the first timed out.
   const sessionMaxAgeMs = 2 * playerMaxAgeMs;
+  const atRisk = playerPushOn() ? await quietly(p, "reading the sessions of dying servers", () => sessionsAtRisk(p.store, region, p.clock())) : undefined;
   const servers = await p.store.expireServers(region);
+  noteRequeued(servers, p.clock());
+  if (atRisk && servers.lostSessions.length) {
+    const lost = await quietly(p, "reading the tickets of lost sessions", () => serverLostNotices(p.store, region, servers.lostSessions, atRisk));
+    await pushToPlayers(lost ?? [], (m) => p.log.warn(m));
+  }
   const stale = await p.store.expireStale(region, { playerMaxAgeMs, sessionMaxAgeMs });
   await pushToPlayers(
     stale.expiredPlayers.map((x) => endedNotice(x.playerId, x.ticketId, region, "expired")),

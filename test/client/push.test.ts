@@ -3,10 +3,11 @@
  * `npm start`), and the real @azure/web-pubsub-client (directly, and inside the client library's findMatch).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WebPubSubClient, type OnServerDataMessageArgs } from "@azure/web-pubsub-client";
+import type { WebPubSubClient } from "@azure/web-pubsub-client";
 import { api, matchSettings, until, useApp, type Api } from "../e2e/harness";
 import { findMatch, watchTicket, type CreatedTicket } from "../../client";
 import type { LocalWebPubSub } from "../../local-runtime/webpubsub/service";
+import { dataOf, listen as listenAs } from "./support/listen";
 
 const REGION = "westeurope";
 let wps: LocalWebPubSub;
@@ -39,25 +40,7 @@ async function ticket(playerId: string, mode = "duel"): Promise<CreatedTicket> {
   return r.json as CreatedTicket;
 }
 
-/** Negotiates with the ticket's token and starts the real Web PubSub client; resolves once connected. */
-async function listen(t: CreatedTicket) {
-  const r = await http.call("GET", `/api/tickets/${t.playerId}/negotiate`, undefined, { Authorization: `Bearer ${t.token}` });
-  expect(r.status, JSON.stringify(r.json)).toBe(200);
-  const url = (r.json as { url: string }).url;
-  expect(url).toMatch(new RegExp(`^ws://127\\.0\\.0\\.1:\\d+/client/hubs/matchmaking\\?access_token=`));
-  const client = new WebPubSubClient(url);
-  clients.push(client);
-  const messages: OnServerDataMessageArgs["message"][] = [];
-  const connected: { connectionId: string; userId?: string }[] = [];
-  client.on("server-message", (e) => messages.push(e.message));
-  client.on("connected", (e) => connected.push(e));
-  await client.start();
-  await until(() => connected.length > 0, `${t.playerId} connected`, 5_000, 10);
-  expect(connected[0]!.userId).toBe(t.playerId);
-  return { client, messages, connectionId: connected[0]!.connectionId, connected };
-}
-
-const dataOf = (m: OnServerDataMessageArgs["message"]) => m.data as { type: string; ticket: Record<string, unknown> };
+const listen = (t: CreatedTicket) => listenAs(http, t, clients);
 
 describe("push with the real @azure/web-pubsub-client", () => {
   it("the local runtime plays the service and points the app at it", () => {
