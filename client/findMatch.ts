@@ -76,6 +76,8 @@ export interface FindMatchOptions {
   pushSafetyPollMs?: number;
   /** Called with the created ticket (its token reads or cancels it later). */
   onTicket?: (ticket: CreatedTicket) => void;
+  /** Called when the push connection comes up (true) or goes down (false). */
+  onPushState?: (connected: boolean) => void;
   /** Called with every status seen before the outcome (searching, serverChanged...). */
   onUpdate?: (ticket: TicketStatus, via: "push" | "poll") => void;
   fetch?: FetchLike;
@@ -234,6 +236,7 @@ class TicketWatch {
   private setPushConnected(up: boolean): void {
     if (this.pushConnected === up) return;
     this.pushConnected = up;
+    this.opts.onPushState?.(up);
     // Up: read once now (catches an outcome pushed before this connection existed). Down: poll at full rate.
     this.wakePoller();
   }

@@ -170,6 +170,12 @@ function summary(a: SimulateArgs, t: Target, result: SimulationResult, episodes:
     `Matched: ${result.matched}   timed out: ${result.timedOut}   failed: ${result.failed}   unfinished: ${result.unfinished}`,
     `Time to match: p50 ${fmt(result.p50)}   p95 ${fmt(result.p95)}   p99 ${fmt(result.p99)}`,
     `Players: ${a.push ? "push (client library: Web PubSub, polling fallback)" : `polling every ${a.pollMs} ms`}   told after their match was made: p50 ${fmt(result.toldAfterMatch.p50)}   p99 ${fmt(result.toldAfterMatch.p99)} (${result.toldAfterMatch.players} players)   status reads per matched player: ${result.statusReadsPerMatched.toFixed(2)}`,
+    ...(a.push
+      ? [
+          `  told by push: ${result.toldAfterMatch.byPush.players} players, p50 ${fmt(result.toldAfterMatch.byPush.p50)}   p99 ${fmt(result.toldAfterMatch.byPush.p99)}` +
+            `   connected only after their match: ${result.toldAfterMatch.connectedAfterMatch.players} players (connected p50 ${fmt(result.toldAfterMatch.connectedAfterMatch.connectedP50)} after it; their ticket answer p50 ${fmt(result.toldAfterMatch.connectedAfterMatch.ticketAnsweredP50)})`,
+        ]
+      : []),
     `Sessions: ${result.sessions.size}   server releases: ${result.releases}   HTTP retries: ${result.httpErrors}`,
     `Orchestrator episodes per player: ${episodes === undefined ? "n/a (remote runtime; see the host's metrics)" : (episodes / Math.max(1, a.players)).toFixed(2)}`,
     `Consistency: ${result.problems.length ? `${result.problems.length} problem(s):\n  ${result.problems.slice(0, 20).join("\n  ")}` : "ok (every session full, on one server, nobody twice)"}`,

@@ -59,6 +59,7 @@ export async function requestTicket(r: PlayerResult, ctx: PlayerContext, client:
     return undefined;
   }
   r.ticketId = body.ticketId;
+  r.ticketAt = Date.now();
   return {
     ticket: { ticketId: body.ticketId, token: body.token, ticketUri: body.ticketUri, statusQueryGetUri: body.statusQueryGetUri },
     requestedAt: requestedAt ?? Date.now(),

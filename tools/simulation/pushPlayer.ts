@@ -21,6 +21,9 @@ export const pushClient: PlayerClient = {
         ticket: { ticketId: ticket.ticketId, playerId: r.playerId, token: ticket.token, ticketUri: ticket.ticketUri },
         stopSignal: stop,
         pollIntervalMs: ctx.pollMs,
+        onPushState: (up) => {
+          if (up) r.pushConnectedAt ??= Date.now();
+        },
       });
       r.polls = outcome.statusReads;
       r.via = outcome.via;

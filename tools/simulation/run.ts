@@ -105,19 +105,45 @@ export async function runSimulation(o: SimulationOptions, client: PlayerClient =
     durationMs: Date.now() - started,
     sessions,
     releases: servers.releases(),
-    toldAfterMatch: { p50: percentile(told, 50), p99: percentile(told, 99), players: told.length },
+    toldAfterMatch: told,
     statusReadsPerMatched: results.filter((r) => r.status === "matched").reduce((n, r) => n + r.polls, 0) / Math.max(1, count("matched")),
     problems,
     httpErrors: http.errors(),
   };
 }
 
-/** Per matched player of a session whose assignment time some client learned: when it saw its match, after that. */
-function toldAfterMatch(results: PlayerResult[]): number[] {
+/**
+ * Per matched player of a session whose assignment time some client learned: when it saw its match, after
+ * that; and why the slow ones were slow — told by push, or by the status read of a push connection that came
+ * up only after the match (Web PubSub delivers only to connections that exist).
+ */
+function toldAfterMatch(results: PlayerResult[]): SimulationResult["toldAfterMatch"] {
   const matched = results.filter((r) => r.status === "matched" && r.finishedAt !== undefined);
   const assignedAt = new Map<string, number>();
   for (const r of matched) if (r.assignedAt !== undefined) assignedAt.set(r.sessionId!, r.assignedAt);
-  return matched.filter((r) => assignedAt.has(r.sessionId!)).map((r) => r.finishedAt! - assignedAt.get(r.sessionId!)!);
+  const told = matched.filter((r) => assignedAt.has(r.sessionId!));
+  const after = (r: PlayerResult, t: number) => t - assignedAt.get(r.sessionId!)!;
+  const byPush = told.filter((r) => r.via === "push").map((r) => after(r, r.finishedAt!));
+  const late = told.filter((r) => r.via !== "push" && r.pushConnectedAt !== undefined && r.pushConnectedAt > assignedAt.get(r.sessionId!)!);
+  const all = told.map((r) => after(r, r.finishedAt!));
+  return {
+    p50: percentile(all, 50),
+    p99: percentile(all, 99),
+    players: all.length,
+    byPush: { p50: percentile(byPush, 50), p99: percentile(byPush, 99), players: byPush.length },
+    connectedAfterMatch: {
+      players: late.length,
+      // How long after the match their connection came up, and how long after the match they had asked.
+      connectedP50: percentile(
+        late.map((r) => after(r, r.pushConnectedAt!)),
+        50,
+      ),
+      ticketAnsweredP50: percentile(
+        late.filter((r) => r.ticketAt !== undefined).map((r) => after(r, r.ticketAt!)),
+        50,
+      ),
+    },
+  };
 }
 
 export function timeToMatchChart(result: SimulationResult, title: string): string {

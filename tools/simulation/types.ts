@@ -48,6 +48,10 @@ export interface PlayerResult {
   via?: string;
   /** When its session got its server (epoch ms), when the client was told it (push mode). */
   assignedAt?: number;
+  /** When its ticket answer arrived (epoch ms). */
+  ticketAt?: number;
+  /** When its push connection first came up (epoch ms; push mode). */
+  pushConnectedAt?: number;
   polls: number;
   error?: string;
 }
@@ -76,7 +80,18 @@ export interface SimulationResult {
    * moment the session filled) each matched player saw its match: p50 / p99 ms, over the sessions whose
    * assignment time a client learned (push mode); NaN when none did (polling clients are not told it).
    */
-  toldAfterMatch: { p50: number; p99: number; players: number };
+  toldAfterMatch: {
+    p50: number;
+    p99: number;
+    players: number;
+    /** The players told by a push message. */
+    byPush: { p50: number; p99: number; players: number };
+    /**
+     * The players whose push connection came up only after their match (they learn it from one status read):
+     * how many, and p50 of when their connection came up and when their ticket answer had arrived, after the match.
+     */
+    connectedAfterMatch: { players: number; connectedP50: number; ticketAnsweredP50: number };
+  };
   /** Status reads (polls) per matched player. */
   statusReadsPerMatched: number;
   /** Problems found by the consistency checks; empty means none. */
