@@ -4,6 +4,8 @@
  * with one error that lists every problem, instead of failing later on the first request.
  */
 import { hasOwnName, ID_PATTERN, MODE_PATTERN, REGION_PATTERN } from "../domain/fields";
+import type { ModeRules } from "../domain/modeRules";
+import { parseMatchModes } from "./matchModes";
 import { IDENTITY_SETTING_NAMES, loadIdentitySettings, type IdentitySettings } from "../identity/settings";
 
 export interface Settings {
@@ -18,8 +20,11 @@ export interface Settings {
   redisKeyPrefix: string;
   playerRequestsHub: string;
   matchMadeHub: string;
-  /** mode -> session size. */
-  modes: Record<string, number>;
+  /**
+   * mode -> its rules, normalized (src/domain/modeRules.ts). `MATCH_MODES` gives a session size (a number:
+   * first come, first served) or a rule set (teams, teamSize, maxPartySize, skill); src/config/matchModes.ts.
+   */
+  modes: Record<string, ModeRules>;
   defaultMode: string;
   regions: string[];
   defaultRegion: string;
@@ -129,22 +134,22 @@ export function loadSettings(env: Env = process.env): Settings {
     return v;
   };
 
-  const modes = json<Record<string, number>>(SETTING_NAMES.modes, (v) => {
-    if (typeof v !== "object" || v === null || Array.isArray(v) || Object.keys(v).length === 0) return 'must be an object like {"duel":2}';
-    for (const [k, size] of Object.entries(v)) {
-      if (!MODE_PATTERN.test(k)) return `has an invalid mode name ${JSON.stringify(k)}`;
-      if (!Number.isInteger(size) || (size as number) < 1 || (size as number) > 100) return `has a session size for ${k} outside 1-100`;
-    }
-    return undefined;
-  });
+  const rawModes = json<unknown>(SETTING_NAMES.modes, () => undefined);
+  // Every problem of the rule sets on its own line, not only the first (an operator fixes them in one go).
+  const parsedModes = rawModes === undefined ? undefined : parseMatchModes(rawModes);
+  problems.push(...(parsedModes?.problems ?? []).map((p) => `${SETTING_NAMES.modes} ${p}`));
+  const modes = parsedModes?.modes;
   const regions = json<string[]>(SETTING_NAMES.regions, (v) =>
     Array.isArray(v) && v.length > 0 && v.every((r) => typeof r === "string" && REGION_PATTERN.test(r))
       ? undefined
       : 'must be a non-empty array of region names like ["westeurope"]',
   );
-  const defaultMode = get(SETTING_NAMES.defaultMode) || (modes ? (Object.keys(modes)[0] ?? "") : "");
+  // The default is checked against the names given, so a bad rule set of it is reported once, as itself.
+  const modeNames = typeof rawModes === "object" && rawModes !== null && !Array.isArray(rawModes) ? Object.keys(rawModes) : [];
+  const defaultMode = get(SETTING_NAMES.defaultMode) || (modeNames[0] ?? "");
   const defaultRegion = get(SETTING_NAMES.defaultRegion) || (Array.isArray(regions) ? (regions[0] ?? "") : "");
-  if (modes && !hasOwnName(modes, defaultMode)) problems.push(`${SETTING_NAMES.defaultMode} ${JSON.stringify(defaultMode)} is not in ${SETTING_NAMES.modes}`);
+  if (modeNames.length && !modeNames.includes(defaultMode))
+    problems.push(`${SETTING_NAMES.defaultMode} ${JSON.stringify(defaultMode)} is not in ${SETTING_NAMES.modes}`);
   if (Array.isArray(regions) && !regions.includes(defaultRegion))
     problems.push(`${SETTING_NAMES.defaultRegion} ${JSON.stringify(defaultRegion)} is not in ${SETTING_NAMES.regions}`);
 
@@ -165,7 +170,7 @@ export function loadSettings(env: Env = process.env): Settings {
     redisKeyPrefix: get(SETTING_NAMES.redisKeyPrefix),
     playerRequestsHub: get(SETTING_NAMES.playerRequestsHub),
     matchMadeHub: get(SETTING_NAMES.matchMadeHub),
-    modes,
+    modes: modes ?? {},
     defaultMode,
     regions,
     defaultRegion,

@@ -18,6 +18,11 @@ export interface LatencyRule {
   widen: { afterSeconds: number; max: number }[];
 }
 
+/** The skill values a ticket may carry (a finite number in this range), and the widest window a rule may name. */
+export const SKILL_MIN = -1_000_000;
+export const SKILL_MAX = 1_000_000;
+export const MAX_SKILL_WINDOW = SKILL_MAX - SKILL_MIN;
+
 /** One mode's rules, normalized: every field present (defaults filled in). */
 export interface ModeRules {
   /** Players per session: teams × teamSize. */
@@ -36,7 +41,9 @@ export interface ModeRules {
  * A mode as `MATCH_MODES` spells it: a number keeps the old meaning (FIFO sessions of that size, solo
  * tickets), an object is the rule set of DESIGN.md section 6.
  */
-export type ModeSpec = number | { teams?: number; teamSize: number; maxPartySize?: number; skill?: SkillRule; latency?: LatencyRule };
+export type ModeSpec =
+  | number
+  | { teams?: number; teamSize: number; maxPartySize?: number; skill?: Omit<SkillRule, "widen"> & Partial<Pick<SkillRule, "widen">>; latency?: LatencyRule };
 
 /** The normalized rules of a spec the settings parser already checked (the number form: FIFO, no teams, solo). */
 export function normalizeMode(spec: ModeSpec): ModeRules {
@@ -47,7 +54,8 @@ export function normalizeMode(spec: ModeSpec): ModeRules {
     teams,
     teamSize: spec.teamSize,
     maxPartySize: spec.maxPartySize ?? 1,
-    ...(spec.skill ? { skill: spec.skill } : {}),
+    // `widen` may be left out of a rule set: no steps.
+    ...(spec.skill ? { skill: { window: spec.skill.window, widen: [...(spec.skill.widen ?? [])] } } : {}),
     ...(spec.latency ? { latency: spec.latency } : {}),
   };
 }

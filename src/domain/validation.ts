@@ -3,6 +3,7 @@
  * Each validator returns a value or an ErrorBody that says what is wrong; nothing throws on bad input.
  */
 import type { ErrorBody, PlayerRequest } from "./types";
+import type { ModeRules } from "./modeRules";
 import { hasOwnName, ID_PATTERN, MODE_PATTERN, REGION_PATTERN } from "./fields";
 
 export { ID_PATTERN, MODE_PATTERN, REGION_PATTERN, SESSION_ID_PATTERN, FIELD_PATTERNS } from "./fields";
@@ -29,7 +30,8 @@ export function validateId(field: string, value: unknown): Validated<string> {
   return ok(value);
 }
 
-export function validateMode(value: unknown, modes: Readonly<Record<string, number>>): Validated<string> {
+/** `modes`: the configured modes by name (only the names matter here). */
+export function validateMode(value: unknown, modes: Readonly<Record<string, unknown>>): Validated<string> {
   if (typeof value !== "string" || !MODE_PATTERN.test(value)) return fail("invalid_mode", `mode must be one of: ${Object.keys(modes).join(", ")}`);
   if (!hasOwnName(modes, value)) return fail("unknown_mode", `mode ${JSON.stringify(value)} is not configured; known modes: ${Object.keys(modes).join(", ")}`);
   return ok(value);
@@ -68,14 +70,14 @@ export function validateTimestamp(field: string, value: unknown): Validated<numb
 }
 
 export interface MatchRules {
-  modes: Readonly<Record<string, number>>;
+  modes: Readonly<Record<string, ModeRules>>;
   regions: readonly string[];
 }
 
 /** The ticketId, playerId, mode and region of a ticket message, checked in that order (first error wins). */
 export function validateTicketFields(
   m: Record<string, unknown>,
-  rules: { modes: MatchRules["modes"]; regions?: MatchRules["regions"] },
+  rules: { modes: Readonly<Record<string, unknown>>; regions?: MatchRules["regions"] },
 ): Validated<{ ticketId: string; playerId: string; mode: string; region: string }> {
   const ticketId = validateId("ticketId", m.ticketId);
   if (!ticketId.ok) return ticketId;

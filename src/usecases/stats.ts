@@ -4,6 +4,8 @@
  * counter: the dashboard's matches per minute); and the recent dead letters of each source hub.
  */
 import type { RegionStats } from "../store/types";
+import type { ModeRules } from "../domain/modeRules";
+import { modeSizes } from "../config/matchModes";
 import { MATCH_MADE_SOURCE } from "./deliverMatches";
 import { PLAYER_REQUESTS_SOURCE } from "./intakeBatch";
 import type { Ports } from "./ports";
@@ -26,7 +28,10 @@ export interface DeadLetterReport {
 
 export interface StatsReport {
   at: string;
+  /** Players per session of each mode (as MATCH_MODES' number form says it). */
   modes: Record<string, number>;
+  /** Each mode's rules, normalized: teams, teamSize, maxPartySize, skill (window and widen steps). */
+  modeRules: Record<string, ModeRules>;
   regions: RegionReport[];
   deadLetters: Record<string, DeadLetterReport>;
 }
@@ -70,7 +75,8 @@ async function read(p: Pick<Ports, "settings" | "store">, regions: readonly stri
   });
   return {
     at: new Date(now).toISOString(),
-    modes: p.settings.modes,
+    modes: modeSizes(p.settings.modes),
+    modeRules: p.settings.modes,
     regions: perRegion.map((r) => ({ ...r, sessionsWaitingForServer: r.serversAvailable > 0 ? 0 : r.sessionsReady })),
     deadLetters,
   };

@@ -443,6 +443,12 @@ describe("servers, stats, openapi", () => {
     const regions = (stats.json as { regions: { region: string; waitingByMode: Record<string, number> }[] }).regions;
     expect(regions.map((r) => r.region)).toEqual(["westeurope", "eastus"]);
     expect(Object.keys(at(regions, 0).waitingByMode).sort()).toEqual(["duel", "squad"]);
+    // The number form of MATCH_MODES reads as sizes, and as normalized FIFO rules (solo, one team).
+    expect((stats.json as { modes: unknown }).modes).toEqual({ duel: 2, squad: 4 });
+    expect((stats.json as { modeRules: unknown }).modeRules).toEqual({
+      duel: { size: 2, teams: 1, teamSize: 2, maxPartySize: 1 },
+      squad: { size: 4, teams: 1, teamSize: 4, maxPartySize: 1 },
+    });
     const doc = await app.http("openapi", { method: "GET", path: "/api/openapi.json" });
     expect(doc.status).toBe(200);
     expect(doc.json).toEqual(openapiDocument);

@@ -10,6 +10,7 @@ import { checkSchema } from "../../src/usecases/schemas";
 import { statusUrlWithoutKey } from "../../src/functions/durable/matchRequests";
 import type { DurableClient } from "durable-functions";
 import { createTicket } from "../../src/usecases/tickets";
+import { normalizeModes } from "../../src/domain/modeRules";
 import type { MatchRequests, Store } from "../../src/usecases/ports";
 import { loadSettings } from "../../src/config/settings";
 
@@ -18,7 +19,7 @@ const KEYS = [{ kid: "2026-12", key: KEY }];
 const NOW = 1_700_000_000_000;
 const facts = { ticketId: "t1", playerId: "p1", region: "westeurope", mode: "duel", rat: NOW };
 const claims = { ...facts, iat: NOW / 1000, exp: NOW / 1000 + 3600, kid: "2026-12" };
-const rules = { modes: { duel: 2 }, regions: ["westeurope"] };
+const rules = { modes: normalizeModes({ duel: 2 }), regions: ["westeurope"] };
 
 describe("ticket tokens", () => {
   it("round-trips its claims (with kid and exp) and refuses any change", () => {

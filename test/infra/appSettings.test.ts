@@ -13,6 +13,7 @@ import { EVENTHUB_CONNECTION, SETTING_NAMES, loadSettings } from "../../src/conf
 import { WEB_PUBSUB_CONNECTION } from "../../src/messaging/webPubSub";
 import { appSettingsOf, asEnv, checkTemplate, type DeclaredResource } from "./arm";
 import { resolveKeyVaultReferences } from "./stampChecks";
+import { normalizeModes } from "../../src/domain/modeRules";
 import {
   MULTI_TEMPLATE,
   PLATFORM_PROVIDED_ENV,
@@ -112,7 +113,7 @@ describe("app settings: template vs code", () => {
     expect(() => loadSettings(asEnv(stamp().resolved))).not.toThrow();
     const fromFile = stamp(parameterValues(STAMP_PARAMETERS));
     const s = loadSettings(asEnv(fromFile.resolved));
-    expect(s.modes).toEqual(parameterValues(STAMP_PARAMETERS).modes);
+    expect(s.modes).toEqual(normalizeModes(parameterValues(STAMP_PARAMETERS).modes as Record<string, number>));
     expect(s.defaultMode).toBe(parameterValues(STAMP_PARAMETERS).defaultMode);
     expect(s.redisMode).toBe("cluster");
     expect(s.redisAuth).toBe("entraId");

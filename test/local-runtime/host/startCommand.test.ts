@@ -108,11 +108,15 @@ it("Ctrl+C (SIGINT) stops the runtime and its redis-server, exit code 0", async 
 }, 120_000);
 
 it("exits non-zero when the app's appStart hook throws: the problems are printed, the banner is not", async () => {
-  const s = await start("node", ["dist/local-runtime/main.js"], { MATCH_TIMEOUT_SECONDS: "abc", MATCH_MODES: '{"duel":0}' });
+  const badRules = { duel: 0, ranked: { teams: 2, teamSize: 5, maxPartySize: 6, latency: { max: 80, widen: [] } } };
+  const s = await start("node", ["dist/local-runtime/main.js"], { MATCH_TIMEOUT_SECONDS: "abc", MATCH_MODES: JSON.stringify(badRules) });
   const code = await new Promise<number | null>((resolve) => s.child.once("exit", (c) => resolve(c)));
   expect(code).not.toBe(0);
   expect(s.output()).toContain("MATCH_TIMEOUT_SECONDS");
-  expect(s.output()).toContain("MATCH_MODES");
+  // Every problem of the rule sets, each on its own line (issue 11).
+  expect(s.output()).toContain("MATCH_MODES mode duel: session size");
+  expect(s.output()).toContain("MATCH_MODES mode ranked: maxPartySize 6 is above teamSize 5");
+  expect(s.output()).toContain("MATCH_MODES mode ranked: latency rules need the regions capability (issue 14)");
   expect(s.output()).not.toContain("LOCAL RUNTIME");
   // Nothing left behind: the private redis-server it started is gone too.
   await sleep(500);
