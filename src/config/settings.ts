@@ -3,7 +3,7 @@
  * deployment template can be checked against it (test/infra). A bad or missing value fails at startup
  * with one error that lists every problem, instead of failing later on the first request.
  */
-import { hasOwnName, ID_PATTERN, MODE_PATTERN, REGION_PATTERN } from "../domain/fields";
+import { ID_PATTERN, REGION_PATTERN } from "../domain/fields";
 import type { ModeRules } from "../domain/modeRules";
 import { parseMatchModes } from "./matchModes";
 import { IDENTITY_SETTING_NAMES, loadIdentitySettings, type IdentitySettings } from "../identity/settings";
