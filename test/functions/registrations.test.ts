@@ -122,7 +122,7 @@ describe("configuration errors", () => {
       expect(failure?.name).toBe("ConfigError");
       expect(failure?.message).toContain("Invalid matchmaker configuration");
       expect(failure?.message).toContain("TICKET_SIGNING_KEY must be set to a secret of at least 32 characters");
-      expect(failure?.message).toContain("MATCH_MODES has a session size for duel outside 1-100");
+      expect(failure?.message).toContain("MATCH_MODES mode duel: session size must be an integer 1-100, got 0");
       expect(failure?.message).toContain('MATCH_TIMEOUT_SECONDS must be an integer 1-3600, got "abc"');
       // Logged once, in a form an operator can act on.
       expect(errors.mock.calls.map((c) => String(c[0])).join("\n")).toContain("Fix these app settings");
