@@ -1,33 +1,12 @@
 /**
  * Durable calls by kind, as the Durable backend would see them on Azure: every call the durable-functions
  * client makes to the extension's HTTP API (start, status, raiseEvent, terminate, purge ...). Counted on the
- * local runtime's Durable endpoint, which every client call passes through. When the local runtime counts
- * them itself (`metrics().callsByKind`), its count is used instead.
+ * local runtime's Durable endpoint, which every client call passes through (the engine keeps the same count
+ * itself, `metrics().callsByKind`, which the bench prefers).
  */
-export const WEBHOOK_PATH = "/runtime/webhooks/durabletask";
-const CONTROLLERS = new Set(["orchestrators", "instances", "entities"]);
+import { durableCallKind } from "../local-runtime/durable/callKinds";
 
-/** The kind of one call to the Durable HTTP API, or undefined for a path outside it. */
-export function durableCallKind(method: string, url: string): string | undefined {
-  const path = new URL(url, "http://localhost").pathname;
-  const at = path.indexOf(WEBHOOK_PATH);
-  if (at < 0) return undefined;
-  const segments = path
-    .slice(at + WEBHOOK_PATH.length)
-    .split("/")
-    .filter(Boolean);
-  // The client's RPC base URL adds a segment of its own before the controller.
-  while (segments.length && !CONTROLLERS.has(segments[0]!)) segments.shift();
-  const [controller, id, action] = segments;
-  const m = method.toUpperCase();
-  if (controller === "orchestrators") return "start";
-  if (controller === "instances") {
-    if (!id) return m === "DELETE" ? "purgeMany" : "query";
-    if (!action) return m === "DELETE" ? "purge" : "status";
-    return action; // raiseEvent, terminate, suspend, resume, rewind
-  }
-  return `${m} ${controller ?? "/"}`;
-}
+export { durableCallKind } from "../local-runtime/durable/callKinds";
 
 /** Counts by kind; `take()` returns the counts since the last take. */
 export class DurableCallCounter {

@@ -71,7 +71,7 @@ interface DurableLike {
   handleHttp(req: { method: string; url: string }): Promise<unknown>;
 }
 
-interface RuntimeLike {
+export interface RuntimeLike {
   baseUrl: string;
   eventHubs(): { send(hub: string, events: { body: unknown }[]): Promise<void> };
   keys: { functionKeys: string[]; masterKey: string };
@@ -85,11 +85,20 @@ interface StoreModule {
   MatchmakingStore?: { prototype: { enqueue?: (...a: unknown[]) => Promise<{ readySessions: { sessionId: string }[] }> } };
 }
 
-type Unavailable = { available: false; reason: string };
-type EndToEndOptions = { root: string; redisUrl: string; players: number; ratePerSec: number; sessionSize: number; progress: (m: string) => void };
+export type Unavailable = { available: false; reason: string };
+export type EndToEndOptions = {
+  root: string;
+  redisUrl: string;
+  players: number;
+  ratePerSec: number;
+  sessionSize: number;
+  progress: (m: string) => void;
+  /** Settings over the bench's defaults. */
+  env?: Record<string, string>;
+};
 
-const REGION = "westeurope";
-const MODE = "squad";
+export const REGION = "westeurope";
+export const MODE = "squad";
 
 function parseTyped(v: unknown): unknown {
   if (!v || typeof v !== "object") return undefined;
@@ -113,7 +122,7 @@ function parseBody(body: unknown): { sessionId?: string } | undefined {
 }
 
 /** The built runtime and store modules from dist (the very instances the app uses), or why not. */
-function loadModules(root: string): { start: (opts: Record<string, unknown>) => Promise<RuntimeLike>; store: StoreModule } | Unavailable {
+export function loadModules(root: string): { start: (opts: Record<string, unknown>) => Promise<RuntimeLike>; store: StoreModule } | Unavailable {
   const runtimePath = join(root, "dist", "local-runtime", "host", "runtime.js");
   if (!existsSync(runtimePath)) return { available: false, reason: "local runtime unavailable (dist/local-runtime/host/runtime.js not built)" };
   if (!existsSync(join(root, "dist", "src", "index.js")))
@@ -128,7 +137,7 @@ function loadModules(root: string): { start: (opts: Record<string, unknown>) => 
   return { start: mod.startLocalRuntime, store };
 }
 
-async function startRuntime(
+export async function startRuntime(
   start: (opts: Record<string, unknown>) => Promise<RuntimeLike>,
   o: EndToEndOptions,
   logs: string[],
@@ -148,6 +157,7 @@ async function startRuntime(
         MATCH_TIMEOUT_SECONDS: "60",
         TICKET_SIGNING_KEY: "bench-signing-key-0123456789abcdef0123456789",
         SERVER_LEASE_SECONDS: "3600",
+        ...o.env,
       },
       log: (m: string) => logs.push(m),
     });
@@ -160,7 +170,7 @@ async function startRuntime(
 }
 
 /** What the bench sees from inside the app: every invoke, the store's enqueue, match-made publications, Durable calls. */
-class Observations {
+export class Observations {
   readonly fullAt = new Map<string, number>();
   readonly toldAtByTicket = new Map<string, { at: number; sessionId: string }>();
   readonly invocations = new Map<string, number>();
@@ -252,12 +262,14 @@ class Observations {
   }
 }
 
-async function registerServers(base: string, fnKey: string, count: number): Promise<void> {
+/** Game servers `bench-srv-<from>` ... `bench-srv-<from + count - 1>`, 20 registrations in flight. */
+export async function registerServers(base: string, fnKey: string, count: number, from = 0): Promise<void> {
   for (let i = 0; i < count; i += 20) {
     await Promise.all(
       Array.from({ length: Math.min(20, count - i) }, async (_, j) => {
-        const address = `10.1.${((i + j) >> 8) & 255}.${(i + j) & 255}:7777`;
-        const res = await requestJson(`${base}/api/servers/bench-srv-${i + j}`, "PUT", { address, region: REGION }, { "x-functions-key": fnKey });
+        const n = from + i + j;
+        const address = `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}:7777`;
+        const res = await requestJson(`${base}/api/servers/bench-srv-${n}`, "PUT", { address, region: REGION }, { "x-functions-key": fnKey });
         if (res.status < 200 || res.status > 299) throw new Error(`PUT /api/servers answered ${res.status}: ${JSON.stringify(res.json)}`);
       }),
     );

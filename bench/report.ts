@@ -16,6 +16,7 @@ import {
 } from "./costModel";
 import type { MemoryResult, ScriptCostResult, ThroughputResult } from "./core";
 import type { EndToEndResult } from "./e2e";
+import type { CeilingResult } from "./ceiling";
 import type { FloorResult } from "./floor";
 import type { PeerResult } from "./colyseus";
 import type { LinkSetting } from "./netLink";
@@ -66,6 +67,8 @@ export interface BenchResults {
   e2e?: EndToEndResult;
   /** The same end-to-end run at a higher request rate (full mode). */
   e2eLoad?: EndToEndResult;
+  /** The end-to-end ceiling under open-loop load from a separate process (bench/ceiling.ts). */
+  ceiling?: CeilingResult;
   notes: string[];
 }
 
@@ -80,6 +83,8 @@ export const TARGETS = {
   durableCallsPerTicketPoll: 0,
   episodesPerMatched: 2,
   sessionFullToToldP50Ms: 100,
+  endToEndPlayersPerSec: 1_000,
+  endToEndP95Ms: 500,
 } as const;
 
 export interface TargetVerdict {
@@ -186,8 +191,25 @@ export function evaluateTargets(r: BenchResults): TargetVerdict[] {
       detail: why,
     });
   }
-  out.push(linkTarget(r), peerTarget(r), ...durableTargets(r));
+  out.push(linkTarget(r), peerTarget(r), ...durableTargets(r), ceilingTarget(r));
   return out;
+}
+
+/** The end-to-end ceiling: the last offered rate whose p95 request → told stayed under the bound. */
+function ceilingTarget(r: BenchResults): TargetVerdict {
+  const target = `≥ ${f(TARGETS.endToEndPlayersPerSec)} players/s end to end through the local runtime, p95 request → told < ${TARGETS.endToEndP95Ms} ms`;
+  const c = r.ceiling;
+  if (!c?.available) return { target, measured: "–", status: "not measured", detail: c ? c.reason : "ceiling not run" };
+  const broke = c.steps.find((s) => !s.held);
+  const last = c.steps.filter((s) => s.held).at(-1);
+  return {
+    target,
+    measured: `${f(c.ceilingPerSec)} players/s${last ? ` (p95 ${fx(last.requestToToldP95Ms, 0)} ms)` : ""}`,
+    status: c.ceilingPerSec >= TARGETS.endToEndPlayersPerSec ? "met" : "missed",
+    detail: broke
+      ? `open-loop steps of ${c.stepSeconds} s; at ${f(broke.ratePerSec)}/s: ${broke.why ?? ""}`
+      : `every step held, up to ${f(c.steps.at(-1)?.ratePerSec ?? 0)}/s`,
+  };
 }
 
 const sum = (o: Record<string, number> | undefined): number => Object.values(o ?? {}).reduce((a, b) => a + b, 0);
@@ -330,6 +352,7 @@ export function buildReport(r: BenchResults, o: { resultsDir: string }): Report 
     scriptCostSection,
     memorySection,
     endToEndSection,
+    ceilingSection,
     durableCallsSection,
     costSection,
     capacitySection,
@@ -841,7 +864,7 @@ function howMeasuredSection(c: ReportContext, md: string[]): void {
     "- Core: `bench/core.ts`. Servers are registered before the clock starts; the clock stops when the assigner has given every session a server. Each scenario starts from an empty Redis (`FLUSHALL`).",
     "- Reference: `bench/reference/referenceMatchmaker.ts` mirrors `BatchAddPlayers.cs`, `BatchReadySession.cs`, `AddServer.cs` and `MatchRequest.cs` of github.com/Azure-Samples/gaming-serverless-matchmaker call for call (synchronous StackExchange.Redis calls are awaited round trips, FireAndForget calls are sent without waiting). Its Durable and Event Hub calls are left out, as ours are in the core run.",
     "- Emulated link: `bench/netLink.ts` (network namespace, veth pair with link-local addresses, `tc netem` on both ends; root). Colyseus: `bench/colyseus.ts`. Durable calls: `bench/durableCalls.ts`.",
-    "- Floor: `bench/floor.ts`. End to end: `bench/e2e.ts`. Cost: `bench/costModel.ts`. Capacity: `bench/capacityModel.ts`. Charts: `tools/svgChart.ts`.",
+    "- Floor: `bench/floor.ts`. End to end: `bench/e2e.ts`. Ceiling: `bench/ceiling.ts` with the open-loop generator `bench/loadGenerator.ts` (a forked process). Cost: `bench/costModel.ts`. Capacity: `bench/capacityModel.ts`. Charts: `tools/svgChart.ts`.",
     "- `npm run bench -- --quick` runs a smaller version of everything (a few minutes); the default is the full run. `npm run bench -- --help` lists the flags.",
   );
   md.push("");
@@ -1040,9 +1063,61 @@ function durableCallsSection(c: ReportContext, md: string[]): void {
   );
   md.push(
     `Source: ${e.durableCallsSource ?? "?"}. Orchestrator episodes (${fx(e.orchestratorEpisodesPerMatched, 2)} per matched player) are the engine's work, not client calls; ` +
-      "on the Durable Task Scheduler a start and a raised event are one action each, and each episode they trigger is part of that action.",
+      "on the Durable Task Scheduler a start and a raised event are one action each, and each episode they trigger is part of that action. " +
+      "Before issue 16 the intake read the status before every start: 4.00 per matched player (start 1, status 2, raiseEvent 1); now the start is the " +
+      "existence check and a ticket the store already holds costs no call, so what remains is the start, the raiseEvent and the status read of ticket creation " +
+      "for a player the store does not know (it covers other regions and requests still in the hub).",
     "",
   );
+}
+
+function ceilingSection(c: ReportContext, md: string[]): void {
+  const r = c.r.ceiling;
+  md.push("## End-to-end ceiling (open-loop load from a separate process)", "");
+  if (!r?.available) {
+    md.push(`Not measured: ${r ? r.reason : "the ceiling scenario did not run"}.`, "");
+    return;
+  }
+  md.push(
+    `The whole path (POST /api/tickets → Event Hub → addPlayers → store → assign → match-made → matchMade → raiseEvent → the player's orchestrator completes) ` +
+      `under an open-loop load generator in its own process (\`bench/loadGenerator.ts\`, keep-alive HTTP), 4-player sessions, no client polling. ` +
+      `The offered rate steps up (${r.stepSeconds} s per step); a step holds when every request is accepted, every player is told within ${fx(r.drainMs / 1000, 0)} s ` +
+      `of the step's last request, p95 request → told < ${r.p95BoundMs} ms and the generator kept its schedule. **Ceiling: ${f(r.ceilingPerSec)} players/s** ` +
+      `(the last rate that held). CPU by process is % of one core over the step (this machine has ${c.r.machine.cores}).`,
+    "",
+    table(
+      [
+        "offered players/s",
+        "told / requested",
+        "request → told p50 / p95 / p99 ms",
+        "POST answer p95 ms",
+        "told/s",
+        "CPU runtime · generator · redis-server",
+        "held",
+      ],
+      r.steps.map((s) => [
+        f(s.ratePerSec),
+        `${f(s.told)} / ${f(s.players)}`,
+        `${fx(s.requestToToldP50Ms, 0)} / ${fx(s.requestToToldP95Ms, 0)} / ${fx(s.requestToToldP99Ms, 0)}`,
+        fx(s.answerP95Ms, 0),
+        f(s.toldPerSec),
+        `${fx(s.cpuPercent.runtime, 0)} % · ${fx(s.cpuPercent.loadGenerator, 0)} % · ${fx(s.cpuPercent.redis, 0)} %`,
+        s.held ? "yes" : `**no**: ${s.why ?? ""}`,
+      ]),
+    ),
+    "",
+  );
+  const last = r.steps.filter((s) => s.held).at(-1) ?? r.steps[0];
+  if (last) {
+    const perPlayerMs = ((last.cpuPercent.runtime / 100) * 1000) / Math.max(1, last.toldPerSec);
+    md.push(
+      `At ${f(last.ratePerSec)} players/s the runtime process spent about ${fx(perPlayerMs, 2)} ms of CPU per matched player; ` +
+        `${f(TARGETS.endToEndPlayersPerSec)} players/s on one Node event loop needs under 1 ms (and a core of its own).`,
+      "",
+    );
+  }
+  for (const n of r.notes) md.push(`- ${n}`);
+  if (r.notes.length) md.push("");
 }
 
 /** Players/s one regional deployment can carry, per Durable backend, from the measured counts. */

@@ -28,6 +28,7 @@ import { connect, parseInfo, progress, progressDone, type RawClient } from "./re
 import { runColyseus } from "./colyseus";
 import { linkUnavailableReason, openLink, pingRttMs, type LinkSetting, type NetworkLink } from "./netLink";
 import { runEndToEnd, type EndToEndResult } from "./e2e";
+import { runCeiling } from "./ceiling";
 import { buildReport, type BenchResults } from "./report";
 
 export interface BenchConfig {
@@ -53,6 +54,9 @@ export interface BenchConfig {
   e2eLoadRatePerSec: number;
   sessionSizes: number[];
   bucketCounts: number[];
+  /** The end-to-end ceiling: offered rates (players/s), stepped up until one does not hold, and seconds per step. */
+  ceilingRates: number[];
+  ceilingStepSeconds: number;
 }
 
 /** 0.5 ms each way is a function instance to Azure Managed Redis in one region; 2.5 ms each way a cross-zone or congested path. */
@@ -74,6 +78,8 @@ export function configFor(quick: boolean): BenchConfig {
         linkPlayers: 2_000,
         e2ePlayers: 120,
         e2eLoadRatePerSec: 0,
+        ceilingRates: [400, 800, 1000, 1200, 1600],
+        ceilingStepSeconds: 2,
       }
     : {
         ...shape,
@@ -85,10 +91,12 @@ export function configFor(quick: boolean): BenchConfig {
         linkPlayers: 8_000,
         e2ePlayers: 600,
         e2eLoadRatePerSec: 100,
+        ceilingRates: [250, 500, 750, 1000, 1250, 1500, 1750, 2000, 2500],
+        ceilingStepSeconds: 8,
       };
 }
 
-export const BENCH_PARTS = ["floor", "core", "reference", "colyseus", "link", "memory", "e2e"] as const;
+export const BENCH_PARTS = ["floor", "core", "reference", "colyseus", "link", "memory", "e2e", "ceiling"] as const;
 
 export const USAGE = `usage: npm run bench [-- options]
   --quick            a smaller run of everything (about a minute or two)
@@ -296,6 +304,11 @@ async function main(): Promise<void> {
     if (want("link")) await measureLinks(cfg, results);
     if (want("memory")) await measureMemory(cfg, redis.url, admin, results);
     if (want("e2e")) await measureEndToEnd(cfg, root, redis.url, admin, results);
+    if (want("ceiling")) {
+      progress("end-to-end ceiling: open-loop load from a separate process");
+      await admin.sendCommand(["FLUSHALL", "SYNC"]);
+      results.ceiling = await runCeiling({ root, redisUrl: redis.url, rates: cfg.ceilingRates, stepSeconds: cfg.ceilingStepSeconds, progress });
+    }
     // Colyseus last: after it has run in this process, the local runtime no longer receives the app's
     // registrations (the app's @azure/functions falls back to its test mode), so nothing of ours runs after it.
     if (want("colyseus")) {

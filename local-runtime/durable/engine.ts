@@ -17,6 +17,7 @@ import { EventType, events, summarize, type HistoryEvent, type HistorySummary } 
 import { topLevelYields } from "./replay/actions";
 import { planEpisode, type PlannedAction } from "./replay/plan";
 import { WEBHOOK_PATH, handleDurableHttp, managementUrls, type DurableHttpRequest, type DurableHttpResponse } from "./httpApi";
+import { durableCallKind } from "./callKinds";
 import {
   DurableStore,
   activityField,
@@ -58,6 +59,8 @@ export interface DurableMetrics {
   activityInvocations: number;
   /** Instances started through this engine since it started. */
   instances: number;
+  /** Durable client calls served (the HTTP API, in process or over HTTP) by kind: start, status, raiseEvent ... */
+  callsByKind: Record<string, number>;
 }
 
 export interface StartResult {
@@ -119,7 +122,7 @@ export class DurableEngine {
   private wakeAt = Number.POSITIVE_INFINITY;
   private firing = false;
   private fireAgain = false;
-  private readonly counters: DurableMetrics = { orchestratorEpisodes: 0, activityInvocations: 0, instances: 0 };
+  private readonly counters: DurableMetrics = { orchestratorEpisodes: 0, activityInvocations: 0, instances: 0, callsByKind: {} };
 
   constructor(o: DurableEngineOptions) {
     this.core = o.core;
@@ -181,7 +184,7 @@ export class DurableEngine {
   }
 
   metrics(): DurableMetrics {
-    return { ...this.counters };
+    return { ...this.counters, callsByKind: { ...this.counters.callsByKind } };
   }
 
   // ------------------------------------------------------------------------------------------------
@@ -264,6 +267,8 @@ export class DurableEngine {
   }
 
   handleHttp(req: DurableHttpRequest): Promise<DurableHttpResponse | undefined> {
+    const kind = durableCallKind(req.method, req.url);
+    if (kind) this.counters.callsByKind[kind] = (this.counters.callsByKind[kind] ?? 0) + 1;
     return handleDurableHttp(this, req);
   }
 

@@ -5,10 +5,11 @@
  */
 import type { FunctionsCore, Registration } from "../functionsCore";
 import { DurableEngine } from "../durable/engine";
+import { inProcessTransportWanted, serveInProcess } from "../durable/inProcessTransport";
 import type { HostJson } from "./appConfig";
 import { retryPolicyOf, type LocalEventHubs } from "./eventHubs";
 import type { Faults } from "./faults";
-import { LocalHttpServer, type BoundListener, type HttpKeys } from "./httpServer";
+import { DURABLE_WEBHOOK_PREFIX, LocalHttpServer, type BoundListener, type HttpKeys } from "./httpServer";
 import type { DurableEngineLike, Invoker } from "./invoker";
 import type { MountedHandler } from "./services";
 import { LocalTimers } from "./timers";
@@ -57,6 +58,7 @@ export class HostParts {
   http: LocalHttpServer | undefined;
   timers: LocalTimers | undefined;
   durable: DurableEngineLike | undefined;
+  private stopInProcessTransport: (() => void) | undefined;
   eventHubs: LocalEventHubs;
 
   constructor(
@@ -111,6 +113,8 @@ export class HostParts {
       this.durable = durable;
       o.invoker.durable = durable;
       await durable.start();
+      // The app's durable client reaches the engine in process, not over a loopback socket (inProcessTransport.ts).
+      if (inProcessTransportWanted()) this.stopInProcessTransport = serveInProcess(`${baseUrl}${DURABLE_WEBHOOK_PREFIX}`, durable);
     }
     this.startTriggers();
   }
@@ -143,6 +147,8 @@ export class HostParts {
     const stopping = abrupt ? this.eventHubs.crash() : this.eventHubs.stop();
     this.o.faults.releaseStalls();
     await stopping;
+    this.stopInProcessTransport?.();
+    this.stopInProcessTransport = undefined;
     await this.durable?.stop();
     this.o.invoker.durable = undefined;
     await this.http?.close();

@@ -12,13 +12,25 @@
  * path (and for REST the query) must be the one signed, the signature must verify and the token must not
  * have expired.
  */
+import { createSecretKey, type KeyObject } from "node:crypto";
 import jwt from "jsonwebtoken";
 
 export type TokenCheck<T> = { ok: true; value: T } | { ok: false; reason: string };
 
+/**
+ * The access key as a secret KeyObject, made once per key: given a string, jsonwebtoken first tries it as a
+ * PEM public key (createPublicKey throws) on every call, which cost more than the rest of a REST call.
+ */
+const secretKeys = new Map<string, KeyObject>();
+function secretKeyOf(key: string): KeyObject {
+  let k = secretKeys.get(key);
+  if (!k) secretKeys.set(key, (k = createSecretKey(Buffer.from(key, "utf8"))));
+  return k;
+}
+
 function verify(token: string, key: string): TokenCheck<jwt.JwtPayload> {
   try {
-    const payload = jwt.verify(token, key, { algorithms: ["HS256"] });
+    const payload = jwt.verify(token, secretKeyOf(key), { algorithms: ["HS256"] });
     if (typeof payload === "string") return { ok: false, reason: "the token payload is not a JSON object" };
     return { ok: true, value: payload };
   } catch (err) {

@@ -177,4 +177,41 @@ describe("bench report", () => {
     expect(md).toContain("## Capacity of one regional deployment");
     expect(md).toMatch(/2000 actions\/s per capacity unit — Durable Task Scheduler Dedicated SKU page/);
   });
+
+  it("judges the end-to-end ceiling: the last step that held, met from 1,000 players/s, and says why the next one broke", () => {
+    const step = (ratePerSec: number, p95: number, held: boolean, why?: string) => ({
+      ratePerSec,
+      players: ratePerSec * 2,
+      accepted: ratePerSec * 2,
+      told: ratePerSec * 2,
+      failed: 0,
+      requestToToldP50Ms: p95 / 2,
+      requestToToldP95Ms: p95,
+      requestToToldP99Ms: p95,
+      answerP95Ms: 5,
+      sendLagP50Ms: 0.1,
+      toldPerSec: ratePerSec,
+      cpuPercent: { runtime: 90, loadGenerator: 10, redis: 5 },
+      held,
+      ...(why ? { why } : {}),
+    });
+    const ceiling = (ceilingPerSec: number, steps: ReturnType<typeof step>[]): BenchResults["ceiling"] => ({
+      available: true,
+      ceilingPerSec,
+      p95BoundMs: 500,
+      drainMs: 3000,
+      stepSeconds: 2,
+      steps,
+      notes: [],
+    });
+    const target = (r: BenchResults) => evaluateTargets(r).find((t) => t.target.includes("end to end through the local runtime"))!;
+    const missed = target(run({ ceiling: ceiling(400, [step(400, 200, true), step(800, 900, false, "p95 900 ms ≥ 500 ms")]) }));
+    expect(missed).toMatchObject({ status: "missed", measured: "400 players/s (p95 200 ms)" });
+    expect(missed.detail).toContain("at 800/s: p95 900 ms");
+    expect(target(run({ ceiling: ceiling(1200, [step(1000, 300, true), step(1200, 450, true)]) })).status).toBe("met");
+    expect(target(run()).status).toBe("not measured");
+    const md = buildReport(run({ ceiling: ceiling(400, [step(400, 200, true), step(800, 900, false, "p95 900 ms ≥ 500 ms")]) }), { resultsDir: "r" }).markdown;
+    expect(md).toContain("**Ceiling: 400 players/s**");
+    expect(md).toContain("90 % · 10 % · 5 %");
+  });
 });

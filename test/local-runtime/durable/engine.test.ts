@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { core, gate, startWebhookServer, waitFor, type WebhookServer } from "./support/harness";
 import { DurableEngine } from "../../../local-runtime/durable";
+import { serveInProcess } from "../../../local-runtime/durable/inProcessTransport";
 import type { DurableClient } from "durable-functions";
 import { createClient } from "redis";
 // Registrations must happen after the functions-core shim is installed. The harness installs it as it loads,
@@ -707,5 +708,32 @@ describe("restart", () => {
     await client.raiseEvent(id, "Late", "after restart");
     const done = await waitForStatus(id, "Completed");
     expect(JSON.parse(done.output as string)).toEqual({ first: "work", late: "after restart" });
+  });
+});
+
+describe("the in-process transport (local-runtime/durable/inProcessTransport)", () => {
+  it("serves the real DurableClient's calls from the engine with no socket, answering as over HTTP; counted by kind; undone it is HTTP again", async () => {
+    // A base URL where nothing listens: every call that reaches it over HTTP fails (connection refused).
+    const inProc = new DurableEngine({ core, redisUrl, prefix, taskHub: "InProcHub", baseUrl: "http://127.0.0.1:9" });
+    await inProc.start();
+    const undo = serveInProcess(inProc.webhookBase, inProc);
+    try {
+      const c = await clientFor(inProc);
+      const id = uid("inproc");
+      expect(await c.startNew("dtWait", { instanceId: id, input: "x" })).toBe(id);
+      await waitFor("running", async () => ((await inProc.getStatus(id))?.runtimeStatus === "Running" ? true : undefined));
+      await expect(c.startNew("dtWait", { instanceId: id })).rejects.toThrow(/status code: 500\. Details: .*OrchestrationAlreadyExistsException/);
+      expect((await c.getStatus(id)).runtimeStatus).toBe("Running");
+      await c.raiseEvent(id, "Approve", 7);
+      await waitFor("completed", async () => ((await inProc.getStatus(id))?.runtimeStatus === "Completed" ? true : undefined));
+      expect((await c.getStatus(id)).output).toEqual({ approved: 7 });
+      await expect(c.getStatus(uid("unknown"))).rejects.toThrow(/404/);
+      expect(inProc.metrics().callsByKind).toEqual({ start: 2, status: 3, raiseEvent: 1 });
+      undo();
+      await expect(c.getStatus(id)).rejects.toThrow(/ECONNREFUSED/);
+    } finally {
+      undo();
+      await inProc.stop();
+    }
   });
 });
