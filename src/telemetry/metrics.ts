@@ -9,6 +9,7 @@
  * | matchmaker.tickets.timed_out            | counter   |      | mode, region          |
  * | matchmaker.tickets.cancelled            | counter   |      | mode, region          |
  * | matchmaker.dead_letters                 | counter   |      | source, reason        |
+ * | matchmaker.announce.failed              | counter   |      | region (sessions whose match-made send failed; the outbox re-sends) |
  * | matchmaker.time_to_match                | histogram | s    | mode, region          |
  * | matchmaker.match.skill_spread           | histogram |      | mode, region (when the mode has skill rules) |
  * | matchmaker.durable.calls                | counter   |      | operation             |
@@ -50,6 +51,7 @@ interface Instruments {
   created: Counter;
   outcomes: Record<TicketOutcome, Counter>;
   deadLetters: Counter;
+  announceFailed: Counter;
   timeToMatch: Histogram;
   skillSpread: Histogram;
   durableCalls: Counter;
@@ -73,6 +75,9 @@ function instruments(): Instruments {
       cancelled: meter.createCounter("matchmaker.tickets.cancelled", { description: "Tickets cancelled by their player" }),
     },
     deadLetters: meter.createCounter("matchmaker.dead_letters", { description: "Messages dead-lettered, by source hub and reason" }),
+    announceFailed: meter.createCounter("matchmaker.announce.failed", {
+      description: "Sessions whose match-made send failed (they stay in the outbox; the sweeper re-sends them)",
+    }),
     timeToMatch: meter.createHistogram("matchmaker.time_to_match", {
       description: "Seconds from a ticket's request to its match",
       unit: "s",
@@ -153,6 +158,11 @@ export function recordTicketOutcome(outcome: TicketOutcome, mode: string, region
 export function recordDeadLetters(source: string, reasons: readonly string[]): void {
   const c = instruments().deadLetters;
   for (const reason of reasons) c.add(1, { source, reason });
+}
+
+/** Sessions whose match-made send failed in `region` (announce keeps them in the outbox). */
+export function recordAnnounceFailed(region: string, sessions: number): void {
+  instruments().announceFailed.add(sessions, { region });
 }
 
 /**

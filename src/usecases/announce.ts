@@ -9,8 +9,9 @@
 import type { Assignment, AssignResult } from "../store/types";
 import { toMatchMade } from "../domain/matchRequest";
 import { describeError } from "./errors";
-import { scaleOutSignal } from "./metrics";
+import { scaleOutSignal } from "./scaleOut";
 import type { Ports } from "./ports";
+import { recordAnnounceFailed } from "../telemetry/metrics";
 import { assignmentTraceparents, type Context } from "../telemetry/tracing";
 import { requeuedSessions } from "./serverChanges";
 
@@ -52,6 +53,7 @@ export async function announce(
       );
     } catch (err) {
       failed += chunk.length;
+      recordAnnounceFailed(region, chunk.length);
       p.log.warn(
         `match-made send failed for ${chunk.length} session(s) in ${region}; they stay in the outbox and the sweeper re-publishes them: ${describeError(err)}`,
       );

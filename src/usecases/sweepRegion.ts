@@ -11,7 +11,6 @@
 import { STALE_MARGIN_SECONDS } from "../domain/matchRequest";
 import { announce, assignAndAnnounce } from "./announce";
 import { describeError } from "./errors";
-import { emitMetric } from "./metrics";
 import type { Ports } from "./ports";
 import { endedNotice, playerPushOn, pushToPlayers } from "../messaging/webPubSub";
 import { noteRequeued, serverLostNotices, sessionsAtRisk } from "./serverChanges";
@@ -81,7 +80,6 @@ export async function sweepRegion(p: SweepPorts, region: string): Promise<Region
   if (sweep.serversExpired || sweep.playersExpired || sweep.sessionsExpired || sweep.assigned || sweep.republished || sweep.announceFailed) {
     p.log.log(`assignSessions ${JSON.stringify(sweep)}`);
   }
-  if (sweep.announceFailed) emitMetric(p.log, "matchmaker.announceFailed", sweep.announceFailed, { region });
   return sweep;
 }
 
