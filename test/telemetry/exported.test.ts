@@ -8,6 +8,9 @@
  * the gauges, and for the ticket that filled the session ONE connected trace from its HTTP request across
  * both hubs to the match-made handling and its orchestration.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { SpanKind } from "@opentelemetry/api";
 import { expect, it } from "vitest";
 import { AggregationTemporality, DataPointType, InMemoryMetricExporter, PeriodicExportingMetricReader, type ResourceMetrics } from "@opentelemetry/sdk-metrics";
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
@@ -139,4 +142,59 @@ it("a match exports the counters, histograms and gauges, and one connected trace
   expect(assign.name).toBe("assign session");
   expect(attr(assign, ATTR.sessionId)).toBe(sessionId);
   expect(parentOf(assign)!.name).toBe("addPlayers");
+});
+
+/** Application Insights' tables for spans, by kind (the Azure Monitor exporter's mapping). */
+const TABLE_OF_KIND: Record<number, string> = {
+  [SpanKind.SERVER]: "requests",
+  [SpanKind.CONSUMER]: "requests",
+  [SpanKind.INTERNAL]: "dependencies",
+  [SpanKind.CLIENT]: "dependencies",
+  [SpanKind.PRODUCER]: "dependencies",
+};
+
+it("the README's KQL queries name only metrics, spans, attributes and values the app exports, in the tables they land in", async () => {
+  // Runs after the match above: its metrics and spans are still in the exporters.
+  const metricsByName = await exported();
+  const spans = spanExporter.getFinishedSpans();
+  const readme = readFileSync(join(__dirname, "..", "..", "README.md"), "utf8");
+  const blocks = [...readme.matchAll(/```kql\n([\s\S]*?)```/g)].map((b) => b[1]!);
+  expect(blocks.length).toBeGreaterThanOrEqual(3);
+  const checked = { names: 0, keys: 0, values: 0 };
+  for (const block of blocks) {
+    let tables: string[] = [];
+    for (const line of block.split("\n")) {
+      const source = /^\s*(?:let \w+ = )?(?:union )?((?:requests|dependencies|customMetrics)(?:, *(?:requests|dependencies|customMetrics))*)\b/.exec(line);
+      if (source) tables = source[1]!.split(/, */);
+      const spansHere = spans.filter((s) => tables.includes(TABLE_OF_KIND[s.kind]!));
+      for (const [, name] of line.matchAll(/\bname == "([^"]+)"/g)) {
+        const known = tables.includes("customMetrics") ? metricsByName.has(name!) : spansHere.some((s) => s.name === name);
+        expect(known, `${tables.join("/")} has "${name}" (README: ${line.trim()})`).toBe(true);
+        checked.names++;
+      }
+      for (const [, quoted, dotted, value] of line.matchAll(/customDimensions(?:\["([^"]+)"\]|\.(\w+))\)?(?: == "([^"]+)")?/g)) {
+        const key = (quoted ?? dotted)!;
+        const carriers = tables.includes("customMetrics")
+          ? [...metricsByName.values()].flatMap((m) => m.points.map((p) => p.attributes))
+          : spansHere.map((s) => s.attributes as Record<string, unknown>);
+        expect(
+          carriers.some((a) => Object.hasOwn(a, key)),
+          `${tables.join("/")} carry customDimensions "${key}" (README: ${line.trim()})`,
+        ).toBe(true);
+        checked.keys++;
+        if (value !== undefined) {
+          // A player id in an example is the reader's to fill in; every other compared value must occur.
+          if (key === ATTR.playerId) continue;
+          expect(
+            carriers.some((a) => a[key] === value),
+            `some ${tables.join("/")} row has ${key} == "${value}"`,
+          ).toBe(true);
+          checked.values++;
+        }
+      }
+    }
+  }
+  expect(checked.names).toBeGreaterThanOrEqual(3);
+  expect(checked.keys).toBeGreaterThanOrEqual(10);
+  expect(checked.values).toBeGreaterThanOrEqual(2);
 });

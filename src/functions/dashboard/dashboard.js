@@ -13,6 +13,8 @@
 
   const $ = (id) => document.getElementById(id);
   const fmtMs = (ms) => (ms >= 10000 ? `${(ms / 1000).toFixed(0)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
+  // Axis labels: short enough that every third bucket's label fits under the bars.
+  const fmtBound = (ms) => (ms >= 1000 ? `${ms / 1000}s` : `${ms}ms`);
   const sum = (xs) => xs.reduce((a, b) => a + b, 0);
 
   function el(tag, attrs, text) {
@@ -59,7 +61,9 @@
       rect.appendChild(el("svg:title", {}, `${labels[i]}: ${v}`));
       svg.appendChild(rect);
       const every = Math.ceil(values.length / 8);
-      if (i % every === 0) svg.appendChild(el("svg:text", { x: L + i * w + w / 2, y: H - 6, "text-anchor": "middle" }, labels[i]));
+      // The last label ends at the edge instead of being cut by it.
+      const last = i === values.length - 1;
+      if (i % every === 0) svg.appendChild(el("svg:text", { x: last ? W : L + i * w + w / 2, y: H - 6, "text-anchor": last ? "end" : "middle" }, labels[i]));
     });
   }
 
@@ -131,7 +135,7 @@
     const h = regions.find((r) => r.timeToMatchMs.histogram)?.timeToMatchMs.histogram;
     if (h) {
       const counts = h.counts.map((_c, i) => sum(regions.map((r) => (r.timeToMatchMs.histogram ? r.timeToMatchMs.histogram.counts[i] || 0 : 0))));
-      const labels = h.boundsMs.map((b) => `≤${fmtMs(b)}`).concat([`>${fmtMs(h.boundsMs[h.boundsMs.length - 1])}`]);
+      const labels = h.boundsMs.map((b) => `≤${fmtBound(b)}`).concat([`>${fmtBound(h.boundsMs[h.boundsMs.length - 1])}`]);
       bars("chart-ttm", labels, counts, "#15803d");
     }
     table(
