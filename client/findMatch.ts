@@ -40,6 +40,8 @@ export interface CreatedTicket {
   token: string;
   ticketUri: string;
   statusQueryGetUri?: string;
+  /** The push client URL, when the matchmaker hands it out with the ticket (then no negotiate call is needed). */
+  pushUrl?: string;
 }
 
 export interface MatchOutcome {
@@ -205,7 +207,9 @@ class TicketWatch {
     };
     let url: string;
     try {
-      url = await negotiate();
+      // The URL that came with the ticket saves a round trip: the sooner the connection is up, the fewer
+      // outcomes are pushed before it exists (those are then read once, see setPushConnected).
+      url = this.opts.ticket.pushUrl ?? (await negotiate());
     } catch {
       return; // push off (404 push_disabled) or unreachable: polling covers it
     }

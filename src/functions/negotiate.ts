@@ -1,6 +1,7 @@
 /**
  * `GET /api/tickets/{playerId}/negotiate` (anonymous + ticket token: `Authorization: Bearer <token>` or
- * `?token=`) → negotiatePush (src/usecases): the Web PubSub client URL bound to the player.
+ * `?token=`; with PLAYER_AUTH=jwt the player's JWT, and the ticket token, if any, in X-Ticket-Token) →
+ * negotiatePush (src/usecases): the Web PubSub client URL bound to the player.
  */
 import type { HttpRequest, HttpResponseInit } from "@azure/functions";
 import { playerPush } from "../messaging/webPubSub";
@@ -18,7 +19,10 @@ export async function negotiate(req: HttpRequest): Promise<HttpResponseInit> {
   const s = appSettings();
   // With PLAYER_AUTH=jwt the player's JWT first (then the ticket token travels in X-Ticket-Token).
   await authorizePlayer(req, s, playerId);
-  const check = verifyTicketToken(ticketTokenOf(req, s), s.identity.ticketKeys);
+  const ticketToken = ticketTokenOf(req, s);
+  // With PLAYER_AUTH=jwt the JWT alone is enough (a client may listen before it has a ticket).
+  if (s.identity.playerAuth.mode === "jwt" && ticketToken === undefined) return json(200, await negotiatePush(playerPush(), { playerId }, playerId));
+  const check = verifyTicketToken(ticketToken, s.identity.ticketKeys);
   if (!check.ok) throw httpError(401, check.error, check.detail, {}, { "WWW-Authenticate": 'Bearer realm="tickets"' });
   return json(200, await negotiatePush(playerPush(), check.claims, playerId));
 }

@@ -15,6 +15,8 @@ import { httpRoute } from "./http/route";
 import { authorizePlayer } from "./http/ticketAuth";
 import { appSettings, portsFor } from "./wiring";
 import { clientAddressOf, limitTicketCalls } from "../usecases/abuseLimits";
+import { pushUrlForNewTicket } from "../usecases/negotiate";
+import { playerPush } from "../messaging/webPubSub";
 
 export async function createTicket(req: HttpRequest, ctx: InvocationContext): Promise<HttpResponseInit> {
   onlyQuery(req, []);
@@ -27,7 +29,9 @@ export async function createTicket(req: HttpRequest, ctx: InvocationContext): Pr
   const ticket = await create(ports, body);
   const ticketUri = `${base}/api/tickets/${encodeURIComponent(ticket.playerId)}`;
   const statusQueryGetUri = `${ticketUri}/status?token=${encodeURIComponent(ticket.token)}`;
-  return json(202, { ...ticket, ticketUri, statusQueryGetUri }, { Location: ticketUri, "Retry-After": "1" });
+  // The push URL comes with the ticket: the client connects at once, without a negotiate round trip.
+  const pushUrl = await pushUrlForNewTicket(playerPush(), ticket.playerId);
+  return json(202, { ...ticket, ticketUri, statusQueryGetUri, ...(pushUrl ? { pushUrl } : {}) }, { Location: ticketUri, "Retry-After": "1" });
 }
 
 httpRoute("tickets", { route: "tickets", authLevel: "anonymous", extraInputs: [df.input.durableClient()] }, { POST: createTicket });

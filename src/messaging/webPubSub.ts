@@ -41,6 +41,8 @@ export interface PlayerPush {
   notify(notices: readonly PushNotice[], log: (msg: string) => void): Promise<PushResult>;
   /** A client access URL for hub `matchmaking` whose user is `playerId`, valid for `minutes`. */
   clientUrl(playerId: string, minutes: number): Promise<string>;
+  /** Whether clientUrl signs locally (an access key: no call to the service), so it is cheap enough to hand out with every new ticket. */
+  signsLocally?: boolean;
 }
 
 const SEND_CONCURRENCY = 32;
@@ -69,8 +71,9 @@ export function webPubSubClientFromSettings(env: Env = process.env): WebPubSubSe
   return undefined;
 }
 
-export function webPubSubPush(client: WebPubSubServiceClient): PlayerPush {
+export function webPubSubPush(client: WebPubSubServiceClient, o: { signsLocally?: boolean } = {}): PlayerPush {
   return {
+    signsLocally: o.signsLocally ?? false,
     async notify(notices, log) {
       let sent = 0;
       const failures: string[] = [];
@@ -99,7 +102,9 @@ let current: { push: PlayerPush | undefined } | undefined;
 export function playerPush(): PlayerPush | undefined {
   if (!current) {
     const client = webPubSubClientFromSettings();
-    current = { push: client ? webPubSubPush(client) : undefined };
+    // With a connection string the SDK signs client tokens with the access key; with an identity it asks the service.
+    const signsLocally = Boolean(process.env[WEB_PUBSUB_CONNECTION]?.trim());
+    current = { push: client ? webPubSubPush(client, { signsLocally }) : undefined };
   }
   return current.push;
 }

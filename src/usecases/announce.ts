@@ -5,6 +5,11 @@
  *
  * assignAndAnnounce is THE assign → scale-out signal → announce sequence; the intake (sessions a batch
  * filled) and the sweeper (every tick) both run it.
+ *
+ * Push goes out here, where the match is made, beside the match-made send: players are told without waiting
+ * for the Event Hubs hop and the matchMade batches queued before theirs on the same partition (the
+ * orchestrators' ServerReady events follow that path). The store is already matched, so the push says what the
+ * ticket endpoint says; a re-publish from the outbox pushes again (clients take the same news twice).
  */
 import type { Assignment, AssignResult } from "../store/types";
 import { toMatchMade } from "../domain/matchRequest";
@@ -14,6 +19,8 @@ import type { Ports } from "./ports";
 import { recordAnnounceFailed } from "../telemetry/metrics";
 import { assignmentTraceparents, type Context } from "../telemetry/tracing";
 import { requeuedSessions } from "./serverChanges";
+import { matchedNotice, pushToPlayers, type PushResult } from "../messaging/webPubSub";
+import type { MatchMade } from "../domain/types";
 
 /** Messages per send: a few hundred sessions per tick fit easily in 1 MB Event Hub batches. */
 export const ANNOUNCE_CHUNK = 100;
@@ -37,18 +44,27 @@ export async function announce(
 ): Promise<AnnounceResult> {
   let sent = 0;
   let failed = 0;
+  const pushes: Promise<PushResult>[] = [];
   for (let i = 0; i < assignments.length; i += ANNOUNCE_CHUNK) {
     const chunk = assignments.slice(i, i + ANNOUNCE_CHUNK);
+    const bodies: MatchMade[] = chunk.map((a) => {
+      const previousServerId = requeuedSessions.previousServerOf(a.sessionId);
+      return { ...toMatchMade(a), ...(previousServerId ? { previousServerId } : {}) };
+    });
+    pushes.push(
+      pushToPlayers(
+        bodies.flatMap((b) => b.players.map((pl) => matchedNotice(b, pl))),
+        (m) => p.log.warn(m),
+      ),
+    );
     try {
       // Partition key = sessionId: spreads sessions over partitions; a re-publish of a session lands on
       // the same partition as the first attempt.
       await p.publisher.send(
         p.settings.matchMadeHub,
-        chunk.map((a) => {
-          const traceparent = traceparents.get(a.sessionId);
-          const previousServerId = requeuedSessions.previousServerOf(a.sessionId);
-          const body = { ...toMatchMade(a), ...(previousServerId ? { previousServerId } : {}) };
-          return { body, partitionKey: a.sessionId, ...(traceparent ? { properties: { traceparent } } : {}) };
+        bodies.map((body) => {
+          const traceparent = traceparents.get(body.sessionId);
+          return { body, partitionKey: body.sessionId, ...(traceparent ? { properties: { traceparent } } : {}) };
         }),
       );
     } catch (err) {
@@ -66,6 +82,7 @@ export async function announce(
     requeuedSessions.forget(chunk.map((a) => a.sessionId));
     sent += chunk.length;
   }
+  await Promise.all(pushes); // never rejects: a failed push is logged, players poll
   return { sent, failed };
 }
 

@@ -6,12 +6,12 @@
  * An instance that does not exist (purged, or the leave already completed it differently) or has finished
  * is fine: the player's state is in the store either way. Bad messages are dead-lettered with their
  * reason. Raising the same event twice is harmless (the orchestrator completes on the first).
+ * Players were pushed their match already, where it was made (announce.ts).
  */
 import type { MatchMade, SessionPlayer } from "../domain/types";
 import { serverReadyFor } from "../domain/matchRequest";
 import { forEachLimit } from "../lib/limiter";
 import { isolatePoison } from "./isolatePoison";
-import { matchedNotice, pushToPlayers } from "../messaging/webPubSub";
 import { deadLetterRejected, parseMatchMade, type Rejected } from "./messages";
 import type { MatchRequests, Ports } from "./ports";
 import { ATTR, MessageTraces, OpenSpans, traceparentOf } from "../telemetry/tracing";
@@ -70,11 +70,6 @@ async function deliverTraced(p: DeliveryPorts, messages: unknown[], traces: Mess
     const traceparent = traceparentOf(ctx);
     for (const player of m.players) targets.push({ msg: m, player, traceparent });
   });
-  // Push goes beside the raises (it never throws): a player learns the match with no orchestrator episode.
-  const pushing = pushToPlayers(
-    targets.map(({ msg, player }) => matchedNotice(msg, player)),
-    (m) => p.log.warn(m),
-  );
   await deadLetterRejected(p.store, MATCH_MADE_SOURCE, "match-made message", rejected, p.log);
   let raised = 0;
   let notRunning = 0;
@@ -83,7 +78,6 @@ async function deliverTraced(p: DeliveryPorts, messages: unknown[], traces: Mess
     if (await p.matchRequests.serverReady(player.playerId, event)) raised++;
     else notRunning++;
   });
-  await pushing;
   p.log.log(`matchMade: ${messages.length} message(s), ServerReady raised ${raised}, no instance ${notRunning}, rejected ${rejected.length}`);
   return { raised, notRunning, rejected: rejected.length };
 }

@@ -14,12 +14,31 @@ import type { TicketClaims } from "./ticketToken";
 /** How long the client URL stays valid; a reconnect after that negotiates again (the client library does). */
 export const CLIENT_URL_MINUTES = 60;
 
-export async function negotiatePush(push: PlayerPush | undefined, claims: TicketClaims, playerId: string): Promise<{ url: string }> {
-  if (claims.playerId !== playerId) throw refuse("forbidden", "player_mismatch", "the token belongs to another player: a player negotiates only for itself");
+/**
+ * `caller`: the player the ticket token names, or (PLAYER_AUTH=jwt, no ticket token) the player of the JWT,
+ * which the route already checked: with a JWT a client may connect BEFORE it creates its ticket, so that no
+ * push can go out before it listens.
+ */
+export async function negotiatePush(push: PlayerPush | undefined, caller: Pick<TicketClaims, "playerId">, playerId: string): Promise<{ url: string }> {
+  if (caller.playerId !== playerId) throw refuse("forbidden", "player_mismatch", "the token belongs to another player: a player negotiates only for itself");
   if (!push) throw refuse("notFound", "push_disabled", "push is off on this matchmaker (WEB_PUBSUB_CONNECTION is not set): poll ticketUri instead");
   try {
     return { url: await push.clientUrl(playerId, CLIENT_URL_MINUTES) };
   } catch (err) {
     throw new Unavailable("Azure Web PubSub", err);
+  }
+}
+
+/**
+ * The client URL handed out with a new ticket (`pushUrl`), so the client connects without a negotiate round
+ * trip: only when it is signed locally (an access key), never at the cost of a call to the service in the
+ * ticket request; undefined otherwise (the client negotiates).
+ */
+export async function pushUrlForNewTicket(push: PlayerPush | undefined, playerId: string): Promise<string | undefined> {
+  if (!push?.signsLocally) return undefined;
+  try {
+    return await push.clientUrl(playerId, CLIENT_URL_MINUTES);
+  } catch {
+    return undefined;
   }
 }

@@ -3,7 +3,7 @@
  * `npm start`), and the real @azure/web-pubsub-client (directly, and inside the client library's findMatch).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { WebPubSubClient } from "@azure/web-pubsub-client";
+import { WebPubSubClient } from "@azure/web-pubsub-client";
 import { api, matchSettings, until, useApp, type Api } from "../e2e/harness";
 import { findMatch, watchTicket, type CreatedTicket } from "../../client";
 import type { LocalWebPubSub } from "../../local-runtime/webpubsub/service";
@@ -63,6 +63,24 @@ describe("push with the real @azure/web-pubsub-client", () => {
     // The push says what the status endpoint says.
     const status = await http.call("GET", a.ticketUri, undefined, { Authorization: `Bearer ${a.token}` });
     expect(status.json).toMatchObject({ status: "matched", server: address, sessionId: dataOf(listener.messages[0]!).ticket.sessionId });
+  });
+
+  it("the ticket answer carries the push URL (the same as negotiate's), so a client connects without a negotiate round trip", async () => {
+    const address = await addServer();
+    const a = await ticket("url-a");
+    expect(a.pushUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/client\/hubs\/matchmaking\?access_token=/);
+    const client = new WebPubSubClient(a.pushUrl!);
+    clients.push(client);
+    const messages: unknown[] = [];
+    const users: (string | undefined)[] = [];
+    client.on("server-message", (e) => messages.push(e.message.data));
+    client.on("connected", (e) => users.push(e.userId));
+    await client.start();
+    await until(() => users.length > 0, "connected", 5_000, 10);
+    expect(users[0]).toBe("url-a");
+    await ticket("url-b");
+    await until(() => messages.length > 0, "the matched push", 15_000, 10);
+    expect(messages[0]).toMatchObject({ type: "matched", ticket: { playerId: "url-a", server: address } });
   });
 
   it("a player who connects after its match still gets the outcome, by the client library's status read (Web PubSub does not replay to new connections)", async () => {

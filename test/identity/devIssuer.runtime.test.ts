@@ -58,6 +58,16 @@ describe("the development issuer under npm start", () => {
     expect([peek.status, peek.json.error]).toEqual([403, "player_mismatch"]);
   });
 
+  it("negotiates push with the player's JWT alone (before any ticket), never for another player", async () => {
+    const jwt = await tokenFor("dev-early");
+    const mine = await api(app()).call("GET", "/api/tickets/dev-early/negotiate", undefined, bearer(jwt));
+    expect(mine.status, JSON.stringify(mine.json)).toBe(200);
+    expect(mine.json.url).toMatch(/\/client\/hubs\/matchmaking\?access_token=/);
+    const theirs = await api(app()).call("GET", "/api/tickets/dev-other/negotiate", undefined, bearer(jwt));
+    expect([theirs.status, theirs.json.error]).toEqual([403, "player_mismatch"]);
+    expect((await api(app()).call("GET", "/api/tickets/dev-early/negotiate")).status).toBe(401);
+  });
+
   it("forged, expired and missing tokens are 401", async () => {
     const expired = await tokenFor("dev-carol", { expiresInSeconds: -3600 });
     const r1 = await api(app()).call("POST", "/api/tickets", { playerId: "dev-carol" }, bearer(expired));

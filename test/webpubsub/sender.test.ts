@@ -1,12 +1,14 @@
 /**
  * The product's push sender (src/messaging/webPubSub.ts) with the real @azure/web-pubsub: it reaches the
- * player's connections, and a failing service costs a log line, never the match.
+ * player's connections, and a failing service costs a log line, never the match (announce.ts pushes where the
+ * match is made).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WebPubSubClient } from "@azure/web-pubsub-client";
 import { startLocalWebPubSub, type LocalWebPubSub } from "../../local-runtime/webpubsub/service";
 import { pushToPlayers, setPlayerPush, webPubSubClientFromSettings, webPubSubPush, WEB_PUBSUB_CONNECTION } from "../../src/messaging/webPubSub";
-import { deliverMatches } from "../../src/usecases/deliverMatches";
+import { announce } from "../../src/usecases/announce";
+import { requeuedSessions } from "../../src/usecases/serverChanges";
 
 let service: LocalWebPubSub;
 beforeAll(async () => {
@@ -72,39 +74,52 @@ describe("push sender", () => {
     }
   });
 
-  it("deliverMatches raises ServerReady for every player even when every push fails", async () => {
+  it("announce publishes every match-made and confirms it even when every push fails; the push names the match, serverChanged with previousServerId", async () => {
+    const notified: { playerId: string; type: string }[] = [];
     setPlayerPush({
-      notify: () => Promise.reject(new Error("service down")),
+      notify: (notices) => {
+        notified.push(...notices.map((n) => ({ playerId: n.playerId, type: n.type })));
+        return Promise.reject(new Error("service down"));
+      },
       clientUrl: () => Promise.reject(new Error("unused")),
     });
-    const raised: string[] = [];
     const warnings: string[] = [];
     const log = { log: () => undefined, warn: (m: string) => warnings.push(m), error: () => undefined };
-    const store = { deadLetter: () => Promise.resolve() } as unknown as Parameters<typeof deliverMatches>[0]["store"];
-    const matchRequests = {
-      status: () => Promise.resolve(null),
-      start: () => Promise.resolve(true),
-      cancel: () => Promise.resolve(true),
-      serverReady: (playerId: string) => {
-        raised.push(playerId);
-        return Promise.resolve(true);
-      },
+    const sent: { body: { sessionId: string; previousServerId?: string } }[] = [];
+    const confirmed: string[] = [];
+    const ports = {
+      settings: { matchMadeHub: "match-made" } as Parameters<typeof announce>[0]["settings"],
+      store: { confirmAnnounced: (_r: string, ids: string[]) => void confirmed.push(...ids) } as unknown as Parameters<typeof announce>[0]["store"],
+      publisher: { send: (_hub: string, events: { body: unknown }[]) => void sent.push(...(events as typeof sent)) } as unknown as Parameters<
+        typeof announce
+      >[0]["publisher"],
+      log,
     };
-    const msg = {
-      sessionId: "westeurope.1",
-      serverId: "srv-1",
+    const assignment = (sessionId: string, players: string[]) => ({
+      sessionId,
+      serverId: "srv-2",
       address: "1.2.3.4:5",
-      players: [
-        { playerId: "a", ticketId: "ta" },
-        { playerId: "b", ticketId: "tb" },
-      ],
+      players: players.map((playerId) => ({ playerId, ticketId: `t-${playerId}` })),
       mode: "duel",
       region: "westeurope",
-      assignedAt: new Date().toISOString(),
-    };
-    const result = await deliverMatches({ store, log, matchRequests }, [msg]);
-    expect(result).toMatchObject({ raised: 2, rejected: 0 });
-    expect(raised.sort()).toEqual(["a", "b"]);
+      assignedAtMs: Date.now(),
+    });
+    requeuedSessions.note("westeurope.2", "srv-1", Date.now());
+    const result = await announce(ports, "westeurope", [assignment("westeurope.1", ["a", "b"]), assignment("westeurope.2", ["c", "d"])]);
+    expect(result).toEqual({ sent: 2, failed: 0 });
+    expect(confirmed).toEqual(["westeurope.1", "westeurope.2"]);
+    expect(sent.map((e) => [e.body.sessionId, e.body.previousServerId])).toEqual([
+      ["westeurope.1", undefined],
+      ["westeurope.2", "srv-1"],
+    ]);
+    expect(notified).toEqual([
+      { playerId: "a", type: "matched" },
+      { playerId: "b", type: "matched" },
+      { playerId: "c", type: "serverChanged" },
+      { playerId: "d", type: "serverChanged" },
+    ]);
     expect(warnings.some((w) => /push: not sent/.test(w))).toBe(true);
+    // Announced: the next announcement of that session is a plain match again.
+    expect(requeuedSessions.previousServerOf("westeurope.2")).toBeUndefined();
   });
 });

@@ -16,6 +16,8 @@ export interface TicketHandle {
   token?: string;
   ticketUri?: string;
   statusQueryGetUri: string;
+  /** The push client URL handed out with the ticket, if any. */
+  pushUrl?: string;
 }
 
 export interface PlayerContext {
@@ -61,7 +63,7 @@ export async function requestTicket(r: PlayerResult, ctx: PlayerContext, client:
   r.ticketId = body.ticketId;
   r.ticketAt = Date.now();
   return {
-    ticket: { ticketId: body.ticketId, token: body.token, ticketUri: body.ticketUri, statusQueryGetUri: body.statusQueryGetUri },
+    ticket: { ticketId: body.ticketId, token: body.token, ticketUri: body.ticketUri, statusQueryGetUri: body.statusQueryGetUri, pushUrl: body.pushUrl },
     requestedAt: requestedAt ?? Date.now(),
   };
 }

@@ -18,7 +18,7 @@ export const pushClient: PlayerClient = {
     try {
       const outcome = await watchTicket({
         baseUrl: new URL(ticket.ticketUri).origin,
-        ticket: { ticketId: ticket.ticketId, playerId: r.playerId, token: ticket.token, ticketUri: ticket.ticketUri },
+        ticket: { ticketId: ticket.ticketId, playerId: r.playerId, token: ticket.token, ticketUri: ticket.ticketUri, pushUrl: ticket.pushUrl },
         stopSignal: stop,
         pollIntervalMs: ctx.pollMs,
         onPushState: (up) => {
