@@ -16,6 +16,8 @@ export const KEY = {
   PlayersTimeStartedMatchmaking: "PlayersTimeStartedMatchmaking",
   Session: "Session",
   SessionsPerMatchmaking: "SessionsPerMatchmaking",
+  /** Open sessions of a skill mode by the midpoint of their skill range (rules modes). */
+  SessionsBySkill: "SessionsBySkill",
   SessionPlayers: "SessionPlayers",
   SessionsReady: "SessionsReady",
   SessionsCreationTime: "SessionsCreationTime",
@@ -27,6 +29,10 @@ export const KEY = {
   MatchTimes: "MatchTimes",
   Match: "Match",
   MatchedPerMode: "MatchedPerMode",
+  /** Skill mode: waiting players per skill band (band -> n). */
+  SkillBands: "SkillBands",
+  /** Rules mode: the last 1000 matches' [skillSpread, teamSkillGap, waitSeconds]. */
+  MatchQuality: "MatchQuality",
 } as const;
 
 export type LogicalKey = (typeof KEY)[keyof typeof KEY];

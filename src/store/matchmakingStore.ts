@@ -8,7 +8,8 @@
  * A failing Redis makes the call throw: nothing is silently dropped, the caller retries the whole batch,
  * and because every script is idempotent a retry of an already-applied batch changes nothing.
  */
-import type { LeaveReason } from "../domain/types";
+import type { LeaveReason, PartyMember } from "../domain/types";
+import { normalizeModes, type ModeRules, type ModeSpec } from "../domain/modeRules";
 import { fail, ID_PATTERN, ok, validateFields, validateId, validateMode, validateRegion, validateTicketFields, type Validated } from "../domain/validation";
 import type { RedisConnection } from "./connection";
 import { deadLetterKey, rateLimitKey, regionPrefix, routingKey } from "./keys";
@@ -33,8 +34,10 @@ import type {
   PlayerState,
   PlayerView,
   RateLimitResult,
+  ModeStats,
   RegionStats,
   RegisterResult,
+  RegroupResult,
   ReleaseResult,
   ServerAllocation,
   ServerRecord,
@@ -47,8 +50,11 @@ const RATE_LIMIT_SUBJECT = /^(player|address):[A-Za-z0-9_.:-]{1,64}$/;
 export interface MatchmakingStoreOptions {
   /** Key prefix (REDIS_KEY_PREFIX), e.g. "mm". */
   prefix: string;
-  /** mode -> session size. */
-  modes: Record<string, number>;
+  /**
+   * mode -> session size (FIFO, solo tickets), or the mode's rules (DESIGN.md section 6: teams x teamSize,
+   * maxPartySize, skill window with widen steps; a ModeSpec as MATCH_MODES spells it, or normalized ModeRules).
+   */
+  modes: Readonly<Record<string, number | ModeSpec | ModeRules>>;
   serverLeaseSeconds: number;
   /** How long finished tickets and redelivery guards are kept. */
   ticketRetentionSeconds: number;
@@ -83,9 +89,21 @@ export const STORE_CALL_LIMITS = {
   expirePlayers: 100,
   claimSessions: 20,
   confirmSessions: 500,
-  /** Requests per enqueue/leave script call; a larger batch goes in consecutive calls, in order. */
+  /** Requests per enqueue script call; a larger batch goes in consecutive calls, in order. */
   requests: 100,
+  /** Requests per leave script call (a party's leave takes all its members out). */
+  leaves: 25,
+  /**
+   * Players per enqueue script call, a FIFO player counting 1 and a player of a rules mode (skill, teams,
+   * parties: each unit looks at several candidate sessions) RULES_PLAYER_COST.
+   */
+  enqueuePlayers: 100,
   statsModes: 200,
+  /** Rules modes per stats call (each reads up to 1000 recent match qualities). */
+  statsRulesModes: 5,
+  /** Open sessions a regroup call examines, and players it may move. */
+  regroupSessions: 20,
+  regroupPlayers: 100,
 } as const;
 const ASSIGN_PLAYERS_PER_CALL = STORE_CALL_LIMITS.assignPlayers;
 const MAX_SESSIONS_PER_CALL = STORE_CALL_LIMITS.assignSessions;
@@ -93,8 +111,15 @@ const EXPIRE_PLAYERS_PER_CALL = STORE_CALL_LIMITS.expirePlayers;
 const CLAIM_PER_CALL = STORE_CALL_LIMITS.claimSessions;
 const CONFIRM_PER_CALL = STORE_CALL_LIMITS.confirmSessions;
 const REQUESTS_PER_CALL = STORE_CALL_LIMITS.requests;
+const ENQUEUE_COST_PER_CALL = STORE_CALL_LIMITS.enqueuePlayers;
+const LEAVES_PER_CALL = STORE_CALL_LIMITS.leaves;
 const MODES_PER_STATS_CALL = STORE_CALL_LIMITS.statsModes;
 const UNLIMITED = Number.MAX_SAFE_INTEGER;
+/** A rules-mode player costs about this many FIFO players of enqueuePlayers' time (test/store/scriptTime.test.ts). */
+const RULES_PLAYER_COST = 4;
+const REGROUP_TARGETS_PER_CALL = STORE_CALL_LIMITS.regroupSessions;
+const REGROUP_PLAYERS_PER_CALL = STORE_CALL_LIMITS.regroupPlayers;
+const RULES_MODES_PER_STATS_CALL = STORE_CALL_LIMITS.statsRulesModes;
 const DEAD_LETTER_MAXLEN = "10000";
 
 /** The ids of a rejected batch entry, as far as it has them (it may be no object at all). */
@@ -112,6 +137,36 @@ function toAssignment(a: AssignmentReply): Assignment {
     mode: a.mode,
     region: a.region,
     assignedAtMs: a.assignedAt,
+    ...(a.teams ? { teams: a.teams.map((t) => ({ players: [...t.players] })) } : {}),
+    ...(a.quality ? { quality: { ...a.quality } } : {}),
+  };
+}
+
+/** Skills the store takes: finite, and small enough that differences and sums stay exact in Lua's doubles. */
+const MAX_SKILL = 1e9;
+function validSkill(v: unknown): v is number {
+  return typeof v === "number" && Number.isFinite(v) && Math.abs(v) <= MAX_SKILL;
+}
+function skillText(v: number | undefined): string {
+  return v === undefined ? "" : String(v);
+}
+
+/** A mode's rules as the matching scripts take them (lua/includes/mode_rules.lua). */
+interface LuaModeRules {
+  size: number;
+  teams: number;
+  teamSize: number;
+  maxPartySize: number;
+  skill?: { window: number; widen: { afterSeconds: number; window: number }[] };
+}
+function luaMode(r: ModeRules): number | LuaModeRules {
+  if (!r.skill && r.teams === 1 && r.maxPartySize === 1) return r.size;
+  return {
+    size: r.size,
+    teams: r.teams,
+    teamSize: r.teamSize,
+    maxPartySize: r.maxPartySize,
+    ...(r.skill ? { skill: { window: r.skill.window, widen: r.skill.widen.map((w) => ({ afterSeconds: w.afterSeconds, window: w.window })) } } : {}),
   };
 }
 
@@ -133,8 +188,15 @@ export class MatchmakingStore {
   private readonly scripts = loadScripts();
   private readonly clock: () => number;
   readonly prefix: string;
+  /** mode -> session size (players per session). */
   readonly modes: Readonly<Record<string, number>>;
+  /** mode -> its normalized rules. */
+  readonly rules: Readonly<Record<string, ModeRules>>;
   private readonly modeNames: readonly string[];
+  /** The rules as the matching scripts take them: a number for a plain FIFO mode, else the rules object. */
+  private readonly luaModes: Record<string, number | LuaModeRules>;
+  /** Modes with skill, teams or parties: the ones regroup sweeps and stats report per mode. */
+  private readonly rulesModeNames: readonly string[];
   /** Game servers: register/heartbeat, ack, release, deregister, expiry, reads (src/store/serverPool.ts). */
   readonly servers: ServerPool;
 
@@ -144,8 +206,11 @@ export class MatchmakingStore {
   ) {
     if (!ID_PATTERN.test(opts.prefix) || opts.prefix.length > 32) throw new Error(`invalid key prefix ${JSON.stringify(opts.prefix)}`);
     this.prefix = opts.prefix;
-    this.modes = { ...opts.modes };
+    this.rules = normalizeModes(opts.modes);
+    this.modes = Object.fromEntries(Object.entries(this.rules).map(([m, r]) => [m, r.size]));
     this.modeNames = Object.keys(this.modes);
+    this.luaModes = Object.fromEntries(Object.entries(this.rules).map(([m, r]) => [m, luaMode(r)]));
+    this.rulesModeNames = this.modeNames.filter((m) => typeof this.luaModes[m] !== "number");
     this.clock = opts.clock ?? Date.now;
     this.servers = new ServerPool(redis, {
       prefix: opts.prefix,
@@ -217,7 +282,7 @@ export class MatchmakingStore {
   }
 
   private validateEnqueue(entry: unknown, now: number): Validated<EnqueueRequest> {
-    const fields = validateFields(entry, ["ticketId", "playerId", "mode", "region", "requestedAtMs"], "a player request must be an object");
+    const fields = validateFields(entry, ["ticketId", "playerId", "mode", "region", "requestedAtMs", "skill", "party"], "a player request must be an object");
     if (!fields.ok) return fields;
     const e = fields.value;
     const ticket = validateTicketFields(e, { modes: this.modes, regions: this.opts.regions });
@@ -232,7 +297,41 @@ export class MatchmakingStore {
         `requestedAt is ${Math.round((at - now) / 1000)} s in the future; clocks may differ by at most ${MAX_CLOCK_SKEW_MS / 1000} s`,
       );
     }
-    return ok({ ...ticket.value, requestedAtMs: at });
+    const unit = this.validateUnit(ticket.value.playerId, this.rules[ticket.value.mode]!, e.skill, e.party);
+    if (!unit.ok) return unit;
+    return ok({ ...ticket.value, requestedAtMs: at, ...unit.value });
+  }
+
+  /**
+   * A request's skill and party under its mode's rules; every refusal here needs no state, so it comes
+   * before the script (which checks the same again, and `party_member_live` itself).
+   */
+  private validateUnit(leader: string, rule: ModeRules, skill: unknown, party: unknown): Validated<{ skill?: number; party?: PartyMember[] }> {
+    if (skill !== undefined && !validSkill(skill)) return fail("invalid_skill", `skill must be a finite number in [-${MAX_SKILL}, ${MAX_SKILL}]`);
+    const members: PartyMember[] = [];
+    if (party !== undefined) {
+      if (!Array.isArray(party)) return fail("invalid_party", "party must be an array of {playerId, skill?}");
+      if (party.length + 1 > rule.maxPartySize)
+        return fail("party_too_large", `a party of ${party.length + 1} is larger than the mode allows (${rule.maxPartySize})`);
+      const seen = new Set([leader]);
+      for (const m of party as unknown[]) {
+        const f = validateFields(m, ["playerId", "skill"], "a party member must be an object {playerId, skill?}");
+        if (!f.ok) return fail("invalid_party", f.error.detail);
+        const id = validateId("playerId", f.value.playerId);
+        if (!id.ok) return fail("invalid_party", `party: ${id.error.detail}`);
+        if (seen.has(id.value)) return fail("party_duplicate_member", `player ${id.value} is listed twice in the party (the leader counts)`);
+        seen.add(id.value);
+        const s = f.value.skill;
+        if (s !== undefined && !validSkill(s))
+          return fail("invalid_skill", `party member ${id.value}: skill must be a finite number in [-${MAX_SKILL}, ${MAX_SKILL}]`);
+        members.push(s === undefined ? { playerId: id.value } : { playerId: id.value, skill: s });
+      }
+    }
+    if (rule.skill) {
+      const missing = skill === undefined ? leader : members.find((m) => m.skill === undefined)?.playerId;
+      if (missing !== undefined) return fail("skill_required", `this mode matches by skill: player ${missing} has no skill`);
+    }
+    return ok({ ...(skill !== undefined ? { skill: skill as number } : {}), ...(members.length ? { party: members } : {}) });
   }
 
   private validateLeave(entry: unknown): Validated<LeaveRequest> {
@@ -299,9 +398,18 @@ export class MatchmakingStore {
     const readySessions: SessionRef[] = [];
     await Promise.all(
       [...MatchmakingStore.byRegion(valid)].map(async ([region, group]) => {
-        // Consecutive calls of at most REQUESTS_PER_CALL, in order: the same outcome as one call (and as one by one).
-        for (let i = 0; i < group.length; i += REQUESTS_PER_CALL) {
-          const chunk = group.slice(i, i + REQUESTS_PER_CALL);
+        // Consecutive calls of at most REQUESTS_PER_CALL requests and PLAYERS_PER_ENQUEUE_CALL players (a party
+        // counts its members), in order: the same outcome as one call (and as one by one).
+        for (let i = 0; i < group.length;) {
+          let end = i;
+          let cost = 0;
+          while (end < group.length && end - i < REQUESTS_PER_CALL) {
+            cost += this.enqueueCost(group[end]!.value);
+            if (end > i && cost > ENQUEUE_COST_PER_CALL) break;
+            end++;
+          }
+          const chunk = group.slice(i, end);
+          i = end;
           const out = await this.enqueueCall(region, chunk);
           chunk.forEach(({ index }, k) => (results[index] = out.results[k]!));
           for (const sessionId of out.ready) readySessions.push({ region, sessionId });
@@ -311,11 +419,21 @@ export class MatchmakingStore {
     return { results, readySessions };
   }
 
+  /** What a request costs of an enqueue call's budget (ENQUEUE_COST_PER_CALL). */
+  private enqueueCost(r: EnqueueRequest): number {
+    const players = 1 + (r.party?.length ?? 0);
+    return typeof this.luaModes[r.mode] === "number" ? players : players * RULES_PLAYER_COST;
+  }
+
   /** One enqueuePlayers call: one result per request, in order. */
   private async enqueueCall(region: string, group: { value: EnqueueRequest }[]): Promise<{ results: EnqueueResult[]; ready: string[] }> {
     const plain: string[] = [];
-    for (const { value: r } of group) plain.push(r.ticketId, r.playerId, r.mode, String(r.requestedAtMs));
-    const out = await this.run("enqueuePlayers", region, { retentionMs: this.retentionMs, modes: this.modes }, plain);
+    for (const { value: r } of group) {
+      const party = r.party ?? [];
+      plain.push(r.ticketId, r.playerId, r.mode, String(r.requestedAtMs), skillText(r.skill), String(party.length));
+      for (const m of party) plain.push(m.playerId, skillText(m.skill));
+    }
+    const out = await this.run("enqueuePlayers", region, { retentionMs: this.retentionMs, modes: this.luaModes }, plain);
     if (out.results.length !== group.length)
       throw new ScriptReplyError("enqueuePlayers", "results", `${out.results.length} results for ${group.length} requests`);
     const results = group.map(({ value: r }, i): EnqueueResult => {
@@ -343,8 +461,8 @@ export class MatchmakingStore {
     });
     await Promise.all(
       [...MatchmakingStore.byRegion(valid)].map(async ([region, group]) => {
-        for (let i = 0; i < group.length; i += REQUESTS_PER_CALL) {
-          const chunk = group.slice(i, i + REQUESTS_PER_CALL);
+        for (let i = 0; i < group.length; i += LEAVES_PER_CALL) {
+          const chunk = group.slice(i, i + LEAVES_PER_CALL);
           const out = await this.leaveCall(region, chunk);
           chunk.forEach(({ index }, k) => (results[index] = out[k]!));
         }
@@ -372,7 +490,13 @@ export class MatchmakingStore {
       const ids = { playerId: r.playerId, ticketId: r.ticketId };
       switch (x.outcome) {
         case "left":
-          return { outcome: "left", ...ids, reason: r.reason, ...(x.sessionId ? { sessionId: x.sessionId } : {}) };
+          return {
+            outcome: "left",
+            ...ids,
+            reason: r.reason,
+            ...(x.sessionId ? { sessionId: x.sessionId } : {}),
+            ...(x.partyMembers?.length ? { partyMembers: x.partyMembers } : {}),
+          };
         case "alreadyLeft":
           return { outcome: "alreadyLeft", ...ids, reason: x.reason };
         case "assigned":
@@ -487,6 +611,35 @@ export class MatchmakingStore {
     }
   }
 
+  /**
+   * The regrouping sweep (call it from the sweep timer): in every rules mode, open sessions that can be
+   * completed from other open sessions under the window in force now are filled (whole units moved; an
+   * emptied donor is deleted). Each script call examines at most REGROUP_TARGETS_PER_CALL sessions and
+   * moves at most `maxPlayers` (default REGROUP_PLAYERS_PER_CALL) players; this loops until every open
+   * session of every rules mode was examined once.
+   */
+  async regroup(region: string, opts: { maxPlayers?: number } = {}): Promise<RegroupResult> {
+    region = this.regionOrThrow(region);
+    const maxPlayers = this.limit(opts.maxPlayers, REGROUP_PLAYERS_PER_CALL);
+    const result: RegroupResult = { region, mergedSessions: [], readySessions: [] };
+    for (const mode of this.rulesModeNames) {
+      for (let afterSeq = 0; ;) {
+        const out = await this.run("regroupSessions", region, {
+          mode,
+          rules: this.luaModes[mode],
+          afterSeq,
+          maxTargets: REGROUP_TARGETS_PER_CALL,
+          maxPlayers: Math.min(maxPlayers, REGROUP_PLAYERS_PER_CALL),
+        });
+        result.mergedSessions.push(...out.merged);
+        result.readySessions.push(...out.ready);
+        if (!out.more || out.cursor <= afterSeq) break;
+        afterSeq = out.cursor;
+      }
+    }
+    return result;
+  }
+
   // ---------------------------------------------------------------- reads
 
   async getPlayer(region: string, playerId: string): Promise<PlayerView | null> {
@@ -514,7 +667,16 @@ export class MatchmakingStore {
       view.players = a.players;
       const lostAt = Number(p.lostAt);
       if (p.lostAt !== undefined && Number.isFinite(lostAt)) view.serverLostAtMs = lostAt;
+      if (a.teams) {
+        view.teams = a.teams;
+        const team = a.teams.findIndex((t) => t.players.includes(playerId));
+        if (team >= 0) view.team = team;
+      }
+      if (a.quality) view.quality = a.quality;
     }
+    const skill = Number(p.skill);
+    if (p.skill !== undefined && p.skill !== "" && Number.isFinite(skill)) view.skill = skill;
+    if (p.party) view.party = p.party.split(",");
     return view;
   }
 
@@ -530,7 +692,14 @@ export class MatchmakingStore {
   async stats(region: string): Promise<RegionStats> {
     region = this.regionOrThrow(region);
     // Open sessions are counted per mode: MODES_PER_STATS_CALL modes per call, the other figures from the first.
-    const out = await this.run("readStats", region, { modes: this.modeNames.slice(0, MODES_PER_STATS_CALL) });
+    const out = await this.run("readStats", region, {
+      modes: this.modeNames.slice(0, MODES_PER_STATS_CALL),
+      rulesModes: this.rulesModeNames.slice(0, RULES_MODES_PER_STATS_CALL),
+    });
+    for (let i = RULES_MODES_PER_STATS_CALL; i < this.rulesModeNames.length; i += RULES_MODES_PER_STATS_CALL) {
+      const more = await this.run("readStats", region, { modes: [], rulesModes: this.rulesModeNames.slice(i, i + RULES_MODES_PER_STATS_CALL) });
+      Object.assign(out.byMode, more.byMode);
+    }
     for (let i = MODES_PER_STATS_CALL; i < this.modeNames.length; i += MODES_PER_STATS_CALL) {
       out.sessionsOpen += (await this.run("readStats", region, { modes: this.modeNames.slice(i, i + MODES_PER_STATS_CALL) })).sessionsOpen;
     }
@@ -560,7 +729,34 @@ export class MatchmakingStore {
       },
       matchedPlayers: Object.values(matchedByMode).reduce((a, b) => a + b, 0),
       matchedByMode,
+      ...(this.rulesModeNames.length ? { byMode: this.modeStats(waitingByMode, out.byMode) } : {}),
     };
+  }
+
+  /** Per rules mode: waiting by skill band (skill modes) and the quality of the recent matches. */
+  private modeStats(
+    waitingByMode: Record<string, number>,
+    raw: Record<string, { bands: Record<string, number>; recent: string[] }>,
+  ): Record<string, ModeStats> {
+    const byMode: Record<string, ModeStats> = {};
+    for (const mode of this.rulesModeNames) {
+      const r = raw[mode] ?? { bands: {}, recent: [] };
+      const samples = r.recent
+        .map((t) => JSON.parse(t) as unknown)
+        .filter((q): q is [number, number, number] => Array.isArray(q) && q.length === 3 && q.every((x) => typeof x === "number"));
+      const p = (i: 0 | 1 | 2) => {
+        const sorted = samples.map((q) => q[i]).sort((a, b) => a - b);
+        return { p50: percentileOfSorted(sorted, 50, 0), p95: percentileOfSorted(sorted, 95, 0) };
+      };
+      const stats: ModeStats = { waiting: waitingByMode[mode] ?? 0, recentMatches: samples.length, skillSpread: p(0), teamSkillGap: p(1), waitSeconds: p(2) };
+      if (this.rules[mode]!.skill) {
+        const bands: Record<string, number> = {};
+        for (const [band, n] of Object.entries(r.bands).sort(([a], [b]) => Number(a) - Number(b))) if (n > 0) bands[band] = n;
+        stats.waitingBySkillBand = bands;
+      }
+      byMode[mode] = stats;
+    }
+    return byMode;
   }
 
   // ---------------------------------------------------------------- abuse limits

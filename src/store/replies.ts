@@ -9,6 +9,10 @@ import { bool, dict, intText, list, literal, num, obj, optional, str, tagged, ty
 const leaveReason = literal("timedOut", "cancelled", "expired");
 const player = obj({ playerId: str, ticketId: str });
 
+/** The quality of a match of a rules mode (lua/includes/rules_session.lua). */
+export const qualityReply = obj({ skillSpread: num, teamSkillGap: num, waitSeconds: num });
+export const teamsReply = list(obj({ players: list(str) }));
+
 export const assignmentReply = obj({
   sessionId: str,
   serverId: str,
@@ -17,6 +21,8 @@ export const assignmentReply = obj({
   mode: str,
   region: str,
   assignedAt: num,
+  teams: optional(teamsReply),
+  quality: optional(qualityReply),
 });
 export type AssignmentReply = Decoded<typeof assignmentReply>;
 
@@ -67,7 +73,7 @@ export const SCRIPT_REPLIES = {
   leaveQueue: obj({
     results: list(
       tagged("outcome", {
-        left: obj({ reason: leaveReason, sessionId: optional(str) }),
+        left: obj({ reason: leaveReason, sessionId: optional(str), partyMembers: optional(list(str)) }),
         alreadyLeft: obj({ reason: leaveReason }),
         assigned: obj({ assignment: assignmentReply }),
         preempted: obj({ reason: leaveReason }),
@@ -106,6 +112,7 @@ export const SCRIPT_REPLIES = {
   deregisterServer: tagged("outcome", { removed: obj({ token: num, address: str, endedSessionId: optional(str) }), notFound: obj({}) }),
   expireServers: obj({ expired: list(expiredServer), more: bool }),
   expireStale: obj({ players: list(player), sessions: list(str), more: bool }),
+  regroupSessions: obj({ merged: list(str), ready: list(str), moved: num, more: bool, cursor: num }),
   rateLimit: obj({ allowed: bool, remaining: num, resetMs: num }),
   readPlayer: obj({ found: bool, player: optional(dict(str)), assignment: optional(assignmentReply) }),
   readServer: obj({ found: bool, server: optional(serverReply), assignment: optional(assignmentReply) }),
@@ -120,6 +127,8 @@ export const SCRIPT_REPLIES = {
     oldestWaitMs: num,
     matchTimes: list(intText),
     matchedByMode: dict(intText),
+    /** Per rules mode: waiting players per skill band and the recent matches' quality ([spread, gap, wait] JSON texts). */
+    byMode: dict(obj({ bands: dict(intText), recent: list(str) })),
   }),
 };
 

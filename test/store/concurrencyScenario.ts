@@ -35,11 +35,18 @@ export async function runConcurrencyScenario(o: {
   region: string;
   players?: number;
   servers?: number;
+  /**
+   * Mix in the rules modes of test/store/rulesInvariants.ts (ranked 5v5 with parties and skill, a skill
+   * duel, 3v3 parties): requests with skills and parties (members drawn from the same players, so some are
+   * live or repeated), and regroup sweeps.
+   */
+  rules?: boolean;
 }): Promise<ScenarioReport> {
   const { clock, region } = o;
   const playerIds = Array.from({ length: o.players ?? 96 }, (_, i) => `p${i}`);
   const serverIds = Array.from({ length: o.servers ?? 10 }, (_, i) => `srv${i}`);
-  const modes = ["duel", "duel", "squad", "solo"];
+  const modes = o.rules ? ["duel", "ranked", "ranked", "duo", "trio", "solo"] : ["duel", "duel", "squad", "solo"];
+  const maxParty: Record<string, number> = { ranked: 5, trio: 3 };
   const sent: EnqueueRequest[] = [];
   const sessionsSeen: string[] = [];
   const counts: Record<string, number> = {};
@@ -49,13 +56,29 @@ export async function runConcurrencyScenario(o: {
   async function worker(store: MatchmakingStore, w: number): Promise<void> {
     const rnd = prng(o.seed + w * 7919);
     const pick = <T>(xs: T[]): T => at(xs, Math.floor(rnd() * xs.length));
-    const newRequest = (): EnqueueRequest => ({
-      ticketId: `w${w}-t${++ticketSeq}`,
-      playerId: pick(playerIds),
-      mode: pick(modes),
-      region,
-      requestedAtMs: clock.ms - Math.floor(rnd() * 2000),
-    });
+    const skill = () => Math.round(1000 + rnd() * 1000);
+    const newRequest = (): EnqueueRequest => {
+      const r: EnqueueRequest = {
+        ticketId: `w${w}-t${++ticketSeq}`,
+        playerId: pick(playerIds),
+        mode: pick(modes),
+        region,
+        requestedAtMs: clock.ms - Math.floor(rnd() * 2000),
+      };
+      if (!o.rules) return r;
+      if (r.mode === "ranked" || r.mode === "duo") r.skill = skill();
+      const max = maxParty[r.mode] ?? 1;
+      if (max > 1 && rnd() < 0.5) {
+        // Sometimes one over the limit or with the leader listed again (refused without a write).
+        const n = 1 + Math.floor(rnd() * (max + (rnd() < 0.1 ? 1 : 0)));
+        r.party = Array.from({ length: Math.min(n, max) - 1 + (n > max - 1 && rnd() < 0.1 ? 1 : 0) }, () => ({
+          playerId: rnd() < 0.03 ? r.playerId : pick(playerIds),
+          ...(r.mode === "ranked" ? { skill: skill() } : {}),
+        }));
+        if (!r.party.length) delete r.party;
+      }
+      return r;
+    };
     for (let i = 0; i < o.iterations; i++) {
       clock.advance(Math.floor(rnd() * 150));
       const r = rnd();
@@ -66,6 +89,9 @@ export async function runConcurrencyScenario(o: {
         const out = await store.enqueue(batch);
         batch.forEach((b) => sent.push(b));
         for (const x of out.results) count(x.outcome === "rejected" ? `rejected:${x.error}` : x.outcome);
+        batch.forEach((b, k) => {
+          if (b.party && out.results[k]?.outcome === "queued") count("queued-party");
+        });
       } else if (r < 0.54) {
         const batch: LeaveRequest[] = [];
         const n = 1 + Math.floor(rnd() * 5);
@@ -73,9 +99,14 @@ export async function runConcurrencyScenario(o: {
           // Mostly tickets that were sent; sometimes a ticket whose enqueue has not happened yet (and may follow).
           const t = sent.length && rnd() < 0.85 ? pick(sent) : newRequest();
           if (!sent.includes(t) && rnd() < 0.5) sent.push(t);
-          batch.push({ playerId: t.playerId, ticketId: t.ticketId, region, reason: pick(["timedOut", "cancelled"] as const) });
+          // A party's ticket is left by its leader or by any member (the whole party leaves).
+          const who = t.party?.length && rnd() < 0.5 ? pick(t.party).playerId : t.playerId;
+          batch.push({ playerId: who, ticketId: t.ticketId, region, reason: pick(["timedOut", "cancelled"] as const) });
         }
-        for (const x of await store.leave(batch)) count(x.outcome);
+        for (const x of await store.leave(batch)) {
+          count(x.outcome);
+          if (x.outcome === "left" && x.partyMembers?.length) count("left-party");
+        }
       } else if (r < 0.68) {
         const id = pick(serverIds);
         const port = rnd() < 0.05 ? 9000 : 7000;
@@ -101,6 +132,11 @@ export async function runConcurrencyScenario(o: {
           );
       } else if (r < 0.97) {
         clock.advance(2000 + Math.floor(rnd() * 4000));
+        if (o.rules) {
+          const g = await store.regroup(region);
+          count("regroup-ready", g.readySessions.length);
+          count("regroup-merged", g.mergedSessions.length);
+        }
         const out = await store.expireServers(region);
         for (const e of out.expired) count(e.wasAllocated ? "expired-allocated" : "expired-available");
         await store.claimUnannounced(region, { olderThanMs: 3000 });

@@ -7,13 +7,16 @@
  * write with computed arguments on a key of the right type cannot fail. The property: after every injected
  * failure Redis is byte-for-byte (logically) as it was before the call, and the model's invariants hold;
  * and the call without a fault still succeeds. That holds exactly when a script does all its reads and
- * computations before its first write, which is how assignSessions, expireStale and claimUnannounced are
- * written (enqueuePlayers, leaveQueue and the game-server scripts still interleave: see consistency.md).
+ * computations before its first write, which is how enqueuePlayers, leaveQueue, regroupSessions,
+ * assignSessions, expireStale and claimUnannounced are written (the game-server scripts still interleave:
+ * see consistency.md).
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { MatchmakingStore, RedisConnection } from "../../src/store";
 import { createHash } from "node:crypto";
-import { checkInvariants, connect, dumpPrefix, makeStore, MODES, RawRegion, REGION, TestClock, uniquePrefix } from "../support/storeHarness";
+import type { ModeSpec } from "../../src/domain/modeRules";
+import { checkInvariants, connect, dumpPrefix, makeStore, RawRegion, REGION, TestClock, uniquePrefix } from "../support/storeHarness";
+import { checkRulesInvariants, RULES, RULES_MODES, RULES_SIZES } from "./rulesInvariants";
 
 const WRITES = ["HSET", "HDEL", "DEL", "SET", "ZADD", "ZREM", "SADD", "SREM", "HINCRBY", "PEXPIRE", "PERSIST", "LPUSH", "LTRIM", "XADD", "EXPIRE", "INCR"];
 
@@ -26,7 +29,7 @@ local redis = setmetatable({ call = function(cmd, ...)
   local write = FAULT_WRITES[string.upper(cmd)] == true
   if not write or fault_writes == 0 then
     fault_points = fault_points + 1
-    if fault_points == ${faultAt} then error({ err = 'INJECTED fault at failure point ${faultAt}' }) end
+    if fault_points == ${faultAt} then error({ err = "INJECTED fault at failure point ${faultAt} (" .. cmd .. ")" }) end
   end
   if write then fault_writes = fault_writes + 1 end
   return redis_real.call(cmd, ...)
@@ -73,6 +76,11 @@ async function scene(store: MatchmakingStore, clock: TestClock): Promise<string[
     return { ticketId: `t${i}`, playerId: `p${i}`, mode, region: REGION, requestedAtMs: clock.ms };
   };
   await store.enqueue([0, 1, 2, 3, 4, 5].map((i) => req(i, "duel")));
+  // Skill duels 300 apart: two sessions now; 120 s later their window (400) lets the regroup sweep merge them.
+  await store.enqueue([
+    { ...req(30, "duo"), skill: 2000 },
+    { ...req(31, "duo"), skill: 2300 },
+  ]);
   for (const s of ["s1", "s2"]) await store.servers.register({ serverId: s, region: REGION, address: `10.0.0.${s.slice(1)}:7000` });
   await store.assign(REGION);
   clock.advance(120_000);
@@ -82,10 +90,37 @@ async function scene(store: MatchmakingStore, clock: TestClock): Promise<string[
   return players;
 }
 
-const CASES: { script: string; run: (s: MatchmakingStore) => Promise<unknown> }[] = [
+const CASES: { script: string; run: (s: MatchmakingStore) => Promise<unknown>; modes?: Record<string, ModeSpec> }[] = [
   { script: "assignSessions", run: (s) => s.assign(REGION) },
   { script: "expireStale", run: (s) => s.expireStale(REGION, { playerMaxAgeMs: 60_000, sessionMaxAgeMs: 100_000 }) },
   { script: "claimUnannounced", run: (s) => s.claimUnannounced(REGION, { olderThanMs: 1000 }) },
+  // Only the skill duel as rules mode: the (first) regroup call is the one that has work.
+  { script: "regroupSessions", run: (s) => s.regroup(REGION), modes: { duel: 2, squad: 4, solo: 1, duo: RULES_MODES.duo! } },
+  {
+    script: "enqueuePlayers",
+    // New players joining open and fresh sessions, a redelivery, a live ticket, a matched player moving on.
+    run: (s) =>
+      s.enqueue([
+        { ticketId: "n1", playerId: "n1", mode: "squad", region: REGION, requestedAtMs: Date.UTC(2026, 0, 1, 12, 2) },
+        { ticketId: "t10", playerId: "p10", mode: "squad", region: REGION, requestedAtMs: Date.UTC(2026, 0, 1, 12) },
+        { ticketId: "n2", playerId: "p11", mode: "squad", region: REGION, requestedAtMs: Date.UTC(2026, 0, 1, 12, 2) },
+        { ticketId: "n3", playerId: "p0", mode: "duel", region: REGION, requestedAtMs: Date.UTC(2026, 0, 1, 12, 2) },
+        { ticketId: "n4", playerId: "n4", mode: "duel", region: REGION, requestedAtMs: Date.UTC(2026, 0, 1, 12, 2) },
+        { ticketId: "n5", playerId: "n5", mode: "solo", region: REGION, requestedAtMs: Date.UTC(2026, 0, 1, 12, 2) },
+      ]),
+  },
+  {
+    script: "leaveQueue",
+    // Waiting players leaving (a ready session reopens), a matched one (assigned), a leave overtaking its enqueue.
+    run: (s) =>
+      s.leave([
+        { playerId: "p14", ticketId: "t14", region: REGION, reason: "cancelled" },
+        { playerId: "p10", ticketId: "t10", region: REGION, reason: "timedOut" },
+        { playerId: "p0", ticketId: "t0", region: REGION, reason: "timedOut" },
+        { playerId: "x1", ticketId: "x1", region: REGION, reason: "cancelled" },
+        { playerId: "p20", ticketId: "t20", region: REGION, reason: "cancelled" },
+      ]),
+  },
 ];
 
 describe("a script failing at any of its failure points leaves nothing behind", () => {
@@ -94,15 +129,18 @@ describe("a script failing at any of its failure points leaves nothing behind", 
     for (let faultAt = 1; faultAt < 500; faultAt++) {
       const clock = new TestClock();
       const prefix = uniquePrefix();
-      const players = await scene(makeStore(redis, clock, { prefix }), clock);
+      // The scene's players and the new ones the enqueue and leave cases bring.
+      const players = [...(await scene(makeStore(redis, clock, { prefix, modes: RULES_MODES }), clock)), "n1", "n4", "n5", "x1"];
       const conn = faulty(redis, c.script, faultAt);
-      const store = makeStore(conn, clock, { prefix });
+      const store = makeStore(conn, clock, { prefix, modes: c.modes ?? RULES_MODES });
       const before = await dumpPrefix(redis, prefix);
       const outcome = await c.run(store).then(
         () => "ok",
         (err: Error) => err.message,
       );
-      expect(await checkInvariants(new RawRegion(redis, prefix), MODES, players), `${c.script} fault ${faultAt}`).toEqual([]);
+      const raw = new RawRegion(redis, prefix);
+      expect(await checkInvariants(raw, RULES_SIZES, players), `${c.script} fault ${faultAt} ${outcome}`).toEqual([]);
+      expect(await checkRulesInvariants(raw, RULES, players), `${c.script} fault ${faultAt} ${outcome}`).toEqual([]);
       if (!conn.injected()) {
         expect(outcome, `${c.script} without a fault`).toBe("ok");
         break;

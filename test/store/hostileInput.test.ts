@@ -10,7 +10,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { StoreInputError, type MatchmakingStore, type RedisConnection } from "../../src/store";
 import { prng } from "./concurrencyScenario";
-import { checkInvariants, connect, dumpPrefix, makeStore, MODES, RawRegion, REGION, TestClock, uniquePrefix } from "../support/storeHarness";
+import { checkRulesInvariants, RULES, RULES_MODES, RULES_SIZES } from "./rulesInvariants";
+import { checkInvariants, connect, dumpPrefix, makeStore, RawRegion, REGION, TestClock, uniquePrefix } from "../support/storeHarness";
 
 const SEED = Number(process.env.HOSTILE_SEED ?? 20261201);
 const TRIALS = 60;
@@ -115,6 +116,29 @@ const OPS: Op[] = [
       ),
   },
   {
+    // Rules modes: skills and parties (members that may be hostile, repeated, too many, live).
+    name: "enqueue with skill and party",
+    call: async (s, rnd, now) =>
+      allRejected(
+        (
+          await s.enqueue(
+            list(rnd, () =>
+              mutate(rnd, {
+                ticketId: `t${Math.floor(rnd() * 50)}`,
+                playerId: `p${Math.floor(rnd() * 20)}`,
+                mode: pick(rnd, ["ranked", "trio", "duo"]),
+                region: REGION,
+                requestedAtMs: now,
+                skill: 1000 + Math.floor(rnd() * 1000),
+                party: list(rnd, () => mutate(rnd, { playerId: `p${Math.floor(rnd() * 20)}`, skill: 1000 + Math.floor(rnd() * 1000) })),
+              }),
+            ) as never,
+          )
+        ).results,
+      ),
+  },
+  { name: "regroup", call: async (s, rnd) => (await s.regroup(maybe(rnd, REGION) as never, mutate(rnd, { maxPlayers: 10 }) as never), "ok") },
+  {
     name: "leave",
     call: async (s, rnd) =>
       allRejected(
@@ -195,7 +219,7 @@ describe(`hostile input at every store operation (seed ${SEED})`, () => {
     const op = OPS[opIndex]!;
     const clock = new TestClock();
     const prefix = uniquePrefix();
-    const store = makeStore(redis, clock, { prefix });
+    const store = makeStore(redis, clock, { prefix, modes: RULES_MODES });
     // Some state for the operations to act on: players waiting and matched, servers free and allocated.
     await store.servers.register({ serverId: "s1", region: REGION, address: "10.0.0.1:7000" });
     await store.enqueue(
@@ -233,6 +257,7 @@ describe(`hostile input at every store operation (seed ${SEED})`, () => {
     const players = Object.keys(await dumpPrefix(redis, prefix))
       .filter((k) => k.startsWith(playerKey))
       .map((k) => k.slice(playerKey.length));
-    expect(await checkInvariants(new RawRegion(redis, prefix), MODES, players)).toEqual([]);
+    expect(await checkInvariants(new RawRegion(redis, prefix), RULES_SIZES, players)).toEqual([]);
+    expect(await checkRulesInvariants(new RawRegion(redis, prefix), RULES, players)).toEqual([]);
   });
 });

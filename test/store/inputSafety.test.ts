@@ -77,7 +77,7 @@ describe("scripts refuse bad input before their first write", () => {
     const { clock, prefix } = await setup();
     const before = await dumpPrefix(redis, prefix);
     const plain: string[] = [];
-    for (let i = 0; i < 10; i++) plain.push(`n${i}`, `n${i}`, i === 7 ? "constructor" : "squad", String(clock.ms));
+    for (let i = 0; i < 10; i++) plain.push(`n${i}`, `n${i}`, i === 7 ? "constructor" : "squad", String(clock.ms), "", "0");
     await expect(callScript("enqueuePlayers", prefix, { now: clock.ms, retentionMs: 3_600_000, modes: MODES }, plain)).rejects.toThrow(
       /BADINPUT enqueuePlayers modes\.constructor/,
     );
@@ -85,8 +85,39 @@ describe("scripts refuse bad input before their first write", () => {
   });
 
   const badCalls: [string, keyof ReturnType<typeof loadScripts>, (now: number) => Record<string, unknown>, string[]][] = [
-    ["enqueue: size of a mode not a number", "enqueuePlayers", (now) => ({ now, retentionMs: 1000, modes: { squad: "4x" } }), ["t9", "p9", "squad", "1"]],
-    ["enqueue: requestedAt not an integer", "enqueuePlayers", (now) => ({ now, retentionMs: 1000, modes: MODES }), ["t9", "p9", "squad", "NaN"]],
+    [
+      "enqueue: size of a mode not a number",
+      "enqueuePlayers",
+      (now) => ({ now, retentionMs: 1000, modes: { squad: "4x" } }),
+      ["t9", "p9", "squad", "1", "", "0"],
+    ],
+    ["enqueue: requestedAt not an integer", "enqueuePlayers", (now) => ({ now, retentionMs: 1000, modes: MODES }), ["t9", "p9", "squad", "NaN", "", "0"]],
+    ["enqueue: skill not a number", "enqueuePlayers", (now) => ({ now, retentionMs: 1000, modes: MODES }), ["t9", "p9", "squad", "1", "1e999", "0"]],
+    ["enqueue: a party cut short", "enqueuePlayers", (now) => ({ now, retentionMs: 1000, modes: MODES }), ["t9", "p9", "squad", "1", "", "2", "m1", ""]],
+    [
+      "enqueue: a party member id with a brace",
+      "enqueuePlayers",
+      (now) => ({ now, retentionMs: 1000, modes: MODES }),
+      ["t9", "p9", "squad", "1", "", "1", "m}", ""],
+    ],
+    [
+      "enqueue: rules with maxPartySize over teamSize",
+      "enqueuePlayers",
+      (now) => ({ now, retentionMs: 1000, modes: { squad: { size: 4, teams: 2, teamSize: 2, maxPartySize: 3 } } }),
+      ["t9", "p9", "squad", "1", "", "0"],
+    ],
+    [
+      "enqueue: skill window NaN",
+      "enqueuePlayers",
+      (now) => ({ now, retentionMs: 1000, modes: { squad: { size: 4, teams: 1, teamSize: 4, maxPartySize: 1, skill: { window: "NaN", widen: [] } } } }),
+      ["t9", "p9", "squad", "1", "5", "0"],
+    ],
+    [
+      "regroup: rules of another shape",
+      "regroupSessions",
+      (now) => ({ now, mode: "squad", rules: { size: 4 }, afterSeq: 0, maxTargets: 5, maxPlayers: 5 }),
+      [],
+    ],
     ["enqueue: a request cut short", "enqueuePlayers", (now) => ({ now, retentionMs: 1000, modes: MODES }), ["t9", "p9", "squad"]],
     ["leave: unknown reason", "leaveQueue", (now) => ({ now, retentionMs: 1000, requests: [{ playerId: "p0", ticketId: "t0", reason: "constructor" }] }), []],
     ["leave: requests an object", "leaveQueue", (now) => ({ now, retentionMs: 1000, requests: { constructor: 1 } }), []],

@@ -27,7 +27,7 @@ describe("script loader", () => {
       const defs = [...s.body.matchAll(/^local function (\w+)/gm)].map((m) => m[1]);
       expect(new Set(defs).size, s.name).toBe(defs.length);
     }
-    expect(loadScript("leaveQueue").body).toContain("local function remove_from_session");
+    expect(loadScript("leaveQueue").body).toContain("local function rules_session_derive");
   });
 
   it("every script file has a header naming KEYS, ARGV and the reply; every include holds exactly one function", () => {

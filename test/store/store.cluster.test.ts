@@ -4,6 +4,7 @@ import { createClient } from "redis";
 import { startRedisCluster, type RedisClusterHandle } from "../../local-runtime/redisServer";
 import { connect, makeStore, TestClock, uniquePrefix } from "../support/storeHarness";
 import { defineStoreSuite } from "./storeSuite";
+import { defineRulesSuite } from "./rulesSuite";
 
 let cluster: RedisClusterHandle | undefined;
 
@@ -21,6 +22,7 @@ const target = () => {
 };
 
 defineStoreSuite("3-master Redis Cluster", target);
+defineRulesSuite("3-master Redis Cluster", target);
 
 describe("cluster layout", () => {
   it("regions spread over the masters, and each region's keys live on exactly one of them", async () => {

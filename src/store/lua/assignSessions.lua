@@ -66,11 +66,14 @@ while #picked < #readyList and dead < DEAD_SCAN_MAX do
   end
 end
 
--- The assignment as stored on the session and returned (JSON).
-local function assignment_json(sid, serverId, address, mode, members, tickets)
+-- The assignment as stored on the session and returned (JSON); rules modes add the teams and quality
+-- written when the session filled (their JSON texts, spliced in as they are).
+local function assignment_json(sid, serverId, address, mode, members, tickets, teams, quality)
   local players = {}
   for j = 1, #members do players[j] = { playerId = members[j], ticketId = tickets[j] } end
-  return cjson.encode(assignment_payload(sid, serverId, address, players, mode, NOW))
+  local json = cjson.encode(assignment_payload(sid, serverId, address, players, mode, NOW))
+  if teams and quality then json = string.sub(json, 1, -2) .. ',"teams":' .. teams .. ',"quality":' .. quality .. '}' end
+  return json
 end
 
 -- An available server's record (JSON) allocated to sid, with its claim window, and its address.
@@ -87,6 +90,7 @@ local serverRecs = call_chunked('HMGET', P .. 'Servers', picked)
 local encoded, addresses = {}, {}
 local sids, announcePairs, serverPairs, claimPairs, pids, pkeys, playerServer, matchTimes = {}, {}, {}, {}, {}, {}, {}, {}
 local sessionsPerMode, playersPerMode = {}, {}
+local bandDelta = {}    -- mode -> skill band -> players leaving the waiting count (skill modes)
 
 for i, serverId in ipairs(picked) do
   local sid = readyList[i]
@@ -94,6 +98,19 @@ for i, serverId in ipairs(picked) do
   local record, address = allocated_record(serverRecs[i], sid)
   local members = redis.call('SMEMBERS', P .. 'SessionPlayers:' .. sid)
   table.sort(members)
+  local rules = redis.call('HMGET', P .. 'Session:' .. sid, 'teams', 'quality', 'units')
+  if rules[3] then
+    for _, u in ipairs(cjson.decode(rules[3])) do
+      if u.s then
+        local b = bandDelta[mode] or {}
+        bandDelta[mode] = b
+        for _, v in ipairs(u.s) do
+          local k = string.format('%d', math.floor(v / 100) * 100)
+          b[k] = (b[k] or 0) - 1
+        end
+      end
+    end
+  end
   local tickets = {}
   for j, pid in ipairs(members) do
     local pkey = P .. 'Player:' .. pid
@@ -106,7 +123,7 @@ for i, serverId in ipairs(picked) do
     -- wait counts from its requeue (its first match is already in the samples).
     matchTimes[#matchTimes + 1] = int(math.max(0, NOW - (tonumber(p[3]) or tonumber(p[2]) or NOW)))
   end
-  encoded[i] = assignment_json(sid, serverId, address, mode, members, tickets)
+  encoded[i] = assignment_json(sid, serverId, address, mode, members, tickets, rules[1], rules[2])
   addresses[i] = address
   sids[i] = sid
   announcePairs[#announcePairs + 1] = NOW_TEXT
@@ -152,6 +169,9 @@ if #sids > 0 then
   call_chunked('LPUSH', P .. 'MatchTimes', matchTimes)
   redis.call('LTRIM', P .. 'MatchTimes', 0, 999)
   for mode, n in pairs(sessionsPerMode) do ready_count(mode, int(-n)) end
+  for mode, b in pairs(bandDelta) do
+    for band, n in pairs(b) do redis.call('HINCRBY', P .. 'SkillBands:' .. mode, band, int(n)) end
+  end
   for mode, n in pairs(playersPerMode) do
     redis.call('HINCRBY', P .. 'WaitingPerMode', mode, int(-n))
     redis.call('HINCRBY', P .. 'MatchedPerMode', mode, int(n))

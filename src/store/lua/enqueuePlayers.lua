@@ -1,97 +1,426 @@
 -- enqueuePlayers: a batch of player requests of one region joins sessions, in order, atomically.
 -- KEYS[1]   the region's routing key (any key with its hash tag; routes the call on a cluster)
 -- ARGV[1]   region prefix "<prefix>:{<region>}:"
--- ARGV[2]   JSON {now, region, retentionMs, modes: {mode: sessionSize}}
--- ARGV[3..] the requests, 4 values each: ticketId, playerId, mode, requestedAt (epoch ms, as text)
+-- ARGV[2]   JSON {now, region, retentionMs, modes: {mode: sessionSize | rules}} (rules: includes/mode_rules.lua)
+-- ARGV[3..] the requests, 6 + 2n values each: ticketId, playerId, mode, requestedAt (epoch ms, as text),
+--           skill (text, "" = none), n (party members besides the leader), then n x (memberId, memberSkill)
 -- Reply     JSON {results: [one per request, in order: {outcome: "queued", sessionId, sessionReady}
 --           | {outcome: "duplicate", state, sessionId?} | {outcome: "rejected", error, detail, liveTicketId?}],
 --           ready: [sessionIds this batch filled]}
 -- The requests are plain arguments rather than JSON: Redis then hands them to Lua as the strings they are
 -- stored as, with no decoding per player and no number -> text conversion when they are written (int()).
 -- Redelivery-safe: Ticket:<ticketId> (kept for the ticket retention) turns any repeat into "duplicate".
+-- A party (leader + members) is one unit: one ticketId, one session, one team; every member gets its own
+-- Player record (state waiting, same session, `party` = all ids leader first).
 --
--- This is the hottest script (every player passes it once), and Redis' CPU is what limits throughput.
--- So per player it only reads the ticket guard (all of them in one MGET) and the player record, and
--- writes the record and the guard. What many players share - the open session a mode is
--- filling (its members, size, state), the session counter, the waiting index and the counters - is kept
--- in Lua tables while the batch runs and written once. The tables mirror exactly what the per-request
--- writes would have left in Redis, so every request sees the same state as if they ran one by one.
+-- Compute first, write last: every decision is made on what was read plus the batch's own pending state
+-- (Lua tables standing in for the writes not done yet), and all writes come at the end. A failure before
+-- that leaves Redis as it was (test/store/crashConsistency.test.ts), and the tables mirror exactly what
+-- per-request writes would have left in Redis, so every request sees the state it would see one by one.
+-- Plain FIFO modes take a fast path (one session per mode being filled at a time); rules modes (skill,
+-- teams, parties) choose among capped candidates (includes/rules_candidates.lua).
 --- @include "prologue"
 --- @include "call_chunked"
---- @include "detach_matched"
+--- @include "mode_rules"
 --- @include "policy_open_session"
+--- @include "rules_candidates"
+--- @include "rules_session_derive"
+--- @include "rules_session_score"
+--- @include "rules_unit_fits"
+--- @include "rules_session_add"
+--- @include "rules_session_fill"
+--- @include "rules_session_read"
+--- @include "rules_session_units"
+--- @include "rules_session_fields"
 
 local retention = check_int('retentionMs', A.retentionMs, 1, 2 ^ 40)
 local retentionText = int(retention)
-local count = (#ARGV - 2) / 4
--- All input is checked before the first write (Redis does not roll back a script that fails halfway).
+local RULES = mode_rules(A.modes)
+
+-- ---------------------------------------------------------------- input (all of it before any write)
 -- `modes` is decoded from ARGV: a plain table without metatable, so a name like "constructor" is simply
 -- absent; the type check of the entry is what makes an unconfigured mode a refusal, not a nil later on.
-if count % 1 ~= 0 or count < 1 or count > 500 then input_error('ARGV[3..]', 'must hold 4 values per request, 1-500 requests') end
-if type(A.modes) ~= 'table' then input_error('modes', 'must be an object {mode: sessionSize}') end
-for i = 1, count do
-  local a = 4 * i - 1
-  check_text('ticketId', ARGV[a], '^[A-Za-z0-9_-]+$', 64)
-  check_text('playerId', ARGV[a + 1], '^[A-Za-z0-9_-]+$', 64)
-  local mode = check_text('mode', ARGV[a + 2], '^[a-z0-9][a-z0-9_-]*$', 32)
-  check_int('modes.' .. mode, A.modes[mode], 1, 10000)
-  check_int('requestedAt', ARGV[a + 3], 1, 2 ^ 53)
+local function skill_text(field, v)
+  if v == '' then return nil end
+  local n = tonumber(v)
+  if type(v) ~= 'string' or #v > 24 or not string.find(v, '^%-?[0-9][0-9.eE+-]*$') or n == nil or n ~= n or n > 1e9 or n < -1e9 then
+    input_error(field, 'must be "" or a number in [-1e9, 1e9]')
+  end
+  return n
 end
+local reqs = {}
+local a = 3
+while a <= #ARGV do
+  if #reqs >= 500 then input_error('ARGV[3..]', 'at most 500 requests') end
+  if a + 5 > #ARGV then input_error('ARGV[3..]', 'a request is cut short (6 values + 2 per party member)') end
+  local r = {
+    ticketId = check_text('ticketId', ARGV[a], '^[A-Za-z0-9_-]+$', 64),
+    playerId = check_text('playerId', ARGV[a + 1], '^[A-Za-z0-9_-]+$', 64),
+    mode = check_text('mode', ARGV[a + 2], '^[a-z0-9][a-z0-9_-]*$', 32),
+    requestedAt = ARGV[a + 3],
+    skillText = ARGV[a + 4],
+  }
+  if RULES[r.mode] == nil then check_int('modes.' .. r.mode, nil, 1, 10000) end
+  r.at = check_int('requestedAt', ARGV[a + 3], 1, 2 ^ 53)
+  r.skill = skill_text('skill', ARGV[a + 4])
+  local n = check_int('party', ARGV[a + 5], 0, 100)
+  if a + 5 + 2 * n > #ARGV then input_error('ARGV[3..]', 'a request is cut short (6 values + 2 per party member)') end
+  r.members, r.memberSkills, r.memberSkillTexts = {}, {}, {}
+  for j = 1, n do
+    r.members[j] = check_text('party.playerId', ARGV[a + 4 + 2 * j], '^[A-Za-z0-9_-]+$', 64)
+    r.memberSkillTexts[j] = ARGV[a + 5 + 2 * j]
+    r.memberSkills[j] = skill_text('party.skill', ARGV[a + 5 + 2 * j])
+  end
+  reqs[#reqs + 1] = r
+  a = a + 6 + 2 * n
+end
+if #reqs < 1 then input_error('ARGV[3..]', 'must hold 1-500 requests') end
+local count = #reqs
+
+-- ---------------------------------------------------------------- reads and decisions
 local results = {}
 local ready = {}
 
 -- The ticket guards of the whole batch in one read; guards this batch writes are tracked in ticketsSet,
 -- so a ticket repeated within the batch sees the guard its first copy wrote.
 local tkeys = {}
-for i = 1, count do tkeys[i] = P .. 'Ticket:' .. ARGV[4 * i - 1] end
+for i = 1, count do tkeys[i] = P .. 'Ticket:' .. reqs[i].ticketId end
 local owners = call_chunked('MGET', nil, tkeys)
 local ticketsSet = {}
-
+local guardWrites = {}   -- i -> playerId: SET Ticket:<id> at the end
 local function set_ticket(i, ticketId, playerId)
-  redis.call('SET', tkeys[i], playerId, 'PX', retentionText)
+  guardWrites[#guardWrites + 1] = i
   ticketsSet[ticketId] = playerId
+end
+
+-- Player records as this batch has left them: pid -> {ticketId, state, session} (read once, then pending).
+local recs = {}
+local recWrites = {}     -- {pkey, hadRecord, field, value, ...}
+local function rec(pid)
+  local r = recs[pid]
+  if r then return r end
+  local h = redis.call('HMGET', P .. 'Player:' .. pid, 'ticketId', 'state', 'session')
+  r = { h[1], h[2], h[3], existed = (h[1] or h[2] or h[3]) and true or false }
+  recs[pid] = r
+  return r
+end
+
+-- A matched player moves on (a new ticket): it stops being a member of its assigned session, so no player
+-- is ever a member of two sessions (the frozen assignment payload is unchanged). sid -> {pids}.
+local detach, detachOrder = {}, {}
+local function detach_matched(pid, state, sid)
+  if state ~= 'matched' or not sid then return end
+  if redis.call('SISMEMBER', P .. 'SessionPlayers:' .. sid, pid) ~= 1 then return end
+  local d = detach[sid]
+  if not d then
+    d = {}
+    detach[sid] = d
+    detachOrder[#detachOrder + 1] = sid
+  end
+  d[#d + 1] = pid
 end
 
 -- Session ids come from a per-region counter: read once, counted here, written back at the end.
 local seqKey = P .. 'SessionSeq'
 local seqAtStart = tonumber(redis.call('GET', seqKey)) or 0
 local seqNow = seqAtStart
-
--- mode -> the open session this batch is filling: {sid, size, capacity, seq, fresh, members, queued}.
--- `members` are the players added by this batch; `fresh` = opened by this batch, so nothing of it is in
--- Redis yet. Only one session per mode is filled at a time (the oldest open one), so this is all that can
--- be pending. `queued` is the JSON result of a player joining it without filling it: the bulk of the
--- reply, formatted once per session rather than encoded by cjson once per player.
-local filling = {}
 local readyPairs, creationPairs, waitingPairs = {}, {}, {}
 local readyPerMode, waitingPerMode = {}, {}
+local bands = {}         -- mode -> band -> n (waiting players per skill band, skill modes)
+local qualities = {}     -- mode -> {"spread gap wait", ...} of the sessions this batch filled
 
 local function queued_json(sid, full)
   return '{"outcome":"queued","sessionId":"' .. sid .. '","sessionReady":' .. (full and 'true' or 'false') .. '}'
 end
 
--- The session a player of `mode` joins: the one this batch is filling, else the policy's choice
--- (policy_open_session), else a new one (capacity = the mode's size now).
+-- ---- plain FIFO modes
+-- mode -> the open session this batch is filling: {sid, size, capacity, seq, fresh, members, queued}.
+-- `members` are the players added by this batch; `fresh` = opened by this batch, so nothing of it is in
+-- Redis yet. Only one session per mode is filled at a time (the oldest open one), so this and the
+-- sessions it filled (`filledSids`, still in Redis' open index until the writes) are all that is pending.
+-- `queued` is the JSON result of a player joining it without filling it: the bulk of the reply,
+-- formatted once per session rather than encoded by cjson once per player.
+local filling = {}
+local filledSids, filledCount = {}, {}
+local fifoWrites = {}    -- sessions to write, in order: {mode, s}
+
 local function session_for(mode)
   local s = filling[mode]
   if s then return s end
-  local open = policy_open_session(mode)
+  local skip = filledSids[mode] or {}
+  local open = policy_open_session(mode, skip, filledCount[mode] or 0)
   if open then
     local h = redis.call('HMGET', P .. 'Session:' .. open, 'size', 'capacity', 'seq')
     s = { sid = open, size = tonumber(h[1]) or 0, capacity = tonumber(h[2]), seq = tonumber(h[3]), fresh = false, members = {} }
   else
     -- Score = per-region sequence number: "oldest open session first" is exact even within one millisecond.
     seqNow = seqNow + 1
-    s = { sid = REGION .. '.' .. int(seqNow), size = 0, capacity = tonumber(A.modes[mode]), seq = seqNow, fresh = true, members = {} }
+    s = { sid = REGION .. '.' .. int(seqNow), size = 0, capacity = RULES[mode].size, seq = seqNow, fresh = true, members = {} }
   end
   s.queued = queued_json(s.sid, false)
   filling[mode] = s
   return s
 end
 
--- Writes what the batch did to a session: its new members, its size and, once full, its move to ready.
--- Called when it fills (before the next lookup of the mode's oldest open session) and at the end.
-local function flush(mode, s)
+-- What the batch did to a session is final once it fills (or the batch ends): queue its write.
+local function finish_fifo(mode, s)
+  fifoWrites[#fifoWrites + 1] = { mode, s }
+  if s.size >= s.capacity then
+    readyPairs[#readyPairs + 1] = int(s.seq)
+    readyPairs[#readyPairs + 1] = s.sid
+    readyPerMode[mode] = (readyPerMode[mode] or 0) + 1
+    if not s.fresh then
+      filledSids[mode] = filledSids[mode] or {}
+      filledSids[mode][s.sid] = true
+      filledCount[mode] = (filledCount[mode] or 0) + 1
+    end
+  end
+  filling[mode] = nil
+end
+
+-- ---- rules modes
+local cache, cachedByMode = {}, {}   -- sid -> session (includes/rules_session_derive.lua), mode -> {sids}
+local rulesOrder = {}                -- cached sessions in the order they were first changed
+
+local function rules_cache(s)
+  cache[s.sid] = s
+  local list = cachedByMode[s.mode]
+  if not list then
+    list = {}
+    cachedByMode[s.mode] = list
+  end
+  list[#list + 1] = s.sid
+  rulesOrder[#rulesOrder + 1] = s.sid
+end
+
+local function index_score(rule, s)
+  if rule.skill then return rules_session_score(s) end
+  return s.seq
+end
+
+local function rules_load(sid, rule)
+  local s = cache[sid]
+  if s then return s end
+  s = rules_session_read(sid, rule.skill ~= nil)
+  if s then
+    s.fresh = false
+    s.added = {}
+  end
+  return s
+end
+
+-- The session a unit joins: among the candidates that fit, the one whose longest-waiting ticket waited
+-- longest (then the lowest seq); else a new session. Returns it, with the unit added (and filled if full).
+local function rules_join(mode, rule, u, umin, umax)
+  local best, bestPlaced
+  local score = rule.skill and (umin + umax) / 2 or 0
+  for _, sid in ipairs(rules_candidates(mode, rule, score, cache, cachedByMode[mode] or {})) do
+    local s = rules_load(sid, rule)
+    if s and s.state == 'open' and s.mode == mode then
+      local placed = rules_unit_fits(rule, s, u, umin, umax)
+      if placed and (best == nil or s.oldest < best.oldest or (s.oldest == best.oldest and s.seq < best.seq)) then
+        best, bestPlaced = s, placed
+      end
+    end
+  end
+  if not best then
+    seqNow = seqNow + 1
+    best = { sid = REGION .. '.' .. int(seqNow), mode = mode, capacity = rule.size, state = 'open', seq = seqNow, units = {}, sizes = {}, size = 0, fresh = true,
+      added = {} }
+    bestPlaced = rules_unit_fits(rule, best, u, umin, umax) or {}
+    if #bestPlaced == 0 then
+      -- A unit alone always has room (maxPartySize <= teamSize); only its own skill spread can exceed the
+      -- window: it waits in its own session until a widened window or the timeout.
+      bestPlaced = { 0 }
+    end
+  end
+  if not cache[best.sid] then rules_cache(best) end
+  rules_session_units(best)
+  rules_session_add(best, u, bestPlaced)
+  for _, pid in ipairs(u.p) do best.added[#best.added + 1] = pid end
+  if best.size >= best.capacity then
+    best.state = 'ready'
+    rules_session_fill(rule, best)
+    readyPairs[#readyPairs + 1] = int(best.seq)
+    readyPairs[#readyPairs + 1] = best.sid
+    readyPerMode[mode] = (readyPerMode[mode] or 0) + 1
+    local q = best.quality
+    qualities[mode] = qualities[mode] or {}
+    local list = qualities[mode]
+    list[#list + 1] = cjson.encode({ q.skillSpread, q.teamSkillGap, q.waitSeconds })
+  end
+  best.indexScore = index_score(rule, best)
+  return best
+end
+
+local function band_of(skill)
+  return string.format('%d', math.floor(skill / 100) * 100)
+end
+
+-- A fresh record for each player of the unit: nothing of an earlier ticket (server, leftReason, TTL) survives.
+local function write_record(pid, r, sid, party)
+  local cur = rec(pid)
+  detach_matched(pid, cur[2], cur[3])
+  local w = { P .. 'Player:' .. pid, cur.existed, 'ticketId', r.ticketId, 'mode', r.mode, 'region', REGION, 'state', 'waiting',
+    'session', sid, 'requestedAt', r.requestedAt }
+  return w, cur
+end
+
+local function join(i, r)
+  local rule = RULES[r.mode]
+  local pid = r.playerId
+  if rule.plain then
+    local s = session_for(r.mode)
+    local sid = s.sid
+    s.members[#s.members + 1] = pid
+    s.size = s.size + 1
+    local full = s.size >= s.capacity
+    if full then
+      finish_fifo(r.mode, s)
+      ready[#ready + 1] = sid
+    end
+    local w = write_record(pid, r, sid)
+    if r.skill then
+      w[#w + 1] = 'skill'
+      w[#w + 1] = r.skillText
+    end
+    recWrites[#recWrites + 1] = w
+    recs[pid] = { r.ticketId, 'waiting', sid, existed = true }
+    waitingPairs[#waitingPairs + 1] = r.requestedAt
+    waitingPairs[#waitingPairs + 1] = pid
+    set_ticket(i, r.ticketId, pid)
+    waitingPerMode[r.mode] = (waitingPerMode[r.mode] or 0) + 1
+    if full then return queued_json(sid, true) end
+    return s.queued
+  end
+  -- A unit: the leader and the party members, with their skills (skill modes only).
+  local u = { p = { pid }, at = r.at }
+  local texts = { r.skillText }
+  for j, m in ipairs(r.members) do
+    u.p[j + 1] = m
+    texts[j + 1] = r.memberSkillTexts[j]
+  end
+  local umin, umax = 0, 0
+  if rule.skill then
+    u.s = { r.skill }
+    for j = 1, #r.members do u.s[j + 1] = r.memberSkills[j] end
+    umin, umax = u.s[1], u.s[1]
+    for _, v in ipairs(u.s) do
+      if v < umin then umin = v end
+      if v > umax then umax = v end
+    end
+  end
+  local s = rules_join(r.mode, rule, u, umin, umax)
+  local full = s.state == 'ready'
+  if full then ready[#ready + 1] = s.sid end
+  local party = #u.p > 1 and table.concat(u.p, ',') or nil
+  for j, m in ipairs(u.p) do
+    local w = write_record(m, r, s.sid)
+    local has = (j == 1 and r.skill ~= nil) or (j > 1 and r.memberSkills[j - 1] ~= nil)
+    local sk = has and texts[j] or nil
+    if sk then
+      w[#w + 1] = 'skill'
+      w[#w + 1] = sk
+    end
+    if party then
+      w[#w + 1] = 'party'
+      w[#w + 1] = party
+    end
+    recWrites[#recWrites + 1] = w
+    recs[m] = { r.ticketId, 'waiting', s.sid, existed = true }
+    waitingPairs[#waitingPairs + 1] = r.requestedAt
+    waitingPairs[#waitingPairs + 1] = m
+    if rule.skill then
+      local b = bands[r.mode] or {}
+      bands[r.mode] = b
+      local k = band_of(u.s[j])
+      b[k] = (b[k] or 0) + 1
+    end
+  end
+  set_ticket(i, r.ticketId, pid)
+  waitingPerMode[r.mode] = (waitingPerMode[r.mode] or 0) + #u.p
+  return queued_json(s.sid, full)
+end
+
+-- The refusals that need no state (the store refuses them before the call; here as the backstop).
+local function rules_refusal(r)
+  local rule = RULES[r.mode]
+  local n = #r.members
+  if n + 1 > rule.maxParty then
+    return { outcome = 'rejected', error = 'party_too_large',
+      detail = 'a party of ' .. (n + 1) .. ' is larger than the mode allows (' .. rule.maxParty .. ')' }
+  end
+  local seen = { [r.playerId] = true }
+  for _, m in ipairs(r.members) do
+    if seen[m] then
+      return { outcome = 'rejected', error = 'party_duplicate_member', detail = 'player ' .. m .. ' is listed twice in the party (the leader counts)' }
+    end
+    seen[m] = true
+  end
+  if rule.skill then
+    local missing = r.skill == nil and r.playerId or nil
+    for j, m in ipairs(r.members) do
+      if missing == nil and r.memberSkills[j] == nil then missing = m end
+    end
+    if missing then
+      return { outcome = 'rejected', error = 'skill_required', detail = 'mode ' .. r.mode .. ' matches by skill: player ' .. missing .. ' has no skill' }
+    end
+  end
+  return nil
+end
+
+for i = 1, count do
+  local r = reqs[i]
+  local ticketId, playerId = r.ticketId, r.playerId
+  local res = rules_refusal(r)
+  if not res then
+    local owner = ticketsSet[ticketId] or owners[i]
+    local cur = rec(playerId)
+    if owner and owner ~= playerId then
+      res = { outcome = 'rejected', error = 'ticket_reused', detail = 'ticketId ' .. ticketId .. ' was already used by another player' }
+    elseif owner or (cur[1] == ticketId and cur[2] == 'waiting') then
+      -- Seen before (redelivery, or the ticket already left / matched / was preempted): nothing changes.
+      res = { outcome = 'duplicate', state = 'unknown' }
+      if cur[1] == ticketId then
+        res.state = cur[2]
+        if cur[3] then res.sessionId = cur[3] end
+      end
+      if not owner then set_ticket(i, ticketId, playerId) end
+    elseif NOW - r.at > retention then
+      res = { outcome = 'rejected', error = 'ticket_stale',
+        detail = 'the request is older than the ticket retention (' .. math.floor(retention / 1000) .. ' s); ask for a new ticket' }
+    elseif cur[2] == 'waiting' then
+      res = { outcome = 'rejected', error = 'ticket_live',
+        detail = 'player ' .. playerId .. ' already has a live ticket ' .. cur[1] .. '; cancel it first', liveTicketId = cur[1] }
+    else
+      for _, m in ipairs(r.members) do
+        local mc = rec(m)
+        if mc[2] == 'waiting' then
+          res = { outcome = 'rejected', error = 'party_member_live',
+            detail = 'party member ' .. m .. ' already has a live ticket ' .. mc[1] .. '; it must cancel it first', liveTicketId = mc[1] }
+          break
+        end
+      end
+    end
+  end
+  if res then results[i] = cjson.encode(res) else results[i] = join(i, r) end
+end
+-- Sessions still filling when the batch ended (not full: they stay open).
+for mode, s in pairs(filling) do finish_fifo(mode, s) end
+
+-- ---------------------------------------------------------------- writes
+for _, i in ipairs(guardWrites) do redis.call('SET', tkeys[i], reqs[i].playerId, 'PX', retentionText) end
+for _, w in ipairs(recWrites) do
+  if w[2] then redis.call('DEL', w[1]) end
+  redis.call('HSET', w[1], unpack(w, 3))
+end
+for _, sid in ipairs(detachOrder) do
+  local pids = detach[sid]
+  call_chunked('SREM', P .. 'SessionPlayers:' .. sid, pids)
+  redis.call('HINCRBY', P .. 'Session:' .. sid, 'size', int(-#pids))
+end
+for _, x in ipairs(fifoWrites) do
+  local mode, s = x[1], x[2]
   local skey = P .. 'Session:' .. s.sid
   local openKey = P .. 'SessionsPerMatchmaking:' .. mode
   local full = s.size >= s.capacity
@@ -108,76 +437,51 @@ local function flush(mode, s)
   else
     redis.call('HSET', skey, 'size', int(s.size))
   end
-  if full then
-    readyPairs[#readyPairs + 1] = int(s.seq)
-    readyPairs[#readyPairs + 1] = s.sid
-    readyPerMode[mode] = (readyPerMode[mode] or 0) + 1
-  end
-  filling[mode] = nil
 end
-
--- Returns the request's result as JSON text.
-local function join(i, ticketId, playerId, mode, requestedAt, pkey, cur)
-  detach_matched(playerId, cur[2], cur[3])
-  local s = session_for(mode)
-  local sid = s.sid
-  s.members[#s.members + 1] = playerId
-  s.size = s.size + 1
-  local full = s.size >= s.capacity
-  if full then
-    flush(mode, s)
-    ready[#ready + 1] = sid
+for _, sid in ipairs(rulesOrder) do
+  local s = cache[sid]
+  local rule = RULES[s.mode]
+  local skey = P .. 'Session:' .. sid
+  local openKey = P .. 'SessionsPerMatchmaking:' .. s.mode
+  local skillKey = P .. 'SessionsBySkill:' .. s.mode
+  local full = s.state == 'ready'
+  call_chunked('SADD', P .. 'SessionPlayers:' .. sid, s.added)
+  local fields = rules_session_fields(s, { 'size', int(s.size), 'state', s.state })
+  if s.fresh then
+    for _, v in ipairs({ 'mode', s.mode, 'capacity', int(s.capacity), 'seq', int(s.seq), 'createdAt', NOW_TEXT, 'region', REGION }) do fields[#fields + 1] = v end
+    creationPairs[#creationPairs + 1] = NOW_TEXT
+    creationPairs[#creationPairs + 1] = sid
   end
-  -- A fresh record: nothing of an earlier ticket (server, leftReason, TTL) survives. Every record has a
-  -- ticketId and a state, so when the HMGET found none of its fields there is nothing to delete.
-  if cur[1] or cur[2] or cur[3] then redis.call('DEL', pkey) end
-  redis.call('HSET', pkey, 'ticketId', ticketId, 'mode', mode, 'region', REGION, 'state', 'waiting',
-    'session', sid, 'requestedAt', requestedAt)
-  waitingPairs[#waitingPairs + 1] = requestedAt
-  waitingPairs[#waitingPairs + 1] = playerId
-  set_ticket(i, ticketId, playerId)
-  waitingPerMode[mode] = (waitingPerMode[mode] or 0) + 1
-  if full then return queued_json(sid, true) end
-  return s.queued
-end
-
-for i = 1, count do
-  local a = 4 * i - 1
-  local ticketId, playerId, mode, requestedAt = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
-  local owner = ticketsSet[ticketId] or owners[i]
-  local pkey = P .. 'Player:' .. playerId
-  local cur = redis.call('HMGET', pkey, 'ticketId', 'state', 'session')
-  local res
-  if owner and owner ~= playerId then
-    res = { outcome = 'rejected', error = 'ticket_reused',
-      detail = 'ticketId ' .. ticketId .. ' was already used by another player' }
-  elseif owner or (cur[1] == ticketId and cur[2] == 'waiting') then
-    -- Seen before (redelivery, or the ticket already left / matched / was preempted): nothing changes.
-    res = { outcome = 'duplicate', state = 'unknown' }
-    if cur[1] == ticketId then
-      res.state = cur[2]
-      if cur[3] then res.sessionId = cur[3] end
+  if full then
+    fields[#fields + 1] = 'teams'
+    fields[#fields + 1] = cjson.encode(s.teams)
+    fields[#fields + 1] = 'quality'
+    fields[#fields + 1] = cjson.encode(s.quality)
+  end
+  redis.call('HSET', skey, unpack(fields))
+  if full then
+    if not s.fresh then
+      redis.call('ZREM', openKey, sid)
+      if rule.skill then redis.call('ZREM', skillKey, sid) end
     end
-    if not owner then set_ticket(i, ticketId, playerId) end
-  elseif NOW - tonumber(requestedAt) > retention then
-    res = { outcome = 'rejected', error = 'ticket_stale',
-      detail = 'the request is older than the ticket retention (' .. math.floor(retention / 1000) .. ' s); ask for a new ticket' }
-  elseif cur[2] == 'waiting' then
-    res = { outcome = 'rejected', error = 'ticket_live',
-      detail = 'player ' .. playerId .. ' already has a live ticket ' .. cur[1] .. '; cancel it first',
-      liveTicketId = cur[1] }
+  else
+    if s.fresh then redis.call('ZADD', openKey, int(s.seq), sid) end
+    if rule.skill then redis.call('ZADD', skillKey, s.indexScore, sid) end
   end
-  if res then results[i] = cjson.encode(res) else results[i] = join(i, ticketId, playerId, mode, requestedAt, pkey, cur) end
 end
-
--- Sessions still filling when the batch ended (not full: they stay open).
-for mode, s in pairs(filling) do flush(mode, s) end
 if seqNow ~= seqAtStart then redis.call('SET', seqKey, int(seqNow)) end
 call_chunked('ZADD', P .. 'PlayersTimeStartedMatchmaking', waitingPairs)
 call_chunked('ZADD', P .. 'SessionsCreationTime', creationPairs)
 call_chunked('ZADD', P .. 'SessionsReady', readyPairs)
 for mode, n in pairs(waitingPerMode) do redis.call('HINCRBY', P .. 'WaitingPerMode', mode, int(n)) end
 for mode, n in pairs(readyPerMode) do redis.call('HINCRBY', P .. 'ReadyPerMode', mode, int(n)) end
+for mode, b in pairs(bands) do
+  for band, n in pairs(b) do redis.call('HINCRBY', P .. 'SkillBands:' .. mode, band, int(n)) end
+end
+for mode, list in pairs(qualities) do
+  call_chunked('LPUSH', P .. 'MatchQuality:' .. mode, list)
+  redis.call('LTRIM', P .. 'MatchQuality:' .. mode, 0, 999)
+end
 
 -- `results` holds JSON texts already; `ready` ids are [a-z0-9.-] (no escaping needed either way).
 return '{"results":[' .. table.concat(results, ',') .. '],"ready":' .. cjson.encode(ready) .. '}'

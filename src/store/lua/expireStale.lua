@@ -16,6 +16,9 @@
 --- @include "call_chunked"
 --- @include "write_session_deleted"
 --- @include "ready_count"
+--- @include "rules_session_derive"
+--- @include "rules_session_score"
+--- @include "rules_session_fields"
 
 local retention = check_int('retentionMs', A.retentionMs, 1, 2 ^ 40)
 local retentionText = int(retention)
@@ -24,12 +27,18 @@ local playerMaxAge = check_int('playerMaxAgeMs', A.playerMaxAgeMs, 0, 2 ^ 40)
 local sessionMaxAge = check_int('sessionMaxAgeMs', A.sessionMaxAgeMs, 0, 2 ^ 40)
 
 -- ---------------------------------------------------------------- reads and computations
-local order, seen = {}, {}        -- players to handle, in order; pid -> {state, session, mode, ticketId}
-local function read_player(pid)
+local order, seen = {}, {}        -- players to handle, in order; pid -> {state, session, mode, ticketId, skill}
+-- A party leaves whole: reading a party member reads the others of its ticket too (a unit may make a call
+-- go a few players over its budget, never split).
+local function read_player(pid, ticketId)
   if seen[pid] then return end
-  local p = redis.call('HMGET', P .. 'Player:' .. pid, 'state', 'session', 'mode', 'ticketId')
-  seen[pid] = { state = p[1], session = p[2], mode = p[3], ticketId = p[4] }
+  local p = redis.call('HMGET', P .. 'Player:' .. pid, 'state', 'session', 'mode', 'ticketId', 'party', 'skill')
+  if ticketId and p[4] ~= ticketId then return end
+  seen[pid] = { state = p[1], session = p[2], mode = p[3], ticketId = p[4], skill = tonumber(p[6]) }
   order[#order + 1] = pid
+  if p[5] and p[1] == 'waiting' then
+    for m in string.gmatch(p[5], '[^,]+') do read_player(m, p[4]) end
+  end
 end
 
 local oldPlayers = redis.call('ZRANGEBYSCORE', P .. 'PlayersTimeStartedMatchmaking', '-inf', NOW - playerMaxAge, 'LIMIT', 0, budget)
@@ -81,10 +90,12 @@ for _, pid in ipairs(order) do
   end
 end
 local sessionsDeleted = {}
+local bandDelta = {}
 for _, sid in ipairs(touchedOrder) do
   local t = touched[sid]
-  local h = redis.call('HMGET', P .. 'Session:' .. sid, 'mode', 'state', 'seq', 'size')
+  local h = redis.call('HMGET', P .. 'Session:' .. sid, 'mode', 'state', 'seq', 'size', 'units')
   t.mode, t.state, t.seq = h[1], h[2], h[3]
+  if h[5] then t.units = cjson.decode(h[5]) end
   -- Only real members free a slot (a record pointing at a session it is not in changes nothing there).
   local isMember = redis.call('SMISMEMBER', P .. 'SessionPlayers:' .. sid, unpack(t.leavers))
   t.removed = {}
@@ -92,6 +103,29 @@ for _, sid in ipairs(touchedOrder) do
     if isMember[i] == 1 then t.removed[#t.removed + 1] = pid end
   end
   t.size = (tonumber(h[4]) or 0) - #t.removed
+  if t.units and #t.removed > 0 then
+    -- The units without the leavers; skill bands of skill modes lose them.
+    local gone = {}
+    for _, pid in ipairs(t.removed) do gone[pid] = true end
+    local kept = {}
+    for _, u in ipairs(t.units) do
+      local rest, skills = {}, u.s and {} or nil
+      for j, pid in ipairs(u.p) do
+        if not gone[pid] then
+          rest[#rest + 1] = pid
+          if skills then skills[#skills + 1] = u.s[j] end
+        elseif u.s then
+          local b = bandDelta[t.mode] or {}
+          bandDelta[t.mode] = b
+          local k = string.format('%d', math.floor(u.s[j] / 100) * 100)
+          b[k] = (b[k] or 0) - 1
+        end
+      end
+      if #rest > 0 then kept[#kept + 1] = { p = rest, s = skills, at = u.at, t = u.t } end
+    end
+    t.units = kept
+    rules_session_derive(t)
+  end
   if expireAll[sid] then
     t.fate = 'deleted'
   elseif #t.removed == 0 or not t.state then
@@ -121,19 +155,28 @@ end
 call_chunked('ZREM', P .. 'PlayersTimeStartedMatchmaking', leaving)
 call_chunked('ZREM', P .. 'PlayersTimeStartedMatchmaking', stray)
 for mode, n in pairs(waitingDelta) do redis.call('HINCRBY', P .. 'WaitingPerMode', mode, int(n)) end
+for mode, b in pairs(bandDelta) do
+  for band, n in pairs(b) do redis.call('HINCRBY', P .. 'SkillBands:' .. mode, band, int(n)) end
+end
 for _, sid in ipairs(touchedOrder) do
   local t = touched[sid]
   if t.fate == 'deleted' then
     write_session_deleted(sid, t.mode, t.state)
   elseif t.fate ~= 'unchanged' then
     call_chunked('SREM', P .. 'SessionPlayers:' .. sid, t.removed)
+    local skey = P .. 'Session:' .. sid
     if t.fate == 'reopened' then
-      redis.call('HSET', P .. 'Session:' .. sid, 'size', int(t.size), 'state', 'open')
+      redis.call('HSET', skey, 'size', int(t.size), 'state', 'open')
       redis.call('ZREM', P .. 'SessionsReady', sid)
       ready_count(t.mode, -1)
       redis.call('ZADD', P .. 'SessionsPerMatchmaking:' .. t.mode, t.seq, sid)
+      if t.units then redis.call('HDEL', skey, 'teams', 'quality') end
     else
-      redis.call('HSET', P .. 'Session:' .. sid, 'size', int(t.size))
+      redis.call('HSET', skey, 'size', int(t.size))
+    end
+    if t.units then
+      redis.call('HSET', skey, unpack(rules_session_fields(t, {})))
+      if t.smin ~= nil then redis.call('ZADD', P .. 'SessionsBySkill:' .. t.mode, rules_session_score(t), sid) end
     end
   end
 end

@@ -2,23 +2,31 @@
 -- KEYS[1]   the region's routing key
 -- ARGV[1]   region prefix "<prefix>:{<region>}:"
 -- ARGV[2]   JSON {now, region, retentionMs, requests: [{playerId, ticketId, reason, mode?, requestedAt?}]}
--- Reply     JSON {results: [one per request, in order: {outcome: "left", reason, sessionId?}
+-- Reply     JSON {results: [one per request, in order: {outcome: "left", reason, sessionId?, partyMembers?}
 --           | {outcome: "assigned", assignment} | {outcome: "alreadyLeft", reason} | {outcome: "superseded"}
 --           | {outcome: "preempted", reason}]}
 -- Whichever of leave and assign reaches Redis first wins: a player whose session already has a server
 -- is told the assignment ("assigned") and is not removed.
+-- A party leaves whole: a leave by any member takes every member of its ticket out (same reason);
+-- `partyMembers` names the others.
 -- requestedAt (epoch ms as text, the ticket's own, from its token) tells a ticket whose redelivery guard has
 -- expired apart from one that was never enqueued: if the player's record is of a LATER request, this ticket
 -- is old ("superseded") and must never touch the newer one.
+-- Compute first, write last: the requests are decided in order on what was read plus the batch's own
+-- pending changes (Lua tables), and every write comes at the end, so a failure leaves nothing behind.
 --- @include "prologue"
 --- @include "check_list"
 --- @include "hgetall"
---- @include "player_leave"
---- @include "detach_matched"
 --- @include "player_assignment"
+--- @include "rules_session_derive"
+--- @include "rules_session_score"
+--- @include "rules_session_fields"
+--- @include "write_session_deleted"
+--- @include "ready_count"
+--- @include "call_chunked"
 
 local retention = check_int('retentionMs', A.retentionMs, 1, 2 ^ 40)
-local results = {}
+local retentionText = int(retention)
 -- All input is checked before the first write (Redis does not roll back a script that fails halfway).
 local REASONS = { timedOut = true, cancelled = true, expired = true }
 check_list('requests', A.requests, 500)
@@ -31,22 +39,105 @@ for _, r in ipairs(A.requests) do
   if r.requestedAt ~= nil then r.requestedAt = check_int('requestedAt', r.requestedAt, 1, 2 ^ 53) end
 end
 
+-- ---------------------------------------------------------------- reads and decisions
+local recs = {}          -- pid -> the record as this batch has left it
+local function rec(pid)
+  local p = recs[pid]
+  if not p then
+    p = hgetall(P .. 'Player:' .. pid)
+    recs[pid] = p
+  end
+  return p
+end
+local guards = {}        -- ticketId -> owner written by this batch
+local guardWrites, leftWrites, preemptWrites = {}, {}, {}
+local waitingDelta, bandDelta = {}, {}
+
+-- Sessions that lose waiting members: sid -> {mode, state, seq, size, units?, removed = {pids}, gone = {pid -> true}}.
+local sessions, sessionOrder = {}, {}
+local function session_of(sid)
+  local s = sessions[sid]
+  if s then return s end
+  local h = redis.call('HMGET', P .. 'Session:' .. sid, 'mode', 'state', 'seq', 'size', 'units')
+  s = { sid = sid, mode = h[1], state = h[2], seq = h[3], size = tonumber(h[4]) or 0, removed = {}, gone = {} }
+  if h[5] then
+    s.units = cjson.decode(h[5])
+    rules_session_derive(s)
+  end
+  sessions[sid] = s
+  sessionOrder[#sessionOrder + 1] = sid
+  return s
+end
+-- Only real members free a slot (a record pointing at a session it is not in changes nothing there).
+local function leave_session(sid, pid)
+  local s = session_of(sid)
+  if s.gone[pid] or redis.call('SISMEMBER', P .. 'SessionPlayers:' .. sid, pid) ~= 1 then return end
+  s.gone[pid] = true
+  s.removed[#s.removed + 1] = pid
+end
+-- A matched player whose ticket is preempted stops being a member of its assigned session (detach).
+local detach, detachOrder = {}, {}
+local function detach_matched(pid, state, sid)
+  if state ~= 'matched' or not sid then return end
+  if redis.call('SISMEMBER', P .. 'SessionPlayers:' .. sid, pid) ~= 1 then return end
+  if not detach[sid] then
+    detach[sid] = {}
+    detachOrder[#detachOrder + 1] = sid
+  end
+  local d = detach[sid]
+  d[#d + 1] = pid
+end
+
+-- The waiting player leaves: its record becomes `left`, its slot is freed.
+local function player_leaves(pid, p, reason)
+  if p.session then leave_session(p.session, pid) end
+  leftWrites[#leftWrites + 1] = { pid, reason }
+  if p.mode and p.mode ~= '' then
+    waitingDelta[p.mode] = (waitingDelta[p.mode] or 0) - 1
+    -- Skill bands count the waiting players of skill modes, whose sessions keep skills in their units.
+    local skill = tonumber(p.skill)
+    local s = p.session and sessions[p.session]
+    if skill and s and s.units and s.units[1] and s.units[1].s then
+      local b = bandDelta[p.mode] or {}
+      bandDelta[p.mode] = b
+      local k = string.format('%d', math.floor(skill / 100) * 100)
+      b[k] = (b[k] or 0) - 1
+    end
+  end
+  local left = {}
+  for k, v in pairs(p) do left[k] = v end
+  left.state, left.leftReason, left.leftAt, left.session = 'left', reason, NOW_TEXT, nil
+  recs[pid] = left
+end
+
+local results = {}
 for i, r in ipairs(A.requests) do
-  local pkey = P .. 'Player:' .. r.playerId
-  local tkey = P .. 'Ticket:' .. r.ticketId
-  local p = hgetall(pkey)
+  local p = rec(r.playerId)
   if p.ticketId == r.ticketId then
     if p.state == 'waiting' then
       local sid = p.session
-      player_leave(r.playerId, p, r.reason, retention)
+      local others = {}
+      if p.party then
+        for m in string.gmatch(p.party, '[^,]+') do
+          if m ~= r.playerId then
+            local q = rec(m)
+            if q.ticketId == r.ticketId and q.state == 'waiting' then
+              others[#others + 1] = m
+              player_leaves(m, q, r.reason)
+            end
+          end
+        end
+      end
+      player_leaves(r.playerId, p, r.reason)
       results[i] = { outcome = 'left', reason = r.reason, sessionId = sid }
+      if #others > 0 then results[i].partyMembers = others end
     elseif p.state == 'matched' then
       results[i] = { outcome = 'assigned', assignment = player_assignment(r.playerId, p) }
     else
       results[i] = { outcome = 'alreadyLeft', reason = p.leftReason or r.reason }
     end
   else
-    local owner = redis.call('GET', tkey)
+    local owner = guards[r.ticketId] or redis.call('GET', P .. 'Ticket:' .. r.ticketId)
     local newer = r.requestedAt ~= nil and tonumber(p.requestedAt or '0') > r.requestedAt
     if owner or newer then
       -- This ticket was enqueued once (its guard may have expired since); the player has moved on to another ticket.
@@ -54,17 +145,92 @@ for i, r in ipairs(A.requests) do
     else
       -- The leave overtook the request (or the ticket never reached us). Record the ticket so that a late
       -- enqueue of it is a no-op ("duplicate") instead of a ghost player nobody waits for.
-      redis.call('SET', tkey, r.playerId, 'PX', retention)
+      guards[r.ticketId] = r.playerId
+      guardWrites[#guardWrites + 1] = { r.ticketId, r.playerId }
       if p.state ~= 'waiting' then
         detach_matched(r.playerId, p.state, p.session)
-        redis.call('DEL', pkey)
-        redis.call('HSET', pkey, 'ticketId', r.ticketId, 'mode', r.mode or '', 'region', REGION, 'state', 'left',
-          'leftReason', r.reason, 'leftAt', NOW, 'requestedAt', int(r.requestedAt or 0))
-        redis.call('PEXPIRE', pkey, retention)
+        local left = { ticketId = r.ticketId, mode = r.mode or '', region = REGION, state = 'left', leftReason = r.reason, leftAt = NOW_TEXT,
+          requestedAt = int(r.requestedAt or 0) }
+        preemptWrites[#preemptWrites + 1] = { r.playerId, left }
+        recs[r.playerId] = left
       end
       results[i] = { outcome = 'preempted', reason = r.reason }
     end
   end
+end
+
+-- What the leaves do to each session (as one leave after another would): the slots are freed, a ready
+-- session goes back to open under its original seq, an emptied one is deleted.
+for _, sid in ipairs(sessionOrder) do
+  local s = sessions[sid]
+  if #s.removed > 0 and s.units then
+    local kept = {}
+    for _, u in ipairs(s.units) do
+      local rest, skills = {}, u.s and {} or nil
+      for j, pid in ipairs(u.p) do
+        if not s.gone[pid] then
+          rest[#rest + 1] = pid
+          if skills then skills[#skills + 1] = u.s[j] end
+        end
+      end
+      if #rest > 0 then kept[#kept + 1] = { p = rest, s = skills, at = u.at, t = u.t } end
+    end
+    s.units = kept
+    rules_session_derive(s)
+  end
+end
+
+-- ---------------------------------------------------------------- writes
+for _, g in ipairs(guardWrites) do redis.call('SET', P .. 'Ticket:' .. g[1], g[2], 'PX', retentionText) end
+local leavers = {}
+for _, w in ipairs(leftWrites) do
+  local pkey = P .. 'Player:' .. w[1]
+  redis.call('HSET', pkey, 'state', 'left', 'leftReason', w[2], 'leftAt', NOW_TEXT)
+  redis.call('HDEL', pkey, 'session')
+  redis.call('PEXPIRE', pkey, retentionText)
+  leavers[#leavers + 1] = w[1]
+end
+call_chunked('ZREM', P .. 'PlayersTimeStartedMatchmaking', leavers)
+for mode, n in pairs(waitingDelta) do redis.call('HINCRBY', P .. 'WaitingPerMode', mode, int(n)) end
+for mode, b in pairs(bandDelta) do
+  for band, n in pairs(b) do redis.call('HINCRBY', P .. 'SkillBands:' .. mode, band, int(n)) end
+end
+for _, sid in ipairs(sessionOrder) do
+  local s = sessions[sid]
+  if #s.removed > 0 then
+    local skey = P .. 'Session:' .. sid
+    local size = s.size - #s.removed
+    if size <= 0 then
+      write_session_deleted(sid, s.mode, s.state)
+    else
+      call_chunked('SREM', P .. 'SessionPlayers:' .. sid, s.removed)
+      local fields = { 'size', int(size) }
+      if s.units then rules_session_fields(s, fields) end
+      if s.state == 'ready' then
+        fields[#fields + 1] = 'state'
+        fields[#fields + 1] = 'open'
+        redis.call('HDEL', skey, 'teams', 'quality')
+        if redis.call('ZREM', P .. 'SessionsReady', sid) == 1 then ready_count(s.mode, -1) end
+        redis.call('ZADD', P .. 'SessionsPerMatchmaking:' .. s.mode, s.seq, sid)
+      end
+      redis.call('HSET', skey, unpack(fields))
+      if s.units and s.smin ~= nil and (s.state == 'ready' or s.state == 'open') then
+        redis.call('ZADD', P .. 'SessionsBySkill:' .. s.mode, rules_session_score(s), sid)
+      end
+    end
+  end
+end
+for _, sid in ipairs(detachOrder) do
+  call_chunked('SREM', P .. 'SessionPlayers:' .. sid, detach[sid])
+  redis.call('HINCRBY', P .. 'Session:' .. sid, 'size', int(-#detach[sid]))
+end
+for _, w in ipairs(preemptWrites) do
+  local pkey = P .. 'Player:' .. w[1]
+  local l = w[2]
+  redis.call('DEL', pkey)
+  redis.call('HSET', pkey, 'ticketId', l.ticketId, 'mode', l.mode, 'region', REGION, 'state', 'left', 'leftReason', l.leftReason, 'leftAt', l.leftAt,
+    'requestedAt', l.requestedAt)
+  redis.call('PEXPIRE', pkey, retentionText)
 end
 
 return cjson.encode({ results = results })

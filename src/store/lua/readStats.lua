@@ -1,10 +1,11 @@
 -- readStats: queue and pool figures of one region in one consistent read (writes nothing).
 -- KEYS[1]   the region's routing key
 -- ARGV[1]   region prefix "<prefix>:{<region>}:"
--- ARGV[2]   JSON {now, region, modes: [mode names]}
+-- ARGV[2]   JSON {now, region, modes: [mode names], rulesModes: [at most 5 mode names]}
 -- Reply     JSON {waitingByMode: {mode: "n"}, waiting, sessionsOpen, sessionsReady, sessionsAnnouncing,
 --           serversAvailable, serversAllocated, oldestWaitMs, matchTimes: ["ms", ...],
---           matchedByMode: {mode: "n"} (players ever assigned, a counter for rates)}
+--           matchedByMode: {mode: "n"} (players ever assigned, a counter for rates),
+--           byMode: {mode: {bands: {band: "n"}, recent: ["[spread,gap,wait]", ...]}} for the rulesModes}
 -- from the raw recent time-to-match samples (MatchTimes, newest first, at most 1000).
 --- @include "prologue"
 --- @include "check_list"
@@ -12,6 +13,14 @@
 
 check_list('modes', A.modes, 500)
 for _, mode in ipairs(A.modes) do check_text('modes', mode, '^[a-z0-9][a-z0-9_-]*$', 32) end
+local rulesModes = A.rulesModes or {}
+check_list('rulesModes', rulesModes, 5)
+for _, mode in ipairs(rulesModes) do check_text('rulesModes', mode, '^[a-z0-9][a-z0-9_-]*$', 32) end
+-- Per rules mode: waiting players per skill band, and the quality of the last <= 1000 matches (newest first).
+local byMode = {}
+for _, mode in ipairs(rulesModes) do
+  byMode[mode] = { bands = hgetall(P .. 'SkillBands:' .. mode), recent = redis.call('LRANGE', P .. 'MatchQuality:' .. mode, 0, 999) }
+end
 local open = 0
 for _, mode in ipairs(A.modes) do open = open + redis.call('ZCARD', P .. 'SessionsPerMatchmaking:' .. mode) end
 local servers = redis.call('HLEN', P .. 'Servers')
@@ -30,4 +39,5 @@ return cjson.encode({
   oldestWaitMs = oldestWait,
   matchTimes = redis.call('LRANGE', P .. 'MatchTimes', 0, -1),
   matchedByMode = hgetall(P .. 'MatchedPerMode'),
+  byMode = byMode,
 })

@@ -8,7 +8,10 @@ local function delete_session(sid, mode)
     if m then ready_count(m, -1) end
   end
   redis.call('DEL', P .. 'Session:' .. sid, P .. 'SessionPlayers:' .. sid)
-  if mode then redis.call('ZREM', P .. 'SessionsPerMatchmaking:' .. mode, sid) end
+  if mode then
+    redis.call('ZREM', P .. 'SessionsPerMatchmaking:' .. mode, sid)
+    redis.call('ZREM', P .. 'SessionsBySkill:' .. mode, sid)
+  end
   redis.call('ZREM', P .. 'SessionsCreationTime', sid)
   redis.call('ZREM', P .. 'SessionsAnnouncing', sid)
 end

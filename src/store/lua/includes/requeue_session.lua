@@ -1,5 +1,8 @@
 --- @include "delete_session"
 --- @include "ready_count"
+--- @include "rules_session_derive"
+--- @include "rules_session_score"
+--- @include "rules_session_fields"
 -- The server of a session died before confirming its claim: the session goes back to the FRONT of the
 -- ready queue - same sessionId, same players - so the next free server takes the same group and a new
 -- match-made is published for it. Its players are "waiting" again with FRESH deadlines: re-added to
@@ -12,9 +15,17 @@
 -- players it touched.
 local function requeue_session(sid)
   local skey = P .. 'Session:' .. sid
-  local s = redis.call('HMGET', skey, 'mode', 'capacity', 'seq')
+  local s = redis.call('HMGET', skey, 'mode', 'capacity', 'seq', 'units')
   if not s[1] then return false, 0 end
   local mode, capacity, seq = s[1], tonumber(s[2]), tonumber(s[3])
+  -- A rules session keeps its units (parties, teams, skills): the players who moved on leave them.
+  local rs = s[4] and { units = cjson.decode(s[4]) } or nil
+  local skillOf, requeued, dropped = {}, {}, false
+  if rs then
+    for _, u in ipairs(rs.units) do
+      for j, pid in ipairs(u.p) do skillOf[pid] = u.s and u.s[j] end
+    end
+  end
   local spkey = P .. 'SessionPlayers:' .. sid
   local members = redis.call('SMEMBERS', spkey)
   for _, pid in ipairs(members) do
@@ -26,8 +37,40 @@ local function requeue_session(sid)
       redis.call('PERSIST', pkey)
       redis.call('ZADD', P .. 'PlayersTimeStartedMatchmaking', NOW_TEXT, pid)
       redis.call('HINCRBY', P .. 'WaitingPerMode', mode, 1)
+      if skillOf[pid] then redis.call('HINCRBY', P .. 'SkillBands:' .. mode, string.format('%d', math.floor(skillOf[pid] / 100) * 100), 1) end
+      requeued[pid] = true
     else
       redis.call('SREM', spkey, pid)
+      dropped = true
+    end
+  end
+  -- The units keep exactly the requeued players (also none of those detached earlier by a new ticket).
+  local unitCount = 0
+  if rs then
+    for _, u in ipairs(rs.units) do unitCount = unitCount + #u.p end
+  end
+  if rs and (dropped or unitCount ~= #members) then
+    local kept = {}
+    for _, u in ipairs(rs.units) do
+      local rest, skills = {}, u.s and {} or nil
+      for j, pid in ipairs(u.p) do
+        if requeued[pid] then
+          rest[#rest + 1] = pid
+          if skills then skills[#skills + 1] = u.s[j] end
+        end
+      end
+      if #rest > 0 then kept[#kept + 1] = { p = rest, s = skills, at = u.at, t = u.t } end
+    end
+    rs.units = kept
+    if #kept > 0 then
+      rules_session_derive(rs)
+      redis.call('HSET', skey, unpack(rules_session_fields(rs, {})))
+    end
+    -- A party that lost members requeues as the rest of it (their records name the party as it is now).
+    for _, u in ipairs(kept) do
+      for _, pid in ipairs(u.p) do
+        if #u.p > 1 then redis.call('HSET', P .. 'Player:' .. pid, 'party', table.concat(u.p, ',')) else redis.call('HDEL', P .. 'Player:' .. pid, 'party') end
+      end
     end
   end
   local size = redis.call('SCARD', spkey)
@@ -49,6 +92,11 @@ local function requeue_session(sid)
   else
     redis.call('HSET', skey, 'state', 'open')
     redis.call('ZADD', P .. 'SessionsPerMatchmaking:' .. mode, seq, sid)
+    if rs then
+      redis.call('HDEL', skey, 'teams', 'quality')
+      rules_session_derive(rs)
+      if rs.smin ~= nil then redis.call('ZADD', P .. 'SessionsBySkill:' .. mode, rules_session_score(rs), sid) end
+    end
   end
   return true, #members
 end
