@@ -9,7 +9,7 @@
  * Without --url it starts the local runtime in this process (development only), unless `npm start` is
  * already running on the same Redis and key prefix: then it says so and asks for --url.
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { DEFAULT_FUNCTION_KEY } from "../local-runtime/host/runtime";
@@ -18,6 +18,10 @@ import { runSimulation, timeToMatchChart } from "./simulation/run";
 import { pollingClient } from "./simulation/player";
 import { pushClient } from "./simulation/pushPlayer";
 import type { SimulationResult } from "./simulation/types";
+import { parseMatchModes, modeSizes } from "../src/config/matchModes";
+import type { ModeRules } from "../src/domain/modeRules";
+import { DEFAULT_POPULATION, parsePopulation, type Population } from "./simulation/population";
+import { qualityChart } from "./simulation/rules";
 
 export { planPlayers, runSimulation, timeToMatchChart } from "./simulation/run";
 export type { PlayerResult, SimulationOptions, SimulationResult } from "./simulation/types";
@@ -38,6 +42,17 @@ export const USAGE = `usage: npm run simulate -- [options]
   --rate N             players arriving per second (default: all at once)
   --port N             HTTP port of the in-process runtime (default: a free one)
   --chart FILE         where to write the time-to-match histogram (default simulate-time-to-match.svg)
+  --rules FILE         the rule-set lab: FILE holds a MATCH_MODES object (e.g. {"ranked":{"teams":2,"teamSize":5,
+                       "maxPartySize":5,"skill":{"window":200,"widen":[{"afterSeconds":15,"window":400}]}}}); the
+                       in-process runtime runs with it (with --url the target must be configured alike). --mode
+                       picks its mode (default the first). Reports wait p50/p95 against skill spread p50/p95 and
+                       team gap, checks every match kept its rules, and charts quality against wait
+                       (--chart, default simulate-quality.svg)
+  --population SPEC    the lab's players (default ${DEFAULT_POPULATION}):
+                         skill=normal(MEAN,SD) | uniform(MIN,MAX) | const(V)   a leader's skill
+                         party=SIZE:WEIGHT,...        party sizes (leader included) by relative weight, e.g. 1:70,2:20,3:10
+                         partyskill=normal(0,100)     each other member's skill as an offset from its leader's
+                         seed=N                       random seed (the same SPEC and seed, the same players)
   --help               this text`;
 
 const OPTIONS = {
@@ -54,6 +69,8 @@ const OPTIONS = {
   port: { type: "string" },
   chart: { type: "string" },
   push: { type: "boolean" },
+  rules: { type: "string" },
+  population: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -72,6 +89,9 @@ export interface SimulateArgs {
   port: number;
   chart: string;
   push: boolean;
+  /** The rule-set lab: the MATCH_MODES object of --rules, and the parsed --population. */
+  rules?: { text: string; modes: Record<string, ModeRules> };
+  population?: Population;
 }
 
 function positiveNumber(name: string, raw: string | undefined, fallback: number): number {
@@ -85,11 +105,13 @@ function positiveNumber(name: string, raw: string | undefined, fallback: number)
 export function parseSimulateArgs(argv: string[]): SimulateArgs {
   const { values: v } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false });
   const players = positiveNumber("players", v.players, 100);
+  if (v.population !== undefined && v.rules === undefined) throw new Error("--population needs --rules FILE (the rule set to run it through)");
+  const rules = v.rules === undefined ? undefined : readRules(v.rules);
   return {
     help: v.help ?? false,
     players,
     servers: positiveNumber("servers", v.servers, Math.ceil(players / 4)),
-    mode: v.mode ?? "mixed",
+    mode: v.mode ?? (rules ? Object.keys(rules.modes)[0]! : "mixed"),
     regions: (v.regions ?? "")
       .split(",")
       .map((r) => r.trim())
@@ -101,9 +123,24 @@ export function parseSimulateArgs(argv: string[]): SimulateArgs {
     timeoutSeconds: v["timeout-s"] === undefined ? undefined : positiveNumber("timeout-s", v["timeout-s"], 60),
     rate: v.rate === undefined ? undefined : positiveNumber("rate", v.rate, 0),
     port: positiveNumber("port", v.port, 0),
-    chart: resolve(v.chart ?? "simulate-time-to-match.svg"),
+    chart: resolve(v.chart ?? (rules ? "simulate-quality.svg" : "simulate-time-to-match.svg")),
     push: v.push ?? false,
+    ...(rules ? { rules, population: parsePopulation(v.population ?? DEFAULT_POPULATION) } : {}),
   };
+}
+
+/** The --rules file: a MATCH_MODES object, checked as the app checks it at start (every problem listed). */
+export function readRules(file: string): { text: string; modes: Record<string, ModeRules> } {
+  const text = readFileSync(file, "utf8");
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`--rules ${file} is not JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  const parsed = parseMatchModes(value);
+  if (parsed.problems.length) throw new Error(`--rules ${file}:\n  - ${parsed.problems.join("\n  - ")}`);
+  return { text: JSON.stringify(value), modes: parsed.modes };
 }
 
 interface Target {
@@ -138,12 +175,13 @@ async function inProcessRuntime(a: SimulateArgs): Promise<Target> {
   const env: Record<string, string> = {};
   if (a.regions.length) env.MATCH_REGIONS = JSON.stringify(a.regions);
   if (a.timeoutSeconds !== undefined) env.MATCH_TIMEOUT_SECONDS = String(a.timeoutSeconds);
+  if (a.rules) Object.assign(env, { MATCH_MODES: a.rules.text, DEFAULT_MODE: a.mode });
   const rt = await startLocalRuntime({ appDir: appDir(), port: a.port, env, log: () => undefined });
   console.error(`Started the local runtime at ${rt.baseUrl} (development only).`);
   return {
     baseUrl: rt.baseUrl,
     key: a.key ?? process.env.LOCAL_FUNCTION_KEY ?? rt.keys.functionKeys[0]!,
-    modes: envModes(),
+    modes: a.rules ? modeSizes(a.rules.modes) : envModes(),
     regions: a.regions.length ? a.regions : (JSON.parse(process.env.MATCH_REGIONS ?? '["westeurope"]') as string[]),
     episodes: () => Promise.resolve(rt.durable()?.metrics().orchestratorEpisodes),
     stop: () => rt.stop(),
@@ -155,7 +193,7 @@ function remoteTarget(a: SimulateArgs, url: string): Target {
     baseUrl: url,
     // The local runtime's function key unless told otherwise (see the banner of npm start).
     key: a.key ?? process.env.LOCAL_FUNCTION_KEY ?? DEFAULT_FUNCTION_KEY,
-    modes: envModes(),
+    modes: a.rules ? modeSizes(a.rules.modes) : envModes(),
     regions: a.regions.length ? a.regions : ["westeurope"],
     episodes: () => remoteEpisodes(url),
     stop: () => Promise.resolve(),
@@ -183,6 +221,18 @@ function summary(a: SimulateArgs, t: Target, result: SimulationResult, episodes:
   ].join("\n");
 }
 
+/** The lab's figures: how long players waited against how good their matches were. */
+export function rulesSummary(r: NonNullable<SimulationResult["rules"]>): string {
+  const f = (v: number, unit = "") => (Number.isFinite(v) ? `${Math.round(v * 10) / 10}${unit}` : "n/a");
+  return [
+    `Rule set, mode ${r.mode}: matched ${(r.matchedShare * 100).toFixed(1)}% of ${r.players} players in ${r.matches.length} matches`,
+    `  wait (client, s):               p50 ${f(r.waitSeconds.p50)}   p95 ${f(r.waitSeconds.p95)}`,
+    `  longest wait in a match (s):    p50 ${f(r.matchWaitSeconds.p50)}   p95 ${f(r.matchWaitSeconds.p95)}`,
+    `  skill spread in a match:        p50 ${f(r.skillSpread.p50)}   p95 ${f(r.skillSpread.p95)}`,
+    `  team skill gap in a match:      p50 ${f(r.teamGap.p50)}   p95 ${f(r.teamGap.p95)}`,
+  ].join("\n");
+}
+
 async function cli(argv: string[]): Promise<number> {
   const a = parseSimulateArgs(argv);
   if (a.help) {
@@ -207,13 +257,21 @@ async function cli(argv: string[]): Promise<number> {
         arrivalRate: a.rate,
         idPrefix: `sim${Date.now().toString(36)}-`,
         progress: (line) => process.stderr.write(`\r${line}   `),
+        ...(a.rules ? { population: a.population, modeRules: a.rules.modes } : {}),
       },
       a.push ? pushClient : pollingClient,
     );
     process.stderr.write("\n");
     const after = await t.episodes();
-    writeFileSync(a.chart, timeToMatchChart(result, `Time to match, ${a.players} players, ${a.servers} servers`));
+    const rule = a.rules?.modes[a.mode];
+    writeFileSync(
+      a.chart,
+      result.rules && rule
+        ? qualityChart(result.rules, rule, `Match quality against wait, mode ${a.mode}, ${a.players} players`)
+        : timeToMatchChart(result, `Time to match, ${a.players} players, ${a.servers} servers`),
+    );
     console.log(summary(a, t, result, before !== undefined && after !== undefined ? after - before : undefined));
+    if (result.rules) console.log(rulesSummary(result.rules));
     return result.problems.length || result.failed ? 1 : 0;
   } finally {
     await t.stop();

@@ -79,6 +79,8 @@ export interface LineSeries {
   name: string;
   points: [number, number][];
   color?: string;
+  /** "points": a dot per point (a scatter), not a polyline. Default "line". */
+  style?: "line" | "points";
 }
 
 export interface LineChartOptions extends ChartSize {
@@ -405,10 +407,13 @@ export function lineChart(o: LineChartOptions): string {
   }
   o.series.forEach((ser, i) => {
     const color = ser.color ?? PALETTE[i % PALETTE.length]!;
-    const p = ser.points
-      .filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y))
-      .map(([x, y]) => `${fmt(px(x))},${fmt(py(y))}`)
-      .join(" ");
+    const finitePoints = ser.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+    if (ser.style === "points") {
+      const dots = finitePoints.map(([x, y]) => `<circle cx="${fmt(px(x))}" cy="${fmt(py(y))}" r="2.5"/>`).join("");
+      out.push(`<g class="points" fill="${color}" fill-opacity="0.6"><title>${escapeXml(ser.name)}</title>${dots}</g>`);
+      return;
+    }
+    const p = finitePoints.map(([x, y]) => `${fmt(px(x))},${fmt(py(y))}`).join(" ");
     out.push(`<polyline class="line" fill="none" stroke="${color}" stroke-width="2" points="${p}"><title>${escapeXml(ser.name)}</title></polyline>`);
   });
   if (o.xLabel) out.push(`<text x="${MARGIN.left + f.plotW / 2}" y="${f.baseHeight - 30}" text-anchor="middle" fill="#2d3748">${escapeXml(o.xLabel)}</text>`);

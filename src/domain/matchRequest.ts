@@ -2,7 +2,7 @@
  * The matchRequest orchestrator's decisions, as pure functions (no Durable, no Redis), so they can be
  * read and tested apart from the replay machinery, and the messages it exchanges.
  */
-import type { Assignment, LeaveReason, LeaveResult, MatchMade, MatchOutcome, MatchRequestInput, SessionPlayer } from "./types";
+import type { Assignment, ErrorBody, LeaveReason, LeaveResult, MatchMade, MatchOutcome, MatchRequestInput, SessionPlayer } from "./types";
 import { ID_PATTERN, MODE_PATTERN, REGION_PATTERN } from "./fields";
 
 /** The orchestrator's contract (DESIGN.md section 3): its name, its activity, the events it waits for. */
@@ -22,6 +22,14 @@ export interface ServerReadyEvent extends MatchMade {
 /** Payload of the `Cancel` event. Without ticketId it cancels whatever ticket the instance runs. */
 export interface CancelEvent {
   ticketId?: string;
+  /** The intake refused the ticket (the store's error, e.g. `party_member_live` naming the member). */
+  refusal?: ErrorBody;
+}
+
+/** The refusal a Cancel event carries, if it is well formed. */
+export function refusalOf(payload: unknown): ErrorBody | undefined {
+  const r = (payload as CancelEvent | null | undefined)?.refusal;
+  return r && typeof r.error === "string" && typeof r.detail === "string" ? { error: r.error, detail: r.detail } : undefined;
 }
 
 export interface LeaveQueueInput {
@@ -74,7 +82,32 @@ export function matchFromServerReady(input: MatchRequestInput, payload: unknown)
   if (!e || typeof e !== "object" || e.ticketId !== input.ticketId) return undefined;
   if (typeof e.sessionId !== "string" || typeof e.serverId !== "string" || typeof e.address !== "string") return undefined;
   const players: SessionPlayer[] = Array.isArray(e.players) ? e.players.map((p) => ({ playerId: p.playerId, ticketId: p.ticketId })) : [];
-  return { status: "matched", ticketId: input.ticketId, sessionId: e.sessionId, serverId: e.serverId, server: e.address, players };
+  return matchOutcomeFor(input.playerId, input.ticketId, { ...(e as MatchMade), players });
+}
+
+/**
+ * A player's matched outcome from its session's match: with teams, also the teams and the index of the
+ * player's team; with rules, the match quality. Plain FIFO matches carry neither (their outputs stay as they were).
+ */
+export function matchOutcomeFor(
+  playerId: string,
+  ticketId: string,
+  m: Pick<MatchMade, "sessionId" | "serverId" | "address" | "players" | "teams" | "quality">,
+): MatchOutcome {
+  const players = m.players.map((p) => ({ playerId: p.playerId, ticketId: p.ticketId }));
+  const teams = Array.isArray(m.teams) ? m.teams.map((t) => ({ players: [...t.players] })) : undefined;
+  const team = teams?.findIndex((t) => t.players.includes(playerId));
+  return {
+    status: "matched",
+    ticketId,
+    sessionId: m.sessionId,
+    serverId: m.serverId,
+    server: m.address,
+    players,
+    ...(teams ? { teams } : {}),
+    ...(team !== undefined && team >= 0 ? { team } : {}),
+    ...(m.quality ? { quality: { ...m.quality } } : {}),
+  };
 }
 
 export function cancelApplies(input: MatchRequestInput, payload: unknown): boolean {
@@ -83,15 +116,11 @@ export function cancelApplies(input: MatchRequestInput, payload: unknown): boole
   return e.ticketId === input.ticketId;
 }
 
-export function matchedOutcome(ticketId: string, a: Assignment): MatchOutcome {
-  return { status: "matched", ticketId, sessionId: a.sessionId, serverId: a.serverId, server: a.address, players: a.players };
-}
-
 /** What a leave tells the orchestrator: the store's answer wins over why we asked (the race of defect 5). */
 export function outcomeFromLeave(input: MatchRequestInput, result: LeaveResult, asked: LeaveReason): MatchOutcome {
   switch (result.outcome) {
     case "assigned":
-      return matchedOutcome(input.ticketId, result.assignment);
+      return matchOutcomeFor(input.playerId, input.ticketId, result.assignment);
     case "left":
     case "alreadyLeft":
     case "preempted":
@@ -116,6 +145,8 @@ export function toMatchMade(a: Assignment): MatchMade {
     mode: a.mode,
     region: a.region,
     assignedAt: new Date(a.assignedAtMs).toISOString(),
+    ...(a.teams ? { teams: a.teams.map((t) => ({ players: [...t.players] })) } : {}),
+    ...(a.quality ? { quality: { ...a.quality } } : {}),
   };
 }
 

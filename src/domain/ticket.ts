@@ -1,5 +1,5 @@
 /** A ticket's status as clients see it, from whichever source knows it (store record, orchestration outcome, token). */
-import type { MatchOutcome, PlayerView, SessionPlayer, TicketStatus } from "./types";
+import type { ErrorBody, MatchOutcome, MatchQuality, PlayerView, SessionPlayer, Team, TicketStatus } from "./types";
 
 export interface TicketView {
   playerId: string;
@@ -11,6 +11,14 @@ export interface TicketView {
   serverId?: string;
   server?: string;
   players?: SessionPlayer[];
+  /** Party tickets: every member, the leader first. */
+  party?: string[];
+  /** Matched in a mode with teams: the teams in order, and this player's index in them. */
+  teams?: Team[];
+  team?: number;
+  quality?: MatchQuality;
+  /** Cancelled because the matchmaker refused the ticket at intake (e.g. `party_member_live`): why. */
+  refusal?: ErrorBody;
 }
 
 /** What a ticket token names. */
@@ -22,7 +30,7 @@ export interface TicketRef {
 }
 
 export function ticketFromPlayer(p: PlayerView): TicketView {
-  const base = { playerId: p.playerId, ticketId: p.ticketId, mode: p.mode, region: p.region };
+  const base = { playerId: p.playerId, ticketId: p.ticketId, mode: p.mode, region: p.region, ...(p.party ? { party: p.party } : {}) };
   switch (p.state) {
     case "waiting":
       return { ...base, status: "searching", ...(p.sessionId ? { sessionId: p.sessionId } : {}) };
@@ -35,6 +43,7 @@ export function ticketFromPlayer(p: PlayerView): TicketView {
         serverId: p.serverId,
         server: p.address,
         players: p.players,
+        ...matchRules(p),
       };
     default:
       return { ...base, status: p.leftReason === "cancelled" ? "cancelled" : "timedOut" };
@@ -43,12 +52,26 @@ export function ticketFromPlayer(p: PlayerView): TicketView {
 
 export function ticketFromOutcome(playerId: string, o: MatchOutcome): TicketView {
   if (o.status === "matched") {
-    return { playerId, ticketId: o.ticketId, status: "matched", sessionId: o.sessionId, serverId: o.serverId, server: o.server, players: o.players };
+    return {
+      playerId,
+      ticketId: o.ticketId,
+      status: "matched",
+      sessionId: o.sessionId,
+      serverId: o.serverId,
+      server: o.server,
+      players: o.players,
+      ...matchRules(o),
+    };
   }
-  return { playerId, ticketId: o.ticketId, status: o.status };
+  return { playerId, ticketId: o.ticketId, status: o.status, ...(o.refusal ? { refusal: o.refusal } : {}) };
 }
 
 /** A ticket as its token describes it (not in the store, or not any more). */
 export function ticketFromRef(c: TicketRef, status: TicketStatus): TicketView {
   return { playerId: c.playerId, ticketId: c.ticketId, status, mode: c.mode, region: c.region };
+}
+
+/** teams, team and quality, where the match has them. */
+function matchRules(m: Pick<TicketView, "teams" | "team" | "quality">): Pick<TicketView, "teams" | "team" | "quality"> {
+  return { ...(m.teams ? { teams: m.teams } : {}), ...(m.team !== undefined ? { team: m.team } : {}), ...(m.quality ? { quality: m.quality } : {}) };
 }

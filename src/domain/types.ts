@@ -83,7 +83,12 @@ export type MatchOutcome =
       /** With teams: the index in `teams` of this player's team. */
       team?: number;
     } & MatchRulesOutcome)
-  | { status: "timedOut" | "cancelled"; ticketId: string };
+  | {
+      status: "timedOut" | "cancelled";
+      ticketId: string;
+      /** Cancelled because the intake refused the ticket (e.g. `party_member_live`): why, for the player. */
+      refusal?: ErrorBody;
+    };
 
 /** What the ticket endpoint reports. */
 export type TicketStatus = "searching" | "matched" | "timedOut" | "cancelled" | "serverLost";

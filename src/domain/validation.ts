@@ -2,8 +2,8 @@
  * Field rules shared by the HTTP API, the Event Hub handlers and the store.
  * Each validator returns a value or an ErrorBody that says what is wrong; nothing throws on bad input.
  */
-import type { ErrorBody, PlayerRequest } from "./types";
-import type { ModeRules } from "./modeRules";
+import type { ErrorBody, PartyMember, PlayerRequest } from "./types";
+import { SKILL_MAX, SKILL_MIN, type ModeRules } from "./modeRules";
 import { hasOwnName, ID_PATTERN, MODE_PATTERN, REGION_PATTERN } from "./fields";
 
 export { ID_PATTERN, MODE_PATTERN, REGION_PATTERN, SESSION_ID_PATTERN, FIELD_PATTERNS } from "./fields";
@@ -92,12 +92,57 @@ export function validateTicketFields(
 
 /** A `player-requests` message, validated field by field. Unknown fields are refused so typos are visible. */
 export function validatePlayerRequest(msg: unknown, rules: MatchRules): Validated<PlayerRequest & { requestedAtMs: number }> {
-  const fields = validateFields(msg, ["ticketId", "playerId", "mode", "region", "requestedAt"], "a player request must be a JSON object");
+  const fields = validateFields(msg, ["ticketId", "playerId", "mode", "region", "requestedAt", "skill", "party"], "a player request must be a JSON object");
   if (!fields.ok) return fields;
   const m = fields.value;
   const ticket = validateTicketFields(m, rules);
   if (!ticket.ok) return ticket;
   const requestedAt = validateTimestamp("requestedAt", m.requestedAt);
   if (!requestedAt.ok) return requestedAt;
-  return ok({ ...ticket.value, requestedAt: m.requestedAt as string, requestedAtMs: requestedAt.value });
+  // validateMode checked the name is an own property: the rules exist.
+  const party = validateTicketRules(ticket.value.playerId, m, ticket.value.mode, rules.modes[ticket.value.mode]!);
+  if (!party.ok) return party;
+  return ok({ ...ticket.value, requestedAt: m.requestedAt as string, requestedAtMs: requestedAt.value, ...party.value });
+}
+
+/** A ticket's `skill` and `party` against its mode's rules (DESIGN.md section 6 "Tickets"); first problem wins. */
+export function validateTicketRules(
+  playerId: string,
+  m: { skill?: unknown; party?: unknown },
+  mode: string,
+  rules: ModeRules,
+): Validated<{ skill?: number; party?: PartyMember[] }> {
+  const skill = validateSkill("skill", m.skill, mode, rules);
+  if (!skill.ok) return skill;
+  if (m.party === undefined) return ok(skill.value === undefined ? {} : { skill: skill.value });
+  if (!Array.isArray(m.party)) return fail("invalid_party", "party must be an array of {playerId, skill?}: the OTHER members, not the leader");
+  if (m.party.length > rules.maxPartySize - 1) {
+    return fail(
+      "party_too_large",
+      `mode ${mode} takes parties of at most ${rules.maxPartySize} player(s), the leader included; party lists ${m.party.length} other member(s)`,
+    );
+  }
+  const party: PartyMember[] = [];
+  const seen = new Set<string>([playerId]);
+  for (const [i, raw] of m.party.entries()) {
+    const member = validateFields(raw, ["playerId", "skill"], `party[${i}] must be an object {playerId, skill?}`);
+    if (!member.ok) return fail("invalid_party", member.error.error === "unknown_field" ? `party[${i}]: ${member.error.detail}` : member.error.detail);
+    const id = validateId("playerId", member.value.playerId);
+    if (!id.ok) return fail("invalid_party", `party[${i}].${id.error.detail}`);
+    if (id.value === playerId)
+      return fail("party_includes_leader", `party lists the OTHER members; ${playerId} is the leader (the ticket's playerId) and must not be in it`);
+    if (seen.has(id.value)) return fail("party_duplicate_member", `party lists ${id.value} twice`);
+    seen.add(id.value);
+    const memberSkill = validateSkill(`party[${i}].skill`, member.value.skill, mode, rules);
+    if (!memberSkill.ok) return memberSkill;
+    party.push(memberSkill.value === undefined ? { playerId: id.value } : { playerId: id.value, skill: memberSkill.value });
+  }
+  return ok({ ...(skill.value === undefined ? {} : { skill: skill.value }), ...(party.length ? { party } : {}) });
+}
+
+function validateSkill(field: string, value: unknown, mode: string, rules: ModeRules): Validated<number | undefined> {
+  if (value === undefined) return rules.skill ? fail("skill_required", `mode ${mode} matches by skill: ${field} is required`) : ok(undefined);
+  if (typeof value !== "number" || !Number.isFinite(value) || value < SKILL_MIN || value > SKILL_MAX)
+    return fail("invalid_skill", `${field} must be a finite number from ${SKILL_MIN} to ${SKILL_MAX}, got ${JSON.stringify(value)}`);
+  return ok(value);
 }

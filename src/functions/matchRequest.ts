@@ -15,8 +15,8 @@
  */
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler, Task, TimerTask } from "durable-functions";
-import type { LeaveReason, LeaveResult, MatchOutcome } from "../domain/types";
-import { cancelApplies, checkOrchestratorInput, matchFromServerReady, outcomeFromLeave, type LeaveQueueInput } from "../domain/matchRequest";
+import type { ErrorBody, LeaveReason, LeaveResult, MatchOutcome } from "../domain/types";
+import { cancelApplies, checkOrchestratorInput, matchFromServerReady, outcomeFromLeave, refusalOf, type LeaveQueueInput } from "../domain/matchRequest";
 import { CANCEL_EVENT, LEAVE_ACTIVITY_NAME, ORCHESTRATOR_NAME, SERVER_READY_EVENT } from "./durable/matchRequests";
 import { ticketFinished } from "../telemetry/matchRequest";
 
@@ -42,6 +42,7 @@ export const matchRequestOrchestrator: OrchestrationHandler = function* (context
 
   const timers: TimerTask[] = [];
   let reason: LeaveReason;
+  let refusal: ErrorBody | undefined;
   for (;;) {
     const timer = context.df.createTimer(deadline);
     timers.push(timer);
@@ -62,6 +63,7 @@ export const matchRequestOrchestrator: OrchestrationHandler = function* (context
     if (winner === cancel) {
       if (cancelApplies(input, cancel.result)) {
         reason = "cancelled";
+        refusal = refusalOf(cancel.result);
         break;
       }
       continue;
@@ -72,7 +74,9 @@ export const matchRequestOrchestrator: OrchestrationHandler = function* (context
   cancelPending(timers);
   const leave: LeaveQueueInput = { playerId: input.playerId, ticketId: input.ticketId, region: input.region, reason, traceparent: input.traceparent };
   const result = (yield context.df.callActivityWithRetry(LEAVE_ACTIVITY_NAME, LEAVE_RETRY, leave)) as LeaveResult;
-  const outcome = outcomeFromLeave(input, result, reason);
+  const left = outcomeFromLeave(input, result, reason);
+  // A ticket the intake refused never queued: its players learn why.
+  const outcome = refusal && left.status === "cancelled" ? { ...left, refusal } : left;
   if (!context.df.isReplaying) ticketFinished(input, outcome, startedAt);
   return finish(context, outcome);
 };

@@ -1,5 +1,6 @@
 /**
- * `POST /api/tickets` {playerId, mode?, region?}: ask for a match (anonymous) → createTicket (src/usecases).
+ * `POST /api/tickets` {playerId, mode?, region?, skill?, party?}: ask for a match (anonymous) → createTicket
+ * (src/usecases). `party` lists the OTHER members; the answer's `members` gives each its own token and links.
  *
  * Answers 202 at once with the ticket's secret token. Clients poll `ticketUri` (GET /api/tickets/{playerId}
  * with `Authorization: Bearer <token>`) or `statusQueryGetUri` (the Durable status contract, served by
@@ -27,11 +28,18 @@ export async function createTicket(req: HttpRequest, ctx: InvocationContext): Pr
   const ports = portsFor(ctx, df.getClient(ctx));
   await limitTicketCalls(ports, { playerId: body.playerId, clientAddress: clientAddressOf(req.headers.get("x-forwarded-for")) }, "create");
   const ticket = await create(ports, body);
-  const ticketUri = `${base}/api/tickets/${encodeURIComponent(ticket.playerId)}`;
-  const statusQueryGetUri = `${ticketUri}/status?token=${encodeURIComponent(ticket.token)}`;
-  // The push URL comes with the ticket: the client connects at once, without a negotiate round trip.
-  const pushUrl = await pushUrlForNewTicket(playerPush(), ticket.playerId);
-  return json(202, { ...ticket, ticketUri, statusQueryGetUri, ...(pushUrl ? { pushUrl } : {}) }, { Location: ticketUri, "Retry-After": "1" });
+  // Each member's own links, built from its own token, and its push URL (the client connects at once,
+  // without a negotiate round trip); the leader's are also the answer's top level.
+  const push = playerPush();
+  const members = await Promise.all(
+    ticket.members.map(async (m) => {
+      const ticketUri = `${base}/api/tickets/${encodeURIComponent(m.playerId)}`;
+      const pushUrl = await pushUrlForNewTicket(push, m.playerId);
+      return { ...m, ticketUri, statusQueryGetUri: `${ticketUri}/status?token=${encodeURIComponent(m.token)}`, ...(pushUrl ? { pushUrl } : {}) };
+    }),
+  );
+  const { ticketUri, statusQueryGetUri, pushUrl } = members[0]!;
+  return json(202, { ...ticket, ticketUri, statusQueryGetUri, ...(pushUrl ? { pushUrl } : {}), members }, { Location: ticketUri, "Retry-After": "1" });
 }
 
 httpRoute("tickets", { route: "tickets", authLevel: "anonymous", extraInputs: [df.input.durableClient()] }, { POST: createTicket });

@@ -14,6 +14,7 @@ import { DefaultAzureCredential } from "@azure/identity";
 import { WebPubSubServiceClient } from "@azure/web-pubsub";
 import type { LeaveReason, MatchMade, SessionPlayer } from "../domain/types";
 import { ticketFromOutcome } from "../domain/ticket";
+import { matchOutcomeFor } from "../domain/matchRequest";
 import { forEachLimit } from "../lib/limiter";
 
 export const PUSH_HUB = "matchmaking";
@@ -119,14 +120,7 @@ export function setPlayerPush(push: PlayerPush | undefined | null): void {
  * when the message replaces a server that died before confirming the session (`previousServerId`).
  */
 export function matchedNotice(msg: MatchMade, player: SessionPlayer): PushNotice {
-  const ticket = ticketFromOutcome(player.playerId, {
-    status: "matched",
-    ticketId: player.ticketId,
-    sessionId: msg.sessionId,
-    serverId: msg.serverId,
-    server: msg.address,
-    players: msg.players,
-  });
+  const ticket = ticketFromOutcome(player.playerId, matchOutcomeFor(player.playerId, player.ticketId, msg));
   const type = msg.previousServerId ? "serverChanged" : "matched";
   return { playerId: player.playerId, type, ticket: { ...ticket, mode: msg.mode, region: msg.region }, assignedAt: msg.assignedAt };
 }

@@ -14,7 +14,7 @@
  * Every step is idempotent, so a re-run of the same batch (after an infrastructure failure) changes
  * nothing that was done.
  */
-import type { MatchRequestInput, PlayerRequest, PlayerView } from "../domain/types";
+import type { ErrorBody, MatchRequestInput, PlayerRequest, PlayerView } from "../domain/types";
 import { remainingTimeoutSeconds } from "../domain/matchRequest";
 import type { EnqueueRequest, EnqueueResult } from "../store/types";
 import { forEachLimit } from "../lib/limiter";
@@ -73,14 +73,26 @@ async function intakeTraced(p: IntakePorts, messages: unknown[], traces: Message
     });
   }
   const toEnqueue: GoodRequest[] = [];
+  // One orchestrator per party member (instanceId = its playerId), all on the party's ticket.
+  const members = good.flatMap((req) => memberIdsOf(req).map((playerId) => ({ req, playerId })));
   // The store's records of these players, read at once (one pipelined burst, no Durable call).
-  const records = await Promise.all(good.map(async (req) => ({ req, view: await p.store.getPlayer(req.region, req.playerId) })));
-  await forEachLimit(records, START_CONCURRENCY, async ({ req, view }) => {
+  const records = await Promise.all(members.map(async (m) => ({ ...m, view: await p.store.getPlayer(m.req.region, m.playerId) })));
+  const decisions = new Map<GoodRequest, { playerId: string; decision: "proceed" | "done" | "busy" }[]>();
+  await forEachLimit(records, START_CONCURRENCY, async ({ req, playerId, view }) => {
     const byStore = storeDecision(view, req.ticketId);
-    const decision = byStore === "proceed" || byStore === "done" ? byStore : await ensureOrchestrator(p, req, byStore === "ask");
-    if (decision === "busy") rejected.push(refused(req, "player_busy", `player ${req.playerId} already has another live ticket; finish or cancel it first`));
-    else if (decision === "proceed") toEnqueue.push(req);
+    const decision = byStore === "proceed" || byStore === "done" ? byStore : await ensureOrchestrator(p, req, playerId, byStore === "ask");
+    decisions.set(req, [...(decisions.get(req) ?? []), { playerId, decision }]);
   });
+  const unstarted: { playerId: string; ticketId: string }[] = [];
+  for (const req of good) {
+    const mine = decisions.get(req) ?? [];
+    const busy = mine.find((d) => d.decision === "busy");
+    if (busy) {
+      rejected.push(refused(req, "player_busy", `player ${busy.playerId} already has another live ticket; finish or cancel it first`));
+      // The other members' orchestrators of this ticket, started just now, end at once (the party never queued).
+      for (const d of mine) if (d.decision === "proceed") unstarted.push({ playerId: d.playerId, ticketId: req.ticketId });
+    } else if (mine.some((d) => d.decision === "proceed")) toEnqueue.push(req);
+  }
 
   // Requests the store refuses are dead-lettered with the bad messages: one store call for both.
   const result = toEnqueue.length ? await p.store.enqueue(toEnqueue.map(enqueueRequest)) : undefined;
@@ -89,6 +101,7 @@ async function intakeTraced(p: IntakePorts, messages: unknown[], traces: Message
     if (r.outcome === "rejected") rejected.push(refused(toEnqueue[i]!, r.error, r.detail));
   });
   await deadLetterRejected(p.store, PLAYER_REQUESTS_SOURCE, "player-request", rejected, p.log);
+  if (!result && unstarted.length) await finishOrchestrators(p, [], [], unstarted);
   const summary = {
     messages: messages.length,
     queued: count(result?.results, "queued"),
@@ -97,7 +110,7 @@ async function intakeTraced(p: IntakePorts, messages: unknown[], traces: Message
   };
   if (!result) return summary;
 
-  await finishOrchestrators(p, result.results);
+  await finishOrchestrators(p, result.results, toEnqueue, unstarted);
   p.log.log(`addPlayers: ${summary.messages} message(s): ${summary.queued} queued, ${summary.duplicates} duplicate, ${summary.rejected} rejected`);
   // Sessions this batch filled: assign now rather than at the next sweeper tick. A failed send is not
   // thrown: the sessions are safe in the store's outbox and the sweeper re-publishes them.
@@ -120,21 +133,22 @@ export function screenBatch(p: Pick<Ports, "settings">, messages: unknown[], tra
   messages.forEach((raw, index) => {
     const parsed = parsePlayerRequest(raw, index, p.settings);
     if (!parsed.ok) return void rejected.push(parsed);
-    const { ticketId, playerId } = parsed.value;
+    const { ticketId } = parsed.value;
     // The same ticket twice in one batch (a producer retry): one is enough.
     if (seenTickets.has(ticketId)) return;
     seenTickets.add(ticketId);
-    // Two tickets of one player in one batch: one orchestration per player, so the first one wins.
-    const first = ticketOfPlayer.get(playerId);
-    if (first !== undefined) {
+    // Two tickets of one player (as player or party member) in one batch: one orchestration per player, so the first one wins.
+    const ids = memberIdsOf(parsed.value);
+    const taken = ids.find((id) => ticketOfPlayer.has(id));
+    if (taken !== undefined) {
       return void rejected.push({
         index,
         body: messageText(raw),
         error: "player_busy",
-        detail: `player ${playerId} already has ticket ${first} in this batch`,
+        detail: `player ${taken} already has ticket ${ticketOfPlayer.get(taken)} in this batch`,
       });
     }
-    ticketOfPlayer.set(playerId, ticketId);
+    for (const id of ids) ticketOfPlayer.set(id, ticketId);
     good.push({ ...parsed.value, trace: traces.parentOf(raw) });
   });
   return { good, rejected };
@@ -179,15 +193,15 @@ export function orchestratorDecision(status: MatchRequestStatus | null, ticketId
  * two calls gets one more start. `askFirst`: read the status before starting (a start must not replace an
  * execution that finished this ticket).
  */
-async function ensureOrchestrator(p: IntakePorts, req: GoodRequest, askFirst: boolean): Promise<"proceed" | "done" | "busy"> {
+async function ensureOrchestrator(p: IntakePorts, req: GoodRequest, playerId: string, askFirst: boolean): Promise<"proceed" | "done" | "busy"> {
   if (askFirst) {
-    const decision = orchestratorDecision(await p.matchRequests.status(req.playerId), req.ticketId);
+    const decision = orchestratorDecision(await p.matchRequests.status(playerId), req.ticketId);
     if (decision !== "start") return decision;
   }
   const timeoutSeconds = remainingTimeoutSeconds(p.settings.matchTimeoutSeconds, req.requestedAtMs, p.clock());
   const input: MatchRequestInput = {
     ticketId: req.ticketId,
-    playerId: req.playerId,
+    playerId,
     mode: req.mode,
     region: req.region,
     timeoutSeconds,
@@ -196,7 +210,7 @@ async function ensureOrchestrator(p: IntakePorts, req: GoodRequest, askFirst: bo
   };
   for (let attempt = 0; attempt < 2; attempt++) {
     if (await p.matchRequests.start(input)) return "proceed";
-    const decision = orchestratorDecision(await p.matchRequests.status(req.playerId), req.ticketId);
+    const decision = orchestratorDecision(await p.matchRequests.status(playerId), req.ticketId);
     if (decision !== "start") return decision;
   }
   return "busy";
@@ -204,14 +218,31 @@ async function ensureOrchestrator(p: IntakePorts, req: GoodRequest, askFirst: bo
 
 /**
  * A ticket cancelled before it got here (DELETE overtook the message) is recorded as left, and a ticket
- * the store refused will never be matched: their orchestrators, started just now, finish at once instead
- * of waiting for their deadline.
+ * the store refused will never be matched: their orchestrators (every member's), started just now, finish
+ * at once instead of waiting for their deadline. A refusal travels with the Cancel, so each member's status
+ * says why (e.g. `party_member_live` naming the member). `also`: orchestrators of requests refused before
+ * the store saw them.
  */
-async function finishOrchestrators(p: IntakePorts, results: EnqueueResult[]): Promise<void> {
-  const finished = results.filter((r) => r.outcome === "rejected" || (r.outcome === "duplicate" && r.state === "left"));
-  await forEachLimit(finished, START_CONCURRENCY, async (r) => {
-    await p.matchRequests.cancel(r.playerId, { ticketId: r.ticketId });
+async function finishOrchestrators(
+  p: IntakePorts,
+  results: EnqueueResult[],
+  requests: GoodRequest[],
+  also: { playerId: string; ticketId: string; refusal?: ErrorBody }[] = [],
+): Promise<void> {
+  const finished = results.flatMap((r, i) => {
+    if (r.outcome !== "rejected" && !(r.outcome === "duplicate" && r.state === "left")) return [];
+    const refusal = r.outcome === "rejected" ? { error: r.error, detail: r.detail } : undefined;
+    const ids = requests[i] ? memberIdsOf(requests[i]) : [r.playerId];
+    return ids.map((playerId) => ({ playerId, ticketId: r.ticketId, ...(refusal ? { refusal } : {}) }));
   });
+  await forEachLimit([...finished, ...also], START_CONCURRENCY, async ({ playerId, ticketId, refusal }) => {
+    await p.matchRequests.cancel(playerId, { ticketId, ...(refusal ? { refusal } : {}) });
+  });
+}
+
+/** The leader, then the other members of its party. */
+function memberIdsOf(r: PlayerRequest): string[] {
+  return [r.playerId, ...(r.party ?? []).map((m) => m.playerId)];
 }
 
 function refused(r: GoodRequest, error: string, detail: string): Rejected {
@@ -220,7 +251,15 @@ function refused(r: GoodRequest, error: string, detail: string): Rejected {
 }
 
 function enqueueRequest(r: GoodRequest): EnqueueRequest {
-  return { ticketId: r.ticketId, playerId: r.playerId, mode: r.mode, region: r.region, requestedAtMs: r.requestedAtMs };
+  return {
+    ticketId: r.ticketId,
+    playerId: r.playerId,
+    mode: r.mode,
+    region: r.region,
+    requestedAtMs: r.requestedAtMs,
+    ...(r.skill === undefined ? {} : { skill: r.skill }),
+    ...(r.party ? { party: r.party } : {}),
+  };
 }
 
 const count = (results: EnqueueResult[] | undefined, outcome: EnqueueResult["outcome"]): number => results?.filter((r) => r.outcome === outcome).length ?? 0;

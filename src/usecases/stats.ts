@@ -1,9 +1,11 @@
 /**
  * `GET /api/stats`: per region, queue depth per mode, sessions open/ready, the scale-out signal, servers
  * free/busy, time to match (percentiles and histogram of recent samples), players matched so far (a
- * counter: the dashboard's matches per minute); and the recent dead letters of each source hub.
+ * counter: the dashboard's matches per minute); per mode with rules, waiting players by skill band, match
+ * quality and wait over the recent matches and the estimated wait of a new ticket; and the recent dead
+ * letters of each source hub.
  */
-import type { RegionStats } from "../store/types";
+import type { ModeStats, RegionStats } from "../store/types";
 import type { ModeRules } from "../domain/modeRules";
 import { modeSizes } from "../config/matchModes";
 import { MATCH_MADE_SOURCE } from "./deliverMatches";
@@ -14,9 +16,31 @@ import type { Ports } from "./ports";
 export const DEAD_LETTERS_READ = 100;
 const DEAD_LETTERS_SHOWN = 5;
 
-export interface RegionReport extends RegionStats {
+export interface RegionReport extends Omit<RegionStats, "byMode"> {
   /** Full sessions waiting because no server is free: the scale-out signal (0 while servers are free). */
   sessionsWaitingForServer: number;
+  /** Modes with rules (skill, teams or parties): who waits where, how good and how slow recent matches were. */
+  byMode?: Record<string, ModeReport>;
+}
+
+/** A mode's figures in one region, with the estimated wait of a new ticket. */
+export interface ModeReport extends ModeStats {
+  /**
+   * FlexMatch's EstimatedWaitTime: how long a ticket arriving now can expect to wait, in seconds; null while
+   * there is nothing to estimate from (no recent match and nobody waiting). See estimateWaitSeconds.
+   */
+  estimatedWaitSeconds: number | null;
+}
+
+/**
+ * The wait a new ticket of a mode can expect: the median wait of the recent matches (the wait of each
+ * match's longest-waiting ticket when it filled, so it leans high, which a player would rather be told).
+ * With no recent match but players waiting, nobody has been matched for a while: the timeout is the honest
+ * estimate. Never above the timeout, after which a ticket ends anyway.
+ */
+export function estimateWaitSeconds(m: Pick<ModeStats, "recentMatches" | "waiting" | "waitSeconds">, timeoutSeconds: number): number | null {
+  if (m.recentMatches > 0) return Math.min(timeoutSeconds, Math.round(m.waitSeconds.p50 * 10) / 10);
+  return m.waiting > 0 ? timeoutSeconds : null;
 }
 
 export interface DeadLetterReport {
@@ -77,7 +101,18 @@ async function read(p: Pick<Ports, "settings" | "store">, regions: readonly stri
     at: new Date(now).toISOString(),
     modes: modeSizes(p.settings.modes),
     modeRules: p.settings.modes,
-    regions: perRegion.map((r) => ({ ...r, sessionsWaitingForServer: r.serversAvailable > 0 ? 0 : r.sessionsReady })),
+    regions: perRegion.map((r) => regionReport(r, p.settings.matchTimeoutSeconds)),
     deadLetters,
   };
+}
+
+function regionReport(r: RegionStats, timeoutSeconds: number): RegionReport {
+  const { byMode, ...rest } = r;
+  const report: RegionReport = { ...rest, sessionsWaitingForServer: r.serversAvailable > 0 ? 0 : r.sessionsReady };
+  if (byMode) {
+    report.byMode = Object.fromEntries(
+      Object.entries(byMode).map(([mode, m]) => [mode, { ...m, estimatedWaitSeconds: estimateWaitSeconds(m, timeoutSeconds) }]),
+    );
+  }
+  return report;
 }

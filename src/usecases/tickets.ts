@@ -7,11 +7,12 @@
  * once the store has forgotten a finished ticket.
  */
 import { randomUUID } from "node:crypto";
-import type { PlayerRequest } from "../domain/types";
-import { matchedOutcome, ORCHESTRATOR_NAME, STALE_MARGIN_SECONDS } from "../domain/matchRequest";
+import type { PartyMember, PlayerRequest } from "../domain/types";
+import { matchOutcomeFor, ORCHESTRATOR_NAME, STALE_MARGIN_SECONDS } from "../domain/matchRequest";
 import { ticketFromOutcome, ticketFromPlayer, ticketFromRef, type TicketView } from "../domain/ticket";
-import { validateMode, validateRegion } from "../domain/validation";
+import { validateMode, validateRegion, validateTicketRules } from "../domain/validation";
 import { accept, refuse } from "./errors";
+import { forEachLimit } from "../lib/limiter";
 import { checkSchema } from "./schemas";
 import { signTicketToken, ticketTokenLifetimeSeconds, type TicketClaims } from "./ticketToken";
 import type { InstanceRecord, MatchRequests, Ports } from "./ports";
@@ -19,12 +20,25 @@ import { pushToPlayers } from "../messaging/webPubSub";
 import { recordTicketCreated } from "../telemetry/metrics";
 import { annotate, ATTR } from "../telemetry/tracing";
 
+/** Durable calls in flight for the members of one party. */
+const CANCEL_CONCURRENCY = 8;
+
 type TicketPorts = Pick<Ports, "settings" | "store" | "clock" | "log"> & { matchRequests: MatchRequests };
 
 export interface CreateTicketRequest {
   playerId: string;
   mode?: string;
   region?: string;
+  /** Required in a mode with skill rules. */
+  skill?: number;
+  /** The OTHER members of the leader's party (not the leader). */
+  party?: PartyMember[];
+}
+
+/** One member of a ticket (the leader first) with its own credential. */
+export interface TicketMember {
+  playerId: string;
+  token: string;
 }
 
 export interface CreatedTicket {
@@ -33,44 +47,74 @@ export interface CreatedTicket {
   mode: string;
   region: string;
   token: string;
+  /** Every member, the leader first (a solo ticket: the player alone). */
+  members: TicketMember[];
 }
 
-/** Publishes a player request for a player without a live ticket; the answer carries the ticket's secret token. */
+/**
+ * Publishes a player request for a player (and the party it leads) without a live ticket; the answer carries
+ * each member's secret token. The whole party shares the ticketId; each member gets its own orchestrator at
+ * intake (instanceId = its playerId).
+ */
 export async function createTicket(p: TicketPorts & Pick<Ports, "publisher">, body: CreateTicketRequest): Promise<CreatedTicket> {
   const s = p.settings;
   const playerId = body.playerId;
   const mode = accept(validateMode(body.mode ?? s.defaultMode, s.modes));
   const region = accept(validateRegion(body.region ?? s.defaultRegion, s.regions));
+  const { skill, party } = accept(validateTicketRules(playerId, body, mode, s.modes[mode]!));
+  const memberIds = [playerId, ...(party ?? []).map((m) => m.playerId)];
 
-  // The store first: a player waiting in this region is refused without a Durable call (Durable calls are
-  // the cost and throughput driver on Azure, issue 16). Only then the orchestration (instanceId =
-  // playerId), which covers every region and requests still in the hub.
-  const current = await p.store.getPlayer(region, playerId);
-  const status = current?.state === "waiting" ? null : await p.matchRequests.status(playerId);
-  const liveTicket = current?.state === "waiting" ? current.ticketId : status?.live ? status.ticketId : undefined;
-  if (liveTicket) {
-    throw refuse("conflict", "ticket_exists", `player ${playerId} already has a live ticket; use its token to read or cancel it`, {
-      ticket: { playerId, ticketId: liveTicket, status: "searching" },
+  // Nobody of the party may have a live ticket: checked for all members at once, the leader's refusal first.
+  const live = await Promise.all(memberIds.map((id) => liveTicketOf(p, region, id)));
+  live.forEach((ticketId, i) => {
+    if (!ticketId) return;
+    const id = memberIds[i]!;
+    if (i === 0) {
+      throw refuse("conflict", "ticket_exists", `player ${id} already has a live ticket; use its token to read or cancel it`, {
+        ticket: { playerId: id, ticketId, status: "searching" },
+      });
+    }
+    throw refuse("conflict", "party_member_live", `party member ${id} already has a live ticket; it must finish or cancel it before joining this party`, {
+      member: id,
     });
-  }
+  });
 
   const ticketId = randomUUID();
   annotate({ [ATTR.ticketId]: ticketId, [ATTR.playerId]: playerId, [ATTR.mode]: mode, [ATTR.region]: region });
   const now = p.clock();
-  const message: PlayerRequest = { ticketId, playerId, mode, region, requestedAt: new Date(now).toISOString() };
+  const message: PlayerRequest = {
+    ticketId,
+    playerId,
+    mode,
+    region,
+    requestedAt: new Date(now).toISOString(),
+    ...(skill === undefined ? {} : { skill }),
+    ...(party ? { party } : {}),
+  };
   const drift = checkSchema("playerRequest", message, "the player request");
   if (drift) throw new Error(`createTicket built a message its own schema refuses: ${drift.detail}`);
   // Partition key = playerId: one player's requests stay in order on one partition.
   await p.publisher.send(s.playerRequestsHub, [{ body: message, partitionKey: playerId }]);
   recordTicketCreated(mode, region);
-  const token = signTicketToken(
-    { ticketId, playerId, region, mode, rat: now },
-    s.identity.ticketKeys,
-    ticketTokenLifetimeSeconds(s, STALE_MARGIN_SECONDS),
-    now,
-  );
-  p.log.log(`ticket ${ticketId} for ${playerId} (${mode}, ${region}) accepted`);
-  return { ticketId, playerId, mode, region, token };
+  const lifetime = ticketTokenLifetimeSeconds(s, STALE_MARGIN_SECONDS);
+  const members = memberIds.map((id) => ({
+    playerId: id,
+    token: signTicketToken({ ticketId, playerId: id, region, mode, rat: now }, s.identity.ticketKeys, lifetime, now),
+  }));
+  p.log.log(`ticket ${ticketId} for ${memberIds.join(", ")} (${mode}, ${region}) accepted`);
+  return { ticketId, playerId, mode, region, token: members[0]!.token, members };
+}
+
+/**
+ * The live ticket of a player, if any. The store first: a player waiting in this region is refused without a
+ * Durable call (Durable calls are the cost and throughput driver on Azure, issue 16). Only then the
+ * orchestration (instanceId = playerId), which covers every region and requests still in the hub.
+ */
+async function liveTicketOf(p: TicketPorts, region: string, playerId: string): Promise<string | undefined> {
+  const current = await p.store.getPlayer(region, playerId);
+  if (current?.state === "waiting") return current.ticketId;
+  const status = await p.matchRequests.status(playerId);
+  return status?.live ? status.ticketId : undefined;
 }
 
 /** The status of the ticket a token names. */
@@ -103,7 +147,7 @@ export async function cancelTicket(p: TicketPorts, claims: TicketClaims): Promis
   switch (result.outcome) {
     case "assigned":
       throw refuse("conflict", "already_matched", "the ticket is already matched and cannot be cancelled", {
-        match: ticketFromOutcome(playerId, matchedOutcome(ticketId, result.assignment)),
+        match: ticketFromOutcome(playerId, matchOutcomeFor(playerId, ticketId, result.assignment)),
       });
     case "superseded":
       throw refuse("conflict", "ticket_replaced", "the player has a newer ticket; cancel that one with its own token");
@@ -119,13 +163,20 @@ export async function cancelTicket(p: TicketPorts, claims: TicketClaims): Promis
   }
   // The slot is free already; the event only lets the orchestration finish now rather than at its
   // deadline (where its leave would report "cancelled" anyway). So a failure here is logged, not fatal.
-  try {
-    await p.matchRequests.cancel(playerId, { ticketId });
-  } catch (err) {
-    p.log.warn(`Cancel event for ${playerId} not delivered (the orchestration ends at its deadline): ${err instanceof Error ? err.message : String(err)}`);
-  }
+  // A party leaves whole: the other members' orchestrations get Cancel too, and their players are told.
+  const partyMembers = result.outcome === "left" ? (result.partyMembers ?? []) : [];
+  await forEachLimit([playerId, ...partyMembers], CANCEL_CONCURRENCY, async (id) => {
+    try {
+      await p.matchRequests.cancel(id, { ticketId });
+    } catch (err) {
+      p.log.warn(`Cancel event for ${id} not delivered (the orchestration ends at its deadline): ${err instanceof Error ? err.message : String(err)}`);
+    }
+  });
   const cancelled = ticketFromRef(claims, "cancelled");
-  if (result.outcome === "left") await pushToPlayers([{ playerId, type: "cancelled", ticket: cancelled }], (m) => p.log.warn(m));
+  if (result.outcome === "left") {
+    const notices = [playerId, ...partyMembers].map((id) => ({ playerId: id, type: "cancelled" as const, ticket: { ...cancelled, playerId: id } }));
+    await pushToPlayers(notices, (m) => p.log.warn(m));
+  }
   return cancelled;
 }
 

@@ -8,20 +8,12 @@
 import { describe, expect, it } from "vitest";
 import { core, SIGNING_KEYS, useTestApp } from "./support/app";
 import { signTicketToken } from "../../src/usecases/ticketToken";
+import { seededRandom } from "../../tools/seededRandom";
 
 const app = useTestApp();
 
-/** mulberry32: a small seeded PRNG, so every run throws the same cases. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG, so every run throws the same cases. */
+const prng = seededRandom;
 
 const HOSTILE_STRINGS = [
   "constructor",

@@ -487,7 +487,7 @@ describe("bad requests get a 4xx {error, detail}, never a 500", () => {
     [
       "POST tickets with an unknown field",
       "tickets",
-      { method: "POST", path: "/api/tickets", headers: JSON_HEADERS, body: '{"playerId":"a","skill":3}' },
+      { method: "POST", path: "/api/tickets", headers: JSON_HEADERS, body: '{"playerId":"a","level":3}' },
       400,
       "unknown_field",
     ],

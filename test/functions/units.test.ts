@@ -6,10 +6,12 @@ import { decodeMessage, messageText, parsePlayerRequest } from "../../src/usecas
 import { forEachLimit } from "../../src/lib/limiter";
 import { groupByPartitionKey, MemoryEventPublisher, resolveEventHubConnection } from "../../src/messaging/eventPublisher";
 import { cancelApplies, matchFromServerReady, outcomeFromLeave, toMatchMade } from "../../src/domain/matchRequest";
-import { checkSchema } from "../../src/usecases/schemas";
+import { checkComponent, checkSchema } from "../../src/usecases/schemas";
+import { ticketFromOutcome } from "../../src/domain/ticket";
 import { statusUrlWithoutKey } from "../../src/functions/durable/matchRequests";
 import type { DurableClient } from "durable-functions";
 import { createTicket } from "../../src/usecases/tickets";
+import { estimateWaitSeconds } from "../../src/usecases/stats";
 import { normalizeModes } from "../../src/domain/modeRules";
 import type { MatchRequests, Store } from "../../src/usecases/ports";
 import { loadSettings } from "../../src/config/settings";
@@ -110,6 +112,23 @@ describe("orchestrator decisions", () => {
     region: "westeurope",
     assignedAtMs: 1_767_225_600_000,
   };
+  it("a match with teams carries teams, the player's team and the quality, on the message, the output and the ticket", () => {
+    const teams = [{ players: ["p2", "p3"] }, { players: ["p1", "p4"] }];
+    const quality = { skillSpread: 120, teamSkillGap: 15, waitSeconds: 7.5 };
+    const ruled = { ...assignment, players: ["p1", "p2", "p3", "p4"].map((p) => ({ playerId: p, ticketId: p === "p1" ? "t1" : "tx" })), teams, quality };
+    const made = toMatchMade(ruled);
+    expect(checkSchema("matchMade", made, "m")).toBeUndefined();
+    expect(made).toMatchObject({ teams, quality });
+    const out = matchFromServerReady(input, { ...made, playerId: "p1", ticketId: "t1" });
+    expect(out).toMatchObject({ status: "matched", teams, team: 1, quality });
+    expect(outcomeFromLeave(input, { outcome: "assigned", playerId: "p1", ticketId: "t1", assignment: ruled }, "timedOut")).toMatchObject({ team: 1, teams });
+    expect(ticketFromOutcome("p1", out!)).toMatchObject({ status: "matched", team: 1, teams, quality });
+    expect(checkComponent("Ticket", ticketFromOutcome("p1", out!))).toBeUndefined();
+    // A plain FIFO match carries none of them: its messages and outputs stay as they were.
+    const plain = matchFromServerReady(input, { ...toMatchMade(assignment), playerId: "p1", ticketId: "t1" });
+    expect(Object.keys(plain!).sort()).toEqual(["players", "server", "serverId", "sessionId", "status", "ticketId"]);
+  });
+
   it("matches only its own ticket, and the store's answer wins the timeout race", () => {
     const msg = { ...toMatchMade(assignment), playerId: "p1", ticketId: "t1" };
     expect(checkSchema("matchMade", toMatchMade(assignment), "m")).toBeUndefined();
@@ -185,5 +204,15 @@ describe("createTicket: Durable calls on the hot path (issue 16)", () => {
     const { calls, p } = ports("none");
     await expect(createTicket(p, { playerId: "p1" })).resolves.toMatchObject({ playerId: "p1", mode: "duel", region: "westeurope" });
     expect(calls).toEqual({ status: 1, sent: 1 });
+  });
+});
+
+describe("estimated wait of a new ticket (GET /api/stats byMode)", () => {
+  const pp = (p50: number) => ({ p50, p95: p50 * 2 });
+  it("is the median wait of the recent matches, capped at the timeout; the timeout when nobody is matched; null with nothing to go by", () => {
+    expect(estimateWaitSeconds({ recentMatches: 20, waiting: 3, waitSeconds: pp(7.34) }, 60)).toBe(7.3);
+    expect(estimateWaitSeconds({ recentMatches: 20, waiting: 0, waitSeconds: pp(90) }, 60)).toBe(60);
+    expect(estimateWaitSeconds({ recentMatches: 0, waiting: 5, waitSeconds: pp(0) }, 60)).toBe(60);
+    expect(estimateWaitSeconds({ recentMatches: 0, waiting: 0, waitSeconds: pp(0) }, 60)).toBeNull();
   });
 });

@@ -43,14 +43,21 @@ export interface PlayerClient {
 export interface Requested {
   ticket: TicketHandle;
   requestedAt: number;
+  /** A party ticket: every member's own handle (the leader's too), by playerId. */
+  members?: Map<string, TicketHandle>;
 }
 
 /** Requests a ticket; returns it, or records on `r` why it failed. */
-export async function requestTicket(r: PlayerResult, ctx: PlayerContext, client: PlayerClient): Promise<Requested | undefined> {
+export async function requestTicket(
+  r: PlayerResult,
+  ctx: PlayerContext,
+  client: PlayerClient,
+  party: { playerId: string; skill?: number }[] = [],
+): Promise<Requested | undefined> {
   const headers = (await client.ticketHeaders?.(r)) ?? {};
   let requestedAt: number | undefined;
   const res = await ctx.call("tickets", "POST", "/api/tickets", {
-    body: { playerId: r.playerId, mode: r.mode, region: r.region },
+    body: { playerId: r.playerId, mode: r.mode, region: r.region, ...(r.skill === undefined ? {} : { skill: r.skill }), ...(party.length ? { party } : {}) },
     headers,
     onSend: () => (requestedAt ??= Date.now()),
   });
@@ -62,9 +69,19 @@ export async function requestTicket(r: PlayerResult, ctx: PlayerContext, client:
   }
   r.ticketId = body.ticketId;
   r.ticketAt = Date.now();
+  const ticketId = body.ticketId;
+  const listed =
+    (res.json as { members?: { playerId: string; token: string; ticketUri: string; statusQueryGetUri: string; pushUrl?: string }[] }).members ?? [];
   return {
-    ticket: { ticketId: body.ticketId, token: body.token, ticketUri: body.ticketUri, statusQueryGetUri: body.statusQueryGetUri, pushUrl: body.pushUrl },
+    ticket: { ticketId, token: body.token, ticketUri: body.ticketUri, statusQueryGetUri: body.statusQueryGetUri, pushUrl: body.pushUrl },
     requestedAt: requestedAt ?? Date.now(),
+    ...(party.length
+      ? {
+          members: new Map(
+            listed.map((m) => [m.playerId, { ticketId, token: m.token, ticketUri: m.ticketUri, statusQueryGetUri: m.statusQueryGetUri, pushUrl: m.pushUrl }]),
+          ),
+        }
+      : {}),
   };
 }
 
@@ -77,6 +94,9 @@ export function recordOutcome(r: PlayerResult, out: Record<string, unknown>): vo
     r.serverId = String(out.serverId);
     r.server = String(out.server);
     r.players = out.players as PlayerResult["players"];
+    if (Array.isArray(out.teams)) r.teams = out.teams as PlayerResult["teams"];
+    if (typeof out.team === "number") r.team = out.team;
+    if (out.quality && typeof out.quality === "object") r.quality = out.quality as PlayerResult["quality"];
   } else r.status = out.status === "cancelled" ? "cancelled" : "timedOut";
 }
 

@@ -11,6 +11,9 @@ import { simulatorHttp } from "./http";
 import { awaitMatch, pollingClient, requestTicket, type PlayerClient, type PlayerContext } from "./player";
 import { fleet } from "./servers";
 import type { PlayerResult, SimulationOptions, SimulationResult } from "./types";
+import type { ModeRules } from "../../src/domain/modeRules";
+import { planUnits } from "./population";
+import { rulesProblems, rulesReport } from "./rules";
 
 /** Buckets in whole sessions, so that with enough servers every player can be matched. */
 export function planPlayers(
@@ -57,7 +60,8 @@ export async function runSimulation(o: SimulationOptions, client: PlayerClient =
   if (!o.serverDelayMs) await servers.registerAll();
   servers.startHeartbeats({ heartbeatMs: o.heartbeatMs ?? 5000, delayMs: o.serverDelayMs });
 
-  const results: PlayerResult[] = planPlayers(o).map((p) => ({ ...p, status: "unfinished", polls: 0 }));
+  const units = plannedUnits(o);
+  const results: PlayerResult[] = units.flatMap((u) => u.map((p) => ({ ...p, status: "unfinished" as const, polls: 0 })));
   let requested = 0;
   const progress = setInterval(() => o.progress?.(progressLine(started, results, requested, servers.releases())), 250);
   const context = (i: number): PlayerContext => ({
@@ -68,11 +72,26 @@ export async function runSimulation(o: SimulationOptions, client: PlayerClient =
     firstPollDelayMs: (i % 20) * (pollMs / 20),
     onMatched: (r) => servers.onSession(r.serverId!, r.sessionId!),
   });
+  // One request per ticket (a party's leader asks for all); each member then waits with its own handle.
+  let first = 0;
+  const unitRequests = units.map((u) => {
+    const i = first;
+    first += u.length;
+    return (async () => {
+      if (o.arrivalRate) await sleep((i * 1000) / o.arrivalRate);
+      const party = u.slice(1).map((m) => ({ playerId: m.playerId, ...(m.skill === undefined ? {} : { skill: m.skill }) }));
+      const req = await requestTicket(results[i]!, context(i), client, party);
+      if (req) requested += u.length;
+      else for (let k = 1; k < u.length; k++) Object.assign(results[i + k]!, { status: "failed", error: results[i]!.error });
+      return req;
+    })();
+  });
+  const unitOf = units.flatMap((u, k) => u.map(() => k));
   const requests = results.map(async (r, i) => {
-    if (o.arrivalRate) await sleep((i * 1000) / o.arrivalRate);
-    const req = await requestTicket(r, context(i), client);
-    if (req) requested++;
-    return req;
+    const req = await unitRequests[unitOf[i]!]!;
+    if (!req?.members) return req;
+    const ticket = req.members.get(r.playerId);
+    return ticket ? { ticket, requestedAt: req.requestedAt } : undefined;
   });
   const lifecycles = requests.map(async (req, i) => {
     const got = await req;
@@ -90,6 +109,8 @@ export async function runSimulation(o: SimulationOptions, client: PlayerClient =
   const registrationError = servers.registrationError();
   if (registrationError) problems.unshift(`server registration failed: ${registrationError.message}`);
   problems.push(...sessionProblems(sessions, o.modes));
+  const rules = o.population ? labRules(o) : undefined;
+  if (rules) problems.push(...rulesProblems(results, rules.rule));
   const times = results.filter((r) => r.timeToMatchMs !== undefined).map((r) => r.timeToMatchMs!);
   const count = (s: PlayerResult["status"]) => results.filter((r) => r.status === s).length;
   const told = toldAfterMatch(results);
@@ -109,7 +130,28 @@ export async function runSimulation(o: SimulationOptions, client: PlayerClient =
     statusReadsPerMatched: results.filter((r) => r.status === "matched").reduce((n, r) => n + r.polls, 0) / Math.max(1, count("matched")),
     problems,
     httpErrors: http.errors(),
+    ...(rules ? { rules: rulesReport(results, rules.mode, rules.rule) } : {}),
   };
+}
+
+/** The mode and rules of a rule-set lab run. */
+function labRules(o: SimulationOptions): { mode: string; rule: ModeRules } {
+  const rule = o.modeRules && Object.hasOwn(o.modeRules, o.mode) ? o.modeRules[o.mode] : undefined;
+  if (!rule) throw new Error(`the rule-set lab needs the rules of mode ${JSON.stringify(o.mode)} (known: ${Object.keys(o.modeRules ?? {}).join(", ")})`);
+  return { mode: o.mode, rule };
+}
+
+type Planned = { playerId: string; mode: string; region: string; skill?: number; party?: string[] };
+
+/** The players, one array per ticket (the leader first): sessions of whole size, or the lab's population. */
+function plannedUnits(o: SimulationOptions): Planned[][] {
+  if (!o.population) return planPlayers(o).map((p) => [p]);
+  const { mode, rule } = labRules(o);
+  return planUnits(o.population, o.players, rule.maxPartySize, o.idPrefix ?? "p").map((u, k) => {
+    const region = o.regions[k % o.regions.length]!;
+    const party = u.members.map((m) => m.playerId);
+    return u.members.map((m) => ({ playerId: m.playerId, mode, region, skill: m.skill, ...(party.length > 1 ? { party } : {}) }));
+  });
 }
 
 /**

@@ -1,4 +1,6 @@
 /** What a simulation is asked to do and what it reports: shared by the simulator's modules and its callers. */
+import type { MatchQuality, ModeRules, Team } from "../../src/domain/modeRules";
+import type { Population } from "./population";
 
 export interface SimulationOptions {
   baseUrl: string;
@@ -27,6 +29,12 @@ export interface SimulationOptions {
   deregister?: boolean;
   /** Called once all players have their ticket (tests inject faults or restarts here). */
   onAllRequested?: () => Promise<void> | void;
+  /**
+   * The rule-set lab: players drawn from this population (skills, parties) for `mode` (one mode with rules),
+   * whose rules are `modeRules[mode]`; the result gets a `rules` report and the rules checks.
+   */
+  population?: Population;
+  modeRules?: Record<string, ModeRules>;
 }
 
 export type PlayerStatus = "matched" | "timedOut" | "cancelled" | "failed" | "unfinished";
@@ -54,6 +62,12 @@ export interface PlayerResult {
   pushConnectedAt?: number;
   polls: number;
   error?: string;
+  /** Rule-set lab: the player's skill, its party (leader first), and what its match said. */
+  skill?: number;
+  party?: string[];
+  teams?: Team[];
+  team?: number;
+  quality?: MatchQuality;
 }
 
 export interface SessionSeen {
@@ -97,4 +111,21 @@ export interface SimulationResult {
   /** Problems found by the consistency checks; empty means none. */
   problems: string[];
   httpErrors: number;
+  /** Rule-set lab runs only. */
+  rules?: RulesReport;
+}
+
+/** How a rule set did: wait against match quality, over the matches of the run. */
+export interface RulesReport {
+  mode: string;
+  players: number;
+  matchedShare: number;
+  /** Client-seen time to match (s). */
+  waitSeconds: { p50: number; p95: number };
+  /** Per match: max - min skill, and the team skill gap (from the players' known skills). */
+  skillSpread: { p50: number; p95: number };
+  teamGap: { p50: number; p95: number };
+  /** Per match: the wait of its longest-waiting ticket when it filled (the match's own quality.waitSeconds). */
+  matchWaitSeconds: { p50: number; p95: number };
+  matches: { spread: number; teamGap: number; waitSeconds: number; window: number }[];
 }

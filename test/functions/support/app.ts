@@ -54,7 +54,7 @@ function durableBinding(name: string): string | undefined {
   return Object.entries(reg.metadata.bindings).find(([, b]) => b.type === "durableClient")?.[0];
 }
 
-async function startApp(): Promise<TestApp> {
+async function startApp(env: Record<string, string> = {}): Promise<TestApp> {
   const prefix = `f${randomUUID().slice(0, 8)}`;
   const redisUrl = inject("redisUrl");
   Object.assign(process.env, {
@@ -67,6 +67,7 @@ async function startApp(): Promise<TestApp> {
     DEFAULT_REGION: "westeurope",
     MATCH_TIMEOUT_SECONDS: "60",
     SERVER_LEASE_SECONDS: "30",
+    ...env,
   });
   resetSettingsCache();
   let offset = 0;
@@ -169,10 +170,10 @@ async function startApp(): Promise<TestApp> {
  * The app of a test file: started before its tests, closed after them. The returned object forwards to
  * the running app, so tests use it like the TestApp itself.
  */
-export function useTestApp(): TestApp {
+export function useTestApp(env: Record<string, string> = {}): TestApp {
   let current: TestApp | undefined;
   beforeAll(async () => {
-    current = await startApp();
+    current = await startApp(env);
   });
   afterAll(async () => {
     await current?.close();
