@@ -10,6 +10,7 @@
  */
 import { createRedisConnection, MatchmakingStore, type RedisConnection } from "../src/store";
 import type { EnqueueRequest } from "../src/store/types";
+import type { ModeSpec } from "../src/domain/modeRules";
 import { ReferenceMatchmaker, type RefPlayer } from "./reference/referenceMatchmaker";
 import { setTimeout as sleep } from "node:timers/promises";
 import { forEachLimit } from "../src/lib/limiter";
@@ -17,7 +18,7 @@ import { percentile } from "../src/lib/percentile";
 import { connect, CountingClient, delta, flushAll, snapshot, type RawClient, type ServerDelta } from "./redisProbe";
 
 /** The store as the bench drives it: leases and ticket retention long enough that nothing expires during a run. */
-function benchStore(conn: RedisConnection, prefix: string, modes: Record<string, number>): MatchmakingStore {
+function benchStore(conn: RedisConnection, prefix: string, modes: Record<string, ModeSpec>): MatchmakingStore {
   return new MatchmakingStore(conn, { prefix, modes, serverLeaseSeconds: 3600, ticketRetentionSeconds: 3600 });
 }
 
@@ -47,6 +48,37 @@ export interface Scenario {
   players: number;
   consumers: number;
   batchSize: number;
+  /**
+   * "ranked5v5": every bucket is a 5v5 skill mode with parties (RANKED_5V5; sessionSize must be 10), and every
+   * 10 players are a party of 3, a party of 2 and 5 solos, skills 1400-1599 (all within the window, so every
+   * player is matched and the work equals the FIFO scenarios'). The reference runs the same players as plain
+   * sessions of 10: it has no rules.
+   */
+  rules?: "ranked5v5";
+}
+
+/** The bench's 5v5 skill mode with parties (the shape of DESIGN.md section 6's example). */
+export const RANKED_5V5: ModeSpec = { teams: 2, teamSize: 5, maxPartySize: 5, skill: { window: 200, widen: [{ afterSeconds: 15, window: 400 }] } };
+
+/** The requests of players first..first+size-1 of a ranked5v5 scenario (size a multiple of 10). */
+function rankedBatch(first: number, size: number, modeNames: string[], now: number): EnqueueRequest[] {
+  const out: EnqueueRequest[] = [];
+  const skill = (p: number) => 1400 + ((p * 37) % 200);
+  for (let c = first; c < first + size; c += 10) {
+    const mode = modeNames[(c / 10) % modeNames.length]!;
+    const unit = (leader: number, n: number): EnqueueRequest => ({
+      ticketId: `t${leader}`,
+      playerId: `p${leader}`,
+      mode,
+      region: REGION,
+      requestedAtMs: now,
+      skill: skill(leader),
+      ...(n > 1 ? { party: Array.from({ length: n - 1 }, (_, i) => ({ playerId: `p${leader + i + 1}`, skill: skill(leader + i + 1) })) } : {}),
+    });
+    out.push(unit(c, 3), unit(c + 3, 2));
+    for (let i = 5; i < 10; i++) out.push(unit(c + i, 1));
+  }
+  return out;
 }
 
 export interface ThroughputResult extends Scenario {
@@ -164,7 +196,8 @@ export async function runOurThroughput(url: string, admin: RawClient, s: Scenari
   if (o.flush !== false) await flushAll(admin);
   const players = scenarioPlayers(s);
   const modeNames = modesFor(s);
-  const modes = Object.fromEntries(modeNames.map((m) => [m, s.sessionSize]));
+  if (s.rules && s.sessionSize !== 10) throw new Error("a ranked5v5 scenario has sessions of 10");
+  const modes = Object.fromEntries(modeNames.map((m) => [m, s.rules ? RANKED_5V5 : s.sessionSize]));
   const conns: CountingConnection[] = [];
   const makeStore = async (): Promise<MatchmakingStore> => {
     const c = new CountingConnection(await createRedisConnection({ url, mode: "standalone" }));
@@ -194,13 +227,15 @@ export async function runOurThroughput(url: string, admin: RawClient, s: Scenari
     const t0 = performance.now();
     const enqueuers = fillInBatches(consumers, players, s.batchSize, async (st, first) => {
       const now = Date.now();
-      const reqs = batchOf<EnqueueRequest>(first, s.batchSize, (p) => ({
-        ticketId: `t${p}`,
-        playerId: `p${p}`,
-        mode: modeNames[p % s.buckets]!,
-        region: REGION,
-        requestedAtMs: now,
-      }));
+      const reqs = s.rules
+        ? rankedBatch(first, s.batchSize, modeNames, now)
+        : batchOf<EnqueueRequest>(first, s.batchSize, (p) => ({
+            ticketId: `t${p}`,
+            playerId: `p${p}`,
+            mode: modeNames[p % s.buckets]!,
+            region: REGION,
+            requestedAtMs: now,
+          }));
       const res = await timed(batchMs, () => st.enqueue(reqs));
       for (const r of res.results) if (r.outcome !== "queued") rejected++;
     });

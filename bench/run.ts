@@ -173,6 +173,7 @@ function scenariosOf(cfg: BenchConfig): Scenario[] {
   const out: Scenario[] = [];
   for (const sessionSize of cfg.sessionSizes)
     for (const buckets of cfg.bucketCounts) out.push({ sessionSize, buckets, players: cfg.players, consumers: cfg.consumers, batchSize: cfg.batchSize });
+  out.push({ sessionSize: 10, buckets: 10, players: cfg.players, consumers: cfg.consumers, batchSize: cfg.batchSize, rules: "ranked5v5" });
   return out;
 }
 

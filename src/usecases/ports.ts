@@ -25,6 +25,7 @@ export type Store = Pick<
   | "deregisterServer"
   | "expireServers"
   | "expireStale"
+  | "regroup"
   | "getPlayer"
   | "getServer"
   | "listServers"

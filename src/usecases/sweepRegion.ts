@@ -4,8 +4,10 @@
  *    to the front of the ready queue with its players, and a fresh match-made follows when another server
  *    takes it (its players are pushed `serverChanged`); one that had confirmed is lost (pushed `serverLost`).
  * 2. expireStale: players and sessions older than any live orchestrator could be (lost orchestrators).
- * 3. claimUnannounced: re-publishes sessions whose match-made send failed earlier (the outbox).
- * 4. assignAndAnnounce: ready sessions get free servers; each becomes one match-made message; the
+ * 3. regroup: in rules modes, open sessions that a widened skill window (or a better team packing) lets fill
+ *    are completed from other open sessions (whole parties moved), so they get servers in step 5.
+ * 4. claimUnannounced: re-publishes sessions whose match-made send failed earlier (the outbox).
+ * 5. assignAndAnnounce: ready sessions get free servers; each becomes one match-made message; the
  *    scale-out signal when sessions wait with no free server.
  */
 import { STALE_MARGIN_SECONDS } from "../domain/matchRequest";
@@ -61,6 +63,7 @@ export async function sweepRegion(p: SweepPorts, region: string): Promise<Region
     stale.expiredPlayers.map((x) => endedNotice(x.playerId, x.ticketId, region, "expired")),
     (m) => p.log.warn(m),
   );
+  await p.store.regroup(region); // rules modes: complete open sessions under widened skill windows (store README)
   const leftover = await p.store.claimUnannounced(region, { olderThanMs: OUTBOX_GRACE_MS, max: OUTBOX_MAX });
   const republished = await announce(p, region, leftover);
   const { assigned, announced } = await assignAndAnnounce(p, region);

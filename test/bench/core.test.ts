@@ -39,6 +39,19 @@ describe("core throughput runs", () => {
     expect(r.playersPerSec).toBeGreaterThan(0);
   });
 
+  it("ours, ranked5v5: parties and skills, every player matched in sessions of 10", async () => {
+    const r = await runOurThroughput(
+      inject("redisUrl"),
+      admin,
+      { sessionSize: 10, buckets: 10, players: 1000, consumers: 2, batchSize: 100, rules: "ranked5v5" },
+      `${tag}-r5`,
+      { flush: false },
+    );
+    expect(r.players).toBe(1000);
+    expect(r.assignedPlayers).toBe(1000);
+    expect(r.notes).toEqual([]);
+  });
+
   it("reference: whole sessions assigned, 5 awaited calls per player plus the timer's", async () => {
     const r = await runReferenceThroughput(inject("redisUrl"), admin, { sessionSize: 4, buckets: 1, players: 400, consumers: 1, batchSize: 100 }, `${tag}-r`, {
       flush: false,
