@@ -102,8 +102,10 @@ export const STORE_CALL_LIMITS = {
   /** Rules modes per stats call (each reads up to 1000 recent match qualities). */
   statsRulesModes: 5,
   /** Open sessions a regroup call examines, and players it may move. */
-  regroupSessions: 20,
+  regroupSessions: 10,
   regroupPlayers: 100,
+  /** Open sessions one regroup() examines per mode (it goes on from there the next time). */
+  regroupSessionsPerSweep: 200,
 } as const;
 const ASSIGN_PLAYERS_PER_CALL = STORE_CALL_LIMITS.assignPlayers;
 const MAX_SESSIONS_PER_CALL = STORE_CALL_LIMITS.assignSessions;
@@ -119,6 +121,7 @@ const UNLIMITED = Number.MAX_SAFE_INTEGER;
 const RULES_PLAYER_COST = 4;
 const REGROUP_TARGETS_PER_CALL = STORE_CALL_LIMITS.regroupSessions;
 const REGROUP_PLAYERS_PER_CALL = STORE_CALL_LIMITS.regroupPlayers;
+const REGROUP_SESSIONS_PER_SWEEP = STORE_CALL_LIMITS.regroupSessionsPerSweep;
 const RULES_MODES_PER_STATS_CALL = STORE_CALL_LIMITS.statsRulesModes;
 const DEAD_LETTER_MAXLEN = "10000";
 
@@ -197,6 +200,8 @@ export class MatchmakingStore {
   private readonly luaModes: Record<string, number | LuaModeRules>;
   /** Modes with skill, teams or parties: the ones regroup sweeps and stats report per mode. */
   private readonly rulesModeNames: readonly string[];
+  /** `<region>/<mode>` -> the seq after which the next regroup() goes on (0: from the oldest). */
+  private readonly regroupCursor = new Map<string, number>();
   /** Game servers: register/heartbeat, ack, release, deregister, expiry, reads (src/store/serverPool.ts). */
   readonly servers: ServerPool;
 
@@ -615,15 +620,18 @@ export class MatchmakingStore {
    * The regrouping sweep (call it from the sweep timer): in every rules mode, open sessions that can be
    * completed from other open sessions under the window in force now are filled (whole units moved; an
    * emptied donor is deleted). Each script call examines at most REGROUP_TARGETS_PER_CALL sessions and
-   * moves at most `maxPlayers` (default REGROUP_PLAYERS_PER_CALL) players; this loops until every open
-   * session of every rules mode was examined once.
+   * moves at most `maxPlayers` (default REGROUP_PLAYERS_PER_CALL) players. One regroup() examines at most
+   * REGROUP_SESSIONS_PER_SWEEP sessions per mode and remembers where it stopped: the next one goes on from
+   * there (oldest seq first, then round again), so a sweep costs the same however many sessions are open.
    */
   async regroup(region: string, opts: { maxPlayers?: number } = {}): Promise<RegroupResult> {
     region = this.regionOrThrow(region);
     const maxPlayers = this.limit(opts.maxPlayers, REGROUP_PLAYERS_PER_CALL);
     const result: RegroupResult = { region, mergedSessions: [], readySessions: [] };
     for (const mode of this.rulesModeNames) {
-      for (let afterSeq = 0; ;) {
+      const key = `${region}/${mode}`;
+      let afterSeq = this.regroupCursor.get(key) ?? 0;
+      for (let examined = 0; examined < REGROUP_SESSIONS_PER_SWEEP; examined += REGROUP_TARGETS_PER_CALL) {
         const out = await this.run("regroupSessions", region, {
           mode,
           rules: this.luaModes[mode],
@@ -633,9 +641,10 @@ export class MatchmakingStore {
         });
         result.mergedSessions.push(...out.merged);
         result.readySessions.push(...out.ready);
-        if (!out.more || out.cursor <= afterSeq) break;
-        afterSeq = out.cursor;
+        afterSeq = out.more && out.cursor > afterSeq ? out.cursor : 0;
+        if (afterSeq === 0) break;
       }
+      this.regroupCursor.set(key, afterSeq);
     }
     return result;
   }

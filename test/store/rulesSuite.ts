@@ -4,7 +4,7 @@
  * Cluster (store.standalone.test.ts, store.cluster.test.ts). Real Redis; time moves by the injected clock.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { EnqueueRequest, MatchmakingStore, RedisConnection } from "../../src/store";
+import { MatchmakingStore, type EnqueueRequest, type RedisConnection } from "../../src/store";
 import { checkInvariants, connect, dumpPrefix, makeStore, RawRegion, REGION, TestClock, uniquePrefix, type StoreTarget } from "../support/storeHarness";
 import { prng, runConcurrencyScenario } from "./concurrencyScenario";
 import { checkRulesInvariants, RULES, RULES_MODES, RULES_SIZES } from "./rulesInvariants";
@@ -278,6 +278,39 @@ export function defineRulesSuite(targetName: string, getTarget: () => StoreTarge
         expect(again.assigned[0]).toMatchObject({ sessionId: sid, serverId: "other", teams: JSON.parse(teams!) });
         expect(await invariants()).toEqual([]);
       });
+    });
+
+    it("one regroup examines at most 200 open sessions per mode and the next goes on where it stopped", async () => {
+      const clock = new TestClock();
+      const calls: string[] = [];
+      const duoOnly = { duo: RULES_MODES.duo! };
+      const store = new MatchmakingStore(redis, {
+        prefix: uniquePrefix(),
+        modes: duoOnly,
+        serverLeaseSeconds: 30,
+        ticketRetentionSeconds: 3600,
+        clock: clock.now,
+        onScript: (name) => calls.push(name),
+      });
+      // 250 players 1000 apart: 250 open sessions that never fit together.
+      const out = await store.enqueue(
+        Array.from({ length: 250 }, (_, i) => ({
+          ticketId: `t${i}`,
+          playerId: `p${i}`,
+          mode: "duo",
+          region: REGION,
+          requestedAtMs: clock.ms,
+          skill: 1000 * i,
+        })),
+      );
+      expect(out.readySessions).toEqual([]);
+      const regroupCalls = async () => {
+        calls.length = 0;
+        await store.regroup(REGION);
+        return calls.filter((c) => c === "regroupSessions").length;
+      };
+      // 10 sessions per call: 20 calls for the first 200, then the last 50 (5 calls, and one that finds none left), then from the start again.
+      expect([await regroupCalls(), await regroupCalls(), await regroupCalls()]).toEqual([20, 6, 20]);
     });
 
     it("stats per mode: waiting by skill band, recent matches' quality", async () => {
