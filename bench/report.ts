@@ -285,7 +285,9 @@ function costInputs(r: BenchResults): { ours?: PerPlayerCounts; reference?: PerP
     if (e?.available && e.matched > 0) {
       ours.orchestratorEpisodes = e.orchestratorEpisodesPerMatched;
       if (e.durableMetrics) ours.activityExecutions = e.durableMetrics.activityInvocations / e.matched;
-      oursSource = "orchestrator episodes and activities per matched player measured end to end; the rest by design";
+      // The app's own Durable status reads (ticket creation for a player the store does not know): task hub reads.
+      if (e.durableCallsPerMatched) ours.statusQueries = e.durableCallsPerMatched.status ?? 0;
+      oursSource = "orchestrator episodes, activities and Durable status reads per matched player measured end to end; the rest by design";
     } else oursSource = "counts by design (end to end not measured): 2 episodes, 0 activities per matched player";
   }
   const reference = r4 ? referenceCounts({ ...base, redisPlayersPerSecond: r4.playersPerSec }) : undefined;
@@ -1157,7 +1159,11 @@ function capacitySection(c: ReportContext, md: string[]): void {
     "",
   );
   md.push(
-    `Durable actions per matched player: ${fx(inputs.durableActionsPerMatched, 2)}, ${inputs.durableSource}. Event Hub events per matched player: ${fx(inputs.eventHubEventsPerMatched, 2)} ` +
+    `Durable actions per matched player: ${fx(inputs.durableActionsPerMatched, 2)}, ${inputs.durableSource}` +
+      (calls?.status
+        ? `; besides them ${fx(calls.status, 2)} status read(s) per matched player (ticket creation), queries rather than actions (on the Azure Storage provider a table read each, in the cost model)`
+        : "") +
+      `. Event Hub events per matched player: ${fx(inputs.eventHubEventsPerMatched, 2)} ` +
       "(the request, and a quarter of a match-made message). Pick the Azure Storage provider below a few hundred players/s per region (no extra resource), " +
       "the Durable Task Scheduler above it; beyond one region's ceiling, add stamps (infra/azuredeploy.multiregion.json). " +
       "Dollar cost per million matched players is in the cost model above (Functions, Event Hubs, Azure Storage task hub, Redis); the Durable Task " +

@@ -34,8 +34,9 @@ function one(resources: Map<DeclaredResource, Record<string, unknown>>, type: st
   expect(found, `exactly one ${type}`).toHaveLength(1);
   return found[0]!;
 }
-function all(resources: Map<DeclaredResource, Record<string, unknown>>, type: string): Record<string, unknown>[] {
-  return [...resources].filter(([d]) => d.type === type).map(([, body]) => body);
+/** The resources of a type that this deployment creates (a resource whose condition is false is not deployed). */
+export function all(resources: Map<DeclaredResource, Record<string, unknown>>, type: string): Record<string, unknown>[] {
+  return [...resources].filter(([d, body]) => d.type === type && body.condition !== false).map(([, body]) => body);
 }
 export const props = (r: Record<string, unknown>) => r.properties as Record<string, any>;
 
@@ -132,6 +133,10 @@ export function expectSecureStamp(template: Template, paramValues: Record<string
     [ROLE_DEFINITIONS.monitoringMetricsPublisher, /^Microsoft\.Insights\/components\//],
     [ROLE_DEFINITIONS.webPubSubServiceOwner, /^Microsoft\.SignalRService\/webPubSub\//],
     [ROLE_DEFINITIONS.keyVaultSecretsUser, /^Microsoft\.KeyVault\/vaults\//],
+    // The Durable Task Scheduler backend: data access to the scheduler, by identity (no connection secret).
+    ...(paramValues.durableBackend === "durableTaskScheduler"
+      ? ([[ROLE_DEFINITIONS.durableTaskDataContributor, /^Microsoft\.DurableTask\/schedulers\//]] as [string, RegExp][])
+      : []),
   ];
   expect(assignments.map((a) => a.role).sort()).toEqual(expected.map(([r]) => r).sort());
   for (const [role, scope] of expected) {

@@ -59,6 +59,8 @@ export const API_VERSIONS: Record<string, string> = {
   "Microsoft.Resources/deployments": "2025-04-01",
   "Microsoft.KeyVault/vaults": "2023-07-01",
   "Microsoft.KeyVault/vaults/secrets": "2023-07-01",
+  "Microsoft.DurableTask/schedulers": "2025-11-01",
+  "Microsoft.DurableTask/schedulers/taskHubs": "2025-11-01",
 };
 
 /** Built-in role definition ids (subscription-level resources that templates reference but never declare). */
@@ -71,6 +73,7 @@ export const ROLE_DEFINITIONS = {
   monitoringMetricsPublisher: "3913510d-42f4-4e42-8a64-420c390055eb",
   webPubSubServiceOwner: "12cf5a90-567b-43ae-8102-96cf46c7d9b4",
   keyVaultSecretsUser: "4633458b-17de-408a-b874-0445c86b69e6",
+  durableTaskDataContributor: "0ad04412-c4d5-4796-b79c-f76d14c8d402",
 } as const;
 
 /** App settings Flex Consumption rejects or ignores (runtime and deployment live in functionAppConfig). */
@@ -110,7 +113,15 @@ export const FLEX_REJECTED_SITE_CONFIG = [
  * Settings the template sets for the platform rather than for our code: the Functions host, the Durable and
  * Event Hubs extensions and Application Insights read them. Every other setting must be read by the code.
  */
-export const PLATFORM_SETTINGS = ["AzureWebJobsStorage__accountName", "APPLICATIONINSIGHTS_CONNECTION_STRING", "APPLICATIONINSIGHTS_AUTHENTICATION_STRING"];
+export const PLATFORM_SETTINGS = [
+  "AzureWebJobsStorage__accountName",
+  "APPLICATIONINSIGHTS_CONNECTION_STRING",
+  "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+  // The Durable backend (a host.json override per deployment) and the Durable Task Scheduler's connection.
+  "AzureFunctionsJobHost__extensions__durableTask__storageProvider__type",
+  "AzureFunctionsJobHost__extensions__durableTask__storageProvider__connectionStringName",
+  "DURABLE_TASK_SCHEDULER_CONNECTION_STRING",
+];
 
 /**
  * Environment variables the code may read that the platform itself sets on every Function App (they are not

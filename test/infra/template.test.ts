@@ -4,9 +4,10 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { checkTemplate, collectExpressions, walkAst, type Template } from "./arm";
-import { API_VERSIONS, INFRA_README, STAMP_PARAMETERS, STAMP_TEMPLATE, parameterValues, readTemplate } from "./support";
-import { expectCurrentApiVersions, expectSecureStamp, props } from "./stampChecks";
+import { join } from "node:path";
+import { appSettingsOf, checkTemplate, collectExpressions, walkAst, type Template } from "./arm";
+import { API_VERSIONS, INFRA_README, ROOT, STAMP_PARAMETERS, STAMP_TEMPLATE, parameterValues, readTemplate } from "./support";
+import { all, expectCurrentApiVersions, expectSecureStamp, props } from "./stampChecks";
 
 describe("azuredeploy.json", () => {
   const raw = readFileSync(STAMP_TEMPLATE, "utf8");
@@ -54,6 +55,50 @@ describe("azuredeploy.json", () => {
     // Two stamps in one resource group (the multi-region layout) must not collide.
     const other = checkTemplate(template, { location: "eastus2" }).resources;
     for (const r of resources) expect(other.find((o) => o.index === r.index)!.id).not.toBe(r.id);
+  });
+
+  it("deploys the Durable backend it is told to: Azure Storage by default, or the Durable Task Scheduler by identity", () => {
+    const hostJson = JSON.parse(readFileSync(join(ROOT, "host.json"), "utf8")) as {
+      extensions: { durableTask: { hubName: string; storageProvider?: unknown } };
+    };
+    // host.json stays one file for both backends: the choice is a host.json override in the app settings.
+    expect(hostJson.extensions.durableTask.storageProvider).toBeUndefined();
+    const deployed = (values: Record<string, unknown>) => {
+      const { evaluated, problems } = checkTemplate(template, values);
+      expect(problems).toEqual([]);
+      const site = all(evaluated, "Microsoft.Web/sites")[0]!;
+      return { evaluated, settings: appSettingsOf(site), site };
+    };
+    const storage = deployed({});
+    expect(all(storage.evaluated, "Microsoft.DurableTask/schedulers")).toEqual([]);
+    expect(all(storage.evaluated, "Microsoft.DurableTask/schedulers/taskHubs")).toEqual([]);
+    expect(storage.settings.get("AzureFunctionsJobHost__extensions__durableTask__storageProvider__type")).toBe("AzureStorage");
+    // The Azure Storage provider's connection is the host storage, by identity (AzureWebJobsStorage__accountName).
+    expect(storage.settings.get("AzureFunctionsJobHost__extensions__durableTask__storageProvider__connectionStringName")).toBe("AzureWebJobsStorage");
+    expect(storage.settings.get("DURABLE_TASK_SCHEDULER_CONNECTION_STRING")).toBe("");
+    expectSecureStamp(template, {});
+
+    const values = { durableBackend: "durableTaskScheduler", durableTaskSchedulerSku: "Dedicated", durableTaskSchedulerCapacity: 2 };
+    const dts = deployed(values);
+    const [scheduler] = all(dts.evaluated, "Microsoft.DurableTask/schedulers");
+    expect(props(scheduler!).sku).toEqual({ name: "Dedicated", capacity: 2 });
+    // An empty allow list denies every call, even with the right role.
+    expect((props(scheduler!).ipAllowlist as string[]).length).toBeGreaterThan(0);
+    const [hub] = all(dts.evaluated, "Microsoft.DurableTask/schedulers/taskHubs");
+    expect(String(hub!.name).split("/").pop()).toBe(hostJson.extensions.durableTask.hubName);
+    expect(String(hub!.name).split("/").pop()).toMatch(/^[a-zA-Z0-9-]{3,64}$/);
+    expect(String(scheduler!.name)).toMatch(/^[a-zA-Z0-9-]{3,64}$/);
+    expect(dts.settings.get("AzureFunctionsJobHost__extensions__durableTask__storageProvider__type")).toBe("azureManaged");
+    expect(dts.settings.get("AzureFunctionsJobHost__extensions__durableTask__storageProvider__connectionStringName")).toBe(
+      "DURABLE_TASK_SCHEDULER_CONNECTION_STRING",
+    );
+    expect(String(dts.settings.get("DURABLE_TASK_SCHEDULER_CONNECTION_STRING"))).toMatch(
+      new RegExp(`^Endpoint=<reference:[^>]*\\.endpoint>;TaskHub=${hostJson.extensions.durableTask.hubName};Authentication=ManagedIdentity$`),
+    );
+    expect((dts.site.dependsOn as string[]).some((d) => /Microsoft\.DurableTask\/schedulers\/[^/]+\/taskHubs\//.test(d))).toBe(true);
+    expectSecureStamp(template, values);
+    const consumption = deployed({ durableBackend: "durableTaskScheduler" });
+    expect(props(all(consumption.evaluated, "Microsoft.DurableTask/schedulers")[0]!).sku).toEqual({ name: "Consumption" });
   });
 
   it("deploys the code itself only when packageUri is given, after the identity may read the container", () => {
