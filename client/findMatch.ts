@@ -100,6 +100,22 @@ function isPushMessage(data: unknown): data is PushMessage {
 export async function findMatch(opts: FindMatchOptions): Promise<MatchOutcome> {
   const fetchFn: FetchLike = opts.fetch ?? ((url, init) => globalThis.fetch(url, init));
   const base = trimSlash(opts.baseUrl);
+  // With a player JWT (PLAYER_AUTH=jwt) the player may listen BEFORE it asks: no outcome can then be pushed
+  // before its connection exists. Without one, the ticket token (or the ticket's pushUrl) is the earliest.
+  const jwt = authorizationOf(opts.headers);
+  const early =
+    jwt && opts.push !== false
+      ? await PushConnection.open(() => negotiateUrl(fetchFn, base, opts.playerId, { ...opts.headers, Authorization: jwt }), opts.signal)
+      : undefined;
+  try {
+    return await createAndWatch(opts, fetchFn, base, early);
+  } catch (err) {
+    early?.stop();
+    throw err;
+  }
+}
+
+async function createAndWatch(opts: FindMatchOptions, fetchFn: FetchLike, base: string, early: PushConnection | undefined): Promise<MatchOutcome> {
   const body: Record<string, unknown> = { playerId: opts.playerId, ...opts.ticketFields };
   if (opts.mode !== undefined) body.mode = opts.mode;
   if (opts.region !== undefined) body.region = opts.region;
@@ -109,7 +125,78 @@ export async function findMatch(opts: FindMatchOptions): Promise<MatchOutcome> {
     202,
   );
   opts.onTicket?.(created.body);
-  return watchTicket({ ...opts, fetch: fetchFn, ticket: created.body, firstPollMs: retryAfterMs(created.headers) });
+  return new TicketWatch({ ...opts, fetch: fetchFn, ticket: created.body, firstPollMs: retryAfterMs(created.headers) }, early).run();
+}
+
+/** `Authorization` of the caller's headers (a player JWT), whatever its case. */
+function authorizationOf(headers: Record<string, string> | undefined): string | undefined {
+  const key = Object.keys(headers ?? {}).find((k) => k.toLowerCase() === "authorization");
+  return key ? headers![key] : undefined;
+}
+
+async function negotiateUrl(fetchFn: FetchLike, base: string, playerId: string, headers: Record<string, string>, signal?: AbortSignal): Promise<string> {
+  const answer = await callJson<{ url: string }>(fetchFn, `${base}/api/tickets/${encodeURIComponent(playerId)}/negotiate`, { method: "GET", headers, signal });
+  return expectStatus(answer, 200).body.url;
+}
+
+/**
+ * A player's push connection (@azure/web-pubsub-client, reliable JSON subprotocol). Every (re)connection after
+ * the first negotiates again, so an expired client URL is never reused. Messages that arrive before anyone
+ * listens (a connection opened before the ticket existed) are kept for the first listener.
+ */
+export class PushConnection {
+  private listener: { message(data: unknown): void; state(up: boolean): void } | undefined;
+  private readonly kept: unknown[] = [];
+  private up = false;
+
+  private constructor(private readonly client: WebPubSubClient) {
+    client.on("server-message", (e) => (this.listener ? this.listener.message(e.message.data) : this.kept.push(e.message.data)));
+    client.on("connected", () => this.setUp(true));
+    client.on("disconnected", () => this.setUp(false));
+    client.on("stopped", () => this.setUp(false));
+  }
+
+  /** Connected, or undefined when push is off (404 push_disabled) or unreachable: then the caller polls. */
+  static async open(negotiate: () => Promise<string>, signal?: AbortSignal, firstUrl?: string): Promise<PushConnection | undefined> {
+    let url: string;
+    try {
+      url = firstUrl ?? (await negotiate());
+    } catch {
+      return undefined;
+    }
+    let first = true;
+    const connection = new PushConnection(
+      new WebPubSubClient({
+        getClientAccessUrl: async () => {
+          if (!first) return negotiate();
+          first = false;
+          return url;
+        },
+      }),
+    );
+    try {
+      await connection.client.start({ abortSignal: signal });
+      return connection;
+    } catch {
+      connection.stop();
+      return undefined;
+    }
+  }
+
+  listen(listener: { message(data: unknown): void; state(up: boolean): void }): void {
+    this.listener = listener;
+    for (const data of this.kept.splice(0)) listener.message(data);
+    if (this.up) listener.state(true);
+  }
+
+  stop(): void {
+    this.client.stop();
+  }
+
+  private setUp(up: boolean): void {
+    this.up = up;
+    this.listener?.state(up);
+  }
 }
 
 export interface WatchTicketOptions extends Omit<FindMatchOptions, "playerId" | "mode" | "region" | "skill" | "ticketFields" | "onTicket"> {
@@ -120,8 +207,23 @@ export interface WatchTicketOptions extends Omit<FindMatchOptions, "playerId" | 
 }
 
 /** Waits for the outcome of an existing ticket (findMatch after creating it; or after a page reload). */
-export function watchTicket(opts: WatchTicketOptions): Promise<MatchOutcome> {
-  return new TicketWatch(opts).run();
+export function watchTicket(opts: WatchTicketOptions & { connection?: PushConnection }): Promise<MatchOutcome> {
+  return new TicketWatch(opts, opts.connection).run();
+}
+
+/**
+ * With PLAYER_AUTH=jwt: the player's push connection opened BEFORE its ticket (negotiated with the JWT), for
+ * `watchTicket({connection})` once the ticket exists (findMatch does this by itself). Undefined when push is off.
+ */
+export function openPushConnection(o: {
+  baseUrl: string;
+  playerId: string;
+  jwt: string;
+  fetch?: FetchLike;
+  signal?: AbortSignal;
+}): Promise<PushConnection | undefined> {
+  const fetchFn: FetchLike = o.fetch ?? ((url, init) => globalThis.fetch(url, init));
+  return PushConnection.open(() => negotiateUrl(fetchFn, trimSlash(o.baseUrl), o.playerId, { Authorization: o.jwt }), o.signal);
 }
 
 class TicketWatch {
@@ -134,16 +236,21 @@ class TicketWatch {
   private resolve!: (o: MatchOutcome) => void;
   private reject!: (e: unknown) => void;
   private statusReads = 0;
-  private pushClient: WebPubSubClient | undefined;
+  private push: PushConnection | undefined;
   private pushConnected = false;
   /** Aborted to cut the poller's current wait short (push came up or went down, or the watch ended). */
   private wake = new AbortController();
   private readonly stopAll = new AbortController();
 
-  constructor(private readonly opts: WatchTicketOptions) {
+  constructor(
+    private readonly opts: WatchTicketOptions,
+    private readonly early?: PushConnection,
+  ) {
     this.fetch = opts.fetch ?? ((url, init) => globalThis.fetch(url, init));
     this.base = trimSlash(opts.baseUrl);
-    this.auth = { Authorization: `Bearer ${opts.ticket.token}` };
+    // With PLAYER_AUTH=jwt the player's JWT proves who calls and the ticket token names the ticket.
+    const jwt = authorizationOf(opts.headers);
+    this.auth = jwt ? { Authorization: jwt, "X-Ticket-Token": opts.ticket.token } : { Authorization: `Bearer ${opts.ticket.token}` };
   }
 
   run(): Promise<MatchOutcome> {
@@ -187,7 +294,7 @@ class TicketWatch {
   private cleanup(): void {
     this.stopAll.abort();
     this.wake.abort();
-    this.pushClient?.stop();
+    (this.push ?? this.early)?.stop();
   }
 
   private wakePoller(): void {
@@ -195,46 +302,14 @@ class TicketWatch {
     this.wake = new AbortController();
   }
 
-  /** Negotiates and starts the push connection; on any failure the watch just polls. */
+  /** The early connection, else one opened now (the ticket's pushUrl first); on any failure the watch just polls. */
   private async connectPush(): Promise<void> {
-    const negotiate = async () => {
-      const answer = await callJson<{ url: string }>(this.fetch, `${this.base}/api/tickets/${encodeURIComponent(this.opts.ticket.playerId)}/negotiate`, {
-        method: "GET",
-        headers: { ...this.opts.headers, ...this.auth },
-        signal: this.stopAll.signal,
-      });
-      return expectStatus(answer, 200).body.url;
-    };
-    let url: string;
-    try {
-      // The URL that came with the ticket saves a round trip: the sooner the connection is up, the fewer
-      // outcomes are pushed before it exists (those are then read once, see setPushConnected).
-      url = this.opts.ticket.pushUrl ?? (await negotiate());
-    } catch {
-      return; // push off (404 push_disabled) or unreachable: polling covers it
-    }
-    let first = true;
-    // Every (re)connection after the first negotiates again, so an expired client URL is never reused.
-    const client = new WebPubSubClient({
-      getClientAccessUrl: async () => {
-        if (first) {
-          first = false;
-          return url;
-        }
-        return negotiate();
-      },
-    });
-    client.on("server-message", (e) => this.onPush(e.message.data));
-    client.on("connected", () => this.setPushConnected(true));
-    client.on("disconnected", () => this.setPushConnected(false));
-    client.on("stopped", () => this.setPushConnected(false));
-    this.pushClient = client;
-    try {
-      await client.start({ abortSignal: this.stopAll.signal });
-    } catch {
-      this.pushClient = undefined;
-      client.stop();
-    }
+    const negotiate = () => negotiateUrl(this.fetch, this.base, this.opts.ticket.playerId, { ...this.opts.headers, ...this.auth }, this.stopAll.signal);
+    // The URL that came with the ticket saves a round trip: the sooner the connection is up, the fewer
+    // outcomes are pushed before it exists (those are then read once, see setPushConnected).
+    this.push = this.early ?? (await PushConnection.open(negotiate, this.stopAll.signal, this.opts.ticket.pushUrl));
+    if (this.done) return this.push?.stop();
+    this.push?.listen({ message: (data) => this.onPush(data), state: (up) => this.setPushConnected(up) });
   }
 
   private setPushConnected(up: boolean): void {
@@ -255,7 +330,10 @@ class TicketWatch {
   }
 
   private async poll(): Promise<void> {
-    let nextWaitMs = this.opts.push !== false && !this.pushConnected ? (this.opts.firstPollMs ?? 0) : 0;
+    // A connection that was up before the ticket existed missed nothing: no read needed. One that came up
+    // after: read once now (an outcome pushed before it existed is found here).
+    const safetyMs = this.opts.pushSafetyPollMs ?? 15_000;
+    let nextWaitMs = this.early && this.pushConnected ? safetyMs : this.opts.push !== false && !this.pushConnected ? (this.opts.firstPollMs ?? 0) : 0;
     while (!this.done) {
       if (nextWaitMs > 0) await sleep(nextWaitMs, AbortSignal.any([this.wake.signal, this.stopAll.signal]));
       if (this.done) return;
@@ -273,7 +351,7 @@ class TicketWatch {
       if (answer.status === 200 && FINAL_STATES.includes(answer.body.status)) return this.finish(answer.body.status as FinalState, answer.body, "poll");
       if (answer.status === 200) this.opts.onUpdate?.(answer.body, "poll");
       else if (answer.status !== 503 && answer.status !== 429) expectStatus(answer, 200);
-      nextWaitMs = this.pushConnected ? (this.opts.pushSafetyPollMs ?? 15_000) : (serverWait ?? this.opts.pollIntervalMs ?? 1_000);
+      nextWaitMs = this.pushConnected ? safetyMs : (serverWait ?? this.opts.pollIntervalMs ?? 1_000);
     }
   }
 

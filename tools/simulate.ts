@@ -16,7 +16,7 @@ import { DEFAULT_FUNCTION_KEY } from "../local-runtime/host/runtime";
 import { findRunningLocalRuntime, secondRuntimeMessage } from "./runtimeDetection";
 import { runSimulation, timeToMatchChart } from "./simulation/run";
 import { pollingClient } from "./simulation/player";
-import { pushClient } from "./simulation/pushPlayer";
+import { identityPushClient, pushClient } from "./simulation/pushPlayer";
 import type { SimulationResult } from "./simulation/types";
 import { parseMatchModes, modeSizes } from "../src/config/matchModes";
 import type { ModeRules } from "../src/domain/modeRules";
@@ -37,6 +37,8 @@ export const USAGE = `usage: npm run simulate -- [options]
   --game-ms MS         how long a game lasts before its server releases itself (default 1000)
   --poll-ms MS         player poll interval (default 250)
   --push               players use the client library: push over Web PubSub, polling only as the fallback
+  --identity           with --push: PLAYER_AUTH=jwt, each player gets a JWT from the local runtime's development
+                       issuer and opens its push connection before it asks for a ticket
                        (npm start and an in-process runtime play Web PubSub; on Azure it is deployed)
   --timeout-s S        MATCH_TIMEOUT_SECONDS of an in-process runtime; players wait S + 60 s at most (default 60)
   --rate N             players arriving per second (default: all at once)
@@ -71,6 +73,7 @@ const OPTIONS = {
   push: { type: "boolean" },
   rules: { type: "string" },
   population: { type: "string" },
+  identity: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -92,6 +95,7 @@ export interface SimulateArgs {
   /** The rule-set lab: the MATCH_MODES object of --rules, and the parsed --population. */
   rules?: { text: string; modes: Record<string, ModeRules> };
   population?: Population;
+  identity: boolean;
 }
 
 function positiveNumber(name: string, raw: string | undefined, fallback: number): number {
@@ -124,7 +128,8 @@ export function parseSimulateArgs(argv: string[]): SimulateArgs {
     rate: v.rate === undefined ? undefined : positiveNumber("rate", v.rate, 0),
     port: positiveNumber("port", v.port, 0),
     chart: resolve(v.chart ?? (rules ? "simulate-quality.svg" : "simulate-time-to-match.svg")),
-    push: v.push ?? false,
+    push: (v.push ?? false) || (v.identity ?? false),
+    identity: v.identity ?? false,
     ...(rules ? { rules, population: parsePopulation(v.population ?? DEFAULT_POPULATION) } : {}),
   };
 }
@@ -176,6 +181,7 @@ async function inProcessRuntime(a: SimulateArgs): Promise<Target> {
   if (a.regions.length) env.MATCH_REGIONS = JSON.stringify(a.regions);
   if (a.timeoutSeconds !== undefined) env.MATCH_TIMEOUT_SECONDS = String(a.timeoutSeconds);
   if (a.rules) Object.assign(env, { MATCH_MODES: a.rules.text, DEFAULT_MODE: a.mode });
+  if (a.identity) env.PLAYER_AUTH = "jwt";
   const rt = await startLocalRuntime({ appDir: appDir(), port: a.port, env, log: () => undefined });
   console.error(`Started the local runtime at ${rt.baseUrl} (development only).`);
   return {
@@ -207,7 +213,7 @@ function summary(a: SimulateArgs, t: Target, result: SimulationResult, episodes:
     `Players: ${a.players}   servers: ${a.servers}   regions: ${t.regions.join(", ")}   duration: ${(result.durationMs / 1000).toFixed(1)} s`,
     `Matched: ${result.matched}   timed out: ${result.timedOut}   failed: ${result.failed}   unfinished: ${result.unfinished}`,
     `Time to match: p50 ${fmt(result.p50)}   p95 ${fmt(result.p95)}   p99 ${fmt(result.p99)}`,
-    `Players: ${a.push ? "push (client library: Web PubSub, polling fallback)" : `polling every ${a.pollMs} ms`}   told after their match was made: p50 ${fmt(result.toldAfterMatch.p50)}   p99 ${fmt(result.toldAfterMatch.p99)} (${result.toldAfterMatch.players} players)   status reads per matched player: ${result.statusReadsPerMatched.toFixed(2)}`,
+    `Players: ${a.identity ? "push, connected before the ticket with a player JWT (PLAYER_AUTH=jwt)" : a.push ? "push (client library: Web PubSub, polling fallback)" : `polling every ${a.pollMs} ms`}   told after their match was made: p50 ${fmt(result.toldAfterMatch.p50)}   p99 ${fmt(result.toldAfterMatch.p99)} (${result.toldAfterMatch.players} players)   status reads per matched player: ${result.statusReadsPerMatched.toFixed(2)}`,
     ...(a.push
       ? [
           `  told by push: ${result.toldAfterMatch.byPush.players} players, p50 ${fmt(result.toldAfterMatch.byPush.p50)}   p99 ${fmt(result.toldAfterMatch.byPush.p99)}` +
@@ -259,7 +265,7 @@ async function cli(argv: string[]): Promise<number> {
         progress: (line) => process.stderr.write(`\r${line}   `),
         ...(a.rules ? { population: a.population, modeRules: a.rules.modes } : {}),
       },
-      a.push ? pushClient : pollingClient,
+      a.identity ? identityPushClient(t.baseUrl) : a.push ? pushClient : pollingClient,
     );
     process.stderr.write("\n");
     const after = await t.episodes();

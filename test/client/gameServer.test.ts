@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { api, matchSettings, until, useApp, type Api } from "../e2e/harness";
-import { findMatch, GameServer } from "../../client";
+import { findMatch, GameServer } from "../../client/index";
 
 const REGION = "westeurope";
 const app = useApp({ ...matchSettings({ duel: 2 }, [REGION], 20), ASSIGN_SCHEDULE: "*/1 * * * * *", SERVER_LEASE_SECONDS: "3" });

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebPubSubClient } from "@azure/web-pubsub-client";
 import { api, matchSettings, until, useApp, type Api } from "../e2e/harness";
-import { findMatch, watchTicket, type CreatedTicket } from "../../client";
+import { findMatch, watchTicket, type CreatedTicket } from "../../client/index";
 import type { LocalWebPubSub } from "../../local-runtime/webpubsub/service";
 import { dataOf, listen as listenAs } from "./support/listen";
 
@@ -150,10 +150,15 @@ describe("push with the real @azure/web-pubsub-client", () => {
 describe("findMatch (client library) against the running matchmaker", () => {
   it("two players find each other by push, with one status read each", async () => {
     const address = await addServer();
-    const [a, b] = await Promise.all([
-      findMatch({ baseUrl: app().baseUrl, playerId: "fm-a", mode: "duel", region: REGION }),
-      findMatch({ baseUrl: app().baseUrl, playerId: "fm-b", mode: "duel", region: REGION }),
-    ]);
+    // fm-b asks once fm-a listens: fm-a is then told by push. fm-b's own ticket completes the duel, so the match
+    // may be pushed before fm-b's connection exists; it then reads it once (the late-connection rule).
+    let listening!: () => void;
+    const aListens = new Promise<void>((resolve) => (listening = resolve));
+    const pendingA = findMatch({ baseUrl: app().baseUrl, playerId: "fm-a", mode: "duel", region: REGION, onPushState: (up) => up && listening() });
+    await aListens;
+    const b = await findMatch({ baseUrl: app().baseUrl, playerId: "fm-b", mode: "duel", region: REGION });
+    const a = await pendingA;
+    expect(a.via).toBe("push");
     for (const o of [a, b]) {
       expect(o.status).toBe("matched");
       expect(o.ticket.server).toBe(address);

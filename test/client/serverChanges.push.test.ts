@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WebPubSubClient } from "@azure/web-pubsub-client";
 import { api, matchSettings, until, useApp, type Api } from "../e2e/harness";
-import type { CreatedTicket } from "../../client";
+import type { CreatedTicket } from "../../client/index";
 import { dataOf, listen } from "./support/listen";
 
 const app = useApp({

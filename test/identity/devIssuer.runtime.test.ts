@@ -8,8 +8,10 @@ import { describe, expect, it } from "vitest";
 import { SignJWT, generateKeyPair } from "jose";
 import { api, matchSettings, useApp } from "../e2e/harness";
 import { banner } from "../../local-runtime/host/banner";
+import { findMatch } from "../../client/index";
 
-const app = useApp({ ...matchSettings({ duel: 2 }, ["westeurope"], 30), PLAYER_AUTH: "jwt" });
+// "pair" is for findMatch alone: the other tests leave duel tickets waiting.
+const app = useApp({ ...matchSettings({ duel: 2, pair: 2 }, ["westeurope"], 30), PLAYER_AUTH: "jwt" });
 const ISSUER_PATH = "/runtime/local/identity";
 
 async function tokenFor(playerId: string, extra: Record<string, unknown> = {}): Promise<string> {
@@ -66,6 +68,20 @@ describe("the development issuer under npm start", () => {
     const theirs = await api(app()).call("GET", "/api/tickets/dev-other/negotiate", undefined, bearer(jwt));
     expect([theirs.status, theirs.json.error]).toEqual([403, "player_mismatch"]);
     expect((await api(app()).call("GET", "/api/tickets/dev-early/negotiate")).status).toBe(401);
+  });
+
+  it("findMatch with a player JWT listens before it asks, so the match arrives by push with no status read", async () => {
+    const key = { "x-functions-key": app().keys.functionKeys[0]! };
+    expect((await api(app()).call("PUT", "/api/servers/gs-jwt", { address: "10.9.0.1:7777" }, key)).status).toBe(201);
+    const [a, b] = await Promise.all(
+      ["dev-fm-a", "dev-fm-b"].map(async (playerId) =>
+        findMatch({ baseUrl: app().baseUrl, playerId, mode: "pair", headers: { Authorization: `Bearer ${await tokenFor(playerId)}` } }),
+      ),
+    );
+    for (const o of [a!, b!]) {
+      expect(o).toMatchObject({ status: "matched", via: "push", statusReads: 0, pushConnected: true, ticket: { server: "10.9.0.1:7777" } });
+    }
+    expect(a!.ticket.sessionId).toBe(b!.ticket.sessionId);
   });
 
   it("forged, expired and missing tokens are 401", async () => {

@@ -2,7 +2,7 @@
 import { expect } from "vitest";
 import { WebPubSubClient, type OnServerDataMessageArgs } from "@azure/web-pubsub-client";
 import { until, type Api } from "../../e2e/harness";
-import type { CreatedTicket } from "../../../client";
+import type { CreatedTicket } from "../../../client/index";
 
 export type PushData = { type: string; ticket: Record<string, unknown>; assignedAt?: string };
 export const dataOf = (m: OnServerDataMessageArgs["message"]) => m.data as PushData;
