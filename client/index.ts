@@ -12,3 +12,4 @@ export {
 } from "./findMatch";
 export { GameServer, type Allocation, type GameServerOptions, type ServerRecord } from "./gameServer";
 export { MatchmakerError } from "./http";
+export { measureLatencies, type LatencyOptions } from "./latency";

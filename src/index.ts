@@ -23,6 +23,7 @@ import "./functions/serverAck";
 import "./functions/servers";
 import "./functions/serverAllocation";
 import "./functions/stats";
+import "./functions/ping";
 import "./functions/openapi";
 import "./functions/dashboard";
 

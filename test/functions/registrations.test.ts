@@ -27,6 +27,7 @@ describe("function registrations", () => {
         "matchRequest",
         "negotiate",
         "openapi",
+        "ping",
         "purgeInstances",
         "server",
         "serverAck",
@@ -93,6 +94,7 @@ describe("function registrations", () => {
     ["serverAllocation", "servers/{serverId}/allocation", "function", false],
     ["stats", "stats", "anonymous", false],
     ["openapi", "openapi.json", "anonymous", false],
+    ["ping", "ping", "anonymous", false],
     ["dashboard", "dashboard", "function", false],
   ])("HTTP %s: route %s, auth level %s", (name, route, authLevel, durable) => {
     const r = reg(name);
