@@ -2,7 +2,7 @@
 // `npm run package` (after `npm run build`): writes the zip that the Function App runs.
 //
 // Contents: dist/ (compiled app, without the benchmark, the developer tools and the local runtime), host.json,
-// package.json, package-lock.json and the production node_modules. The production modules are taken from the
+// package.json, package-lock.json and the production node_modules (without their maps, declarations and docs). The production modules are taken from the
 // installed node_modules, selected by package-lock.json (every installed package that is not dev-only), so
 // packaging needs no network and ships exactly the versions the tests ran against. The zip is written by
 // yazl (a maintained zip library; a dev dependency, as packaging runs on the developer's machine or in CI)
@@ -67,6 +67,14 @@ function writeZip(outFile, entries) {
 const DIST_EXCLUDE = ["dist/bench", "dist/local-runtime", "dist/tools", "dist/test"];
 /** Inside node_modules: not needed at run time (.bin holds symlinks to CLIs; caches are machine-local). */
 const MODULE_SKIP_DIRS = new Set([".bin", ".cache"]);
+/**
+ * Files of installed packages that Node never loads: source maps, type declarations, TypeScript sources
+ * (shipped for the maps) and the read-me/change log. They were 60% of the zip (40.7 MiB -> 15.8 MiB without
+ * them, mostly the OpenTelemetry and Azure SDK packages); licences, package.json and every .js/.json stay.
+ */
+function isModuleDevFile(name) {
+  return /\.(map|ts|mts|cts)$/.test(name) || /^(README|CHANGELOG|HISTORY)(\.(md|markdown|txt))?$/i.test(name);
+}
 
 function walkFiles(dir, root, skip = () => false) {
   const out = [];
@@ -83,6 +91,10 @@ function walkFiles(dir, root, skip = () => false) {
     else if (st.isFile()) out.push({ rel, abs, mode: st.mode });
   }
   return out;
+}
+
+function isFile(abs) {
+  return statSync(abs).isFile();
 }
 
 /** Simple glob for package.json "main" (e.g. dist/src/functions/*.js): `*` within one path segment. */
@@ -143,7 +155,13 @@ function collectPackageFiles(root) {
   // A package's own nested node_modules holds packages that the lock file lists separately (and flags as
   // dev or not): skip the nested folder here, each production package in it is walked on its own.
   for (const m of productionModules(root)) {
-    files.push(...walkFiles(join(root, m), root, (_rel, name) => MODULE_SKIP_DIRS.has(name) || name === "node_modules"));
+    files.push(
+      ...walkFiles(
+        join(root, m),
+        root,
+        (rel, name) => MODULE_SKIP_DIRS.has(name) || name === "node_modules" || (isModuleDevFile(name) && isFile(join(root, rel))),
+      ),
+    );
   }
   return files;
 }

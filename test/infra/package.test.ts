@@ -108,6 +108,10 @@ function fixtureProject(name: string): string {
   put(root, "dist/tools/simulate.js", "devtools");
   put(root, "dist/local-runtime/main.js", "local runtime");
   put(root, "node_modules/prod-a/index.js", "a");
+  // What Node never loads (maps, declarations, TypeScript sources, docs) stays out; the licence ships.
+  for (const devFile of ["index.js.map", "index.d.ts", "index.d.mts", "src/index.ts", "README.md", "CHANGELOG.md", "readme.markdown"])
+    put(root, `node_modules/prod-a/${devFile}`, "not loaded at run time");
+  put(root, "node_modules/prod-a/LICENSE", "MIT");
   put(root, "node_modules/prod-a/node_modules/nested-c/index.js", "c");
   put(root, "node_modules/prod-a/node_modules/nested-dev/index.js", "nested dev");
   put(root, "node_modules/@scope/prod-d/index.js", "d");
@@ -169,7 +173,7 @@ describe("package contents", () => {
     const run = spawnSync(process.execPath, [join(ROOT, "scripts", "package.js"), "--root", root, "--out", out], { encoding: "utf8" });
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/package: .*cli\.zip \(8 files/);
+    expect(run.stdout).toMatch(/package: .*cli\.zip \(9 files/);
     const names = readZip(out).map((e) => e.name);
     expect(names).toEqual(
       [
@@ -177,6 +181,7 @@ describe("package contents", () => {
         "dist/src/store/lua/enqueue.lua",
         "host.json",
         "node_modules/@scope/prod-d/index.js",
+        "node_modules/prod-a/LICENSE",
         "node_modules/prod-a/index.js",
         "node_modules/prod-a/node_modules/nested-c/index.js",
         "package-lock.json",
@@ -245,7 +250,12 @@ describe("package contents", () => {
     symlinkSync(join(ROOT, "node_modules"), join(root, "node_modules"));
     const deps = Object.keys((JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies);
     const main = String((JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { main: string }).main).replace("*", "app");
-    put(root, main, deps.map((d) => `require(${JSON.stringify(d)});`).join("\n") + '\nconsole.log("loaded");\n');
+    // The Azure Monitor distro also requires its instrumentations lazily, when it starts: start it too (an
+    // unreachable ingestion endpoint; the process exits before anything is sent).
+    const distro =
+      'require("@azure/monitor-opentelemetry").useAzureMonitor({ enableLiveMetrics: false, azureMonitorExporterOptions: { connectionString: ' +
+      '"InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=http://127.0.0.1:9/" } });';
+    put(root, main, deps.map((d) => `require(${JSON.stringify(d)});`).join("\n") + `\n${distro}\nconsole.log("loaded");\nprocess.exit(0);\n`);
     const files = pkg.collectPackageFiles(root);
     // Lay the selected files out as the zip would extract them (hard links: same content, no copying).
     const out = join(tmp, "real-extracted");
