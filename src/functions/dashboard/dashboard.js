@@ -67,6 +67,11 @@
     });
   }
 
+  /** A mode's normalized rules (stats.modeRules); older apps report only sizes. */
+  function rules(stats, mode) {
+    return (stats.modeRules || {})[mode] || { size: stats.modes[mode], teams: 1 };
+  }
+
   function matchedTotal(stats) {
     return sum(stats.regions.map((r) => r.matchedPlayers || 0));
   }
@@ -138,14 +143,29 @@
       const labels = h.boundsMs.map((b) => `≤${fmtBound(b)}`).concat([`>${fmtBound(h.boundsMs[h.boundsMs.length - 1])}`]);
       bars("chart-ttm", labels, counts, "#15803d");
     }
+    // Per mode and region: the queue, the players matched so far, and (when the store reports byMode) how
+    // good and how slow recent matches were. The estimated wait of a new ticket is the recent median wait.
+    const fmtS = (q) => (q && Number.isFinite(q.p50) ? `${fmtMs(q.p50 * 1000)} / ${fmtMs(q.p95 * 1000)}` : "–");
+    const fmtN = (q) => (q && Number.isFinite(q.p50) ? `${Math.round(q.p50)} / ${Math.round(q.p95)}` : "–");
     table(
       "quality",
-      ["region", "wait p50", "wait p95", "skill spread p50", "skill spread max"],
-      regions.map((r) => {
-        const q = r.quality || {};
-        const s = q.skillSpread;
-        return [r.region, fmtMs(r.timeToMatchMs.p50), fmtMs(r.timeToMatchMs.p95), s ? Math.round(s.p50) : "n/a", s ? Math.round(s.max) : "n/a"];
-      }),
+      ["mode", "region", "waiting", "matched", "est. wait", "wait p50 / p95", "skill spread p50 / p95", "team gap p50 / p95"],
+      modes.flatMap((m) =>
+        regions.map((r) => {
+          const q = (r.byMode || {})[m];
+          const recent = q && q.recentMatches > 0;
+          return [
+            m,
+            r.region,
+            q ? q.waiting : r.waitingByMode[m] || 0,
+            (r.matchedByMode || {})[m] || 0,
+            recent ? fmtMs(q.waitSeconds.p50 * 1000) : "–",
+            recent ? fmtS(q.waitSeconds) : "–",
+            recent && rules(stats, m).skill ? fmtN(q.skillSpread) : "–",
+            recent && rules(stats, m).skill && rules(stats, m).teams > 1 ? fmtN(q.teamSkillGap) : "–",
+          ];
+        }),
+      ),
     );
 
     const scale = $("scale");
