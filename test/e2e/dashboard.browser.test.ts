@@ -160,8 +160,10 @@ it("loads without errors and shows the crowd waiting for servers, then matched, 
 
   // Per mode and region: every matched player counted once, nobody waiting. Where the store reports a
   // mode's figures (byMode: modes with rules, once the app hands the store its rule sets) the estimated
-  // wait (the recent median) and the wait percentiles show; otherwise dashes.
-  const stats = (await api(rt).call("GET", "/api/stats")).json as { regions: { region: string; byMode?: Record<string, { recentMatches: number }> }[] };
+  // wait (estimatedWaitSeconds) and the wait percentiles show; otherwise dashes.
+  const stats = (await api(rt).call("GET", "/api/stats")).json as {
+    regions: { region: string; byMode?: Record<string, { recentMatches: number; estimatedWaitSeconds: number | null }> }[];
+  };
   const [modeHead, ...modeRows] = await rows(page, "quality");
   expect(modeRows.map((r) => `${r[0]}/${r[1]}`).sort()).toEqual(
     Object.keys(MODES)
@@ -173,7 +175,8 @@ it("loads without errors and shows the crowd waiting for servers, then matched, 
   const cell = (r: string[], h: string) => r[modeHead!.indexOf(h)];
   for (const r of modeRows) {
     const recent = (stats.regions.find((x) => x.region === r[1])?.byMode?.[r[0]!]?.recentMatches ?? 0) > 0;
-    expect(cell(r, "est. wait")).toMatch(recent ? new RegExp(`^${TIME}$`) : /^–$/);
+    const estimate = stats.regions.find((x) => x.region === r[1])?.byMode?.[r[0]!]?.estimatedWaitSeconds;
+    expect(cell(r, "est. wait")).toMatch(typeof estimate === "number" ? new RegExp(`^${TIME}$`) : /^–$/);
     expect(cell(r, "wait p50 / p95")).toMatch(recent ? new RegExp(`^${TIME} / ${TIME}$`) : /^–$/);
     // No skill rule: no spread or team gap to show.
     expect([cell(r, "skill spread p50 / p95"), cell(r, "team gap p50 / p95")]).toEqual(["–", "–"]);
@@ -218,6 +221,7 @@ it("shows each mode's estimated wait and match quality as the stats contract rep
           skillSpread: { p50: 140.4, p95: 190 },
           teamSkillGap: { p50: 20, p95: 61.6 },
           waitSeconds: { p50: 3.25, p95: 12 },
+          estimatedWaitSeconds: 4.5,
           waitingBySkillBand: { "1000": 5 },
         },
       };
@@ -230,7 +234,7 @@ it("shows each mode's estimated wait and match quality as the stats contract rep
   const at = (h: string) => squad[head!.indexOf(h)];
   expect([at("waiting"), at("est. wait"), at("wait p50 / p95"), at("skill spread p50 / p95"), at("team gap p50 / p95")]).toEqual([
     "5",
-    "3.3 s",
+    "4.5 s",
     "3.3 s / 12 s",
     "140 / 190",
     "20 / 62",

@@ -144,7 +144,7 @@
       bars("chart-ttm", labels, counts, "#15803d");
     }
     // Per mode and region: the queue, the players matched so far, and (when the store reports byMode) how
-    // good and how slow recent matches were. The estimated wait of a new ticket is the recent median wait.
+    // good and how slow recent matches were, and the wait a new ticket can expect (estimatedWaitSeconds).
     const fmtS = (q) => (q && Number.isFinite(q.p50) ? `${fmtMs(q.p50 * 1000)} / ${fmtMs(q.p95 * 1000)}` : "–");
     const fmtN = (q) => (q && Number.isFinite(q.p50) ? `${Math.round(q.p50)} / ${Math.round(q.p95)}` : "–");
     table(
@@ -159,7 +159,7 @@
             r.region,
             q ? q.waiting : r.waitingByMode[m] || 0,
             (r.matchedByMode || {})[m] || 0,
-            recent ? fmtMs(q.waitSeconds.p50 * 1000) : "–",
+            q && q.estimatedWaitSeconds != null ? fmtMs(q.estimatedWaitSeconds * 1000) : "–",
             recent ? fmtS(q.waitSeconds) : "–",
             recent && rules(stats, m).skill ? fmtN(q.skillSpread) : "–",
             recent && rules(stats, m).skill && rules(stats, m).teams > 1 ? fmtN(q.teamSkillGap) : "–",
