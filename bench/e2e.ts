@@ -157,6 +157,9 @@ export async function startRuntime(
         MATCH_TIMEOUT_SECONDS: "60",
         TICKET_SIGNING_KEY: "bench-signing-key-0123456789abcdef0123456789",
         SERVER_LEASE_SECONDS: "3600",
+        // Every simulated player comes from the bench's one address: the per-address abuse limit is off (the
+        // per-player one stays). Set for every runtime of the run: the app reads its settings once per process.
+        RATE_LIMIT_TICKETS_PER_ADDRESS: "0",
         ...o.env,
       },
       log: (m: string) => logs.push(m),

@@ -78,7 +78,7 @@ export function configFor(quick: boolean): BenchConfig {
         linkPlayers: 2_000,
         e2ePlayers: 120,
         e2eLoadRatePerSec: 0,
-        ceilingRates: [400, 800, 1000, 1200, 1600],
+        ceilingRates: [50, 100, 200, 300, 400, 600, 800, 1000, 1200],
         ceilingStepSeconds: 2,
       }
     : {
@@ -91,7 +91,7 @@ export function configFor(quick: boolean): BenchConfig {
         linkPlayers: 8_000,
         e2ePlayers: 600,
         e2eLoadRatePerSec: 100,
-        ceilingRates: [250, 500, 750, 1000, 1250, 1500, 1750, 2000, 2500],
+        ceilingRates: [50, 100, 200, 300, 400, 500, 750, 1000, 1250, 1500, 2000],
         ceilingStepSeconds: 8,
       };
 }
