@@ -9,7 +9,6 @@
  */
 import type { DurableClient } from "durable-functions";
 import { ConfigError, settings, type Settings } from "../config/settings";
-import { modeSizes } from "../config/matchModes";
 import { eventPublisher, type EventPublisher } from "../messaging/eventPublisher";
 import { createRedisConnection, MatchmakingStore } from "../store";
 import { ErrorReply } from "redis";
@@ -36,8 +35,7 @@ export async function storeFromSettings(s: Settings, opts: { clock?: () => numbe
   });
   return new MatchmakingStore(redis, {
     prefix: s.redisKeyPrefix,
-    // Session sizes until the store takes rule sets (issue 11, the store's part).
-    modes: modeSizes(s.modes),
+    modes: s.modes,
     regions: s.regions,
     serverLeaseSeconds: s.serverLeaseSeconds,
     serverClaimSeconds: s.serverClaimSeconds,

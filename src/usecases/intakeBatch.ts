@@ -83,14 +83,19 @@ async function intakeTraced(p: IntakePorts, messages: unknown[], traces: Message
     const decision = byStore === "proceed" || byStore === "done" ? byStore : await ensureOrchestrator(p, req, playerId, byStore === "ask");
     decisions.set(req, [...(decisions.get(req) ?? []), { playerId, decision }]);
   });
-  const unstarted: { playerId: string; ticketId: string }[] = [];
+  const unstarted: { playerId: string; ticketId: string; refusal: ErrorBody }[] = [];
   for (const req of good) {
     const mine = decisions.get(req) ?? [];
     const busy = mine.find((d) => d.decision === "busy");
     if (busy) {
-      rejected.push(refused(req, "player_busy", `player ${busy.playerId} already has another live ticket; finish or cancel it first`));
-      // The other members' orchestrators of this ticket, started just now, end at once (the party never queued).
-      for (const d of mine) if (d.decision === "proceed") unstarted.push({ playerId: d.playerId, ticketId: req.ticketId });
+      const refusal =
+        busy.playerId === req.playerId
+          ? { error: "player_busy", detail: `player ${busy.playerId} already has another live ticket; finish or cancel it first` }
+          : { error: "party_member_live", detail: `party member ${busy.playerId} already has another live ticket; it must finish or cancel it first` };
+      rejected.push(refused(req, refusal.error, refusal.detail));
+      // The other members' orchestrators of this ticket, started just now, end at once (the party never
+      // queued), saying why.
+      for (const d of mine) if (d.decision === "proceed") unstarted.push({ playerId: d.playerId, ticketId: req.ticketId, refusal });
     } else if (mine.some((d) => d.decision === "proceed")) toEnqueue.push(req);
   }
 

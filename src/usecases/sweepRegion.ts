@@ -4,8 +4,9 @@
  *    to the front of the ready queue with its players, and a fresh match-made follows when another server
  *    takes it (its players are pushed `serverChanged`); one that had confirmed is lost (pushed `serverLost`).
  * 2. expireStale: players and sessions older than any live orchestrator could be (lost orchestrators).
- * 3. regroup: in rules modes, open sessions that a widened skill window (or a better team packing) lets fill
- *    are completed from other open sessions (whole parties moved), so they get servers in step 5.
+ * 3. regroup: in modes with rules, players in sessions that cannot fill are merged or moved into sessions
+ *    that can under the window in force now (windows widen with wait), so nobody waits out the timeout
+ *    while a fitting group exists; the sessions this fills go through the assignment below like any other.
  * 4. claimUnannounced: re-publishes sessions whose match-made send failed earlier (the outbox).
  * 5. assignAndAnnounce: ready sessions get free servers; each becomes one match-made message; the
  *    scale-out signal when sessions wait with no free server.
@@ -27,6 +28,9 @@ export interface RegionSweep {
   sessionsRequeued: number;
   playersExpired: number;
   sessionsExpired: number;
+  /** Sessions merged into others, and sessions made full, by regrouping under widened windows. */
+  sessionsMerged: number;
+  sessionsRegrouped: number;
   republished: number;
   assigned: number;
   announced: number;
@@ -63,7 +67,7 @@ export async function sweepRegion(p: SweepPorts, region: string): Promise<Region
     stale.expiredPlayers.map((x) => endedNotice(x.playerId, x.ticketId, region, "expired")),
     (m) => p.log.warn(m),
   );
-  await p.store.regroup(region); // rules modes: complete open sessions under widened skill windows (store README)
+  const regrouped = await p.store.regroup(region);
   const leftover = await p.store.claimUnannounced(region, { olderThanMs: OUTBOX_GRACE_MS, max: OUTBOX_MAX });
   const republished = await announce(p, region, leftover);
   const { assigned, announced } = await assignAndAnnounce(p, region);
@@ -73,6 +77,8 @@ export async function sweepRegion(p: SweepPorts, region: string): Promise<Region
     sessionsRequeued: servers.requeuedSessions.length,
     playersExpired: stale.expiredPlayers.length,
     sessionsExpired: stale.expiredSessions.length,
+    sessionsMerged: regrouped.mergedSessions.length,
+    sessionsRegrouped: regrouped.readySessions.length,
     republished: republished.sent,
     assigned: assigned.assigned.length,
     announced: announced.sent,
@@ -80,7 +86,15 @@ export async function sweepRegion(p: SweepPorts, region: string): Promise<Region
     sessionsWaitingForServer: assigned.unassignedSessions,
     serversAvailable: assigned.serversAvailable,
   };
-  if (sweep.serversExpired || sweep.playersExpired || sweep.sessionsExpired || sweep.assigned || sweep.republished || sweep.announceFailed) {
+  if (
+    sweep.serversExpired ||
+    sweep.playersExpired ||
+    sweep.sessionsExpired ||
+    sweep.sessionsRegrouped ||
+    sweep.assigned ||
+    sweep.republished ||
+    sweep.announceFailed
+  ) {
     p.log.log(`assignSessions ${JSON.stringify(sweep)}`);
   }
   return sweep;

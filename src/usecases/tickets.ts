@@ -121,7 +121,14 @@ async function liveTicketOf(p: TicketPorts, region: string, playerId: string): P
 export async function readTicket(p: TicketPorts, claims: TicketClaims): Promise<TicketView> {
   const { playerId } = claims;
   const view = await p.store.getPlayer(claims.region, playerId);
-  if (view && view.ticketId === claims.ticketId) return ticketFromPlayer(view);
+  if (view && view.ticketId === claims.ticketId) {
+    const ticket = ticketFromPlayer(view);
+    if (ticket.status !== "cancelled") return ticket;
+    // Cancelled: by the player, or by the intake refusing the ticket (e.g. party_member_live), which only the
+    // orchestration's output says. One status read, on a final status clients stop polling at.
+    const outcome = (await p.matchRequests.status(playerId))?.outcome;
+    return outcome?.status === "cancelled" && outcome.ticketId === claims.ticketId && outcome.refusal ? { ...ticket, refusal: outcome.refusal } : ticket;
+  }
 
   const status = await p.matchRequests.status(playerId);
   if (status && status.ticketId === claims.ticketId) {
