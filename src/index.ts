@@ -9,12 +9,14 @@ import { appSettings, closeDependencies } from "./functions/wiring";
 
 import "./functions/addPlayers";
 import "./functions/matchRequest";
+import "./functions/partyConsent";
 import "./functions/leaveQueue";
 import "./functions/assignSessions";
 import "./functions/purgeInstances";
 import "./functions/matchMade";
 import "./functions/tickets";
 import "./functions/ticket";
+import "./functions/ticketAccept";
 import "./functions/negotiate";
 import "./functions/ticketStatus";
 import "./functions/server";

@@ -17,6 +17,8 @@ export interface TicketView {
   teams?: Team[];
   team?: number;
   quality?: MatchQuality;
+  /** waitingForPlayers: the members who have not accepted the party ticket yet. */
+  pending?: string[];
   /** Cancelled because the matchmaker refused the ticket at intake (e.g. `party_member_live`): why. */
   refusal?: ErrorBody;
 }

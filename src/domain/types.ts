@@ -91,7 +91,8 @@ export type MatchOutcome =
     };
 
 /** What the ticket endpoint reports. */
-export type TicketStatus = "searching" | "matched" | "timedOut" | "cancelled" | "serverLost";
+/** `waitingForPlayers`: a party ticket under PLAYER_AUTH=jwt whose members have not all accepted yet. */
+export type TicketStatus = "waitingForPlayers" | "searching" | "matched" | "timedOut" | "cancelled" | "serverLost";
 
 /** Why a player left the queue. `expired` is the sweeper's safety net for lost orchestrators. */
 export type LeaveReason = "timedOut" | "cancelled" | "expired";

@@ -13,8 +13,8 @@ import { eventPublisher, type EventPublisher } from "../messaging/eventPublisher
 import { createRedisConnection, MatchmakingStore } from "../store";
 import { ErrorReply } from "redis";
 import { PermanentFailure, Unavailable } from "../usecases/errors";
-import type { InstanceHistory, Log, MatchRequests, Ports, Store } from "../usecases/ports";
-import { durableInstanceHistory, durableMatchRequests } from "./durable/matchRequests";
+import type { InstanceHistory, Log, MatchRequests, PartyConsents, Ports, Store } from "../usecases/ports";
+import { durableInstanceHistory, durableMatchRequests, durablePartyConsents } from "./durable/matchRequests";
 import { recordScriptDuration, setStatsSource } from "../telemetry/metrics";
 
 export type { Store } from "../usecases/ports";
@@ -148,22 +148,19 @@ export function setClock(c: (() => number) | undefined): void {
 }
 
 /** The ports of one invocation. `durable`: the invocation's durable client, for use cases that need the orchestrations. */
-export function portsFor(log: Log, durable?: DurableClient): Ports & { matchRequests: MatchRequests } {
+export function portsFor(log: Log, durable?: DurableClient): Ports & { matchRequests: MatchRequests; partyConsents: PartyConsents } {
+  const durableClient = (): DurableClient => {
+    if (!durable) throw new Error("this function has no durable client input");
+    return durable;
+  };
   return {
     settings: appSettings(),
     store: guarded<Store>("Redis", store, isStoreRefusal, isPermanentStoreFailure),
     publisher: guarded<EventPublisher>("Event Hubs", eventPublisher),
     clock: () => clock(),
     log,
-    matchRequests: guarded<MatchRequests>(
-      "the Durable extension",
-      () => {
-        if (!durable) throw new Error("this function has no durable client input");
-        return durableMatchRequests(durable);
-      },
-      undefined,
-      isPermanentDurableFailure,
-    ),
+    matchRequests: guarded<MatchRequests>("the Durable extension", () => durableMatchRequests(durableClient()), undefined, isPermanentDurableFailure),
+    partyConsents: guarded<PartyConsents>("the Durable extension", () => durablePartyConsents(durableClient()), undefined, isPermanentDurableFailure),
   };
 }
 

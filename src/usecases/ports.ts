@@ -7,6 +7,7 @@ import type { EventPublisher } from "../messaging/eventPublisher";
 import type { MatchmakingStore } from "../store";
 import type { MatchOutcome, MatchRequestInput } from "../domain/types";
 import type { CancelEvent, ServerReadyEvent } from "../domain/matchRequest";
+import type { PartyConsentInput, PartyConsentOutcome } from "../domain/partyConsent";
 
 export type { EventPublisher } from "../messaging/eventPublisher";
 export type { Settings } from "../config/settings";
@@ -75,6 +76,15 @@ export interface MatchRequests {
   serverReady(playerId: string, event: ServerReadyEvent): Promise<boolean>;
   /** Raises `Cancel`; false if the instance does not exist. */
   cancel(playerId: string, event: CancelEvent): Promise<boolean>;
+}
+
+/** The consent orchestrations of party tickets under PLAYER_AUTH=jwt (src/domain/partyConsent.ts). */
+export interface PartyConsents {
+  start(input: PartyConsentInput): Promise<void>;
+  /** Raises `PartyAccepted`; false if the ticket has no consent orchestration. */
+  accept(ticketId: string, playerId: string): Promise<boolean>;
+  /** Where the ticket's consent stands, or null if it has none. */
+  status(ticketId: string): Promise<{ live: boolean; pending: string[]; outcome: PartyConsentOutcome | undefined } | null>;
 }
 
 /** Housekeeping of the orchestrations' histories. */

@@ -15,7 +15,8 @@ import { accept, refuse } from "./errors";
 import { forEachLimit } from "../lib/limiter";
 import { checkSchema } from "./schemas";
 import { signTicketToken, ticketTokenLifetimeSeconds, type TicketClaims } from "./ticketToken";
-import type { InstanceRecord, MatchRequests, Ports } from "./ports";
+import type { InstanceRecord, MatchRequests, PartyConsents, Ports } from "./ports";
+import { WAITING_FOR_PLAYERS, type PartyConsentInput } from "../domain/partyConsent";
 import { pushToPlayers } from "../messaging/webPubSub";
 import { recordTicketCreated } from "../telemetry/metrics";
 import { annotate, ATTR } from "../telemetry/tracing";
@@ -23,7 +24,7 @@ import { annotate, ATTR } from "../telemetry/tracing";
 /** Durable calls in flight for the members of one party. */
 const CANCEL_CONCURRENCY = 8;
 
-type TicketPorts = Pick<Ports, "settings" | "store" | "clock" | "log"> & { matchRequests: MatchRequests };
+type TicketPorts = Pick<Ports, "settings" | "store" | "clock" | "log"> & { matchRequests: MatchRequests; partyConsents?: PartyConsents };
 
 export interface CreateTicketRequest {
   playerId: string;
@@ -49,6 +50,8 @@ export interface CreatedTicket {
   token: string;
   /** Every member, the leader first (a solo ticket: the player alone). */
   members: TicketMember[];
+  /** With PLAYER_AUTH=jwt, a party ticket waits for every member to accept it. */
+  status?: typeof WAITING_FOR_PLAYERS;
 }
 
 /**
@@ -91,18 +94,56 @@ export async function createTicket(p: TicketPorts & Pick<Ports, "publisher">, bo
     ...(skill === undefined ? {} : { skill }),
     ...(party ? { party } : {}),
   };
-  const drift = checkSchema("playerRequest", message, "the player request");
-  if (drift) throw new Error(`createTicket built a message its own schema refuses: ${drift.detail}`);
-  // Partition key = playerId: one player's requests stay in order on one partition.
-  await p.publisher.send(s.playerRequestsHub, [{ body: message, partitionKey: playerId }]);
+  // With player identity a party queues only once every member accepted with its own JWT (issue 12): until
+  // then the request waits in the ticket's consent orchestration, which publishes it.
+  const needsConsent = s.identity.playerAuth.mode === "jwt" && party !== undefined;
+  if (needsConsent) {
+    if (!p.partyConsents) throw new Error("createTicket needs the party consents port under PLAYER_AUTH=jwt");
+    const { requestedAt: _at, ...request } = message;
+    await p.partyConsents.start({ request, timeoutSeconds: s.matchTimeoutSeconds });
+  } else await publishRequest(p, message);
   recordTicketCreated(mode, region);
   const lifetime = ticketTokenLifetimeSeconds(s, STALE_MARGIN_SECONDS);
   const members = memberIds.map((id) => ({
     playerId: id,
     token: signTicketToken({ ticketId, playerId: id, region, mode, rat: now }, s.identity.ticketKeys, lifetime, now),
   }));
-  p.log.log(`ticket ${ticketId} for ${memberIds.join(", ")} (${mode}, ${region}) accepted`);
-  return { ticketId, playerId, mode, region, token: members[0]!.token, members };
+  p.log.log(`ticket ${ticketId} for ${memberIds.join(", ")} (${mode}, ${region}) ${needsConsent ? "waits for its members to accept" : "accepted"}`);
+  return { ticketId, playerId, mode, region, token: members[0]!.token, members, ...(needsConsent ? { status: WAITING_FOR_PLAYERS } : {}) };
+}
+
+async function publishRequest(p: Pick<Ports, "settings" | "publisher">, message: PlayerRequest): Promise<void> {
+  const drift = checkSchema("playerRequest", message, "the player request");
+  if (drift) throw new Error(`the matchmaker built a player request its own schema refuses: ${drift.detail}`);
+  // Partition key = playerId: one player's requests stay in order on one partition.
+  await p.publisher.send(p.settings.playerRequestsHub, [{ body: message, partitionKey: message.playerId }]);
+}
+
+/** The consent orchestration's activity: every member accepted, the party's request queues now. */
+export async function publishPartyRequest(p: Pick<Ports, "settings" | "publisher" | "clock" | "log">, input: PartyConsentInput): Promise<string> {
+  const requestedAt = new Date(p.clock()).toISOString();
+  await publishRequest(p, { ...input.request, requestedAt });
+  p.log.log(`ticket ${input.request.ticketId}: every member accepted; queued`);
+  return requestedAt;
+}
+
+/** A party member accepts its party's ticket (PLAYER_AUTH=jwt; the caller's JWT was checked to be this member's). */
+export async function acceptPartyTicket(p: TicketPorts, claims: TicketClaims): Promise<TicketView> {
+  if (!p.partyConsents || p.settings.identity.playerAuth.mode !== "jwt")
+    throw refuse("notFound", "no_consent", "party tickets wait for their members' consent only with PLAYER_AUTH=jwt");
+  const consent = await p.partyConsents.status(claims.ticketId);
+  if (!consent?.live) {
+    throw refuse(
+      "conflict",
+      "consent_closed",
+      consent ? `the party ticket no longer waits for consent (${consent.outcome?.status ?? "ended"})` : "this ticket waits for no consent",
+      {
+        ticket: await readTicket(p, claims),
+      },
+    );
+  }
+  await p.partyConsents.accept(claims.ticketId, claims.playerId);
+  return { ...ticketFromRef(claims, WAITING_FOR_PLAYERS), pending: consent.pending.filter((id) => id !== claims.playerId) };
 }
 
 /**
@@ -136,6 +177,15 @@ export async function readTicket(p: TicketPorts, claims: TicketClaims): Promise<
     if (status.live) return ticketFromRef(claims, "searching");
   }
   if (view && view.requestedAtMs > claims.rat) throw refuse("notFound", "ticket_replaced", "the player has a newer ticket");
+  // A party ticket waiting for (or refused by) its members' consent: only under PLAYER_AUTH=jwt, one more read.
+  if (p.partyConsents && p.settings.identity.playerAuth.mode === "jwt") {
+    const consent = await p.partyConsents.status(claims.ticketId);
+    if (consent?.live) return { ...ticketFromRef(claims, WAITING_FOR_PLAYERS), pending: consent.pending };
+    if (consent?.outcome?.status === "expired") {
+      const who = consent.outcome.pending.join(", ");
+      return { ...ticketFromRef(claims, "timedOut"), refusal: { error: "party_not_accepted", detail: `party member(s) ${who} did not accept in time` } };
+    }
+  }
   // Accepted but not processed yet (still in the Event Hub), as long as it could still be.
   const ageMs = p.clock() - claims.iat * 1000;
   if (ageMs < (p.settings.matchTimeoutSeconds + STALE_MARGIN_SECONDS) * 1000) return ticketFromRef(claims, "searching");

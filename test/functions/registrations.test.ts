@@ -27,6 +27,8 @@ describe("function registrations", () => {
         "matchRequest",
         "negotiate",
         "openapi",
+        "partyConsent",
+        "publishPartyRequest",
         "ping",
         "purgeInstances",
         "server",
@@ -36,6 +38,7 @@ describe("function registrations", () => {
         "servers",
         "stats",
         "ticket",
+        "ticketAccept",
         "ticketStatus",
         "tickets",
       ].sort(),
@@ -75,6 +78,8 @@ describe("function registrations", () => {
     expect(reg("assignSessions").trigger).toMatchObject({ type: "timerTrigger", schedule: `%${SETTING_NAMES.assignSchedule}%`, runOnStartup: false });
     expect(reg("matchRequest").trigger.type).toBe("orchestrationTrigger");
     expect(reg("leaveQueue").trigger.type).toBe("activityTrigger");
+    expect(reg("partyConsent").trigger.type).toBe("orchestrationTrigger");
+    expect(reg("publishPartyRequest").trigger.type).toBe("activityTrigger");
   });
 
   it("purgeInstances: a timer with a durable client (finished instances past the ticket retention)", () => {
@@ -87,6 +92,7 @@ describe("function registrations", () => {
     ["ticket", "tickets/{playerId}", "anonymous", true],
     ["negotiate", "tickets/{playerId}/negotiate", "anonymous", false],
     ["ticketStatus", "tickets/{playerId}/status", "anonymous", true],
+    ["ticketAccept", "tickets/{playerId}/accept", "anonymous", true],
     ["server", "servers/{serverId}", "function", false],
     ["serverRelease", "servers/{serverId}/release", "function", false],
     ["serverAck", "servers/{serverId}/ack", "function", false],

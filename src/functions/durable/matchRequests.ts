@@ -8,7 +8,8 @@
 import * as df from "durable-functions";
 import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
 import type { MatchOutcome, MatchRequestInput } from "../../domain/types";
-import type { InstanceHistory, MatchRequests, MatchRequestStatus } from "../../usecases/ports";
+import type { InstanceHistory, MatchRequests, MatchRequestStatus, PartyConsents } from "../../usecases/ports";
+import { consentInstanceId, PARTY_ACCEPTED_EVENT, PARTY_CONSENT_ORCHESTRATOR, type PartyConsentOutcome } from "../../domain/partyConsent";
 import { recordDurableCall } from "../../telemetry/metrics";
 
 import { CANCEL_EVENT, ORCHESTRATOR_NAME, SERVER_READY_EVENT } from "../../domain/matchRequest";
@@ -102,6 +103,24 @@ export function durableMatchRequests(client: DurableClient): MatchRequests {
     },
     serverReady: (playerId, event) => raiseEventIfExists(client, playerId, SERVER_READY_EVENT, event),
     cancel: (playerId, event) => raiseEventIfExists(client, playerId, CANCEL_EVENT, event),
+  };
+}
+
+export function durablePartyConsents(client: DurableClient): PartyConsents {
+  return {
+    async start(input) {
+      recordDurableCall("startNew");
+      await client.startNew(PARTY_CONSENT_ORCHESTRATOR, { instanceId: consentInstanceId(input.request.ticketId), input });
+    },
+    accept: (ticketId, playerId) => raiseEventIfExists(client, consentInstanceId(ticketId), PARTY_ACCEPTED_EVENT, { playerId }),
+    async status(ticketId) {
+      const status = await getStatusOrNull(client, consentInstanceId(ticketId));
+      if (!status) return null;
+      const custom = status.customStatus as { pending?: unknown } | null | undefined;
+      const pending = Array.isArray(custom?.pending) ? custom.pending.filter((x): x is string => typeof x === "string") : [];
+      const out = status.output as PartyConsentOutcome | null | undefined;
+      return { live: LIVE_STATES.has(String(status.runtimeStatus)), pending, outcome: out && typeof out.status === "string" ? out : undefined };
+    },
   };
 }
 
