@@ -150,11 +150,22 @@ describe("push with the real @azure/web-pubsub-client", () => {
 describe("findMatch (client library) against the running matchmaker", () => {
   it("two players find each other by push, with one status read each", async () => {
     const address = await addServer();
-    // fm-b asks once fm-a listens: fm-a is then told by push. fm-b's own ticket completes the duel, so the match
-    // may be pushed before fm-b's connection exists; it then reads it once (the late-connection rule).
+    // fm-b asks once fm-a listens AND has made the one read a connection that came up after its ticket makes
+    // (setPushConnected): fm-a's next read is then the 15 s safety net, so it can only be told by push. Waiting
+    // for the connection alone raced that read against the match on a loaded machine (a.via was "poll").
+    // fm-b's own ticket completes the duel, so the match may be pushed before fm-b's connection exists; it then
+    // reads it once (the late-connection rule).
     let listening!: () => void;
     const aListens = new Promise<void>((resolve) => (listening = resolve));
-    const pendingA = findMatch({ baseUrl: app().baseUrl, playerId: "fm-a", mode: "duel", region: REGION, onPushState: (up) => up && listening() });
+    let up = false;
+    const pendingA = findMatch({
+      baseUrl: app().baseUrl,
+      playerId: "fm-a",
+      mode: "duel",
+      region: REGION,
+      onPushState: (state) => (up = state),
+      onUpdate: (ticket, via) => up && via === "poll" && ticket.status === "searching" && listening(),
+    });
     await aListens;
     const b = await findMatch({ baseUrl: app().baseUrl, playerId: "fm-b", mode: "duel", region: REGION });
     const a = await pendingA;
