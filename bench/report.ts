@@ -85,6 +85,11 @@ export const TARGETS = {
   sessionFullToToldP50Ms: 100,
   endToEndPlayersPerSec: 1_000,
   endToEndP95Ms: 500,
+  /** Issue 11 (match rules on a leaner store). */
+  fifo4At10Buckets: 55_000,
+  fifo4At100Buckets: 45_000,
+  ranked5v5PlayersPerSec: 30_000,
+  bytesPerWaitingPlayer: 350,
 } as const;
 
 export interface TargetVerdict {
@@ -105,15 +110,17 @@ export interface Report {
 const f = formatNumber;
 const fx = (v: number, digits = 1): string => (Number.isFinite(v) ? v.toFixed(digits) : "–");
 const usd = (v: number): string => (Number.isFinite(v) ? `$${v < 0.01 ? v.toPrecision(2) : v.toFixed(2)}` : "–");
-const label = (t: { sessionSize: number; buckets: number }): string => `${t.sessionSize}p × ${t.buckets}b`;
+const label = (t: { sessionSize: number; buckets: number; rules?: string }): string =>
+  t.rules === "ranked5v5" ? `5v5 skill+parties × ${t.buckets}b` : `${t.sessionSize}p × ${t.buckets}b`;
 
 function find(r: BenchResults, design: "ours" | "reference", size: number, buckets: number): ThroughputResult | undefined {
   return r.throughput.find((t) => t.design === design && t.sessionSize === size && t.buckets === buckets);
 }
 
-function scenarios(r: BenchResults): { sessionSize: number; buckets: number }[] {
-  const seen = new Map<string, { sessionSize: number; buckets: number }>();
-  for (const t of r.throughput) seen.set(`${t.sessionSize}/${t.buckets}`, { sessionSize: t.sessionSize, buckets: t.buckets });
+function scenarios(r: BenchResults): { sessionSize: number; buckets: number; rules?: "ranked5v5" }[] {
+  const seen = new Map<string, { sessionSize: number; buckets: number; rules?: "ranked5v5" }>();
+  for (const t of r.throughput)
+    seen.set(`${t.sessionSize}/${t.buckets}`, { sessionSize: t.sessionSize, buckets: t.buckets, ...(t.rules ? { rules: t.rules } : {}) });
   return [...seen.values()].sort((a, b) => a.sessionSize - b.sessionSize || a.buckets - b.buckets);
 }
 
@@ -191,8 +198,38 @@ export function evaluateTargets(r: BenchResults): TargetVerdict[] {
       detail: why,
     });
   }
-  out.push(linkTarget(r), peerTarget(r), ...durableTargets(r), ceilingTarget(r));
+  out.push(...rulesStoreTargets(r), linkTarget(r), peerTarget(r), ...durableTargets(r), ceilingTarget(r));
   return out;
+}
+
+/** Issue 11's goals: FIFO throughput at 10 and 100 buckets, the 5v5 skill mode with parties, memory per waiting player. */
+function rulesStoreTargets(r: BenchResults): TargetVerdict[] {
+  const throughput = (target: string, goal: number, t: ThroughputResult | undefined): TargetVerdict =>
+    t
+      ? {
+          target,
+          measured: `${f(t.playersPerSec)} players/s`,
+          status: t.playersPerSec >= goal ? "met" : "missed",
+          detail: `${label(t)}; ${fx((t.playersPerSec / goal) * 100, 0)}% of the goal`,
+        }
+      : { target, measured: "–", status: "not measured", detail: "scenario not run" };
+  const fifo = (buckets: number) => r.throughput.find((t) => t.design === "ours" && t.sessionSize === 4 && t.buckets === buckets && !t.rules);
+  const ranked = r.throughput.find((t) => t.design === "ours" && t.rules === "ranked5v5");
+  const memory = r.memory.find((m) => m.design === "ours");
+  const memoryTarget = `≤ ${TARGETS.bytesPerWaitingPlayer} B of Redis memory per waiting player`;
+  return [
+    throughput(`≥ ${f(TARGETS.fifo4At10Buckets)} players/s, 4-player FIFO sessions at 10 buckets`, TARGETS.fifo4At10Buckets, fifo(10)),
+    throughput(`≥ ${f(TARGETS.fifo4At100Buckets)} players/s, 4-player FIFO sessions at 100 buckets`, TARGETS.fifo4At100Buckets, fifo(100)),
+    throughput(`≥ ${f(TARGETS.ranked5v5PlayersPerSec)} players/s, 5v5 skill mode with parties`, TARGETS.ranked5v5PlayersPerSec, ranked),
+    memory
+      ? {
+          target: memoryTarget,
+          measured: `${f(memory.bytesPerWaitingPlayer)} B`,
+          status: memory.bytesPerWaitingPlayer <= TARGETS.bytesPerWaitingPlayer ? "met" : "missed",
+          detail: "used_memory growth per waiting player",
+        }
+      : { target: memoryTarget, measured: "–", status: "not measured", detail: "memory not run" },
+  ];
 }
 
 /** The end-to-end ceiling: the last offered rate whose p95 request → told stayed under the bound. */
@@ -300,7 +337,7 @@ interface ReportContext {
   o: { resultsDir: string };
   charts: Record<string, string>;
   targets: TargetVerdict[];
-  sc: { sessionSize: number; buckets: number }[];
+  sc: { sessionSize: number; buckets: number; rules?: "ranked5v5" }[];
   floor: FloorResult | undefined;
   e: EndToEndResult | undefined;
   ci: ReturnType<typeof costInputs>;

@@ -59,6 +59,23 @@ describe("bench report", () => {
     expect(slower[1]!.status).toBe("met");
   });
 
+  it("judges issue 11's goals on the scenarios they name: FIFO at 10 and 100 buckets, the 5v5 skill mode, memory", () => {
+    const ranked = { ...tp("ours", 10, 10, 31_000), rules: "ranked5v5" as const };
+    const byTarget = (r: BenchResults) => Object.fromEntries(evaluateTargets(r).map((t) => [t.target, t]));
+    const v = byTarget(run({ throughput: [tp("ours", 4, 10, 56_000), tp("ours", 4, 100, 40_000), ranked] }));
+    expect(v["≥ 55k players/s, 4-player FIFO sessions at 10 buckets"]!.status).toBe("met");
+    expect(v["≥ 45k players/s, 4-player FIFO sessions at 100 buckets"]!.status).toBe("missed");
+    expect(v["≥ 45k players/s, 4-player FIFO sessions at 100 buckets"]!.detail).toContain("89% of the goal");
+    expect(v["≥ 30k players/s, 5v5 skill mode with parties"]!).toMatchObject({
+      status: "met",
+      detail: expect.stringContaining("5v5 skill+parties × 10b") as string,
+    });
+    expect(v["≤ 350 B of Redis memory per waiting player"]!.status).toBe("met");
+    const none = byTarget(run({ throughput: [], memory: [{ design: "ours", players: 1000, bytesPerWaitingPlayer: 669 }] }));
+    expect(none["≥ 30k players/s, 5v5 skill mode with parties"]!.status).toBe("not measured");
+    expect(none["≤ 350 B of Redis memory per waiting player"]!.status).toBe("missed");
+  });
+
   it("says 'not measured' for the end-to-end targets when the local runtime was unavailable, with the reason", () => {
     const r = run({ e2e: { available: false, reason: "local runtime unavailable: startLocalRuntime is not exported" } });
     const rep = buildReport(r, { resultsDir: "bench/results" });

@@ -48,6 +48,7 @@ local function skill_text(field, v)
   end
   return n
 end
+local NO_MEMBERS = {}
 local reqs = {}
 local a = 3
 while a <= #ARGV do
@@ -65,7 +66,13 @@ while a <= #ARGV do
   r.skill = skill_text('skill', ARGV[a + 4])
   local n = check_int('party', ARGV[a + 5], 0, 100)
   if a + 5 + 2 * n > #ARGV then input_error('ARGV[3..]', 'a request is cut short (6 values + 2 per party member)') end
-  r.members, r.memberSkills, r.memberSkillTexts = {}, {}, {}
+  -- Solo requests (the bulk) share one empty list: three fresh tables per player are Lua GC work on the
+  -- hottest path, and these lists are only ever read.
+  if n == 0 then
+    r.members, r.memberSkills, r.memberSkillTexts = NO_MEMBERS, NO_MEMBERS, NO_MEMBERS
+  else
+    r.members, r.memberSkills, r.memberSkillTexts = {}, {}, {}
+  end
   for j = 1, n do
     r.members[j] = check_text('party.playerId', ARGV[a + 4 + 2 * j], '^[A-Za-z0-9_-]+$', 64)
     r.memberSkillTexts[j] = ARGV[a + 5 + 2 * j]
