@@ -5,20 +5,12 @@
  * invariants afterwards by reading Redis directly.
  */
 import type { EnqueueRequest, LeaveRequest, MatchmakingStore } from "../../src/store";
+import { seededRandom } from "../../tools/seededRandom";
 import { at } from "../support/at";
 import type { TestClock } from "../support/storeHarness";
 
-/** mulberry32: small, fast, deterministic. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator the simulator uses (mulberry32): a failing scenario replays from its seed. */
+export const prng = seededRandom;
 
 export interface ScenarioReport {
   playerIds: string[];

@@ -25,6 +25,7 @@
 --- @include "assignment_payload"
 --- @include "ready_count"
 --- @include "policy_ready_order"
+--- @include "count_band"
 
 local retention = check_int('retentionMs', A.retentionMs, 1, 2 ^ 40)
 local retentionText = int(retention)
@@ -102,12 +103,7 @@ for i, serverId in ipairs(picked) do
   if rules[3] then
     for _, u in ipairs(cjson.decode(rules[3])) do
       if u.s then
-        local b = bandDelta[mode] or {}
-        bandDelta[mode] = b
-        for _, v in ipairs(u.s) do
-          local k = string.format('%d', math.floor(v / 100) * 100)
-          b[k] = (b[k] or 0) - 1
-        end
+        for _, v in ipairs(u.s) do count_band(bandDelta, mode, v, -1) end
       end
     end
   end

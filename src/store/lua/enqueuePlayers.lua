@@ -32,6 +32,7 @@
 --- @include "rules_session_read"
 --- @include "rules_session_units"
 --- @include "rules_session_fields"
+--- @include "count_band"
 
 local retention = check_int('retentionMs', A.retentionMs, 1, 2 ^ 40)
 local retentionText = int(retention)
@@ -260,9 +261,6 @@ local function rules_join(mode, rule, u, umin, umax)
   return best
 end
 
-local function band_of(skill)
-  return string.format('%d', math.floor(skill / 100) * 100)
-end
 
 -- A fresh record for each player of the unit: nothing of an earlier ticket (server, leftReason, TTL) survives.
 local function write_record(pid, r, sid, party)
@@ -338,10 +336,7 @@ local function join(i, r)
     waitingPairs[#waitingPairs + 1] = r.requestedAt
     waitingPairs[#waitingPairs + 1] = m
     if rule.skill then
-      local b = bands[r.mode] or {}
-      bands[r.mode] = b
-      local k = band_of(u.s[j])
-      b[k] = (b[k] or 0) + 1
+      count_band(bands, r.mode, u.s[j], 1)
     end
   end
   set_ticket(i, r.ticketId, pid)

@@ -19,6 +19,8 @@
 --- @include "rules_session_derive"
 --- @include "rules_session_score"
 --- @include "rules_session_fields"
+--- @include "rules_units_keep"
+--- @include "count_band"
 
 local retention = check_int('retentionMs', A.retentionMs, 1, 2 ^ 40)
 local retentionText = int(retention)
@@ -107,23 +109,9 @@ for _, sid in ipairs(touchedOrder) do
     -- The units without the leavers; skill bands of skill modes lose them.
     local gone = {}
     for _, pid in ipairs(t.removed) do gone[pid] = true end
-    local kept = {}
-    for _, u in ipairs(t.units) do
-      local rest, skills = {}, u.s and {} or nil
-      for j, pid in ipairs(u.p) do
-        if not gone[pid] then
-          rest[#rest + 1] = pid
-          if skills then skills[#skills + 1] = u.s[j] end
-        elseif u.s then
-          local b = bandDelta[t.mode] or {}
-          bandDelta[t.mode] = b
-          local k = string.format('%d', math.floor(u.s[j] / 100) * 100)
-          b[k] = (b[k] or 0) - 1
-        end
-      end
-      if #rest > 0 then kept[#kept + 1] = { p = rest, s = skills, at = u.at, t = u.t } end
-    end
-    t.units = kept
+    t.units = rules_units_keep(t.units, function(pid) return not gone[pid] end, function(_, skill)
+      if skill then count_band(bandDelta, t.mode, skill, -1) end
+    end)
     rules_session_derive(t)
   end
   if expireAll[sid] then

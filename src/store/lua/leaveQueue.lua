@@ -21,6 +21,8 @@
 --- @include "rules_session_derive"
 --- @include "rules_session_score"
 --- @include "rules_session_fields"
+--- @include "rules_units_keep"
+--- @include "count_band"
 --- @include "write_session_deleted"
 --- @include "ready_count"
 --- @include "call_chunked"
@@ -98,10 +100,7 @@ local function player_leaves(pid, p, reason)
     local skill = tonumber(p.skill)
     local s = p.session and sessions[p.session]
     if skill and s and s.units and s.units[1] and s.units[1].s then
-      local b = bandDelta[p.mode] or {}
-      bandDelta[p.mode] = b
-      local k = string.format('%d', math.floor(skill / 100) * 100)
-      b[k] = (b[k] or 0) - 1
+      count_band(bandDelta, p.mode, skill, -1)
     end
   end
   local left = {}
@@ -164,18 +163,7 @@ end
 for _, sid in ipairs(sessionOrder) do
   local s = sessions[sid]
   if #s.removed > 0 and s.units then
-    local kept = {}
-    for _, u in ipairs(s.units) do
-      local rest, skills = {}, u.s and {} or nil
-      for j, pid in ipairs(u.p) do
-        if not s.gone[pid] then
-          rest[#rest + 1] = pid
-          if skills then skills[#skills + 1] = u.s[j] end
-        end
-      end
-      if #rest > 0 then kept[#kept + 1] = { p = rest, s = skills, at = u.at, t = u.t } end
-    end
-    s.units = kept
+    s.units = rules_units_keep(s.units, function(pid) return not s.gone[pid] end)
     rules_session_derive(s)
   end
 end

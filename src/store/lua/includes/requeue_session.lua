@@ -3,6 +3,8 @@
 --- @include "rules_session_derive"
 --- @include "rules_session_score"
 --- @include "rules_session_fields"
+--- @include "rules_units_keep"
+--- @include "skill_band"
 -- The server of a session died before confirming its claim: the session goes back to the FRONT of the
 -- ready queue - same sessionId, same players - so the next free server takes the same group and a new
 -- match-made is published for it. Its players are "waiting" again with FRESH deadlines: re-added to
@@ -37,7 +39,7 @@ local function requeue_session(sid)
       redis.call('PERSIST', pkey)
       redis.call('ZADD', P .. 'PlayersTimeStartedMatchmaking', NOW_TEXT, pid)
       redis.call('HINCRBY', P .. 'WaitingPerMode', mode, 1)
-      if skillOf[pid] then redis.call('HINCRBY', P .. 'SkillBands:' .. mode, string.format('%d', math.floor(skillOf[pid] / 100) * 100), 1) end
+      if skillOf[pid] then redis.call('HINCRBY', P .. 'SkillBands:' .. mode, skill_band(skillOf[pid]), 1) end
       requeued[pid] = true
     else
       redis.call('SREM', spkey, pid)
@@ -50,17 +52,7 @@ local function requeue_session(sid)
     for _, u in ipairs(rs.units) do unitCount = unitCount + #u.p end
   end
   if rs and (dropped or unitCount ~= #members) then
-    local kept = {}
-    for _, u in ipairs(rs.units) do
-      local rest, skills = {}, u.s and {} or nil
-      for j, pid in ipairs(u.p) do
-        if requeued[pid] then
-          rest[#rest + 1] = pid
-          if skills then skills[#skills + 1] = u.s[j] end
-        end
-      end
-      if #rest > 0 then kept[#kept + 1] = { p = rest, s = skills, at = u.at, t = u.t } end
-    end
+    local kept = rules_units_keep(rs.units, function(pid) return requeued[pid] end)
     rs.units = kept
     if #kept > 0 then
       rules_session_derive(rs)
