@@ -1,0 +1,12 @@
+-- Removes a session's hash, its members and its entries in every index but SessionsReady (whose
+-- ReadyPerMode count needs the caller's knowledge of the state): SessionsPerMatchmaking and SessionsBySkill
+-- of `mode` (when given), SessionsCreationTime, SessionsAnnouncing. Writes only.
+local function drop_session_keys(sid, mode)
+  redis.call('DEL', P .. 'Session:' .. sid, P .. 'SessionPlayers:' .. sid)
+  if mode then
+    redis.call('ZREM', P .. 'SessionsPerMatchmaking:' .. mode, sid)
+    redis.call('ZREM', P .. 'SessionsBySkill:' .. mode, sid)
+  end
+  redis.call('ZREM', P .. 'SessionsCreationTime', sid)
+  redis.call('ZREM', P .. 'SessionsAnnouncing', sid)
+end
