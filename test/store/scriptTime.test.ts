@@ -9,6 +9,12 @@
  * server). That is how long the call blocks Redis on an idle machine, and it does not grow when other
  * processes compete for the cores. The SLOWLOG's wall-clock durations are printed beside it: on a shared,
  * overloaded machine they include the time the kernel ran other processes, so they are reported, not asserted.
+ *
+ * Even CPU time is noisy on a shared VM: a fixed Lua loop measured here ranged 5.5-15 ms, and single calls of
+ * these scenarios measured 3-4x their neighbours at a different call each run (CI failed on one such call).
+ * So each scenario, which is deterministic (seeded, test clock), runs twice on its own key prefix, and a call
+ * counts by the lower of its two measurements: a call that really does too much work is over the limit in both
+ * runs, a passing disturbance in one.
  */
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -25,8 +31,9 @@ const LIMIT_US = 10_000;
 let server: RedisServerHandle;
 let redis: RedisConnection;
 let redisPid = 0;
+type Call = { micros: number; what: string };
 /** CPU time of every script call since the last take(), in microseconds, with the call's script name. */
-let cpuCalls: { micros: number; what: string }[] = [];
+let cpuCalls: Call[] = [];
 
 function mainThreadCpuNs(): number {
   return Number(readFileSync(`/proc/${redisPid}/schedstat`, "utf8").split(" ")[0]);
@@ -59,10 +66,9 @@ afterAll(async () => {
 type SlowEntry = [id: number, at: number, micros: number, args: string[]];
 
 /** The script calls since the last take(): their longest CPU time, and the longest SLOWLOG (wall-clock) time. */
-async function take(): Promise<{ calls: number; maxCpuMicros: number; slowestCpu: string; maxWallMicros: number }> {
+async function take(): Promise<{ calls: Call[]; maxWallMicros: number }> {
   const cpu = cpuCalls;
   cpuCalls = [];
-  const top = cpu.reduce((a, b) => (b.micros > a.micros ? b : a), { micros: 0, what: "" });
   if (process.env.STORE_DEBUG)
     console.log(
       cpu
@@ -79,7 +85,7 @@ async function take(): Promise<{ calls: number; maxCpuMicros: number; slowestCpu
         .join(" "),
     );
   const wall = await slowlogScripts();
-  return { calls: cpu.length, maxCpuMicros: top.micros, slowestCpu: top.what, maxWallMicros: wall.maxMicros };
+  return { calls: cpu, maxWallMicros: wall.maxMicros };
 }
 
 /** The slowest script call in the SLOWLOG since the last reset (wall clock), and how many there were. */
@@ -110,124 +116,161 @@ async function enqueueMany(store: MatchmakingStore, clock: TestClock, from: numb
   }
 }
 
+/** 100k FIFO players in 1,000 sessions of 100, 1,000 servers, then 100k stale players. */
+async function fifoPool(measure: Measure, _note: (line: string) => void): Promise<void> {
+  const clock = new TestClock();
+  const prefix = uniquePrefix();
+  const store = makeStore(timed(redis), clock, { prefix, modes: BIG_MODES });
+  await take();
+
+  await enqueueMany(store, clock, 0, POOL, "big");
+  await measure("enqueue 100k");
+  expect((await store.stats(REGION)).sessionsReady).toBe(POOL / 100);
+  await measure("stats");
+
+  for (let i = 0; i < 1000; i++) await store.registerServer({ serverId: `s${i}`, region: REGION, address: `10.0.${i >> 8}.${i & 255}:7000` });
+  await take();
+  clock.advance(1000);
+  const assigned = await store.assign(REGION);
+  expect(assigned.assigned).toHaveLength(1000);
+  expect(assigned.assigned.every((a) => a.players.length === 100)).toBe(true);
+  expect(assigned).toMatchObject({ unassignedSessions: 0, serversAvailable: 0 });
+  await measure("assign 1,000 sessions x 100 players");
+
+  clock.advance(10_000);
+  const claimed = await store.claimUnannounced(REGION, { olderThanMs: 5000 });
+  expect(claimed).toHaveLength(1000);
+  await store.confirmAnnounced(
+    REGION,
+    claimed.map((a) => a.sessionId),
+  );
+  expect((await store.stats(REGION)).sessionsAnnouncing).toBe(0);
+  await measure("claim + confirm 1,000");
+
+  await enqueueMany(store, clock, POOL, POOL, "duel");
+  await take();
+  clock.advance(60_000);
+  const stale = await store.expireStale(REGION, { playerMaxAgeMs: 30_000, sessionMaxAgeMs: 3_600_000 });
+  expect(stale.expiredPlayers).toHaveLength(POOL);
+  expect(stale.expiredSessions).toHaveLength(POOL / 2);
+  await measure("expireStale 100k players");
+  const stats = await store.stats(REGION);
+  expect(stats).toMatchObject({ waitingPlayers: 0, sessionsOpen: 0, sessionsReady: 0, serversAllocated: 1000 });
+  expect(await checkInvariants(new RawRegion(redis, prefix), BIG_MODES, [])).toEqual([]);
+}
+
+/** 100k players of a 5v5 skill mode with parties: enqueue, stats, regroup, leave, assign, expiry. */
+async function rankedPool(measure: Measure, note: (line: string) => void): Promise<void> {
+  const clock = new TestClock();
+  const prefix = uniquePrefix();
+  const store = makeStore(timed(redis), clock, { prefix, modes: RULES_MODES });
+  const rnd = prng(4242);
+  // Skill ~ normal(1500, 300) (Box-Muller); parties of 1-5 (70% solo), members within 100 of the leader.
+  const skill = () => Math.round(1500 + 300 * Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd()));
+  await take();
+  let players = 0;
+  let t = 0;
+  const leaders: EnqueueRequest[] = [];
+  while (players < POOL) {
+    const batch: EnqueueRequest[] = [];
+    for (let i = 0; i < 1000 && players < POOL; i++) {
+      const r = rnd();
+      const size = Math.min(POOL - players, r < 0.7 ? 1 : r < 0.85 ? 2 : r < 0.93 ? 3 : r < 0.97 ? 4 : 5);
+      const s = skill();
+      const req: EnqueueRequest = { ticketId: `r${t}`, playerId: `r${t}`, mode: "ranked", region: REGION, requestedAtMs: clock.ms, skill: s };
+      t++;
+      if (size > 1) req.party = Array.from({ length: size - 1 }, () => ({ playerId: `r${t++}`, skill: s + Math.round((rnd() - 0.5) * 100) }));
+      players += size;
+      batch.push(req);
+    }
+    const out = await store.enqueue(batch);
+    expect(out.results.every((x) => x.outcome === "queued")).toBe(true);
+    leaders.push(...batch);
+    clock.advance(200);
+  }
+  await measure("enqueue 100k ranked players (parties, skill)");
+  const st = await store.stats(REGION);
+  expect(st.waitingPlayers).toBe(POOL);
+  expect(st.byMode?.ranked?.recentMatches).toBeGreaterThan(100);
+  await measure("stats");
+  clock.advance(20_000);
+  const g = await store.regroup(REGION);
+  note(`regroup: ${g.readySessions.length} sessions filled, ${g.mergedSessions.length} merged`);
+  await measure("regroup the whole pool");
+  const leaving = leaders
+    .filter((_, i) => i % 50 === 0)
+    .map((r) => ({ playerId: r.party?.[0]?.playerId ?? r.playerId, ticketId: r.ticketId, region: REGION, reason: "cancelled" as const }));
+  expect((await store.leave(leaving)).every((x) => x.outcome === "left")).toBe(true);
+  await measure(`leave ${leaving.length} tickets`);
+  for (let i = 0; i < 1000; i++) await store.registerServer({ serverId: `rs${i}`, region: REGION, address: `10.1.${i >> 8}.${i & 255}:7000` });
+  await take();
+  const assigned = await store.assign(REGION);
+  expect(assigned.assigned.length).toBeGreaterThan(100);
+  expect(assigned.assigned.every((a) => a.teams?.length === 2 && a.quality !== undefined)).toBe(true);
+  await measure(`assign ${assigned.assigned.length} 5v5 sessions`);
+  clock.advance(120_000);
+  const stale = await store.expireStale(REGION, { playerMaxAgeMs: 60_000, sessionMaxAgeMs: 3_600_000 });
+  expect(stale.expiredPlayers.length).toBeGreaterThan(10_000);
+  await measure(`expireStale ${stale.expiredPlayers.length} players`);
+  expect((await store.stats(REGION)).waitingPlayers).toBe(0);
+  expect(await checkInvariants(new RawRegion(redis, prefix), RULES_SIZES, [])).toEqual([]);
+}
+
+type Measure = (phase: string) => Promise<void>;
+type Phase = { calls: Call[]; maxWallMicros: number };
+
+/**
+ * Runs a scenario twice and checks every phase: call i of a phase counts by the lower of its two CPU times.
+ * The runs must make the same calls (same scripts in the same order), which the deterministic scenarios do.
+ */
+async function twiceUnderLimit(scenario: (measure: Measure, note: (line: string) => void) => Promise<void>): Promise<void> {
+  const runs: Map<string, Phase>[] = [];
+  const notes: string[] = [];
+  for (let run = 0; run < 2; run++) {
+    const phases = new Map<string, Phase>();
+    await take();
+    await scenario(
+      async (phase) => {
+        phases.set(phase, await take());
+      },
+      (line) => run === 0 && notes.push(line),
+    );
+    runs.push(phases);
+  }
+  const [a, b] = runs as [Map<string, Phase>, Map<string, Phase>];
+  const ms = (us: number) => (us / 1000).toFixed(2);
+  const report: string[] = [];
+  const over: string[] = [];
+  expect([...b.keys()]).toEqual([...a.keys()]);
+  for (const [phase, first] of a) {
+    const second = b.get(phase)!;
+    expect(first.calls.length, `${phase}: script calls`).toBeGreaterThan(0);
+    expect(
+      second.calls.map((c) => c.what),
+      `${phase}: the two runs make the same calls`,
+    ).toEqual(first.calls.map((c) => c.what));
+    let worst = { micros: 0, what: "", index: -1 };
+    first.calls.forEach((c, i) => {
+      const micros = Math.min(c.micros, second.calls[i]!.micros);
+      if (micros > worst.micros) worst = { micros, what: c.what, index: i };
+    });
+    const rawMax = (p: Phase) => Math.max(...p.calls.map((c) => c.micros));
+    report.push(
+      `${phase}: ${first.calls.length} script calls, longest ${ms(worst.micros)} ms Redis CPU (${worst.what}, lower of two runs; ` +
+        `single-run longest ${ms(rawMax(first))} / ${ms(rawMax(second))} ms), longest wall clock ${ms(Math.max(first.maxWallMicros, second.maxWallMicros))} ms`,
+    );
+    if (worst.micros >= LIMIT_US) over.push(`${phase}: call ${worst.index} (${worst.what}) ${ms(worst.micros)} ms in both runs`);
+  }
+  console.log([...report, ...notes].join("\n"));
+  expect(over).toEqual([]);
+}
+
 describe("no script call runs 10 ms or more at any pool size", () => {
   it("100k waiting players in 1,000 ready sessions, 1,000 servers, then 100k stale players: every looping call finishes all the work", async () => {
-    const clock = new TestClock();
-    const prefix = uniquePrefix();
-    const store = makeStore(timed(redis), clock, { prefix, modes: BIG_MODES });
-    const report: string[] = [];
-    const measure = async (what: string): Promise<void> => {
-      const m = await take();
-      const ms = (us: number) => (us / 1000).toFixed(2);
-      report.push(
-        `${what}: ${m.calls} script calls, longest ${ms(m.maxCpuMicros)} ms Redis CPU (${m.slowestCpu}), longest wall clock ${ms(m.maxWallMicros)} ms`,
-      );
-      expect(m.calls).toBeGreaterThan(0);
-      expect(m.maxCpuMicros, `${what}: ${m.slowestCpu}`).toBeLessThan(LIMIT_US);
-    };
-    await take();
-
-    await enqueueMany(store, clock, 0, POOL, "big");
-    await measure("enqueue 100k");
-    expect((await store.stats(REGION)).sessionsReady).toBe(POOL / 100);
-    await measure("stats");
-
-    for (let i = 0; i < 1000; i++) await store.registerServer({ serverId: `s${i}`, region: REGION, address: `10.0.${i >> 8}.${i & 255}:7000` });
-    await take();
-    clock.advance(1000);
-    const assigned = await store.assign(REGION);
-    expect(assigned.assigned).toHaveLength(1000);
-    expect(assigned.assigned.every((a) => a.players.length === 100)).toBe(true);
-    expect(assigned).toMatchObject({ unassignedSessions: 0, serversAvailable: 0 });
-    await measure("assign 1,000 sessions x 100 players");
-
-    clock.advance(10_000);
-    const claimed = await store.claimUnannounced(REGION, { olderThanMs: 5000 });
-    expect(claimed).toHaveLength(1000);
-    await store.confirmAnnounced(
-      REGION,
-      claimed.map((a) => a.sessionId),
-    );
-    expect((await store.stats(REGION)).sessionsAnnouncing).toBe(0);
-    await measure("claim + confirm 1,000");
-
-    await enqueueMany(store, clock, POOL, POOL, "duel");
-    await take();
-    clock.advance(60_000);
-    const stale = await store.expireStale(REGION, { playerMaxAgeMs: 30_000, sessionMaxAgeMs: 3_600_000 });
-    expect(stale.expiredPlayers).toHaveLength(POOL);
-    expect(stale.expiredSessions).toHaveLength(POOL / 2);
-    await measure("expireStale 100k players");
-    const stats = await store.stats(REGION);
-    expect(stats).toMatchObject({ waitingPlayers: 0, sessionsOpen: 0, sessionsReady: 0, serversAllocated: 1000 });
-    expect(await checkInvariants(new RawRegion(redis, prefix), BIG_MODES, [])).toEqual([]);
-    console.log(report.join("\n"));
-  }, 240_000);
+    await twiceUnderLimit(fifoPool);
+  }, 480_000);
 
   it("100k waiting players of a 5v5 skill mode with parties: enqueue, regroup, leave, stats, assign and expiry stay under 10 ms per call", async () => {
-    const clock = new TestClock();
-    const prefix = uniquePrefix();
-    const store = makeStore(timed(redis), clock, { prefix, modes: RULES_MODES });
-    const rnd = prng(4242);
-    // Skill ~ normal(1500, 300) (Box-Muller); parties of 1-5 (70% solo), members within 100 of the leader.
-    const skill = () => Math.round(1500 + 300 * Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd()));
-    const report: string[] = [];
-    const measure = async (what: string): Promise<void> => {
-      const m = await take();
-      const ms = (us: number) => (us / 1000).toFixed(2);
-      report.push(
-        `${what}: ${m.calls} script calls, longest ${ms(m.maxCpuMicros)} ms Redis CPU (${m.slowestCpu}), longest wall clock ${ms(m.maxWallMicros)} ms`,
-      );
-      expect(m.calls).toBeGreaterThan(0);
-      expect(m.maxCpuMicros, `${what}: ${m.slowestCpu}`).toBeLessThan(LIMIT_US);
-    };
-    await take();
-    let players = 0;
-    let t = 0;
-    const leaders: EnqueueRequest[] = [];
-    while (players < POOL) {
-      const batch: EnqueueRequest[] = [];
-      for (let i = 0; i < 1000 && players < POOL; i++) {
-        const r = rnd();
-        const size = Math.min(POOL - players, r < 0.7 ? 1 : r < 0.85 ? 2 : r < 0.93 ? 3 : r < 0.97 ? 4 : 5);
-        const s = skill();
-        const req: EnqueueRequest = { ticketId: `r${t}`, playerId: `r${t}`, mode: "ranked", region: REGION, requestedAtMs: clock.ms, skill: s };
-        t++;
-        if (size > 1) req.party = Array.from({ length: size - 1 }, () => ({ playerId: `r${t++}`, skill: s + Math.round((rnd() - 0.5) * 100) }));
-        players += size;
-        batch.push(req);
-      }
-      const out = await store.enqueue(batch);
-      expect(out.results.every((x) => x.outcome === "queued")).toBe(true);
-      leaders.push(...batch);
-      clock.advance(200);
-    }
-    await measure("enqueue 100k ranked players (parties, skill)");
-    const st = await store.stats(REGION);
-    expect(st.waitingPlayers).toBe(POOL);
-    expect(st.byMode?.ranked?.recentMatches).toBeGreaterThan(100);
-    await measure("stats");
-    clock.advance(20_000);
-    const g = await store.regroup(REGION);
-    report.push(`regroup: ${g.readySessions.length} sessions filled, ${g.mergedSessions.length} merged`);
-    await measure("regroup the whole pool");
-    const leaving = leaders
-      .filter((_, i) => i % 50 === 0)
-      .map((r) => ({ playerId: r.party?.[0]?.playerId ?? r.playerId, ticketId: r.ticketId, region: REGION, reason: "cancelled" as const }));
-    expect((await store.leave(leaving)).every((x) => x.outcome === "left")).toBe(true);
-    await measure(`leave ${leaving.length} tickets`);
-    for (let i = 0; i < 1000; i++) await store.registerServer({ serverId: `rs${i}`, region: REGION, address: `10.1.${i >> 8}.${i & 255}:7000` });
-    await take();
-    const assigned = await store.assign(REGION);
-    expect(assigned.assigned.length).toBeGreaterThan(100);
-    expect(assigned.assigned.every((a) => a.teams?.length === 2 && a.quality !== undefined)).toBe(true);
-    await measure(`assign ${assigned.assigned.length} 5v5 sessions`);
-    clock.advance(120_000);
-    const stale = await store.expireStale(REGION, { playerMaxAgeMs: 60_000, sessionMaxAgeMs: 3_600_000 });
-    expect(stale.expiredPlayers.length).toBeGreaterThan(10_000);
-    await measure(`expireStale ${stale.expiredPlayers.length} players`);
-    expect((await store.stats(REGION)).waitingPlayers).toBe(0);
-    expect(await checkInvariants(new RawRegion(redis, prefix), RULES_SIZES, [])).toEqual([]);
-    console.log(report.join("\n"));
-  }, 300_000);
+    await twiceUnderLimit(rankedPool);
+  }, 600_000);
 });
