@@ -30,7 +30,7 @@ export interface AnnounceResult {
   failed: number;
 }
 
-type AnnouncePorts = Pick<Ports, "settings" | "store" | "publisher" | "log">;
+type AnnouncePorts = Pick<Ports, "settings" | "store" | "publisher" | "log"> & Partial<Pick<Ports, "clock">>;
 
 /**
  * Publishes assignments, chunk by chunk. A failed send is not thrown: the sessions stay in the outbox and
@@ -97,7 +97,7 @@ export async function assignAndAnnounce(
 ): Promise<{ assigned: AssignResult; announced: AnnounceResult }> {
   const startedAt = Date.now();
   const assigned = await p.store.assign(region);
-  scaleOutSignal(p.log, assigned);
+  scaleOutSignal(p.log, assigned, p.store, (p.clock ?? Date.now)());
   const announced = await announce(p, region, assigned.assigned, assignmentTraceparents(assigned.assigned, parentOf, startedAt));
   return { assigned, announced };
 }
