@@ -11,7 +11,8 @@
  * bounded (few retries, a timeout) so that an outage of the service cannot stall the match pipeline.
  */
 import { DefaultAzureCredential } from "@azure/identity";
-import { WebPubSubServiceClient } from "@azure/web-pubsub";
+import { createSecretKey, type KeyObject } from "node:crypto";
+import { AzureKeyCredential, WebPubSubServiceClient } from "@azure/web-pubsub";
 import type { LeaveReason, MatchMade, SessionPlayer } from "../domain/types";
 import { ticketFromOutcome } from "../domain/ticket";
 import { matchOutcomeFor } from "../domain/matchRequest";
@@ -51,6 +52,45 @@ const SEND_TIMEOUT_MS = 5_000;
 
 type Env = Record<string, string | undefined>;
 
+/**
+ * The access key as a secret KeyObject, made once. The SDK signs every client token and every REST call's
+ * bearer token with jsonwebtoken, which takes a KeyObject as it is but given the key as a string first tries it
+ * as a PEM private key (createPrivateKey, which throws) and only then makes a secret key: that failed parse
+ * was ~10% of the local runtime's CPU at its ceiling. jsonwebtoken, jws and crypto.createHmac all accept a
+ * KeyObject; AzureKeyCredential's type says string, hence the cast.
+ */
+class SecretKeyCredential extends AzureKeyCredential {
+  private secret: KeyObject;
+  constructor(key: string) {
+    super(key);
+    this.secret = createSecretKey(Buffer.from(key, "utf8"));
+  }
+  override get key(): string {
+    return this.secret as unknown as string;
+  }
+  override update(newKey: string): void {
+    super.update(newKey);
+    this.secret = createSecretKey(Buffer.from(newKey, "utf8"));
+  }
+}
+
+/** `Endpoint=...;AccessKey=...;Version=1.0;[Port=...;]` read as the SDK reads it (parseConnectionString of @azure/web-pubsub 1.2). */
+function parseConnectionString(connectionString: string): { endpoint: string; key: string } {
+  const parts = new Map<string, string>();
+  for (const part of connectionString.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq !== -1) parts.set(part.slice(0, eq).toLowerCase(), part.slice(eq + 1));
+  }
+  const endpoint = parts.get("endpoint");
+  if (!endpoint) throw new TypeError(`${WEB_PUBSUB_CONNECTION}: the connection string has no Endpoint`);
+  const key = parts.get("accesskey");
+  if (!key) throw new TypeError(`${WEB_PUBSUB_CONNECTION}: the connection string has no AccessKey`);
+  const url = new URL(endpoint.startsWith("http") ? endpoint : `https://${endpoint}`);
+  const port = parts.get("port");
+  if (port) url.port = port;
+  return { endpoint: url.toString(), key };
+}
+
 /** The service client from the settings, or undefined when push is off. */
 export function webPubSubClientFromSettings(env: Env = process.env): WebPubSubServiceClient | undefined {
   const connectionString = env[WEB_PUBSUB_CONNECTION]?.trim();
@@ -61,8 +101,8 @@ export function webPubSubClientFromSettings(env: Env = process.env): WebPubSubSe
     retryOptions: { maxRetries: 2, retryDelayInMs: 100, maxRetryDelayInMs: 1_000 },
   });
   if (connectionString) {
-    const url = /endpoint=([^;]+)/i.exec(connectionString)?.[1] ?? "";
-    return new WebPubSubServiceClient(connectionString, PUSH_HUB, options(url));
+    const { endpoint: url, key } = parseConnectionString(connectionString);
+    return new WebPubSubServiceClient(url, new SecretKeyCredential(key), PUSH_HUB, options(url));
   }
   if (endpoint) {
     const clientId = env[`${WEB_PUBSUB_CONNECTION}__clientId`]?.trim();

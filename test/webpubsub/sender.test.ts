@@ -4,7 +4,10 @@
  * match is made).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { KeyObject } from "node:crypto";
+import jwt from "jsonwebtoken";
 import { WebPubSubClient } from "@azure/web-pubsub-client";
+import { WebPubSubServiceClient } from "@azure/web-pubsub";
 import { startLocalWebPubSub, type LocalWebPubSub } from "../../local-runtime/webpubsub/service";
 import { pushToPlayers, setPlayerPush, webPubSubClientFromSettings, webPubSubPush, WEB_PUBSUB_CONNECTION } from "../../src/messaging/webPubSub";
 import { announce } from "../../src/usecases/announce";
@@ -45,6 +48,26 @@ describe("push sender", () => {
     } finally {
       client.stop();
     }
+  });
+
+  it("reads the connection string as the SDK does, and signs with the access key held as a KeyObject (no PEM parse per token)", async () => {
+    const key = "a-local-access-key-0123456789";
+    for (const cs of [
+      `Endpoint=http://127.0.0.1:7081;AccessKey=${key};Version=1.0;`,
+      `Endpoint=https://example.webpubsub.azure.com;AccessKey=${key};Version=1.0;Port=8443;`,
+      `endpoint=example.webpubsub.azure.com;accesskey=${key};`,
+    ]) {
+      const ours = webPubSubClientFromSettings({ [WEB_PUBSUB_CONNECTION]: cs })!;
+      expect(ours.endpoint).toBe(new WebPubSubServiceClient(cs, "matchmaking").endpoint);
+      // The SDK reads `credential.key` for every token it signs: a KeyObject, so jsonwebtoken skips createPrivateKey.
+      expect((ours as unknown as { credential: { key: unknown } }).credential.key).toBeInstanceOf(KeyObject);
+      const { token } = await ours.getClientAccessToken({ userId: "p9", expirationTimeInMinutes: 5 });
+      const claims = jwt.verify(token, key, { algorithms: ["HS256"] }) as jwt.JwtPayload;
+      expect(claims.sub).toBe("p9");
+      expect(claims.aud).toBe(`${ours.endpoint.replace(/\/?$/, "/")}client/hubs/matchmaking`);
+    }
+    expect(() => webPubSubClientFromSettings({ [WEB_PUBSUB_CONNECTION]: "AccessKey=k;" })).toThrow(/no Endpoint/);
+    expect(() => webPubSubClientFromSettings({ [WEB_PUBSUB_CONNECTION]: "Endpoint=http://x;" })).toThrow(/no AccessKey/);
   });
 
   it("a service that does not answer is logged and counted, never thrown", async () => {
