@@ -12,18 +12,18 @@ export const KEY = {
   ServerLeases: "ServerLeases",
   ServerClaims: "ServerClaims",
   ServerFence: "ServerFence",
+  /** The player's current ticket; also its redelivery guard (there is no key per ticket). */
   Player: "Player",
   PlayersTimeStartedMatchmaking: "PlayersTimeStartedMatchmaking",
+  /** A session; its members are its fields `@<playerId>` = ticketId (there is no SessionPlayers set). */
   Session: "Session",
   SessionsPerMatchmaking: "SessionsPerMatchmaking",
   /** Open sessions of a skill mode by the midpoint of their skill range (rules modes). */
   SessionsBySkill: "SessionsBySkill",
-  SessionPlayers: "SessionPlayers",
   SessionsReady: "SessionsReady",
   SessionsCreationTime: "SessionsCreationTime",
   SessionsAnnouncing: "SessionsAnnouncing",
   SessionSeq: "SessionSeq",
-  Ticket: "Ticket",
   WaitingPerMode: "WaitingPerMode",
   ReadyPerMode: "ReadyPerMode",
   MatchTimes: "MatchTimes",

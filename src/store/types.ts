@@ -55,8 +55,8 @@ export interface LeaveRequest {
   /** Optional: recorded on the "preempted" record of a ticket that was never enqueued. */
   mode?: string;
   /**
-   * Optional: the ticket's requestedAt (epoch ms). With it, a leave of a ticket whose redelivery guard has
-   * expired is "superseded" when the player's record is of a later request, instead of being taken for a
+   * Optional: the ticket's requestedAt (epoch ms). With it, a leave of a ticket the player's record no
+   * longer remembers is "superseded" when the record is of a later request, instead of being taken for a
    * leave that overtook its request (which would reset the player's current record).
    */
   requestedAtMs?: number;

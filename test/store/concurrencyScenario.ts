@@ -16,6 +16,8 @@ export interface ScenarioReport {
   playerIds: string[];
   /** Every enqueue request sent (including redeliveries and never-queued ones). */
   sent: EnqueueRequest[];
+  /** The tickets that reached the store (answered queued, or preempted by a leave): their redelivery is a duplicate. */
+  reached: EnqueueRequest[];
   counts: Record<string, number>;
 }
 
@@ -40,6 +42,7 @@ export async function runConcurrencyScenario(o: {
   const modes = o.rules ? ["duel", "ranked", "ranked", "duo", "trio", "solo"] : ["duel", "duel", "squad", "solo"];
   const maxParty: Record<string, number> = { ranked: 5, trio: 3 };
   const sent: EnqueueRequest[] = [];
+  const reached: EnqueueRequest[] = [];
   const sessionsSeen: string[] = [];
   const counts: Record<string, number> = {};
   const count = (k: string, n = 1) => (counts[k] = (counts[k] ?? 0) + n);
@@ -82,10 +85,12 @@ export async function runConcurrencyScenario(o: {
         batch.forEach((b) => sent.push(b));
         for (const x of out.results) count(x.outcome === "rejected" ? `rejected:${x.error}` : x.outcome);
         batch.forEach((b, k) => {
+          if (out.results[k]?.outcome === "queued") reached.push(b);
           if (b.party && out.results[k]?.outcome === "queued") count("queued-party");
         });
       } else if (r < 0.54) {
         const batch: LeaveRequest[] = [];
+        const tickets: EnqueueRequest[] = [];
         const n = 1 + Math.floor(rnd() * 5);
         for (let k = 0; k < n; k++) {
           // Mostly tickets that were sent; sometimes a ticket whose enqueue has not happened yet (and may follow).
@@ -94,8 +99,10 @@ export async function runConcurrencyScenario(o: {
           // A party's ticket is left by its leader or by any member (the whole party leaves).
           const who = t.party?.length && rnd() < 0.5 ? pick(t.party).playerId : t.playerId;
           batch.push({ playerId: who, ticketId: t.ticketId, region, reason: pick(["timedOut", "cancelled"] as const) });
+          tickets.push(t);
         }
-        for (const x of await store.leave(batch)) {
+        for (const [k, x] of (await store.leave(batch)).entries()) {
+          if (x.outcome === "preempted" && batch[k]?.playerId === tickets[k]?.playerId) reached.push(tickets[k]!);
           count(x.outcome);
           if (x.outcome === "left" && x.partyMembers?.length) count("left-party");
         }
@@ -140,7 +147,7 @@ export async function runConcurrencyScenario(o: {
   }
 
   await Promise.all(o.clients.map((c, w) => worker(c, w)));
-  return { playerIds, sent, counts };
+  return { playerIds, sent, reached, counts };
 }
 
 /**

@@ -44,7 +44,7 @@ describe("configured names are own properties only", () => {
     expect(await raw.hash("WaitingPerMode")).toEqual({ squad: "7" });
     // 7 squad players: one full session and one with 3, never a session over capacity.
     expect(await raw.get("SessionSeq")).toBe("2");
-    expect(await raw.members("SessionPlayers", `${REGION}.1`)).toHaveLength(4);
+    expect(await raw.sessionMembers(`${REGION}.1`)).toHaveLength(4);
     // The other operations that take a mode refuse it too.
     const left = await store.leave([{ playerId: "x", ticketId: "x1", region: REGION, reason: "cancelled", mode }]);
     expect(left[0]).toMatchObject({ outcome: "rejected", error: expect.stringMatching(/_mode$/) as unknown });

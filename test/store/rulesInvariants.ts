@@ -59,7 +59,7 @@ export async function checkRulesInvariants(raw: RawRegion, rules: Record<string,
       bands.set(mode, {});
     }
   const records = new Map<string, Record<string, string>>();
-  for (const pid of new Set(playerIds)) records.set(pid, await raw.hash("Player", pid));
+  for (const pid of new Set(playerIds)) records.set(pid, await raw.player(pid));
   const skillOpen = new Map<string, Set<string>>();
   for (let i = 1; i <= seq; i++) {
     const sid = `${raw.region}.${i}`;
@@ -70,7 +70,7 @@ export async function checkRulesInvariants(raw: RawRegion, rules: Record<string,
       if (h.units) bad.push(`plain session ${sid} has units`);
       continue;
     }
-    const members = await raw.members("SessionPlayers", sid);
+    const members = await raw.sessionMembers(sid);
     if (!h.units) {
       bad.push(`rules session ${sid} has no units`);
       continue;

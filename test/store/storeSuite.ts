@@ -65,19 +65,18 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         expect(await raw.hash("Session", `${REGION}.1`)).toMatchObject({ mode: "duel", capacity: "2", size: "2", state: "ready", seq: "1" });
         expect(await raw.zmembers("SessionsPerMatchmaking", "duel")).toEqual([]);
         expect(await raw.zmembers("SessionsReady")).toEqual([`${REGION}.1`]);
-        expect(await raw.members("SessionPlayers", `${REGION}.1`)).toEqual(["alice", "bob"]);
+        expect(await raw.sessionMembers(`${REGION}.1`)).toEqual(["alice", "bob"]);
         expect(await raw.hash("Player", "alice")).toEqual({
           ticketId: a.ticketId,
           mode: "duel",
-          region: REGION,
           state: "waiting",
           session: `${REGION}.1`,
           requestedAt: String(clock.ms),
         });
-        expect(await raw.get("Ticket", a.ticketId)).toBe("alice");
-        const ttl = await raw.pttl("Ticket", a.ticketId);
-        expect(ttl).toBeGreaterThan(3_500_000);
-        expect(ttl).toBeLessThanOrEqual(3_600_000);
+        // The record is the redelivery guard (no key per ticket); members are fields of the session hash.
+        expect(await raw.pttl("Player", "alice")).toBe(-1);
+        expect((await raw.hash("Session", `${REGION}.1`))["@alice"]).toBe(a.ticketId);
+        expect((await raw.hash("Session", `${REGION}.1`))["@bob"]).toBe(b.ticketId);
         expect(await raw.zset("PlayersTimeStartedMatchmaking")).toEqual(
           new Map([
             ["alice", clock.ms],
@@ -94,7 +93,7 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         expect(out.readySessions).toEqual([{ region: REGION, sessionId: `${REGION}.1` }]);
         const sids = out.results.map((r) => (r.outcome === "queued" ? r.sessionId : ""));
         expect(sids).toEqual([`${REGION}.1`, `${REGION}.2`, `${REGION}.3`, "eastus.1"]);
-        expect(await raw.members("SessionPlayers", `${REGION}.2`)).toEqual(["d1"]);
+        expect(await raw.sessionMembers(`${REGION}.2`)).toEqual(["d1"]);
       });
 
       it("joins the OLDEST open session of its mode (by sequence, not by time)", async () => {
@@ -166,7 +165,27 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         expect((await store.getPlayer(REGION, "b"))?.state).toBe("matched");
       });
 
-      it("refuses a reused ticketId, a second live ticket, and a stale request, each alone", async () => {
+      it("an old ticket redelivered after a newer ticket of the same player is a no-op (the record remembers it, or it is older)", async () => {
+        const { store, req, leave, raw, clock } = fresh();
+        const old = req("a");
+        await store.enqueue([old]);
+        await store.leave([leave(old, "cancelled")]);
+        const newer = req("a"); // the same millisecond: only the record's memory of `old` tells them apart
+        expect(at((await store.enqueue([newer])).results, 0).outcome).toBe("queued");
+        expect(await raw.hash("Player", "a")).toMatchObject({ ticketId: newer.ticketId, seen: old.ticketId });
+        expect(at((await store.enqueue([old])).results, 0)).toMatchObject({ outcome: "duplicate", state: "unknown" });
+        expect(at(await store.leave([leave(old)]), 0).outcome).toBe("superseded");
+        // A ticket the record no longer remembers is still told apart by its request time.
+        const older = req("a", "duel", { requestedAtMs: clock.ms - 1000 });
+        await raw.cmd("Player", "a", ["HDEL", "seen"]);
+        expect(at((await store.enqueue([older])).results, 0)).toMatchObject({ outcome: "duplicate", state: "unknown" });
+        expect(at(await store.leave([{ ...leave(older), requestedAtMs: older.requestedAtMs }]), 0).outcome).toBe("superseded");
+        expect(await raw.hash("Player", "a")).toMatchObject({ ticketId: newer.ticketId, state: "waiting" });
+        expect(await raw.sessionMembers(`${REGION}.2`)).toEqual(["a"]);
+        expect(await raw.hash("WaitingPerMode")).toEqual({ duel: "1" });
+      });
+
+      it("a ticketId another player used is that player's own ticket; refuses a second live ticket and a stale request, each alone", async () => {
         const { store, req, clock } = fresh({ ticketRetentionSeconds: 600 });
         const a = req("a", "squad");
         await store.enqueue([a]);
@@ -176,7 +195,9 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
           req("c", "squad", { requestedAtMs: clock.ms - 601_000 }),
           req("d", "squad"),
         ]);
-        expect(out.results[0]).toMatchObject({ outcome: "rejected", playerId: "b", error: "ticket_reused" });
+        // Each player's record is its own guard: a ticket id another player used is not recognised (ids are
+        // minted by the ticket endpoint, randomUUID; a redelivery always carries the same player).
+        expect(out.results[0]).toMatchObject({ outcome: "queued", playerId: "b" });
         expect(out.results[1]).toMatchObject({ outcome: "rejected", playerId: "a", error: "ticket_live", liveTicketId: a.ticketId });
         const live = at(out.results, 1);
         expect(live.outcome === "rejected" && live.detail).toContain(a.ticketId);
@@ -209,7 +230,7 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         expect(await raw.hash("Session", `${REGION}.2`)).toMatchObject({ state: "open", size: "1" });
         expect(await raw.zset("SessionsPerMatchmaking", "duel")).toEqual(new Map([[`${REGION}.2`, 2]]));
         expect(await raw.zmembers("SessionsReady")).toEqual([]);
-        expect(await raw.members("SessionPlayers", `${REGION}.2`)).toEqual(["b"]);
+        expect(await raw.sessionMembers(`${REGION}.2`)).toEqual(["b"]);
         const p = await raw.hash("Player", "a");
         expect(p).toMatchObject({ state: "left", leftReason: "timedOut" });
         expect(p.session).toBeUndefined();
@@ -224,7 +245,7 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         await store.enqueue([a]);
         await store.leave([leave(a)]);
         expect(await raw.exists("Session", `${REGION}.1`)).toBe(false);
-        expect(await raw.exists("SessionPlayers", `${REGION}.1`)).toBe(false);
+        expect(await raw.sessionMembers(`${REGION}.1`)).toEqual([]);
         expect(await raw.zmembers("SessionsPerMatchmaking", "duel")).toEqual([]);
         expect(await raw.zmembers("SessionsCreationTime")).toEqual([]);
         expect(await raw.hash("WaitingPerMode")).toEqual({ duel: "0" });
@@ -382,8 +403,11 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         expect(out.assigned).toHaveLength(1);
         expect(out.unassignedSessions).toBe(1);
         expect(out.serversAvailable).toBe(1);
-        expect(await raw.hash("Player", "a")).toMatchObject({ state: "matched", server: "s1", address: "10.0.0.1:7777", assignedAt: String(clock.ms) });
-        expect(await raw.pttl("Player", "a")).toBeGreaterThan(0);
+        expect(await raw.player("a")).toMatchObject({ state: "matched", server: "s1", address: "10.0.0.1:7777", assignedAt: String(clock.ms) });
+        // Nothing is written per player at assign: the record reads matched through its assigned session,
+        // and keeps no TTL while the game runs (it gets the retention when the game ends).
+        expect(await raw.hash("Player", "a")).toMatchObject({ state: "waiting", session: out.assigned[0]?.sessionId });
+        expect(await raw.pttl("Player", "a")).toBe(-1);
         expect([...(await raw.zset("PlayersTimeStartedMatchmaking")).keys()].sort()).toEqual(["c", "d"]);
         expect((await raw.cmd<string[]>("MatchTimes", undefined, ["LRANGE", "0", "-1"])).sort()).toEqual(["2000", "500"]);
         expect(await raw.hash("WaitingPerMode")).toEqual({ duel: "2" });
@@ -535,11 +559,16 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         await server("s1");
         await store.enqueue([req("a"), req("b")]);
         const first = at((await store.assign(REGION)).assigned, 0);
+        // While the game runs the records and the match have no TTL (however long the game); its end starts the retention.
+        expect([await raw.pttl("Player", "a"), await raw.pttl("Match", first.sessionId)]).toEqual([-1, -1]);
         const rel = await store.releaseServer({ serverId: "s1", region: REGION, sessionId: first.sessionId });
         expect(rel).toMatchObject({ outcome: "released", endedSessionId: first.sessionId, server: { state: "available", gamesServed: 1 } });
         expect(rel.outcome === "released" && rel.server.sessionId).toBeFalsy();
         expect(await raw.exists("Session", first.sessionId)).toBe(false);
-        expect(await raw.exists("SessionPlayers", first.sessionId)).toBe(false);
+        for (const ttl of [await raw.pttl("Player", "a"), await raw.pttl("Player", "b"), await raw.pttl("Match", first.sessionId)]) {
+          expect(ttl).toBeGreaterThan(3_500_000);
+          expect(ttl).toBeLessThanOrEqual(3_600_000);
+        }
         expect(await raw.zmembers("SessionsAnnouncing")).toEqual([]);
         expect(await raw.zmembers("ServersAvailable")).toEqual(["s1"]);
         // players keep their match in their record, with all of the match's players (issue 9: the list shrank to the player alone)
@@ -634,7 +663,7 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         await store.enqueue([req("a"), req("b")]);
         const first = at((await store.assign(REGION)).assigned, 0);
         await store.enqueue([req("a", "squad")]); // a moves on with a new ticket
-        expect(await raw.members("SessionPlayers", first.sessionId)).toEqual(["b"]);
+        expect(await raw.sessionMembers(first.sessionId)).toEqual(["b"]);
         clock.advance(11_000);
         const exp = await store.expireServers(REGION);
         expect(exp.requeuedSessions).toEqual([first.sessionId]);
@@ -849,17 +878,14 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         const raw = new RawRegion(redis, prefix);
         const seq = Number(await raw.get("SessionSeq"));
         const sessions: unknown[] = [];
-        for (let i = 1; i <= seq; i++) sessions.push([await raw.hash("Session", `${REGION}.${i}`), await raw.members("SessionPlayers", `${REGION}.${i}`)]);
+        for (let i = 1; i <= seq; i++) sessions.push([await raw.hash("Session", `${REGION}.${i}`), await raw.sessionMembers(`${REGION}.${i}`)]);
         const players: unknown[] = [];
         for (const p of playerIds) players.push([await raw.hash("Player", p), (await raw.pttl("Player", p)) > 0]);
-        const tickets: unknown[] = [];
-        for (const t of new Set(sent.map((r) => r.ticketId))) tickets.push(await raw.get("Ticket", t));
         const servers = Object.entries(await raw.hash("Servers")).map(([id, j]) => [id, JSON.parse(j)]);
         return {
           seq,
           sessions,
           players,
-          tickets,
           servers,
           open: await Promise.all(Object.keys(MODES).map((m) => raw.zset("SessionsPerMatchmaking", m))),
           zsets: await Promise.all(
@@ -871,7 +897,7 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
           matchTimes: await raw.cmd<string[]>("MatchTimes", undefined, ["LRANGE", "0", "-1"]),
         };
       };
-      expect([...seen].sort()).toEqual(["duplicate", "queued", "ticket_live", "ticket_reused", "ticket_stale"]);
+      expect([...seen].sort()).toEqual(["duplicate", "queued", "ticket_live", "ticket_stale"]);
       const a = await snapshot(pa);
       expect(a.seq).toBeGreaterThan(20);
       expect(a.servers.filter(([, s]) => s.state === "allocated").length).toBeGreaterThan(0);
@@ -907,11 +933,11 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
       // Redelivering every ticket that reached the store, all at once, changes nothing.
       const raw = new RawRegion(redis, prefix);
       const guarded: EnqueueRequest[] = [];
-      for (const r of new Map(report.sent.map((x) => [x.ticketId, x])).values()) if (await raw.exists("Ticket", r.ticketId)) guarded.push(r);
+      for (const r of new Map(report.reached.map((x) => [x.ticketId, x])).values()) guarded.push(r);
       expect(guarded.length).toBeGreaterThan(100);
       const before = [await raw.get("SessionSeq"), await raw.hash("WaitingPerMode"), await raw.zset("PlayersTimeStartedMatchmaking")];
       const again = await at(clients, 1).enqueue(guarded);
-      expect(again.results.filter((x) => x.outcome !== "duplicate" && !(x.outcome === "rejected" && x.error === "ticket_reused"))).toEqual([]);
+      expect(again.results.filter((x) => x.outcome !== "duplicate")).toEqual([]);
       expect([await raw.get("SessionSeq"), await raw.hash("WaitingPerMode"), await raw.zset("PlayersTimeStartedMatchmaking")]).toEqual(before);
       expect(await checkInvariants(raw, MODES, report.playerIds)).toEqual([]);
       const st = await at(clients, 0).stats(REGION);

@@ -89,8 +89,7 @@ describe("enqueue input validation", () => {
       ["bad2", "rejected", "unknown_mode"],
       ["ok3", "queued", ""],
     ]);
-    expect(await raw.members("SessionPlayers", `${REGION}.1`)).toEqual(["ok1", "ok3"]);
-    expect(await raw.exists("Ticket", "bad-2")).toBe(false);
+    expect(await raw.sessionMembers(`${REGION}.1`)).toEqual(["ok1", "ok3"]);
     expect(await raw.exists("Player", "bad2")).toBe(false);
   });
 });

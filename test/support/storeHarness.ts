@@ -72,6 +72,32 @@ export class RawRegion {
   members(name: LogicalKey, id?: string): Promise<string[]> {
     return this.cmd<string[]>(name, id, ["SMEMBERS"]).then((m) => [...m].sort());
   }
+  /** A session's members: its fields `@<playerId>` (sorted). */
+  async sessionMembers(sid: string): Promise<string[]> {
+    return sessionMembersOf(await this.hash("Session", sid));
+  }
+  /**
+   * A player's record as the logical schema has it (as readPlayer shows it): a stored `waiting` whose
+   * session is assigned or ended (Match:<sid> kept) is `matched`, with server, address, assignedAt (and
+   * lostAt) of the assignment.
+   */
+  async player(pid: string): Promise<Record<string, string>> {
+    const p = await this.hash("Player", pid);
+    if (p.state !== "waiting" || p.session === undefined) return p;
+    const st = (await this.hash("Session", p.session)).state;
+    if (st === "open" || st === "ready") return p;
+    const m = await this.get("Match", p.session);
+    if (m === null) return { ...p, state: "matched" };
+    const a = JSON.parse(m) as { serverId: string; address: string; assignedAt: number; lostAt?: number };
+    return {
+      ...p,
+      state: "matched",
+      server: a.serverId,
+      address: a.address,
+      assignedAt: String(a.assignedAt),
+      ...(a.lostAt !== undefined ? { lostAt: String(a.lostAt) } : {}),
+    };
+  }
   async zset(name: LogicalKey, id?: string): Promise<Map<string, number>> {
     const flat = await this.cmd<string[]>(name, id, ["ZRANGE", "0", "-1", "WITHSCORES"]);
     return new Map(pairs(flat).map(([member, score]) => [member, Number(score)]));
@@ -90,6 +116,14 @@ export class RawRegion {
   }
 }
 
+/** The member ids of a session hash (its fields `@<playerId>`), sorted. */
+export function sessionMembersOf(h: Record<string, string>): string[] {
+  return Object.keys(h)
+    .filter((k) => k.startsWith("@"))
+    .map((k) => k.slice(1))
+    .sort();
+}
+
 /** `m.get(key)`; no entry when the record lacks the field the key comes from. */
 function lookup<V>(m: Map<string, V>, key: string | undefined): V | undefined {
   return key === undefined ? undefined : m.get(key);
@@ -106,9 +140,9 @@ export async function checkInvariants(raw: RawRegion, modes: Record<string, numb
   for (let i = 1; i <= seq; i++) {
     const sid = `${raw.region}.${i}`;
     const h = await raw.hash("Session", sid);
-    const players = await raw.members("SessionPlayers", sid);
+    const players = sessionMembersOf(h);
     if (!h.state) {
-      if (players.length) bad.push(`deleted session ${sid} still has SessionPlayers ${players}`);
+      if (players.length) bad.push(`deleted session ${sid} still has members ${players}`);
       continue;
     }
     sessions.set(sid, { h, players });
@@ -132,7 +166,7 @@ export async function checkInvariants(raw: RawRegion, modes: Record<string, numb
   for (const [sid, { h, players }] of sessions) {
     const size = Number(h.size);
     const cap = Number(h.capacity);
-    if (size !== players.length) bad.push(`session ${sid}: size ${size} != SCARD ${players.length}`);
+    if (size !== players.length) bad.push(`session ${sid}: size ${size} != ${players.length} members`);
     if (players.length > cap) bad.push(`session ${sid}: ${players.length} players over capacity ${cap}`);
     for (const p of players) {
       if (memberOf.has(p)) bad.push(`player ${p} in two sessions ${memberOf.get(p)} and ${sid}`);
@@ -160,6 +194,7 @@ export async function checkInvariants(raw: RawRegion, modes: Record<string, numb
       const srv = lookup(servers, h.server);
       if (!srv) bad.push(`assigned session ${sid} has unknown server ${h.server}`);
       else if (srv.state !== "allocated" || srv.sessionId !== sid) bad.push(`assigned session ${sid}: server ${h.server} is ${srv.state}/${srv.sessionId}`);
+      if ((await raw.get("Match", sid)) === null) bad.push(`assigned session ${sid} has no Match`);
     } else if (announcing.has(sid)) bad.push(`${state} session ${sid} in SessionsAnnouncing`);
     if (state === undefined || !["open", "ready", "assigned"].includes(state)) bad.push(`session ${sid} has state ${state}`);
   }
@@ -200,8 +235,14 @@ export async function checkInvariants(raw: RawRegion, modes: Record<string, numb
 
   let waiting = 0;
   for (const pid of new Set(playerIds)) {
-    const p = await raw.hash("Player", pid);
+    const p = await raw.player(pid);
     const sid = memberOf.get(pid);
+    if (sid !== undefined) {
+      const ticket = sessions.get(sid)?.h[`@${pid}`];
+      if (ticket !== p.ticketId) bad.push(`member ${pid} of ${sid} joined with ticket ${ticket}, its record has ${p.ticketId}`);
+      if (p.session !== sid) bad.push(`member ${pid} of ${sid}: its record names session ${p.session}`);
+      if ((await raw.pttl("Player", pid)) !== -1) bad.push(`member ${pid} of ${sid} has a TTL`);
+    }
     if (!p.state) {
       if (sid) bad.push(`player ${pid} without record is in session ${sid}`);
       continue;

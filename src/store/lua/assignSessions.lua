@@ -15,20 +15,22 @@
 --
 -- Work per call is capped by maxPlayers (the caller loops while `more`), so no call blocks Redis for long.
 -- All reads and computations come first, all writes last (a failure can only happen before the first
--- write; Redis does not roll back). Per player it reads ticketId + requestedAt in one HMGET and writes the
--- record and its TTL; everything shared by the whole call (index removals, counters, server records,
--- time-to-match samples) is written once with all members. The reply reuses the assignment JSON that is
--- stored on the session instead of encoding every assignment a second time. Match:<sid> keeps the
--- assignment for the ticket retention, so a player's ticket shows the match also after the game ended.
+-- write; Redis does not roll back). Nothing is read or written per player: a session's one HGETALL gives
+-- its members (fields `@<playerId>` = ticketId), and a player's record stays as enqueue wrote it (its
+-- state reads `matched` because its session is assigned: includes/player_state.lua). Everything shared by
+-- the whole call (index removals, counters, server records, time-to-match samples from the waiting index'
+-- scores) is written once with all members. Match:<sid> holds the assignment (no TTL while the game runs:
+-- the session ends it, then it is kept for the ticket retention), so a player's ticket shows the match also
+-- after the game ended; the reply reuses its JSON.
 --- @include "prologue"
 --- @include "call_chunked"
 --- @include "assignment_payload"
 --- @include "ready_count"
 --- @include "policy_ready_order"
 --- @include "count_band"
+--- @include "session_members"
 
-local retention = check_int('retentionMs', A.retentionMs, 1, 2 ^ 40)
-local retentionText = int(retention)
+local retentionText = int(check_int('retentionMs', A.retentionMs, 1, 2 ^ 40))
 local max = check_int('max', A.max, 1, 100000)
 local maxPlayers = check_int('maxPlayers', A.maxPlayers, 1, 100000)
 local claimMs = check_int('claimMs', A.claimMs, 1, 2 ^ 40)
@@ -89,7 +91,7 @@ end
 
 local serverRecs = call_chunked('HMGET', P .. 'Servers', picked)
 local encoded, addresses = {}, {}
-local sids, announcePairs, serverPairs, claimPairs, pids, pkeys, playerServer, matchTimes = {}, {}, {}, {}, {}, {}, {}, {}
+local sids, announcePairs, serverPairs, claimPairs, pids = {}, {}, {}, {}, {}
 local sessionsPerMode, playersPerMode = {}, {}
 local bandDelta = {}    -- mode -> skill band -> players leaving the waiting count (skill modes)
 
@@ -97,11 +99,9 @@ for i, serverId in ipairs(picked) do
   local sid = readyList[i]
   local mode = readyModes[i]
   local record, address = allocated_record(serverRecs[i], sid)
-  local members = redis.call('SMEMBERS', P .. 'SessionPlayers:' .. sid)
-  table.sort(members)
-  local rules = redis.call('HMGET', P .. 'Session:' .. sid, 'teams', 'quality', 'units')
-  if rules[3] then
-    for _, u in ipairs(cjson.decode(rules[3])) do
+  local members, ticketOf, h = session_members(redis.call('HGETALL', P .. 'Session:' .. sid))
+  if h.units then
+    for _, u in ipairs(cjson.decode(h.units)) do
       if u.s then
         for _, v in ipairs(u.s) do count_band(bandDelta, mode, v, -1) end
       end
@@ -109,17 +109,10 @@ for i, serverId in ipairs(picked) do
   end
   local tickets = {}
   for j, pid in ipairs(members) do
-    local pkey = P .. 'Player:' .. pid
-    local p = redis.call('HMGET', pkey, 'ticketId', 'requestedAt', 'requeuedAt')
-    tickets[j] = p[1] or ''
-    pkeys[#pkeys + 1] = pkey
-    playerServer[#pkeys] = i
+    tickets[j] = ticketOf[pid]
     pids[#pids + 1] = pid
-    -- LPUSH of many values pushes them in order, exactly like one LPUSH per player. A requeued group's
-    -- wait counts from its requeue (its first match is already in the samples).
-    matchTimes[#matchTimes + 1] = int(math.max(0, NOW - (tonumber(p[3]) or tonumber(p[2]) or NOW)))
   end
-  encoded[i] = assignment_json(sid, serverId, address, mode, members, tickets, rules[1], rules[2])
+  encoded[i] = assignment_json(sid, serverId, address, mode, members, tickets, h.teams, h.quality)
   addresses[i] = address
   sids[i] = sid
   announcePairs[#announcePairs + 1] = NOW_TEXT
@@ -130,6 +123,14 @@ for i, serverId in ipairs(picked) do
   claimPairs[#claimPairs + 1] = serverId
   sessionsPerMode[mode] = (sessionsPerMode[mode] or 0) + 1
   playersPerMode[mode] = (playersPerMode[mode] or 0) + #members
+end
+
+-- Time to match, per player, from the waiting index: its score is the request time, or the requeue time
+-- for a requeued group (whose first match is already in the samples). LPUSH of many values pushes them in
+-- order, exactly like one LPUSH per player.
+local matchTimes = {}
+for j, at in ipairs(call_chunked('ZMSCORE', P .. 'PlayersTimeStartedMatchmaking', pids)) do
+  matchTimes[j] = int(math.max(0, NOW - (tonumber(at) or NOW)))
 end
 
 -- The figures after this call, from what is there now and what this call changes.
@@ -145,14 +146,9 @@ local more = budgetHit and #picked == #readyList
 
 -- ---------------------------------------------------------------- writes
 for i, sid in ipairs(sids) do
-  redis.call('HSET', P .. 'Session:' .. sid, 'state', 'assigned', 'server', picked[i], 'address', addresses[i],
-    'assignedAt', NOW_TEXT, 'assignment', encoded[i])
-  redis.call('SET', P .. 'Match:' .. sid, encoded[i], 'PX', retentionText)
-end
-for j, pkey in ipairs(pkeys) do
-  local i = playerServer[j]
-  redis.call('HSET', pkey, 'state', 'matched', 'server', picked[i], 'address', addresses[i], 'assignedAt', NOW_TEXT)
-  redis.call('PEXPIRE', pkey, retentionText)
+  redis.call('HSET', P .. 'Session:' .. sid, 'state', 'assigned', 'server', picked[i], 'address', addresses[i], 'assignedAt', NOW_TEXT,
+    'retainMs', retentionText)
+  redis.call('SET', P .. 'Match:' .. sid, encoded[i])
 end
 if #sids > 0 then
   call_chunked('ZREM', P .. 'SessionsReady', sids)

@@ -9,9 +9,13 @@
 --           ready: [sessionIds this batch filled]}
 -- The requests are plain arguments rather than JSON: Redis then hands them to Lua as the strings they are
 -- stored as, with no decoding per player and no number -> text conversion when they are written (int()).
--- Redelivery-safe: Ticket:<ticketId> (kept for the ticket retention) turns any repeat into "duplicate".
+-- Redelivery-safe: the player's record is the guard. A request whose ticket is the record's, one of the
+-- earlier tickets it remembers (`seen`), or older than the record's ticket (requestedAt) is a "duplicate"
+-- and changes nothing; the record is kept for the ticket retention once the ticket left or its game ended,
+-- and a request older than the retention is refused (ticket_stale), so no repeat ever enqueues twice.
 -- A party (leader + members) is one unit: one ticketId, one session, one team; every member gets its own
--- Player record (state waiting, same session, `party` = all ids leader first).
+-- Player record (state waiting, same session, `party` = all ids leader first). A member is a field
+-- `@<playerId>` = ticketId of its session's hash.
 --
 -- Compute first, write last: every decision is made on what was read plus the batch's own pending state
 -- (Lua tables standing in for the writes not done yet), and all writes come at the end. A failure before
@@ -33,6 +37,10 @@
 --- @include "rules_session_units"
 --- @include "rules_session_fields"
 --- @include "count_band"
+--- @include "player_state"
+--- @include "detach_matched"
+--- @include "ticket_seen"
+--- @include "tickets_remembered"
 
 local retention = check_int('retentionMs', A.retentionMs, 1, 2 ^ 40)
 local retentionText = int(retention)
@@ -89,44 +97,22 @@ local count = #reqs
 local results = {}
 local ready = {}
 
--- The ticket guards of the whole batch in one read; guards this batch writes are tracked in ticketsSet,
--- so a ticket repeated within the batch sees the guard its first copy wrote.
-local tkeys = {}
-for i = 1, count do tkeys[i] = P .. 'Ticket:' .. reqs[i].ticketId end
-local owners = call_chunked('MGET', nil, tkeys)
-local ticketsSet = {}
-local guardWrites = {}   -- i -> playerId: SET Ticket:<id> at the end
-local function set_ticket(i, ticketId, playerId)
-  guardWrites[#guardWrites + 1] = i
-  ticketsSet[ticketId] = playerId
-end
-
--- Player records as this batch has left them: pid -> {ticketId, state, session} (read once, then pending).
+-- Player records as this batch has left them: pid -> {ticketId, state (waiting|matched|left, derived:
+-- includes/player_state.lua), session, at (requestedAt), seen, existed} (read once, then pending).
 local recs = {}
 local recWrites = {}     -- {pkey, hadRecord, field, value, ...}
 local function rec(pid)
   local r = recs[pid]
   if r then return r end
-  local h = redis.call('HMGET', P .. 'Player:' .. pid, 'ticketId', 'state', 'session')
-  r = { h[1], h[2], h[3], existed = (h[1] or h[2] or h[3]) and true or false }
+  local h = redis.call('HMGET', P .. 'Player:' .. pid, 'ticketId', 'state', 'session', 'requestedAt', 'seen')
+  r = { ticketId = h[1] or nil, state = h[2] or nil, session = h[3] or nil, at = tonumber(h[4]), seen = h[5] or nil, existed = (h[1] or h[2] or h[3]) and true or false }
+  if r.existed then r.state = player_state(r) end
   recs[pid] = r
   return r
 end
 
--- A matched player moves on (a new ticket): it stops being a member of its assigned session, so no player
--- is ever a member of two sessions (the frozen assignment payload is unchanged). sid -> {pids}.
-local detach, detachOrder = {}, {}
-local function detach_matched(pid, state, sid)
-  if state ~= 'matched' or not sid then return end
-  if redis.call('SISMEMBER', P .. 'SessionPlayers:' .. sid, pid) ~= 1 then return end
-  local d = detach[sid]
-  if not d then
-    d = {}
-    detach[sid] = d
-    detachOrder[#detachOrder + 1] = sid
-  end
-  d[#d + 1] = pid
-end
+-- Matched players that move on (a new ticket) leave their assigned session's members: {pid, sid}.
+local detaches = {}
 
 -- Session ids come from a per-region counter: read once, counted here, written back at the end.
 local seqKey = P .. 'SessionSeq'
@@ -143,7 +129,7 @@ end
 
 -- ---- plain FIFO modes
 -- mode -> the open session this batch is filling: {sid, size, capacity, seq, fresh, members, queued}.
--- `members` are the players added by this batch; `fresh` = opened by this batch, so nothing of it is in
+-- `members` are the fields `@<playerId>`, ticketId of the players added by this batch; `fresh` = opened by this batch, so nothing of it is in
 -- Redis yet. Only one session per mode is filled at a time (the oldest open one), so this and the
 -- sessions it filled (`filledSids`, still in Redis' open index until the writes) are all that is pending.
 -- `queued` is the JSON result of a player joining it without filling it: the bulk of the reply,
@@ -219,7 +205,7 @@ end
 
 -- The session a unit joins: among the candidates that fit, the one whose longest-waiting ticket waited
 -- longest (then the lowest seq); else a new session. Returns it, with the unit added (and filled if full).
-local function rules_join(mode, rule, u, umin, umax)
+local function rules_join(mode, rule, u, umin, umax, ticketId)
   local best, bestPlaced
   local score = rule.skill and (umin + umax) / 2 or 0
   for _, sid in ipairs(rules_candidates(mode, rule, score, cache, cachedByMode[mode] or {})) do
@@ -245,7 +231,10 @@ local function rules_join(mode, rule, u, umin, umax)
   if not cache[best.sid] then rules_cache(best) end
   rules_session_units(best)
   rules_session_add(best, u, bestPlaced)
-  for _, pid in ipairs(u.p) do best.added[#best.added + 1] = pid end
+  for _, pid in ipairs(u.p) do
+    best.added[#best.added + 1] = '@' .. pid
+    best.added[#best.added + 1] = ticketId
+  end
   if best.size >= best.capacity then
     best.state = 'ready'
     rules_session_fill(rule, best)
@@ -263,12 +252,17 @@ end
 
 
 -- A fresh record for each player of the unit: nothing of an earlier ticket (server, leftReason, TTL) survives.
-local function write_record(pid, r, sid, party)
+local function write_record(pid, r, sid)
   local cur = rec(pid)
-  detach_matched(pid, cur[2], cur[3])
-  local w = { P .. 'Player:' .. pid, cur.existed, 'ticketId', r.ticketId, 'mode', r.mode, 'region', REGION, 'state', 'waiting',
-    'session', sid, 'requestedAt', r.requestedAt }
-  return w, cur
+  if cur.state == 'matched' and cur.session then detaches[#detaches + 1] = { pid, cur.session } end
+  local w = { P .. 'Player:' .. pid, cur.existed, 'ticketId', r.ticketId, 'mode', r.mode, 'state', 'waiting', 'session', sid, 'requestedAt', r.requestedAt }
+  local seen = cur.ticketId and tickets_remembered(cur.ticketId, cur.seen) or nil
+  if seen then
+    w[#w + 1] = 'seen'
+    w[#w + 1] = seen
+  end
+  recs[pid] = { ticketId = r.ticketId, state = 'waiting', session = sid, at = r.at, seen = seen, existed = true }
+  return w
 end
 
 local function join(i, r)
@@ -277,7 +271,8 @@ local function join(i, r)
   if rule.plain then
     local s = session_for(r.mode)
     local sid = s.sid
-    s.members[#s.members + 1] = pid
+    s.members[#s.members + 1] = '@' .. pid
+    s.members[#s.members + 1] = r.ticketId
     s.size = s.size + 1
     local full = s.size >= s.capacity
     if full then
@@ -290,10 +285,8 @@ local function join(i, r)
       w[#w + 1] = r.skillText
     end
     recWrites[#recWrites + 1] = w
-    recs[pid] = { r.ticketId, 'waiting', sid, existed = true }
     waitingPairs[#waitingPairs + 1] = r.requestedAt
     waitingPairs[#waitingPairs + 1] = pid
-    set_ticket(i, r.ticketId, pid)
     waitingPerMode[r.mode] = (waitingPerMode[r.mode] or 0) + 1
     if full then return queued_json(sid, true) end
     return s.queued
@@ -315,7 +308,7 @@ local function join(i, r)
       if v > umax then umax = v end
     end
   end
-  local s = rules_join(r.mode, rule, u, umin, umax)
+  local s = rules_join(r.mode, rule, u, umin, umax, r.ticketId)
   local full = s.state == 'ready'
   if full then ready[#ready + 1] = s.sid end
   local party = #u.p > 1 and table.concat(u.p, ',') or nil
@@ -332,14 +325,12 @@ local function join(i, r)
       w[#w + 1] = party
     end
     recWrites[#recWrites + 1] = w
-    recs[m] = { r.ticketId, 'waiting', s.sid, existed = true }
     waitingPairs[#waitingPairs + 1] = r.requestedAt
     waitingPairs[#waitingPairs + 1] = m
     if rule.skill then
       count_band(bands, r.mode, u.s[j], 1)
     end
   end
-  set_ticket(i, r.ticketId, pid)
   waitingPerMode[r.mode] = (waitingPerMode[r.mode] or 0) + #u.p
   return queued_json(s.sid, full)
 end
@@ -376,30 +367,30 @@ for i = 1, count do
   local ticketId, playerId = r.ticketId, r.playerId
   local res = rules_refusal(r)
   if not res then
-    local owner = ticketsSet[ticketId] or owners[i]
     local cur = rec(playerId)
-    if owner and owner ~= playerId then
-      res = { outcome = 'rejected', error = 'ticket_reused', detail = 'ticketId ' .. ticketId .. ' was already used by another player' }
-    elseif owner or (cur[1] == ticketId and cur[2] == 'waiting') then
-      -- Seen before (redelivery, or the ticket already left / matched / was preempted): nothing changes.
+    if ticket_seen(cur.ticketId, nil, cur.seen, ticketId, nil) then
+      -- Seen before (redelivery, or the ticket already left / matched / was preempted / superseded): nothing changes.
       res = { outcome = 'duplicate', state = 'unknown' }
-      if cur[1] == ticketId then
-        res.state = cur[2]
-        if cur[3] then res.sessionId = cur[3] end
+      if cur.ticketId == ticketId then
+        res.state = cur.state
+        if cur.session then res.sessionId = cur.session end
       end
-      if not owner then set_ticket(i, ticketId, playerId) end
     elseif NOW - r.at > retention then
       res = { outcome = 'rejected', error = 'ticket_stale',
         detail = 'the request is older than the ticket retention (' .. math.floor(retention / 1000) .. ' s); ask for a new ticket' }
-    elseif cur[2] == 'waiting' then
+    elseif cur.at and r.at < cur.at then
+      -- Older than the player's current ticket: superseded (a redelivery, or a ticket that lost the race to
+      -- a later one); it never replaces the newer one.
+      res = { outcome = 'duplicate', state = 'unknown' }
+    elseif cur.state == 'waiting' then
       res = { outcome = 'rejected', error = 'ticket_live',
-        detail = 'player ' .. playerId .. ' already has a live ticket ' .. cur[1] .. '; cancel it first', liveTicketId = cur[1] }
+        detail = 'player ' .. playerId .. ' already has a live ticket ' .. cur.ticketId .. '; cancel it first', liveTicketId = cur.ticketId }
     else
       for _, m in ipairs(r.members) do
         local mc = rec(m)
-        if mc[2] == 'waiting' then
+        if mc.state == 'waiting' then
           res = { outcome = 'rejected', error = 'party_member_live',
-            detail = 'party member ' .. m .. ' already has a live ticket ' .. mc[1] .. '; it must cancel it first', liveTicketId = mc[1] }
+            detail = 'party member ' .. m .. ' already has a live ticket ' .. mc.ticketId .. '; it must cancel it first', liveTicketId = mc.ticketId }
           break
         end
       end
@@ -411,33 +402,32 @@ end
 for mode, s in pairs(filling) do finish_fifo(mode, s) end
 
 -- ---------------------------------------------------------------- writes
-for _, i in ipairs(guardWrites) do redis.call('SET', tkeys[i], reqs[i].playerId, 'PX', retentionText) end
 for _, w in ipairs(recWrites) do
   if w[2] then redis.call('DEL', w[1]) end
   redis.call('HSET', w[1], unpack(w, 3))
 end
-for _, sid in ipairs(detachOrder) do
-  local pids = detach[sid]
-  call_chunked('SREM', P .. 'SessionPlayers:' .. sid, pids)
-  redis.call('HINCRBY', P .. 'Session:' .. sid, 'size', int(-#pids))
-end
+for _, d in ipairs(detaches) do detach_matched(d[1], d[2]) end
 for _, x in ipairs(fifoWrites) do
   local mode, s = x[1], x[2]
   local skey = P .. 'Session:' .. s.sid
   local openKey = P .. 'SessionsPerMatchmaking:' .. mode
   local full = s.size >= s.capacity
-  call_chunked('SADD', P .. 'SessionPlayers:' .. s.sid, s.members)
+  local m = s.members
   if s.fresh then
-    redis.call('HSET', skey, 'mode', mode, 'capacity', int(s.capacity), 'size', int(s.size), 'state', full and 'ready' or 'open',
-      'seq', int(s.seq), 'createdAt', NOW_TEXT, 'region', REGION)
+    for _, v in ipairs({ 'mode', mode, 'capacity', int(s.capacity), 'size', int(s.size), 'state', full and 'ready' or 'open', 'seq', int(s.seq),
+      'createdAt', NOW_TEXT, 'region', REGION }) do m[#m + 1] = v end
+    call_chunked('HSET', skey, m)
     creationPairs[#creationPairs + 1] = NOW_TEXT
     creationPairs[#creationPairs + 1] = s.sid
     if not full then redis.call('ZADD', openKey, int(s.seq), s.sid) end
   elseif full then
-    redis.call('HSET', skey, 'size', int(s.size), 'state', 'ready')
+    for _, v in ipairs({ 'size', int(s.size), 'state', 'ready' }) do m[#m + 1] = v end
+    call_chunked('HSET', skey, m)
     redis.call('ZREM', openKey, s.sid)
   else
-    redis.call('HSET', skey, 'size', int(s.size))
+    m[#m + 1] = 'size'
+    m[#m + 1] = int(s.size)
+    call_chunked('HSET', skey, m)
   end
 end
 for _, sid in ipairs(rulesOrder) do
@@ -447,8 +437,8 @@ for _, sid in ipairs(rulesOrder) do
   local openKey = P .. 'SessionsPerMatchmaking:' .. s.mode
   local skillKey = P .. 'SessionsBySkill:' .. s.mode
   local full = s.state == 'ready'
-  call_chunked('SADD', P .. 'SessionPlayers:' .. sid, s.added)
   local fields = rules_session_fields(s, { 'size', int(s.size), 'state', s.state })
+  for _, v in ipairs(s.added) do fields[#fields + 1] = v end
   if s.fresh then
     for _, v in ipairs({ 'mode', s.mode, 'capacity', int(s.capacity), 'seq', int(s.seq), 'createdAt', NOW_TEXT, 'region', REGION }) do fields[#fields + 1] = v end
     creationPairs[#creationPairs + 1] = NOW_TEXT

@@ -21,6 +21,8 @@
 --- @include "rules_session_fields"
 --- @include "rules_units_keep"
 --- @include "count_band"
+--- @include "player_state"
+--- @include "session_members"
 
 local retention = check_int('retentionMs', A.retentionMs, 1, 2 ^ 40)
 local retentionText = int(retention)
@@ -36,9 +38,11 @@ local function read_player(pid, ticketId)
   if seen[pid] then return end
   local p = redis.call('HMGET', P .. 'Player:' .. pid, 'state', 'session', 'mode', 'ticketId', 'party', 'skill')
   if ticketId and p[4] ~= ticketId then return end
-  seen[pid] = { state = p[1], session = p[2], mode = p[3], ticketId = p[4], skill = tonumber(p[6]) }
+  local r = { state = p[1] or nil, session = p[2] or nil, mode = p[3], ticketId = p[4], skill = tonumber(p[6]) }
+  r.state = player_state(r)
+  seen[pid] = r
   order[#order + 1] = pid
-  if p[5] and p[1] == 'waiting' then
+  if p[5] and r.state == 'waiting' then
     for m in string.gmatch(p[5], '[^,]+') do read_player(m, p[4]) end
   end
 end
@@ -54,7 +58,7 @@ if not more then
   for _, sid in ipairs(oldSessions) do
     local state = redis.call('HGET', P .. 'Session:' .. sid, 'state')
     if state == 'open' or state == 'ready' then
-      local members = redis.call('SMEMBERS', P .. 'SessionPlayers:' .. sid)
+      local members = session_members(redis.call('HGETALL', P .. 'Session:' .. sid))
       if #order > 0 and #order + #members > budget then
         more = true
         break
@@ -99,10 +103,15 @@ for _, sid in ipairs(touchedOrder) do
   t.mode, t.state, t.seq = h[1], h[2], h[3]
   if h[5] then t.units = cjson.decode(h[5]) end
   -- Only real members free a slot (a record pointing at a session it is not in changes nothing there).
-  local isMember = redis.call('SMISMEMBER', P .. 'SessionPlayers:' .. sid, unpack(t.leavers))
-  t.removed = {}
+  local fields = {}
+  for i, pid in ipairs(t.leavers) do fields[i] = '@' .. pid end
+  local isMember = redis.call('HMGET', P .. 'Session:' .. sid, unpack(fields))
+  t.removed, t.removedFields = {}, {}
   for i, pid in ipairs(t.leavers) do
-    if isMember[i] == 1 then t.removed[#t.removed + 1] = pid end
+    if isMember[i] then
+      t.removed[#t.removed + 1] = pid
+      t.removedFields[#t.removedFields + 1] = fields[i]
+    end
   end
   t.size = (tonumber(h[4]) or 0) - #t.removed
   if t.units and #t.removed > 0 then
@@ -151,8 +160,8 @@ for _, sid in ipairs(touchedOrder) do
   if t.fate == 'deleted' then
     write_session_deleted(sid, t.mode, t.state)
   elseif t.fate ~= 'unchanged' then
-    call_chunked('SREM', P .. 'SessionPlayers:' .. sid, t.removed)
     local skey = P .. 'Session:' .. sid
+    call_chunked('HDEL', skey, t.removedFields)
     if t.fate == 'reopened' then
       redis.call('HSET', skey, 'size', int(t.size), 'state', 'open')
       redis.call('ZREM', P .. 'SessionsReady', sid)

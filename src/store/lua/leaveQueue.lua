@@ -9,9 +9,12 @@
 -- is told the assignment ("assigned") and is not removed.
 -- A party leaves whole: a leave by any member takes every member of its ticket out (same reason);
 -- `partyMembers` names the others.
--- requestedAt (epoch ms as text, the ticket's own, from its token) tells a ticket whose redelivery guard has
--- expired apart from one that was never enqueued: if the player's record is of a LATER request, this ticket
--- is old ("superseded") and must never touch the newer one.
+-- The player's record is the redelivery guard (no key per ticket): a ticket that is not the record's is
+-- "superseded" when the record remembers it (`seen`: an earlier ticket, or one preempted before) or when
+-- the record is of a LATER request (requestedAt, the ticket's own, from its token); an old ticket must
+-- never touch the newer one. Otherwise the leave overtook its enqueue ("preempted"): the ticket is
+-- recorded (a `left` record, or in `seen` of the player's live record) so its late enqueue is a duplicate.
+-- A matched player's record reads `waiting` with an assigned session (includes/player_state.lua).
 -- Compute first, write last: the requests are decided in order on what was read plus the batch's own
 -- pending changes (Lua tables), and every write comes at the end, so a failure leaves nothing behind.
 --- @include "prologue"
@@ -26,6 +29,10 @@
 --- @include "write_session_deleted"
 --- @include "ready_count"
 --- @include "call_chunked"
+--- @include "player_state"
+--- @include "detach_matched"
+--- @include "ticket_seen"
+--- @include "tickets_remembered"
 
 local retention = check_int('retentionMs', A.retentionMs, 1, 2 ^ 40)
 local retentionText = int(retention)
@@ -47,12 +54,12 @@ local function rec(pid)
   local p = recs[pid]
   if not p then
     p = hgetall(P .. 'Player:' .. pid)
+    p.state = player_state(p)
     recs[pid] = p
   end
   return p
 end
-local guards = {}        -- ticketId -> owner written by this batch
-local guardWrites, leftWrites, preemptWrites = {}, {}, {}
+local seenWrites, leftWrites, preemptWrites = {}, {}, {}
 local waitingDelta, bandDelta = {}, {}
 
 -- Sessions that lose waiting members: sid -> {mode, state, seq, size, units?, removed = {pids}, gone = {pid -> true}}.
@@ -73,22 +80,12 @@ end
 -- Only real members free a slot (a record pointing at a session it is not in changes nothing there).
 local function leave_session(sid, pid)
   local s = session_of(sid)
-  if s.gone[pid] or redis.call('SISMEMBER', P .. 'SessionPlayers:' .. sid, pid) ~= 1 then return end
+  if s.gone[pid] or redis.call('HEXISTS', P .. 'Session:' .. sid, '@' .. pid) ~= 1 then return end
   s.gone[pid] = true
   s.removed[#s.removed + 1] = pid
 end
--- A matched player whose ticket is preempted stops being a member of its assigned session (detach).
-local detach, detachOrder = {}, {}
-local function detach_matched(pid, state, sid)
-  if state ~= 'matched' or not sid then return end
-  if redis.call('SISMEMBER', P .. 'SessionPlayers:' .. sid, pid) ~= 1 then return end
-  if not detach[sid] then
-    detach[sid] = {}
-    detachOrder[#detachOrder + 1] = sid
-  end
-  local d = detach[sid]
-  d[#d + 1] = pid
-end
+-- A matched player whose ticket is preempted stops being a member of its assigned session: {pid, sid}.
+local detaches = {}
 
 -- The waiting player leaves: its record becomes `left`, its slot is freed.
 local function player_leaves(pid, p, reason)
@@ -131,28 +128,29 @@ for i, r in ipairs(A.requests) do
       results[i] = { outcome = 'left', reason = r.reason, sessionId = sid }
       if #others > 0 then results[i].partyMembers = others end
     elseif p.state == 'matched' then
-      results[i] = { outcome = 'assigned', assignment = player_assignment(r.playerId, p) }
+      results[i] = { outcome = 'assigned', assignment = (player_assignment(r.playerId, p)) }
     else
       results[i] = { outcome = 'alreadyLeft', reason = p.leftReason or r.reason }
     end
   else
-    local owner = guards[r.ticketId] or redis.call('GET', P .. 'Ticket:' .. r.ticketId)
-    local newer = r.requestedAt ~= nil and tonumber(p.requestedAt or '0') > r.requestedAt
-    if owner or newer then
-      -- This ticket was enqueued once (its guard may have expired since); the player has moved on to another ticket.
+    if ticket_seen(p.ticketId, tonumber(p.requestedAt), p.seen, r.ticketId, r.requestedAt) then
+      -- This ticket reached us once (or is older than the record's); the player has moved on to another ticket.
       results[i] = { outcome = 'superseded' }
+    elseif p.state == 'waiting' then
+      -- The leave overtook the request while the player waits with another ticket: that one stays, and this
+      -- ticket is remembered so that its late enqueue is a no-op ("duplicate") instead of a ghost player.
+      p.seen = tickets_remembered(r.ticketId, p.seen)
+      seenWrites[#seenWrites + 1] = { r.playerId, p.seen }
+      results[i] = { outcome = 'preempted', reason = r.reason }
     else
-      -- The leave overtook the request (or the ticket never reached us). Record the ticket so that a late
-      -- enqueue of it is a no-op ("duplicate") instead of a ghost player nobody waits for.
-      guards[r.ticketId] = r.playerId
-      guardWrites[#guardWrites + 1] = { r.ticketId, r.playerId }
-      if p.state ~= 'waiting' then
-        detach_matched(r.playerId, p.state, p.session)
-        local left = { ticketId = r.ticketId, mode = r.mode or '', region = REGION, state = 'left', leftReason = r.reason, leftAt = NOW_TEXT,
-          requestedAt = int(r.requestedAt or 0) }
-        preemptWrites[#preemptWrites + 1] = { r.playerId, left }
-        recs[r.playerId] = left
-      end
+      -- The leave overtook the request (or the ticket never reached us): a `left` record of this ticket
+      -- makes its late enqueue a "duplicate". Its requestedAt is the ticket's, or the replaced record's when
+      -- that is later: a record's requestedAt never goes down, so every ticket it ever held stays "older".
+      if p.state == 'matched' and p.session then detaches[#detaches + 1] = { r.playerId, p.session } end
+      local left = { ticketId = r.ticketId, mode = r.mode or '', state = 'left', leftReason = r.reason, leftAt = NOW_TEXT,
+        requestedAt = int(math.max(r.requestedAt or 0, tonumber(p.requestedAt) or 0)), seen = tickets_remembered(p.ticketId, p.seen) }
+      preemptWrites[#preemptWrites + 1] = { r.playerId, left }
+      recs[r.playerId] = left
       results[i] = { outcome = 'preempted', reason = r.reason }
     end
   end
@@ -169,7 +167,6 @@ for _, sid in ipairs(sessionOrder) do
 end
 
 -- ---------------------------------------------------------------- writes
-for _, g in ipairs(guardWrites) do redis.call('SET', P .. 'Ticket:' .. g[1], g[2], 'PX', retentionText) end
 local leavers = {}
 for _, w in ipairs(leftWrites) do
   local pkey = P .. 'Player:' .. w[1]
@@ -191,7 +188,9 @@ for _, sid in ipairs(sessionOrder) do
     if size <= 0 then
       write_session_deleted(sid, s.mode, s.state)
     else
-      call_chunked('SREM', P .. 'SessionPlayers:' .. sid, s.removed)
+      local gone = {}
+      for k, pid in ipairs(s.removed) do gone[k] = '@' .. pid end
+      call_chunked('HDEL', skey, gone)
       local fields = { 'size', int(size) }
       if s.units then rules_session_fields(s, fields) end
       if s.state == 'ready' then
@@ -208,17 +207,16 @@ for _, sid in ipairs(sessionOrder) do
     end
   end
 end
-for _, sid in ipairs(detachOrder) do
-  call_chunked('SREM', P .. 'SessionPlayers:' .. sid, detach[sid])
-  redis.call('HINCRBY', P .. 'Session:' .. sid, 'size', int(-#detach[sid]))
-end
+for _, d in ipairs(detaches) do detach_matched(d[1], d[2]) end
 for _, w in ipairs(preemptWrites) do
   local pkey = P .. 'Player:' .. w[1]
   local l = w[2]
   redis.call('DEL', pkey)
-  redis.call('HSET', pkey, 'ticketId', l.ticketId, 'mode', l.mode, 'region', REGION, 'state', 'left', 'leftReason', l.leftReason, 'leftAt', l.leftAt,
+  redis.call('HSET', pkey, 'ticketId', l.ticketId, 'mode', l.mode, 'state', 'left', 'leftReason', l.leftReason, 'leftAt', l.leftAt,
     'requestedAt', l.requestedAt)
+  if l.seen then redis.call('HSET', pkey, 'seen', l.seen) end
   redis.call('PEXPIRE', pkey, retentionText)
 end
+for _, w in ipairs(seenWrites) do redis.call('HSET', P .. 'Player:' .. w[1], 'seen', w[2]) end
 
 return cjson.encode({ results = results })

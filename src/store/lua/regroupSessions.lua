@@ -45,7 +45,8 @@ local function load(sid)
   if s then return s end
   local h = redis.call('HMGET', P .. 'Session:' .. sid, 'mode', 'capacity', 'state', 'seq', 'units')
   if h[1] ~= mode or not h[5] then return nil end
-  s = { sid = sid, mode = h[1], capacity = tonumber(h[2]), state = h[3], seq = tonumber(h[4]), units = cjson.decode(h[5]), added = {}, removed = {} }
+  s = { sid = sid, mode = h[1], capacity = tonumber(h[2]), state = h[3], seq = tonumber(h[4]), units = cjson.decode(h[5]), added = {}, addedTickets = {},
+    removed = {} }
   s.size = rules_session_derive(s)
   s.indexScore = index_score(s)
   return s
@@ -122,8 +123,11 @@ for i = 1, #targets, 2 do
       for _, o in ipairs(taken) do
         changed(o.d)
         gone[o.u] = true
+        -- The members move with the ticketId they joined with (a unit has one: the leader's).
+        local ticket = redis.call('HGET', P .. 'Session:' .. o.d.sid, '@' .. o.u.p[1])
         for _, pid in ipairs(o.u.p) do
           t.added[#t.added + 1] = pid
+          t.addedTickets[#t.added] = ticket
           o.d.removed[#o.d.removed + 1] = pid
           moves[#moves + 1] = pid
           moved = moved + 1
@@ -162,9 +166,14 @@ for _, sid in ipairs(changedOrder) do
   if s.state == 'deleted' then
     write_session_deleted(sid, mode, 'open')
   else
-    call_chunked('SREM', P .. 'SessionPlayers:' .. sid, s.removed)
-    call_chunked('SADD', P .. 'SessionPlayers:' .. sid, s.added)
+    local gone = {}
+    for k, pid in ipairs(s.removed) do gone[k] = '@' .. pid end
+    call_chunked('HDEL', skey, gone)
     local fields = rules_session_fields(s, { 'size', int(s.size), 'state', s.state })
+    for k, pid in ipairs(s.added) do
+      fields[#fields + 1] = '@' .. pid
+      fields[#fields + 1] = s.addedTickets[k]
+    end
     if s.state == 'ready' then
       fields[#fields + 1] = 'teams'
       fields[#fields + 1] = cjson.encode(s.teams)

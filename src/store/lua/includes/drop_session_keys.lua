@@ -1,8 +1,9 @@
--- Removes a session's hash, its members and its entries in every index but SessionsReady (whose
--- ReadyPerMode count needs the caller's knowledge of the state): SessionsPerMatchmaking and SessionsBySkill
--- of `mode` (when given), SessionsCreationTime, SessionsAnnouncing. Writes only.
+-- Removes a session's hash (with its members, the `@` fields) and its entries in every index but
+-- SessionsReady (whose ReadyPerMode count needs the caller's knowledge of the state):
+-- SessionsPerMatchmaking and SessionsBySkill of `mode` (when given), SessionsCreationTime,
+-- SessionsAnnouncing. Writes only.
 local function drop_session_keys(sid, mode)
-  redis.call('DEL', P .. 'Session:' .. sid, P .. 'SessionPlayers:' .. sid)
+  redis.call('DEL', P .. 'Session:' .. sid)
   if mode then
     redis.call('ZREM', P .. 'SessionsPerMatchmaking:' .. mode, sid)
     redis.call('ZREM', P .. 'SessionsBySkill:' .. mode, sid)

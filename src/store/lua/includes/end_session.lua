@@ -1,7 +1,10 @@
 --- @include "delete_session"
--- The game of an allocated server is over: its session is deleted. Its players keep their matched
--- records (with server and address) until the ticket retention ends.
+--- @include "session_members"
+--- @include "keep_match"
+-- The game of an allocated server is over: its session is deleted. Its players' records (which read
+-- matched: includes/player_state.lua) and Match:<sid> are kept until the ticket retention ends.
 local function end_session(sid)
-  local mode = redis.call('HGET', P .. 'Session:' .. sid, 'mode')
-  delete_session(sid, mode or nil)
+  local members, _, h = session_members(redis.call('HGETALL', P .. 'Session:' .. sid))
+  keep_match(sid, h, members, nil)
+  delete_session(sid, h.mode)
 end

@@ -1,13 +1,9 @@
 --- @include "session_assignment"
 --- @include "assignment_payload"
--- The assignment a matched player was given: the live session's, or, once the game ended (server
--- released, session deleted), the copy assignSessions kept in Match:<sid> for the ticket retention, with
--- all the match's players. Only when that is gone too is it rebuilt from the player's own record alone.
+-- The assignment a matched player was given (Match:<sid>, with all the match's players) and the time its
+-- server was lost (or nil). Only when that is gone (the retention ended) is it rebuilt from the record alone.
 local function player_assignment(pid, p)
-  local a = p.session and session_assignment(p.session)
-  if a then return a end
-  local kept = p.session and redis.call('GET', P .. 'Match:' .. p.session)
-  if kept then return cjson.decode(kept) end
-  return assignment_payload(p.session or '', p.server or '', p.address or '',
-    { { playerId = pid, ticketId = p.ticketId } }, p.mode or '', tonumber(p.assignedAt) or 0)
+  local a, lost = session_assignment(p.session or '')
+  if a then return a, lost end
+  return assignment_payload(p.session or '', '', '', { { playerId = pid, ticketId = p.ticketId } }, p.mode or '', 0)
 end

@@ -5,44 +5,42 @@
 --- @include "rules_session_fields"
 --- @include "rules_units_keep"
 --- @include "skill_band"
+--- @include "session_members"
 -- The server of a session died before confirming its claim: the session goes back to the FRONT of the
 -- ready queue - same sessionId, same players - so the next free server takes the same group and a new
--- match-made is published for it. Its players are "waiting" again with FRESH deadlines: re-added to
--- PlayersTimeStartedMatchmaking at now (`requeuedAt` on the record), and SessionsCreationTime re-scored
+-- match-made is published for it. Its players are "waiting" again (their records were never changed: they
+-- read waiting as soon as the session is ready or open again) with FRESH deadlines: re-added to
+-- PlayersTimeStartedMatchmaking at now (`requeuedAt` on the session), and SessionsCreationTime re-scored
 -- to now, so the stale sweeper gives the group a whole new allowance instead of expiring it at once (their
--- original request may be older than the allowance by the time a server dies). The session leaves the outbox.
--- A player who has moved on since the match (a newer ticket, or the record expired) is dropped from the
+-- original request may be older than the allowance by the time a server dies). The session leaves the
+-- outbox and Match:<sid> is deleted (the next assignment writes a new one).
+-- A member whose record no longer points here (should not happen: moving on detaches) is dropped from the
 -- group; if that leaves the session short it becomes open again (original seq), if empty it is deleted.
 -- Returns whether the session was requeued (ready or open; false when deleted or missing) and how many
 -- players it touched.
 local function requeue_session(sid)
   local skey = P .. 'Session:' .. sid
-  local s = redis.call('HMGET', skey, 'mode', 'capacity', 'seq', 'units')
-  if not s[1] then return false, 0 end
-  local mode, capacity, seq = s[1], tonumber(s[2]), tonumber(s[3])
+  local members, ticketOf, s = session_members(redis.call('HGETALL', skey))
+  if not s.mode then return false, 0 end
+  local mode, capacity, seq = s.mode, tonumber(s.capacity), tonumber(s.seq)
   -- A rules session keeps its units (parties, teams, skills): the players who moved on leave them.
-  local rs = s[4] and { units = cjson.decode(s[4]) } or nil
-  local skillOf, requeued, dropped = {}, {}, false
+  local rs = s.units and { units = cjson.decode(s.units) } or nil
+  local skillOf, requeued, dropped, size = {}, {}, false, 0
   if rs then
     for _, u in ipairs(rs.units) do
       for j, pid in ipairs(u.p) do skillOf[pid] = u.s and u.s[j] end
     end
   end
-  local spkey = P .. 'SessionPlayers:' .. sid
-  local members = redis.call('SMEMBERS', spkey)
   for _, pid in ipairs(members) do
-    local pkey = P .. 'Player:' .. pid
-    local p = redis.call('HMGET', pkey, 'state', 'session')
-    if p[1] == 'matched' and p[2] == sid then
-      redis.call('HSET', pkey, 'state', 'waiting', 'requeuedAt', NOW_TEXT)
-      redis.call('HDEL', pkey, 'server', 'address', 'assignedAt')
-      redis.call('PERSIST', pkey)
+    local p = redis.call('HMGET', P .. 'Player:' .. pid, 'state', 'session', 'ticketId')
+    if p[1] == 'waiting' and p[2] == sid and p[3] == ticketOf[pid] then
       redis.call('ZADD', P .. 'PlayersTimeStartedMatchmaking', NOW_TEXT, pid)
       redis.call('HINCRBY', P .. 'WaitingPerMode', mode, 1)
       if skillOf[pid] then redis.call('HINCRBY', P .. 'SkillBands:' .. mode, skill_band(skillOf[pid]), 1) end
       requeued[pid] = true
+      size = size + 1
     else
-      redis.call('SREM', spkey, pid)
+      redis.call('HDEL', skey, '@' .. pid)
       dropped = true
     end
   end
@@ -65,14 +63,14 @@ local function requeue_session(sid)
       end
     end
   end
-  local size = redis.call('SCARD', spkey)
-  redis.call('HDEL', skey, 'server', 'address', 'assignedAt', 'assignment')
+  redis.call('HDEL', skey, 'server', 'address', 'assignedAt', 'retainMs')
+  redis.call('DEL', P .. 'Match:' .. sid)
   redis.call('ZREM', P .. 'SessionsAnnouncing', sid)
   if size == 0 then
     delete_session(sid, mode)
     return false, #members
   end
-  redis.call('HSET', skey, 'size', size)
+  redis.call('HSET', skey, 'size', size, 'requeuedAt', NOW_TEXT)
   redis.call('ZADD', P .. 'SessionsCreationTime', NOW_TEXT, sid)
   if size >= capacity then
     -- Front of the queue: below the lowest score present (assign takes the lowest first).
