@@ -7,6 +7,9 @@
  *   await server.register();                       // and heartbeats every leaseSeconds / 3 from now on
  *   const allocation = await server.waitForAllocation({ signal });   // acks the claim when it comes
  *   ... run the game with allocation.session.players ...
+ *   // a player left mid-game: ask for a replacement (one request per session; a new one replaces it)
+ *   const backfill = await server.requestBackfill(allocation.session.sessionId, 1);
+ *   ... joined players show in server.allocation().session.players (and backfill.joined, if they were waiting) ...
  *   await server.release(allocation.session.sessionId);   // back to the pool, heartbeats go on
  *   await server.stop({ deregister: true });
  */
@@ -40,6 +43,21 @@ export interface ServerRecord {
 export interface Allocation {
   server: ServerRecord;
   session?: { sessionId: string; mode: string; players: { playerId: string; ticketId: string }[]; assignedAt: string; [field: string]: unknown };
+  /** The game's open backfill request: slots per team still to fill. */
+  backfill?: { backfillId: string; slots: number[]; requestedAt: string };
+}
+
+/** An open backfill request (`POST /api/servers/{serverId}/backfill`). */
+export interface Backfill {
+  backfillId: string;
+  sessionId: string;
+  region: string;
+  /** Free slots per team as requested. */
+  slots: number[];
+  requestedAt: string;
+  replacedBackfillId?: string;
+  /** Players who were waiting and joined at once; later joins show in the allocation. */
+  joined: { playerId: string; ticketId: string }[];
 }
 
 export class GameServer {
@@ -127,6 +145,26 @@ export class GameServer {
   async release(sessionId?: string): Promise<unknown> {
     const body = sessionId !== undefined ? { sessionId } : undefined;
     return expectStatus(await callJson<unknown>(this.fetch, this.url("/release"), { method: "POST", body, headers: this.headers() }), 200).body;
+  }
+
+  /**
+   * `POST /api/servers/{serverId}/backfill`: the running game (`sessionId`) wants players: `slots` is a number
+   * (one-team modes) or the free slots per team, e.g. `[0, 2]`. Replaces the session's open request. Joined
+   * players are told this server like a new match and appear in allocation(); release, deregister and a lapsed
+   * lease end the request.
+   */
+  async requestBackfill(sessionId: string, slots: number | number[]): Promise<Backfill> {
+    return expectStatus(
+      await callJson<Backfill>(this.fetch, this.url("/backfill"), { method: "POST", body: { sessionId, slots }, headers: this.headers() }),
+      201,
+    ).body;
+  }
+
+  /** `DELETE /api/servers/{serverId}/backfill`: no more players wanted. false when there was no open request. */
+  async cancelBackfill(sessionId?: string): Promise<boolean> {
+    const query = sessionId !== undefined ? `?sessionId=${encodeURIComponent(sessionId)}` : "";
+    const answer = expectStatus(await callJson<unknown>(this.fetch, this.url(`/backfill${query}`), { method: "DELETE", headers: this.headers() }), 200, 404);
+    return answer.status === 200;
   }
 
   /** Stops heartbeating; with `deregister`, leaves the pool (`DELETE /api/servers/{serverId}`). */

@@ -10,6 +10,6 @@ export {
   type TicketStatus,
   type WatchTicketOptions,
 } from "./findMatch";
-export { GameServer, type Allocation, type GameServerOptions, type ServerRecord } from "./gameServer";
+export { GameServer, type Allocation, type Backfill, type GameServerOptions, type ServerRecord } from "./gameServer";
 export { MatchmakerError } from "./http";
 export { measureLatencies, type LatencyOptions } from "./latency";

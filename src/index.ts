@@ -24,6 +24,7 @@ import "./functions/serverRelease";
 import "./functions/serverAck";
 import "./functions/servers";
 import "./functions/serverAllocation";
+import "./functions/serverBackfill";
 import "./functions/stats";
 import "./functions/ping";
 import "./functions/openapi";

@@ -147,6 +147,8 @@ export function toMatchMade(a: Assignment): MatchMade {
     assignedAt: new Date(a.assignedAtMs).toISOString(),
     ...(a.teams ? { teams: a.teams.map((t) => ({ players: [...t.players] })) } : {}),
     ...(a.quality ? { quality: { ...a.quality } } : {}),
+    ...(a.backfillId ? { backfillId: a.backfillId } : {}),
+    ...(a.joined ? { joined: a.joined.map((p) => ({ playerId: p.playerId, ticketId: p.ticketId })) } : {}),
   };
 }
 

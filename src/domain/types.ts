@@ -56,6 +56,12 @@ export interface MatchMade extends MatchRulesOutcome {
   assignedAt: string;
   /** Present when the session's previous server died before confirming it: this server replaces that one (push `serverChanged`). */
   previousServerId?: string;
+  /**
+   * Backfill (a running game asked for players): the request, and the players who joined by it. Only they are
+   * told (ServerReady, push `matched`); `players` is everyone in the game now.
+   */
+  backfillId?: string;
+  joined?: SessionPlayer[];
 }
 
 /** Input of the `matchRequest` orchestrator (instanceId = playerId). */
@@ -115,6 +121,9 @@ export interface Assignment extends MatchRulesOutcome {
   mode: string;
   region: string;
   assignedAtMs: number;
+  /** Backfill joins: the request and the players who joined the running game by it (the ones to tell). */
+  backfillId?: string;
+  joined?: SessionPlayer[];
 }
 
 /** What leaving the queue did: the store decides the race between a leave and an assignment. */

@@ -33,6 +33,16 @@ export const KEY = {
   SkillBands: "SkillBands",
   /** Rules mode: the last 1000 matches' [skillSpread, teamSkillGap, waitSeconds]. */
   MatchQuality: "MatchQuality",
+  /** Backfill (issue 14): the open request of a running game, per session (hash). */
+  Backfill: "Backfill",
+  /** Backfill: open requests, sessionId -> request sequence (zset; oldest request served first). */
+  Backfills: "Backfills",
+  /** Backfill: the request counter (backfillIds are `<region>.b<seq>`). */
+  BackfillSeq: "BackfillSeq",
+  /** Backfill: the announcement of one join (string, JSON), kept until sent or the ticket retention. */
+  BackfillJoin: "BackfillJoin",
+  /** Backfill: outbox of joins whose match-made is not confirmed sent, joinId -> last (re)send time (zset). */
+  BackfillJoinsAnnouncing: "BackfillJoinsAnnouncing",
 } as const;
 
 export type LogicalKey = (typeof KEY)[keyof typeof KEY];

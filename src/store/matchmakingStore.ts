@@ -16,13 +16,20 @@ import { deadLetterKey, rateLimitKey, regionPrefix, routingKey } from "./keys";
 import { percentileOfSorted } from "../lib/percentile";
 import { loadScripts } from "./scriptLoader";
 import { ServerPool } from "./serverPool";
+import { toAssignment } from "./assignments";
+import { BackfillDesk } from "./backfills";
 import { scriptInputError, StoreInputError } from "./storeInputError";
-import { SCRIPT_REPLIES, type AssignmentReply, type ScriptName, type ScriptReply } from "./replies";
+import { SCRIPT_REPLIES, type ScriptName, type ScriptReply } from "./replies";
 import { decodeReply, ScriptReplyError, type Decoder } from "./replyDecoder";
 import type {
   AckResult,
   AssignResult,
   Assignment,
+  BackfillCancelResult,
+  BackfillFillResult,
+  BackfillJoin,
+  BackfillRequest,
+  BackfillRequestResult,
   DeregisterResult,
   EnqueueBatchResult,
   EnqueueRequest,
@@ -141,20 +148,6 @@ function idsOf(entry: unknown): { ticketId: string; playerId: string } {
   return { ticketId: typeof e.ticketId === "string" ? e.ticketId : "", playerId: typeof e.playerId === "string" ? e.playerId : "" };
 }
 
-function toAssignment(a: AssignmentReply): Assignment {
-  return {
-    sessionId: a.sessionId,
-    serverId: a.serverId,
-    address: a.address,
-    players: a.players.map((p) => ({ playerId: p.playerId, ticketId: p.ticketId })),
-    mode: a.mode,
-    region: a.region,
-    assignedAtMs: a.assignedAt,
-    ...(a.teams ? { teams: a.teams.map((t) => ({ players: [...t.players] })) } : {}),
-    ...(a.quality ? { quality: { ...a.quality } } : {}),
-  };
-}
-
 /** Skills the store takes: finite, and small enough that differences and sums stay exact in Lua's doubles. */
 const MAX_SKILL = 1e9;
 function validSkill(v: unknown): v is number {
@@ -214,6 +207,8 @@ export class MatchmakingStore {
   private readonly regroupCursor = new Map<string, number>();
   /** Game servers: register/heartbeat, ack, release, deregister, expiry, reads (src/store/serverPool.ts). */
   readonly servers: ServerPool;
+  /** Backfill of running games (src/store/backfills.ts). */
+  private readonly backfills: BackfillDesk;
 
   constructor(
     readonly redis: RedisConnection,
@@ -232,6 +227,13 @@ export class MatchmakingStore {
       serverLeaseSeconds: opts.serverLeaseSeconds,
       serverClaimSeconds: opts.serverClaimSeconds ?? DEFAULT_CLAIM_SECONDS,
       clock: this.clock,
+      ...(opts.regions ? { regions: opts.regions } : {}),
+    });
+    this.backfills = new BackfillDesk({
+      retentionMs: this.retentionMs,
+      luaModes: this.luaModes,
+      run: (name, region, args) => this.run(name, region, args),
+      locate: (serverId) => this.servers.locate(serverId),
       ...(opts.regions ? { regions: opts.regions } : {}),
     });
   }
@@ -602,6 +604,33 @@ export class MatchmakingStore {
   /** Silent servers and lapsed claims leave the pool: unconfirmed sessions are requeued at the front, confirmed ones lost. */
   expireServers(region: string, opts: { maxServers?: number; maxPlayers?: number } = {}): Promise<ExpireServersResult> {
     return this.servers.expire(region, opts);
+  }
+
+  // ---------------------------------------------------------------- backfill (delegated to BackfillDesk)
+
+  /** A running game asks for players; one request per session, a new one replaces the old. Throws StoreInputError on bad input. */
+  requestBackfill(i: BackfillRequest): Promise<BackfillRequestResult> {
+    return this.backfills.request(i);
+  }
+
+  /** The game needs no more players ("none" when it had no open request). Throws StoreInputError on bad input. */
+  cancelBackfill(i: { serverId: string; region?: string; sessionId?: string }): Promise<BackfillCancelResult> {
+    return this.backfills.cancel(i);
+  }
+
+  /** Waiting tickets join the region's open requests (oldest first), before assign() gives them new sessions. */
+  fillBackfills(region: string): Promise<BackfillFillResult> {
+    return this.backfills.fill(region);
+  }
+
+  /** Backfill joins whose announcement was not confirmed sent within olderThanMs, for re-publishing. */
+  claimBackfillJoins(region: string, opts: { olderThanMs: number; max?: number }): Promise<BackfillJoin[]> {
+    return this.backfills.claimJoins(region, this.nonNegative("olderThanMs", opts?.olderThanMs), this.limit(opts?.max, UNLIMITED));
+  }
+
+  /** The announcements of these backfill joins were sent. */
+  confirmBackfillJoins(region: string, joinIds: string[]): Promise<void> {
+    return this.backfills.confirmJoins(region, joinIds);
   }
 
   // ---------------------------------------------------------------- sweeper

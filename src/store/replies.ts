@@ -13,7 +13,7 @@ const player = obj({ playerId: str, ticketId: str });
 export const qualityReply = obj({ skillSpread: num, teamSkillGap: num, waitSeconds: num });
 export const teamsReply = list(obj({ players: list(str) }));
 
-export const assignmentReply = obj({
+const assignmentShape = {
   sessionId: str,
   serverId: str,
   address: str,
@@ -23,7 +23,8 @@ export const assignmentReply = obj({
   assignedAt: num,
   teams: optional(teamsReply),
   quality: optional(qualityReply),
-});
+};
+export const assignmentReply = obj(assignmentShape);
 export type AssignmentReply = Decoded<typeof assignmentReply>;
 
 export const serverReply = obj({
@@ -56,6 +57,15 @@ export type ExpiredServerReply = Decoded<typeof expiredServer>;
 
 /** An entry of the global server index (hash Where), as locate() reads it. */
 export const serverIndexEntry = obj({ region: str, token: num, address: str, leaseExpiresAt: num });
+
+/** A backfill join (lua/fillBackfills.lua): the session's assignment after it, and who joined. */
+export const backfillJoinReply = obj({
+  ...assignmentShape,
+  backfillId: str,
+  joinId: str,
+  joined: list(player),
+});
+export type BackfillJoinReply = Decoded<typeof backfillJoinReply>;
 
 const retireTask = obj({ serverId: str, region: str, token: num, address: str });
 
@@ -113,9 +123,37 @@ export const SCRIPT_REPLIES = {
   expireServers: obj({ expired: list(expiredServer), more: bool }),
   expireStale: obj({ players: list(player), sessions: list(str), more: bool }),
   regroupSessions: obj({ merged: list(str), ready: list(str), moved: num, more: bool, cursor: num }),
+  requestBackfill: tagged("outcome", {
+    requested: obj({ backfillId: str, sessionId: str, mode: str, slots: list(num), requestedAt: num, replacedBackfillId: optional(str) }),
+    notAllocated: obj({}),
+    sessionMismatch: obj({ currentSessionId: str }),
+    leaseExpired: obj({}),
+    rejected: obj({ error: str, detail: str }),
+    notFound: obj({}),
+  }),
+  cancelBackfill: tagged("outcome", {
+    cancelled: obj({ backfillId: str, sessionId: str }),
+    none: obj({}),
+    sessionMismatch: obj({ currentSessionId: str }),
+    notFound: obj({}),
+  }),
+  fillBackfills: obj({
+    joins: list(backfillJoinReply),
+    dropped: list(obj({ sessionId: str, reason: str })),
+    completed: list(str),
+    cursor: num,
+    more: bool,
+  }),
+  claimBackfillJoins: obj({ joins: list(backfillJoinReply), more: bool }),
+  confirmBackfillJoins: obj({ removed: num }),
   rateLimit: obj({ allowed: bool, remaining: num, resetMs: num }),
   readPlayer: obj({ found: bool, player: optional(dict(str)), assignment: optional(assignmentReply) }),
-  readServer: obj({ found: bool, server: optional(serverReply), assignment: optional(assignmentReply) }),
+  readServer: obj({
+    found: bool,
+    server: optional(serverReply),
+    assignment: optional(assignmentReply),
+    backfill: optional(obj({ backfillId: str, slots: str, requestedAt: num })),
+  }),
   readStats: obj({
     waitingByMode: dict(intText),
     waiting: num,

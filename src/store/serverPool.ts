@@ -305,7 +305,10 @@ export class ServerPool {
     if (!out.assignment) return { server };
     const a = out.assignment;
     const players = a.players.map((p) => ({ playerId: p.playerId, ticketId: p.ticketId }));
-    return { server, session: { sessionId: a.sessionId, mode: a.mode, players, assignedAtMs: a.assignedAt } };
+    const session = { sessionId: a.sessionId, mode: a.mode, players, assignedAtMs: a.assignedAt };
+    if (!out.backfill) return { server, session };
+    const slots = out.backfill.slots.split(",").map(Number);
+    return { server, session, backfill: { backfillId: out.backfill.backfillId, slots, requestedAtMs: out.backfill.requestedAt } };
   }
 
   async list(region: string): Promise<ServerRecord[]> {

@@ -93,6 +93,8 @@ export interface ServerAllocation {
   server: ServerRecord;
   /** Present while allocated. */
   session?: { sessionId: string; mode: string; players: SessionPlayer[]; assignedAtMs: number };
+  /** The game's open backfill request: slots per team still to fill. */
+  backfill?: { backfillId: string; slots: number[]; requestedAtMs: number };
 }
 
 export type RegisterResult =
@@ -198,4 +200,57 @@ export interface RateLimitResult {
   remaining: number;
   /** Milliseconds until the window ends: the Retry-After of a refusal. */
   resetMs: number;
+}
+
+/** A running game's request for players (backfill, issue 14): one per session, a new one replaces the old. */
+export interface BackfillRequest {
+  serverId: string;
+  /** Without it the server is found where it lives. */
+  region?: string;
+  /** The session the server runs (a request for another session is refused: sessionMismatch). */
+  sessionId: string;
+  /** Free slots per team, in team order (a one-team mode may give one number). 1-100 players in all, each at most teamSize. */
+  slots: number | number[];
+}
+
+export type BackfillRequestResult =
+  | {
+      outcome: "requested";
+      backfillId: string;
+      sessionId: string;
+      region: string;
+      mode: string;
+      slots: number[];
+      requestedAtMs: number;
+      /** The open request of the session this one replaced. */
+      replacedBackfillId?: string;
+    }
+  /** The server runs no session (or it is not its session any more). */
+  | { outcome: "notAllocated" }
+  | { outcome: "sessionMismatch"; currentSessionId: string }
+  /** The server's lease ran out: it is about to be retired, no players are sent to it. */
+  | { outcome: "leaseExpired" }
+  /** The slots do not fit the session's mode (`invalid_slots`), or its mode is no longer configured. */
+  | { outcome: "rejected"; error: string; detail: string }
+  | { outcome: "notFound" };
+
+export type BackfillCancelResult =
+  | { outcome: "cancelled"; backfillId: string; sessionId: string; region: string }
+  /** No open request (never made, already filled, cancelled or ended). */
+  | { outcome: "none"; region: string }
+  | { outcome: "sessionMismatch"; currentSessionId: string }
+  | { outcome: "notFound" };
+
+/** Players who joined a running game by backfill: the game's assignment after the join, and who joined (the ones to tell). */
+export type BackfillJoin = Assignment & { backfillId: string; joined: SessionPlayer[]; joinId: string };
+
+/** What one pass of fillBackfills did in a region. */
+export interface BackfillFillResult {
+  region: string;
+  /** One per game that got players: its assignment after the join, with `backfillId` and `joined` (the ones to tell). */
+  joins: BackfillJoin[];
+  /** Requests that were filled completely (and so ended). */
+  completed: string[];
+  /** Broken entries removed without failing the pass (session ended, not that server's, fields that do not parse, mode gone). */
+  dropped: { sessionId: string; reason: string }[];
 }

@@ -41,6 +41,11 @@ export async function announce(
   region: string,
   assignments: Assignment[],
   traceparents = new Map<string, string | undefined>(),
+  confirm: (sent: Assignment[]) => Promise<void> = (sent) =>
+    p.store.confirmAnnounced(
+      region,
+      sent.map((a) => a.sessionId),
+    ),
 ): Promise<AnnounceResult> {
   let sent = 0;
   let failed = 0;
@@ -53,7 +58,7 @@ export async function announce(
     });
     pushes.push(
       pushToPlayers(
-        bodies.flatMap((b) => b.players.map((pl) => matchedNotice(b, pl))),
+        bodies.flatMap((b) => (b.joined ?? b.players).map((pl) => matchedNotice(b, pl))),
         (m) => p.log.warn(m),
       ),
     );
@@ -75,10 +80,7 @@ export async function announce(
       );
       continue;
     }
-    await p.store.confirmAnnounced(
-      region,
-      chunk.map((a) => a.sessionId),
-    );
+    await confirm(chunk);
     requeuedSessions.forget(chunk.map((a) => a.sessionId));
     sent += chunk.length;
   }

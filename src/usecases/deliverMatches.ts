@@ -68,7 +68,8 @@ async function deliverTraced(p: DeliveryPorts, messages: unknown[], traces: Mess
       [ATTR.ticketId]: m.players.map((pl) => pl.ticketId),
     });
     const traceparent = traceparentOf(ctx);
-    for (const player of m.players) targets.push({ msg: m, player, traceparent });
+    // A backfill join tells only the players who joined; the others learnt their server when the game started.
+    for (const player of m.joined ?? m.players) targets.push({ msg: m, player, traceparent });
   });
   await deadLetterRejected(p.store, MATCH_MADE_SOURCE, "match-made message", rejected, p.log);
   let raised = 0;

@@ -19,6 +19,7 @@ import { remainingTimeoutSeconds } from "../domain/matchRequest";
 import type { EnqueueRequest, EnqueueResult } from "../store/types";
 import { forEachLimit } from "../lib/limiter";
 import { assignAndAnnounce } from "./announce";
+import { fillAndAnnounce } from "./backfill";
 import { isolatePoison } from "./isolatePoison";
 import { deadLetterRejected, messageText, parsePlayerRequest, type Rejected } from "./messages";
 import type { MatchRequests, MatchRequestStatus, Ports } from "./ports";
@@ -125,7 +126,10 @@ async function intakeTraced(p: IntakePorts, messages: unknown[], traces: Message
       .map((t) => spans.contextOf(t))
       .filter((c) => c !== undefined)
       .at(-1);
-  for (const region of new Set(result.readySessions.map((r) => r.region))) await assignAndAnnounce(p, region, parentOf);
+  // Backfill first (issue 14): games that asked for players take the tickets that fit before new sessions do.
+  const ready = new Set(result.readySessions.map((r) => r.region));
+  for (const region of new Set(toEnqueue.map((r) => r.region))) await fillAndAnnounce(p, region);
+  for (const region of ready) await assignAndAnnounce(p, region, parentOf);
   return summary;
 }
 

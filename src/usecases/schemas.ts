@@ -32,6 +32,7 @@ export const validators = {
   registerServer: component("RegisterServerRequest"),
   releaseServer: component("ReleaseServerRequest"),
   ackServer: component("AckServerRequest"),
+  requestBackfill: component("BackfillRequest"),
 };
 
 export type ValidatorName = keyof typeof validators;

@@ -13,6 +13,7 @@
  */
 import { STALE_MARGIN_SECONDS } from "../domain/matchRequest";
 import { announce, assignAndAnnounce } from "./announce";
+import { fillAndAnnounce, republishBackfillJoins } from "./backfill";
 import { describeError } from "./errors";
 import type { Ports } from "./ports";
 import { endedNotice, playerPushOn, pushToPlayers } from "../messaging/webPubSub";
@@ -32,6 +33,8 @@ export interface RegionSweep {
   sessionsMerged: number;
   sessionsRegrouped: number;
   republished: number;
+  /** Running games that got players by backfill. */
+  backfillJoins: number;
   assigned: number;
   announced: number;
   announceFailed: number;
@@ -70,6 +73,9 @@ export async function sweepRegion(p: SweepPorts, region: string): Promise<Region
   const regrouped = await p.store.regroup(region);
   const leftover = await p.store.claimUnannounced(region, { olderThanMs: OUTBOX_GRACE_MS, max: OUTBOX_MAX });
   const republished = await announce(p, region, leftover);
+  // Backfill (issue 14): re-publish joins whose send failed, then games that ask for players go first.
+  const rejoined = await republishBackfillJoins(p, region);
+  const backfilled = await fillAndAnnounce(p, region);
   const { assigned, announced } = await assignAndAnnounce(p, region);
   const sweep: RegionSweep = {
     region,
@@ -79,10 +85,11 @@ export async function sweepRegion(p: SweepPorts, region: string): Promise<Region
     sessionsExpired: stale.expiredSessions.length,
     sessionsMerged: regrouped.mergedSessions.length,
     sessionsRegrouped: regrouped.readySessions.length,
-    republished: republished.sent,
+    republished: republished.sent + rejoined.sent,
+    backfillJoins: backfilled.joins.length,
     assigned: assigned.assigned.length,
     announced: announced.sent,
-    announceFailed: announced.failed + republished.failed,
+    announceFailed: announced.failed + republished.failed + rejoined.failed + backfilled.announced.failed,
     sessionsWaitingForServer: assigned.unassignedSessions,
     serversAvailable: assigned.serversAvailable,
   };
@@ -92,6 +99,7 @@ export async function sweepRegion(p: SweepPorts, region: string): Promise<Region
     sweep.sessionsExpired ||
     sweep.sessionsRegrouped ||
     sweep.assigned ||
+    sweep.backfillJoins ||
     sweep.republished ||
     sweep.announceFailed
   ) {

@@ -90,7 +90,13 @@ async function scene(store: MatchmakingStore, clock: TestClock): Promise<string[
   return players;
 }
 
-const CASES: { script: string; run: (s: MatchmakingStore) => Promise<unknown>; modes?: Record<string, ModeSpec> }[] = [
+const CASES: {
+  script: string;
+  run: (s: MatchmakingStore) => Promise<unknown>;
+  modes?: Record<string, ModeSpec>;
+  /** More scene for this case, written before the dump the failed call is compared with. */
+  prepare?: (s: MatchmakingStore) => Promise<unknown>;
+}[] = [
   { script: "assignSessions", run: (s) => s.assign(REGION) },
   { script: "expireStale", run: (s) => s.expireStale(REGION, { playerMaxAgeMs: 60_000, sessionMaxAgeMs: 100_000 }) },
   { script: "claimUnannounced", run: (s) => s.claimUnannounced(REGION, { olderThanMs: 1000 }) },
@@ -108,6 +114,17 @@ const CASES: { script: string; run: (s: MatchmakingStore) => Promise<unknown>; m
         { ticketId: "n4", playerId: "n4", mode: "duel", region: REGION, requestedAtMs: Date.UTC(2026, 0, 1, 12, 2) },
         { ticketId: "n5", playerId: "n5", mode: "solo", region: REGION, requestedAtMs: Date.UTC(2026, 0, 1, 12, 2) },
       ]),
+  },
+  {
+    script: "fillBackfills",
+    // The fresh servers s3 and s4 take the oldest ready sessions; each game asks for players (the duel
+    // one gets waiting duel players from a ready and an open session, the squad one finds none waiting).
+    prepare: async (s) => {
+      for (const a of (await s.assign(REGION)).assigned) {
+        await s.requestBackfill({ serverId: a.serverId, sessionId: a.sessionId, slots: [a.mode === "duel" ? 2 : 1] });
+      }
+    },
+    run: (s) => s.fillBackfills(REGION),
   },
   {
     script: "leaveQueue",
@@ -131,6 +148,7 @@ describe("a script failing at any of its failure points leaves nothing behind", 
       const prefix = uniquePrefix();
       // The scene's players and the new ones the enqueue and leave cases bring.
       const players = [...(await scene(makeStore(redis, clock, { prefix, modes: RULES_MODES }), clock)), "n1", "n4", "n5", "x1"];
+      if (c.prepare) await c.prepare(makeStore(redis, clock, { prefix, modes: RULES_MODES }));
       const conn = faulty(redis, c.script, faultAt);
       const store = makeStore(conn, clock, { prefix, modes: c.modes ?? RULES_MODES });
       const before = await dumpPrefix(redis, prefix);

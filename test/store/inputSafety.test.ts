@@ -131,6 +131,16 @@ describe("scripts refuse bad input before their first write", () => {
     ["expireServers: max 0", "expireServers", (now) => ({ now, max: 0 }), []],
     ["now missing", "expireStale", () => ({ retentionMs: 1000, playerMaxAgeMs: 0, sessionMaxAgeMs: 0, max: 10 }), []],
     ["now in the far future", "assignSessions", () => ({ now: 2 ** 60, retentionMs: 1000, max: 10 }), []],
+    [
+      "backfill: slots an object",
+      "requestBackfill",
+      (now) => ({ now, serverId: "s1", sessionId: "westeurope.1", slots: { constructor: 1 }, modes: MODES }),
+      [],
+    ],
+    ["backfill: no players asked for", "requestBackfill", (now) => ({ now, serverId: "s1", sessionId: "westeurope.1", slots: [0, 0], modes: MODES }), []],
+    ["backfill cancel: sessionId with a brace", "cancelBackfill", (now) => ({ now, serverId: "s1", sessionId: "{x}.1" }), []],
+    ["fill: maxScan missing", "fillBackfills", (now) => ({ now, retentionMs: 1000, modes: MODES, afterSeq: 0, max: 5, maxPlayers: 5 }), []],
+    ["join confirm: id with a brace", "confirmBackfillJoins", (now) => ({ now, joinIds: ["westeurope.b1.}"] }), []],
   ];
   it.each(badCalls)("%s: refused with BADINPUT, Redis byte-identical", async (_what, name, args, plain) => {
     const { clock, prefix } = await setup();

@@ -113,13 +113,18 @@ export async function checkRulesInvariants(raw: RawRegion, rules: Record<string,
       const teams = JSON.parse(h.teams) as { players: string[] }[];
       const quality = JSON.parse(h.quality) as { skillSpread: number; teamSkillGap: number; waitSeconds: number };
       if (teams.length !== rule.teams) bad.push(`session ${sid}: ${teams.length} teams`);
-      for (const [t, team] of teams.entries()) if (team.players.length !== rule.teamSize) bad.push(`session ${sid}: team ${t} has ${team.players.length}`);
+      // A backfilled game (`joined`) has its replacements on top of the players it started with.
+      const joined = Number(h.joined ?? 0);
+      for (const [t, team] of teams.entries())
+        if (team.players.length < rule.teamSize || team.players.length > rule.teamSize + joined)
+          bad.push(`session ${sid}: team ${t} has ${team.players.length}`);
       for (const u of units) {
         const on = new Set(u.p.map((pid) => teams.findIndex((t) => t.players.includes(pid))));
         if (on.size !== 1 || on.has(-1)) bad.push(`session ${sid}: party ${u.p} on teams ${[...on]}`);
       }
       if (Math.abs(quality.skillSpread - spread) > 1e-9) bad.push(`session ${sid}: quality spread ${quality.skillSpread}, players' spread ${spread}`);
-      if (rule.skill) {
+      // A backfill join is judged by the window in force for the request's age (fillBackfills.lua).
+      if (rule.skill && !joined) {
         const window = skillWindowAt(rule.skill, quality.waitSeconds);
         if (spread > window) bad.push(`session ${sid} filled with spread ${spread} over the window ${window} in force after ${quality.waitSeconds} s`);
       }

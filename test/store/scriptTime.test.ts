@@ -208,6 +208,13 @@ async function rankedPool(measure: Measure, note: (line: string) => void): Promi
   expect(assigned.assigned.length).toBeGreaterThan(100);
   expect(assigned.assigned.every((a) => a.teams?.length === 2 && a.quality !== undefined)).toBe(true);
   await measure(`assign ${assigned.assigned.length} 5v5 sessions`);
+  // Backfill (issue 14): every running game asks for one player per team from the ~90k still waiting.
+  for (const a of assigned.assigned) await store.requestBackfill({ serverId: a.serverId, sessionId: a.sessionId, slots: [1, 1] });
+  await take();
+  const fill = await store.fillBackfills(REGION);
+  note(`backfill: ${fill.joins.reduce((n, j) => n + j.joined.length, 0)} players joined ${fill.joins.length} of ${assigned.assigned.length} games`);
+  expect(fill.joins.length).toBeGreaterThan(assigned.assigned.length / 2);
+  await measure(`fill ${assigned.assigned.length} backfill requests`);
   clock.advance(120_000);
   const stale = await store.expireStale(REGION, { playerMaxAgeMs: 60_000, sessionMaxAgeMs: 3_600_000 });
   expect(stale.expiredPlayers.length).toBeGreaterThan(10_000);

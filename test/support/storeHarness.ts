@@ -165,7 +165,8 @@ export async function checkInvariants(raw: RawRegion, modes: Record<string, numb
   const openReadyByMode: Record<string, number> = {};
   for (const [sid, { h, players }] of sessions) {
     const size = Number(h.size);
-    const cap = Number(h.capacity);
+    // Backfill joins (issue 14) add players to a running game beyond its size: `joined` counts them.
+    const cap = Number(h.capacity) + Number(h.joined ?? 0);
     if (size !== players.length) bad.push(`session ${sid}: size ${size} != ${players.length} members`);
     if (players.length > cap) bad.push(`session ${sid}: ${players.length} players over capacity ${cap}`);
     for (const p of players) {

@@ -25,5 +25,6 @@ export function allocationView(a: ServerAllocation): Record<string, unknown> {
     ...(a.session
       ? { session: { sessionId: a.session.sessionId, mode: a.session.mode, players: a.session.players, assignedAt: iso(a.session.assignedAtMs) } }
       : {}),
+    ...(a.backfill ? { backfill: { backfillId: a.backfill.backfillId, slots: a.backfill.slots, requestedAt: iso(a.backfill.requestedAtMs) } } : {}),
   };
 }

@@ -26,7 +26,7 @@
 --- @include "rules_session_fields"
 --- @include "rules_units_keep"
 --- @include "count_band"
---- @include "write_session_deleted"
+--- @include "write_session_shrunk"
 --- @include "ready_count"
 --- @include "call_chunked"
 --- @include "player_state"
@@ -182,30 +182,7 @@ for mode, b in pairs(bandDelta) do
 end
 for _, sid in ipairs(sessionOrder) do
   local s = sessions[sid]
-  if #s.removed > 0 then
-    local skey = P .. 'Session:' .. sid
-    local size = s.size - #s.removed
-    if size <= 0 then
-      write_session_deleted(sid, s.mode, s.state)
-    else
-      local gone = {}
-      for k, pid in ipairs(s.removed) do gone[k] = '@' .. pid end
-      call_chunked('HDEL', skey, gone)
-      local fields = { 'size', int(size) }
-      if s.units then rules_session_fields(s, fields) end
-      if s.state == 'ready' then
-        fields[#fields + 1] = 'state'
-        fields[#fields + 1] = 'open'
-        redis.call('HDEL', skey, 'teams', 'quality')
-        if redis.call('ZREM', P .. 'SessionsReady', sid) == 1 then ready_count(s.mode, -1) end
-        redis.call('ZADD', P .. 'SessionsPerMatchmaking:' .. s.mode, s.seq, sid)
-      end
-      redis.call('HSET', skey, unpack(fields))
-      if s.units and s.smin ~= nil and (s.state == 'ready' or s.state == 'open') then
-        redis.call('ZADD', P .. 'SessionsBySkill:' .. s.mode, rules_session_score(s), sid)
-      end
-    end
-  end
+  if #s.removed > 0 then write_session_shrunk(s) end
 end
 for _, d in ipairs(detaches) do detach_matched(d[1], d[2]) end
 for _, w in ipairs(preemptWrites) do

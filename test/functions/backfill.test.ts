@@ -1,0 +1,104 @@
+/**
+ * Backfill through the function app (invokeHttp, the real store and the real local Durable engine): the
+ * request route, the intake filling it before new sessions, the match-made of a join telling only the
+ * joined player (ServerReady to its orchestrator), and the sweep re-publishing a join whose send failed.
+ */
+import { describe, expect, it } from "vitest";
+import { returned, uniqueId as id, useTestApp } from "./support/app";
+import type { MatchMade } from "../../src/domain/types";
+import { checkComponent } from "../../src/usecases/schemas";
+
+const app = useTestApp();
+const JSON_HEADERS = { "content-type": "application/json" };
+const matchMade = () => app.publisher.bodies("match-made") as MatchMade[];
+const request = (playerId: string) => ({ ticketId: id("t"), playerId, mode: "duel", region: "westeurope", requestedAt: new Date().toISOString() });
+let port = 31_000;
+
+async function runningDuel(): Promise<{ serverId: string; sessionId: string; players: string[] }> {
+  const serverId = id("gs");
+  const put = await app.http("server", {
+    method: "PUT",
+    path: `/api/servers/${serverId}`,
+    params: { serverId },
+    headers: JSON_HEADERS,
+    body: JSON.stringify({ address: `10.31.0.1:${++port}`, region: "westeurope" }),
+  });
+  expect(put.status).toBe(201);
+  const players = [id("a"), id("b")];
+  await app.eventHub("addPlayers", players.map(request));
+  const msg = matchMade().find((m) => m.serverId === serverId)!;
+  await app.eventHub("matchMade", [msg]);
+  return { serverId, sessionId: msg.sessionId, players };
+}
+
+const backfill = (serverId: string, body: unknown) =>
+  app.http("serverBackfill", {
+    method: "POST",
+    path: `/api/servers/${serverId}/backfill`,
+    params: { serverId },
+    headers: JSON_HEADERS,
+    body: JSON.stringify(body),
+  });
+
+describe("backfill through the functions", () => {
+  it("a ticket that fits joins the running game; only it is sent ServerReady; the allocation lists it", async () => {
+    const game = await runningDuel();
+    const r = await backfill(game.serverId, { sessionId: game.sessionId, slots: 1 });
+    expect(r.status).toBe(201);
+    expect(checkComponent("Backfill", r.json)).toBeUndefined();
+    const late = id("late");
+    const before = matchMade().length;
+    await app.eventHub("addPlayers", [request(late)]);
+    const sent = matchMade().slice(before);
+    expect(sent).toHaveLength(1);
+    const join = sent[0]!;
+    expect(join).toMatchObject({ sessionId: game.sessionId, serverId: game.serverId, backfillId: (r.json as { backfillId: string }).backfillId });
+    expect(join.joined!.map((p) => p.playerId)).toEqual([late]);
+    expect(join.players.map((p) => p.playerId).sort()).toEqual([...game.players, late].sort());
+    const delivered = returned<{ raised: number }>(await app.eventHub("matchMade", [join]));
+    expect(delivered.raised).toBe(1); // the joined player only: the others learnt their server when the game started
+    const done = await app.waitForStatus(late, "Completed");
+    expect(JSON.parse(done.output!)).toMatchObject({ status: "matched", sessionId: game.sessionId, serverId: game.serverId });
+    const alloc = await app.http("serverAllocation", { method: "GET", path: `/api/servers/${game.serverId}/allocation`, params: { serverId: game.serverId } });
+    expect(checkComponent("Allocation", alloc.json)).toBeUndefined();
+    expect((alloc.json as { session: { players: { playerId: string }[] } }).session.players.map((p) => p.playerId)).toContain(late);
+  });
+
+  it("a join whose match-made send failed stays in the outbox and the sweep re-publishes it", async () => {
+    const game = await runningDuel();
+    expect((await backfill(game.serverId, { sessionId: game.sessionId, slots: [1] })).status).toBe(201);
+    const late = id("late");
+    app.publisher.failures = 1;
+    await app.eventHub("addPlayers", [request(late)]);
+    expect(matchMade().some((m) => m.joined?.some((p) => p.playerId === late))).toBe(false);
+    app.advanceStoreClock(11_000);
+    await app.timer("assignSessions");
+    const republished = matchMade().filter((m) => m.joined?.some((p) => p.playerId === late));
+    expect(republished).toHaveLength(1);
+    // Confirmed: the next sweep does not send it again.
+    app.advanceStoreClock(11_000);
+    await app.timer("assignSessions");
+    expect(matchMade().filter((m) => m.joined?.some((p) => p.playerId === late))).toHaveLength(1);
+  });
+
+  it("DELETE cancels, a second DELETE is 404 no_backfill, and an unknown query parameter is a 400", async () => {
+    const game = await runningDuel();
+    await backfill(game.serverId, { sessionId: game.sessionId, slots: 1 });
+    const del = (query?: Record<string, string>) =>
+      app.http("serverBackfill", {
+        method: "DELETE",
+        path: `/api/servers/${game.serverId}/backfill`,
+        params: { serverId: game.serverId },
+        ...(query ? { query } : {}),
+      });
+    expect((await del({ sessionId: "westeurope.999999" })).status).toBe(409);
+    const ok = await del({ sessionId: game.sessionId });
+    expect(ok.status).toBe(200);
+    expect(checkComponent("BackfillCancelled", ok.json)).toBeUndefined();
+    expect((await del()).json).toMatchObject({ error: "no_backfill" });
+    expect((await del({ sesionId: "x" })).json).toMatchObject({ error: "unknown_parameter" });
+    expect(
+      (await app.http("serverBackfill", { method: "GET", path: `/api/servers/${game.serverId}/backfill`, params: { serverId: game.serverId } })).status,
+    ).toBe(405);
+  });
+});
