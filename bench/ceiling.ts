@@ -10,11 +10,13 @@
  * bench/e2e.ts); CPU is split by process: that process (runtime + observation), the generator, redis-server.
  */
 import { fork, type ChildProcess } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { percentile } from "../src/lib/percentile";
 import { loadModules, MODE, Observations, REGION, registerServers, startRuntime, type RuntimeLike } from "./e2e";
 import type { StepReport, StepRequest } from "./loadGenerator";
 import { connect, parseInfo, type RawClient } from "./redisProbe";
+import { cpuSplit, startCpuProfile, type CpuPart } from "./cpuProfile";
 
 export const P95_BOUND_MS = 500;
 /** After a step's last request, how long its players may take to be told before the step counts as fallen behind. */
@@ -39,6 +41,10 @@ export interface CeilingStep {
   toldPerSec: number;
   /** CPU by process, % of one core over the step's wall time. */
   cpuPercent: { runtime: number; loadGenerator: number; redis: number };
+  /** Runtime CPU per player told (ms): the process's CPU over the step / players told. */
+  runtimeCpuMsPerPlayer?: number;
+  /** The runtime process's main thread by part (bench/cpuProfile.ts), sampled over the step. */
+  cpuSplit?: CpuPart[];
   held: boolean;
   /** Why it did not hold. */
   why?: string;
@@ -91,6 +97,7 @@ async function runStep(runtime: RuntimeLike, obs: Observations, child: ChildProc
   await registerServers(runtime.baseUrl, runtime.keys.functionKeys[0] ?? "", players / SESSION_SIZE + 2, index * 100_000);
   await runtime.drainEvents(10_000);
   obs.toldAtByTicket.clear();
+  const stopProfile = await startCpuProfile();
   const cpu0 = process.cpuUsage();
   const redis0 = await redisCpuMs(admin);
   const t0 = performance.now();
@@ -110,6 +117,9 @@ async function runStep(runtime: RuntimeLike, obs: Observations, child: ChildProc
   const t1 = performance.now();
   const cpu = process.cpuUsage(cpu0);
   const redisMs = (await redisCpuMs(admin)) - redis0;
+  const profile = await stopProfile();
+  // For a closer look (Chrome DevTools, speedscope): CEILING_PROFILE_DIR=/tmp/x keeps each step's profile.
+  if (process.env.CEILING_PROFILE_DIR) writeFileSync(join(process.env.CEILING_PROFILE_DIR, `ceiling-${index}-${rate}.cpuprofile`), JSON.stringify(profile));
   const wallMs = t1 - t0;
   const latencies: number[] = [];
   let lastTold = 0;
@@ -137,6 +147,8 @@ async function runStep(runtime: RuntimeLike, obs: Observations, child: ChildProc
       loadGenerator: (report.cpuMs / wallMs) * 100,
       redis: (redisMs / wallMs) * 100,
     },
+    runtimeCpuMsPerPlayer: (cpu.user + cpu.system) / 1000 / Math.max(1, latencies.length),
+    cpuSplit: cpuSplit(profile),
     held: false,
   };
   const why = [

@@ -39,8 +39,13 @@ export interface StepReport {
 }
 
 const nowMs = (): number => performance.timeOrigin + performance.now();
-/** Enough sockets that the pool never throttles the offered rate (each answer takes a few ms). */
-const agent = new Agent({ keepAlive: true, maxSockets: 512 });
+/**
+ * Enough sockets that the pool never throttles the offered rate (each answer takes a few ms). Idle sockets
+ * are dropped after 4 s, before the local runtime's keep-alive timeout (5 s) closes them: a request sent on a
+ * socket the server is closing at that moment fails with ECONNRESET (seen at the first requests of a step
+ * after a long drain).
+ */
+const agent = new Agent({ keepAlive: true, maxSockets: 512, timeout: 4_000 });
 
 function post(url: URL, body: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {

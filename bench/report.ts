@@ -1148,12 +1148,25 @@ function ceilingSection(c: ReportContext, md: string[]): void {
   );
   const last = r.steps.filter((s) => s.held).at(-1) ?? r.steps[0];
   if (last) {
-    const perPlayerMs = ((last.cpuPercent.runtime / 100) * 1000) / Math.max(1, last.toldPerSec);
+    const perPlayerMs = last.runtimeCpuMsPerPlayer ?? ((last.cpuPercent.runtime / 100) * 1000) / Math.max(1, last.toldPerSec);
     md.push(
       `At ${f(last.ratePerSec)} players/s the runtime process spent about ${fx(perPlayerMs, 2)} ms of CPU per matched player; ` +
         `${f(TARGETS.endToEndPlayersPerSec)} players/s on one Node event loop needs under 1 ms (and a core of its own).`,
       "",
     );
+    const split = (last.cpuSplit ?? []).filter((p) => p.percent >= 1);
+    if (split.length) {
+      md.push(
+        `Where the runtime's main thread spent its CPU at ${f(last.ratePerSec)} players/s (V8 CPU profile of the step, \`bench/cpuProfile.ts\`: each sample charged to the ` +
+          `nearest library or own-code frame up its stack; parts under 1 % left out):`,
+        "",
+        table(
+          ["part", "share of busy CPU", "≈ ms per player (share × the process's CPU per player)"],
+          split.map((p) => [p.part, `${fx(p.percent, 1)} %`, fx((p.percent / 100) * perPlayerMs, 2)]),
+        ),
+        "",
+      );
+    }
   }
   for (const n of r.notes) md.push(`- ${n}`);
   if (r.notes.length) md.push("");
