@@ -10,7 +10,7 @@ import { app, type InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { EVENTHUB_CONNECTION, EVENTHUB_CONSUMER_GROUP, PLAYER_REQUESTS_HUB_EXPR } from "../config/settings";
 import { intakeBatch, type IntakeResult } from "../usecases/intakeBatch";
-import { portsFor } from "./wiring";
+import { durableClientOf, portsFor } from "./wiring";
 import { messageTraceparents } from "../telemetry/tracing";
 
 export const ADD_PLAYERS_RETRY = {
@@ -24,7 +24,7 @@ export const ADD_PLAYERS_RETRY = {
 
 export async function addPlayers(messages: unknown, context: InvocationContext): Promise<IntakeResult> {
   const batch = Array.isArray(messages) ? messages : [messages];
-  return intakeBatch(portsFor(context, df.getClient(context)), batch, messageTraceparents(context.triggerMetadata, batch.length));
+  return intakeBatch(portsFor(context, durableClientOf(context)), batch, messageTraceparents(context.triggerMetadata, batch.length));
 }
 
 app.eventHub("addPlayers", {

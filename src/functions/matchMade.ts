@@ -7,7 +7,7 @@ import { app, type InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { EVENTHUB_CONNECTION, EVENTHUB_CONSUMER_GROUP, MATCH_MADE_HUB_EXPR } from "../config/settings";
 import { deliverMatches, type DeliveryResult } from "../usecases/deliverMatches";
-import { portsFor } from "./wiring";
+import { durableClientOf, portsFor } from "./wiring";
 import { messageTraceparents } from "../telemetry/tracing";
 
 export const MATCH_MADE_RETRY = {
@@ -19,7 +19,7 @@ export const MATCH_MADE_RETRY = {
 
 export async function matchMade(messages: unknown, context: InvocationContext): Promise<DeliveryResult> {
   const batch = Array.isArray(messages) ? messages : [messages];
-  return deliverMatches(portsFor(context, df.getClient(context)), batch, messageTraceparents(context.triggerMetadata, batch.length));
+  return deliverMatches(portsFor(context, durableClientOf(context)), batch, messageTraceparents(context.triggerMetadata, batch.length));
 }
 
 app.eventHub("matchMade", {

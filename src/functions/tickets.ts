@@ -14,7 +14,7 @@ import { onlyQuery, origin, readJson } from "./http/request";
 import { json } from "./http/respond";
 import { httpRoute } from "./http/route";
 import { authorizePlayer } from "./http/ticketAuth";
-import { appSettings, portsFor } from "./wiring";
+import { appSettings, durableClientOf, portsFor } from "./wiring";
 import { clientAddressOf, limitTicketCalls } from "../usecases/abuseLimits";
 import { pushUrlForNewTicket } from "../usecases/negotiate";
 import { playerPush } from "../messaging/webPubSub";
@@ -25,7 +25,7 @@ export async function createTicket(req: HttpRequest, ctx: InvocationContext): Pr
   // With PLAYER_AUTH=jwt only the player itself may ask for its ticket (nobody can squat another's id).
   await authorizePlayer(req, appSettings(), body.playerId);
   const base = origin(req);
-  const ports = portsFor(ctx, df.getClient(ctx));
+  const ports = portsFor(ctx, durableClientOf(ctx));
   await limitTicketCalls(ports, { playerId: body.playerId, clientAddress: clientAddressOf(req.headers.get("x-forwarded-for")) }, "create");
   const ticket = await create(ports, body);
   // Each member's own links, built from its own token, and its push URL (the client connects at once,
