@@ -14,7 +14,6 @@ export const KEY = {
   ServerFence: "ServerFence",
   /** The player's current ticket; also its redelivery guard (there is no key per ticket). */
   Player: "Player",
-  PlayersTimeStartedMatchmaking: "PlayersTimeStartedMatchmaking",
   /** A session; its members are its fields `@<playerId>` = ticketId (there is no SessionPlayers set). */
   Session: "Session",
   SessionsPerMatchmaking: "SessionsPerMatchmaking",
@@ -22,6 +21,8 @@ export const KEY = {
   SessionsBySkill: "SessionsBySkill",
   SessionsReady: "SessionsReady",
   SessionsCreationTime: "SessionsCreationTime",
+  /** Open and ready sessions by the earliest wait start of their members (the logical PlayersTimeStartedMatchmaking, one entry per session). */
+  SessionsWaitingSince: "SessionsWaitingSince",
   SessionsAnnouncing: "SessionsAnnouncing",
   SessionSeq: "SessionSeq",
   WaitingPerMode: "WaitingPerMode",

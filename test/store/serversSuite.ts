@@ -197,7 +197,7 @@ export function defineServerSuite(targetName: string, getTarget: () => StoreTarg
         // before, requeue restored the original request times and this expired a and b at once.
         const stale = await store.expireStale(WEST, { playerMaxAgeMs: 40_000, sessionMaxAgeMs: 80_000 });
         expect(stale.expiredPlayers.map((p) => p.playerId).sort()).toEqual(["c", "d"]);
-        expect(await raw[WEST].zset("PlayersTimeStartedMatchmaking")).toEqual(
+        expect(await raw[WEST].waitStarts()).toEqual(
           new Map([
             ["a", clock.ms],
             ["b", clock.ms],
@@ -238,7 +238,7 @@ export function defineServerSuite(targetName: string, getTarget: () => StoreTarg
         }
         expect(await raw[WEST].exists("Session", a!.sessionId)).toBe(false);
         expect(await raw[WEST].zmembers("SessionsReady")).toEqual([]);
-        expect(await raw[WEST].zset("PlayersTimeStartedMatchmaking")).toEqual(new Map());
+        expect(await raw[WEST].waitStarts()).toEqual(new Map());
         expect(await invariants(["a", "b"])).toEqual([]);
         // The players may ask again: a new ticket starts fresh (no lost mark).
         await store.enqueue([req("a")]);

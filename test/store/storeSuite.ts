@@ -69,15 +69,16 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         expect(await raw.hash("Player", "alice")).toEqual({
           ticketId: a.ticketId,
           mode: "duel",
-          state: "waiting",
           session: `${REGION}.1`,
           requestedAt: String(clock.ms),
         });
-        // The record is the redelivery guard (no key per ticket); members are fields of the session hash.
+        // The record is the redelivery guard (no key per ticket) and stores no state (it reads waiting through
+        // its open/ready session); members are fields of the session hash.
+        expect(await raw.player("alice")).toMatchObject({ state: "waiting" });
         expect(await raw.pttl("Player", "alice")).toBe(-1);
-        expect((await raw.hash("Session", `${REGION}.1`))["@alice"]).toBe(a.ticketId);
-        expect((await raw.hash("Session", `${REGION}.1`))["@bob"]).toBe(b.ticketId);
-        expect(await raw.zset("PlayersTimeStartedMatchmaking")).toEqual(
+        expect((await raw.hash("Session", `${REGION}.1`))["@alice"]).toBe(`${a.ticketId} ${clock.ms}`);
+        expect((await raw.hash("Session", `${REGION}.1`))["@bob"]).toBe(`${b.ticketId} ${clock.ms}`);
+        expect(await raw.waitStarts()).toEqual(
           new Map([
             ["alice", clock.ms],
             ["bob", clock.ms],
@@ -180,7 +181,7 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         await raw.cmd("Player", "a", ["HDEL", "seen"]);
         expect(at((await store.enqueue([older])).results, 0)).toMatchObject({ outcome: "duplicate", state: "unknown" });
         expect(at(await store.leave([{ ...leave(older), requestedAtMs: older.requestedAtMs }]), 0).outcome).toBe("superseded");
-        expect(await raw.hash("Player", "a")).toMatchObject({ ticketId: newer.ticketId, state: "waiting" });
+        expect(await raw.player("a")).toMatchObject({ ticketId: newer.ticketId, state: "waiting" });
         expect(await raw.sessionMembers(`${REGION}.2`)).toEqual(["a"]);
         expect(await raw.hash("WaitingPerMode")).toEqual({ duel: "1" });
       });
@@ -212,7 +213,7 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         await store.leave([leave(a1, "cancelled")]);
         const a2 = req("a", "squad");
         expect(at((await store.enqueue([a2])).results, 0).outcome).toBe("queued");
-        const p = await raw.hash("Player", "a");
+        const p = await raw.player("a");
         expect(p).toMatchObject({ ticketId: a2.ticketId, state: "waiting" });
         expect(p.leftReason).toBeUndefined();
         expect(await raw.pttl("Player", "a")).toBe(-1);
@@ -235,7 +236,7 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         expect(p).toMatchObject({ state: "left", leftReason: "timedOut" });
         expect(p.session).toBeUndefined();
         expect(await raw.pttl("Player", "a")).toBeGreaterThan(0);
-        expect([...(await raw.zset("PlayersTimeStartedMatchmaking")).keys()].sort()).toEqual(["b", "x"]);
+        expect([...(await raw.waitStarts()).keys()].sort()).toEqual(["b", "x"]);
         expect(await raw.hash("WaitingPerMode")).toEqual({ duel: "1", squad: "1" });
       });
 
@@ -266,7 +267,7 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         const late = await store.enqueue([a]);
         expect(late.results[0]).toMatchObject({ outcome: "duplicate", state: "left" });
         expect(await raw.get("SessionSeq")).toBeNull();
-        expect(await raw.zset("PlayersTimeStartedMatchmaking")).toEqual(new Map());
+        expect(await raw.waitStarts()).toEqual(new Map());
         expect((await store.getPlayer(REGION, "a"))?.leftReason).toBe("cancelled");
         expect(await store.leave([leave(a, "timedOut")])).toMatchObject([{ outcome: "alreadyLeft", reason: "cancelled" }]);
       });
@@ -277,7 +278,7 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         await store.enqueue([live]);
         const never = req("a", "squad");
         expect(at(await store.leave([leave(never)]), 0).outcome).toBe("preempted");
-        expect(await raw.hash("Player", "a")).toMatchObject({ ticketId: live.ticketId, state: "waiting" });
+        expect(await raw.player("a")).toMatchObject({ ticketId: live.ticketId, state: "waiting" });
         expect((await store.enqueue([never])).results[0]).toMatchObject({ outcome: "duplicate", state: "unknown" });
       });
 
@@ -406,9 +407,10 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         expect(await raw.player("a")).toMatchObject({ state: "matched", server: "s1", address: "10.0.0.1:7777", assignedAt: String(clock.ms) });
         // Nothing is written per player at assign: the record reads matched through its assigned session,
         // and keeps no TTL while the game runs (it gets the retention when the game ends).
-        expect(await raw.hash("Player", "a")).toMatchObject({ state: "waiting", session: out.assigned[0]?.sessionId });
+        expect(await raw.hash("Player", "a")).toMatchObject({ session: out.assigned[0]?.sessionId });
+        expect((await raw.hash("Player", "a")).state).toBeUndefined();
         expect(await raw.pttl("Player", "a")).toBe(-1);
-        expect([...(await raw.zset("PlayersTimeStartedMatchmaking")).keys()].sort()).toEqual(["c", "d"]);
+        expect([...(await raw.waitStarts()).keys()].sort()).toEqual(["c", "d"]);
         expect((await raw.cmd<string[]>("MatchTimes", undefined, ["LRANGE", "0", "-1"])).sort()).toEqual(["2000", "500"]);
         expect(await raw.hash("WaitingPerMode")).toEqual({ duel: "2" });
       });
@@ -643,7 +645,7 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
         expect(await store.getPlayer(REGION, "a").then((p) => p?.serverId)).toBeUndefined();
         // Fresh deadlines: the wait restarts at the requeue (the original request time would expire the group at once).
         expect(a.requestedAtMs).toBeLessThan(clock.ms);
-        expect([...(await raw.zset("PlayersTimeStartedMatchmaking")).entries()].filter(([p]) => p === "a")).toEqual([["a", clock.ms]]);
+        expect([...(await raw.waitStarts()).entries()].filter(([p]) => p === "a")).toEqual([["a", clock.ms]]);
         expect(await invariants(players)).toEqual([]);
         const next = await store.assign(REGION);
         expect(next.assigned).toHaveLength(1);
@@ -889,9 +891,7 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
           servers,
           open: await Promise.all(Object.keys(MODES).map((m) => raw.zset("SessionsPerMatchmaking", m))),
           zsets: await Promise.all(
-            (["SessionsReady", "SessionsCreationTime", "SessionsAnnouncing", "PlayersTimeStartedMatchmaking", "ServersAvailable"] as const).map((k) =>
-              raw.zset(k),
-            ),
+            (["SessionsReady", "SessionsCreationTime", "SessionsAnnouncing", "SessionsWaitingSince", "ServersAvailable"] as const).map((k) => raw.zset(k)),
           ),
           counters: [await raw.hash("WaitingPerMode"), await raw.hash("ReadyPerMode")],
           matchTimes: await raw.cmd<string[]>("MatchTimes", undefined, ["LRANGE", "0", "-1"]),
@@ -935,10 +935,10 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
       const guarded: EnqueueRequest[] = [];
       for (const r of new Map(report.reached.map((x) => [x.ticketId, x])).values()) guarded.push(r);
       expect(guarded.length).toBeGreaterThan(100);
-      const before = [await raw.get("SessionSeq"), await raw.hash("WaitingPerMode"), await raw.zset("PlayersTimeStartedMatchmaking")];
+      const before = [await raw.get("SessionSeq"), await raw.hash("WaitingPerMode"), await raw.waitStarts()];
       const again = await at(clients, 1).enqueue(guarded);
       expect(again.results.filter((x) => x.outcome !== "duplicate")).toEqual([]);
-      expect([await raw.get("SessionSeq"), await raw.hash("WaitingPerMode"), await raw.zset("PlayersTimeStartedMatchmaking")]).toEqual(before);
+      expect([await raw.get("SessionSeq"), await raw.hash("WaitingPerMode"), await raw.waitStarts()]).toEqual(before);
       expect(await checkInvariants(raw, MODES, report.playerIds)).toEqual([]);
       const st = await at(clients, 0).stats(REGION);
       expect(st.waitingPlayers).toBe(Object.values(st.waitingByMode).reduce((x, y) => x + y, 0));

@@ -77,15 +77,30 @@ export class RawRegion {
     return sessionMembersOf(await this.hash("Session", sid));
   }
   /**
-   * A player's record as the logical schema has it (as readPlayer shows it): a stored `waiting` whose
-   * session is assigned or ended (Match:<sid> kept) is `matched`, with server, address, assignedAt (and
+   * The logical PlayersTimeStartedMatchmaking: every member of an open or ready session -> its wait start
+   * (the member field's "<ticketId> <waitStart>").
+   */
+  async waitStarts(): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    const seq = Number((await this.get("SessionSeq")) ?? 0);
+    for (let i = 1; i <= seq; i++) {
+      const h = await this.hash("Session", `${this.region}.${i}`);
+      if (h.state !== "open" && h.state !== "ready") continue;
+      for (const [pid, at] of memberWaits(h)) out.set(pid, at);
+    }
+    return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+  /**
+   * A player's record as the logical schema has it (as readPlayer shows it): only `left` is stored; a
+   * record in an open or ready session is `waiting`, one whose session is assigned or ended (Match:<sid>
+   * kept) is `matched`, with server, address, assignedAt (and
    * lostAt) of the assignment.
    */
   async player(pid: string): Promise<Record<string, string>> {
     const p = await this.hash("Player", pid);
-    if (p.state !== "waiting" || p.session === undefined) return p;
+    if ((p.state !== undefined && p.state !== "waiting") || p.session === undefined) return p;
     const st = (await this.hash("Session", p.session)).state;
-    if (st === "open" || st === "ready") return p;
+    if (st === "open" || st === "ready") return { ...p, state: "waiting" };
     const m = await this.get("Match", p.session);
     if (m === null) return { ...p, state: "matched" };
     const a = JSON.parse(m) as { serverId: string; address: string; assignedAt: number; lostAt?: number };
@@ -124,6 +139,13 @@ export function sessionMembersOf(h: Record<string, string>): string[] {
     .sort();
 }
 
+/** The wait start of each member of a session hash (its fields `@<playerId>` = "<ticketId> <waitStart>"). */
+export function memberWaits(h: Record<string, string>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [k, v] of Object.entries(h)) if (k.startsWith("@")) out.set(k.slice(1), Number(v.split(" ")[1]));
+  return out;
+}
+
 /** `m.get(key)`; no entry when the record lacks the field the key comes from. */
 function lookup<V>(m: Map<string, V>, key: string | undefined): V | undefined {
   return key === undefined ? undefined : m.get(key);
@@ -156,7 +178,7 @@ export async function checkInvariants(raw: RawRegion, modes: Record<string, numb
   const servers = new Map(Object.entries(serversRaw).map(([id, j]) => [id, JSON.parse(j) as { state: string; sessionId?: string; address: string }]));
   const available = new Set(await raw.zmembers("ServersAvailable"));
   const leases = new Set(await raw.zmembers("ServerLeases"));
-  const waitingIndex = await raw.zset("PlayersTimeStartedMatchmaking");
+  const waitingIndex = await raw.zset("SessionsWaitingSince");
   const waitingPerMode = await raw.hash("WaitingPerMode");
   const readyPerMode = await raw.hash("ReadyPerMode");
 
@@ -184,7 +206,11 @@ export async function checkInvariants(raw: RawRegion, modes: Record<string, numb
       if (!ready.has(sid)) bad.push(`ready session ${sid} not in SessionsReady`);
       if (size !== cap) bad.push(`ready session ${sid} has ${size}/${cap}`);
     } else if (ready.has(sid)) bad.push(`${state} session ${sid} in SessionsReady`);
+    for (const [k, v] of Object.entries(h)) if (k.startsWith("@") && !/^\S+ \d+$/.test(v)) bad.push(`session ${sid}: member ${k} = "${v}"`);
     if (state === "open" || state === "ready") {
+      const waits = [...memberWaits(h).values()];
+      const since = waits.length ? Math.min(...waits) : undefined;
+      if (waitingIndex.get(sid) !== since) bad.push(`${state} session ${sid}: SessionsWaitingSince ${waitingIndex.get(sid)}, earliest member ${since}`);
       if (!creation.has(sid)) bad.push(`${state} session ${sid} not in SessionsCreationTime`);
       if (h.server) bad.push(`${state} session ${sid} has a server ${h.server}`);
       openReadySlots += size;
@@ -214,6 +240,10 @@ export async function checkInvariants(raw: RawRegion, modes: Record<string, numb
       bad.push(`ReadyPerMode ${mode} = ${readyPerMode[mode] ?? 0} but SessionsReady holds ${readyByMode[mode] ?? 0}`);
   }
   for (const sid of creation) if (!sessions.has(sid)) bad.push(`SessionsCreationTime holds deleted ${sid}`);
+  for (const sid of waitingIndex.keys()) {
+    const st = sessions.get(sid)?.h.state;
+    if (st !== "open" && st !== "ready") bad.push(`SessionsWaitingSince holds ${sid} (${st ?? "deleted"})`);
+  }
   for (const sid of announcing) if (sessions.get(sid)?.h.state !== "assigned") bad.push(`SessionsAnnouncing holds ${sid}`);
 
   const serverOfSession = new Map<string, string>();
@@ -239,7 +269,7 @@ export async function checkInvariants(raw: RawRegion, modes: Record<string, numb
     const p = await raw.player(pid);
     const sid = memberOf.get(pid);
     if (sid !== undefined) {
-      const ticket = sessions.get(sid)?.h[`@${pid}`];
+      const ticket = sessions.get(sid)?.h[`@${pid}`]?.split(" ")[0];
       if (ticket !== p.ticketId) bad.push(`member ${pid} of ${sid} joined with ticket ${ticket}, its record has ${p.ticketId}`);
       if (p.session !== sid) bad.push(`member ${pid} of ${sid}: its record names session ${p.session}`);
       if ((await raw.pttl("Player", pid)) !== -1) bad.push(`member ${pid} of ${sid} has a TTL`);
@@ -252,20 +282,16 @@ export async function checkInvariants(raw: RawRegion, modes: Record<string, numb
       waiting++;
       const st = lookup(sessions, p.session)?.h.state;
       if (sid !== p.session || (st !== "open" && st !== "ready")) bad.push(`waiting player ${pid}: record says ${p.session}, member of ${sid} (${st})`);
-      if (!waitingIndex.has(pid)) bad.push(`waiting player ${pid} not in PlayersTimeStartedMatchmaking`);
     } else if (p.state === "matched") {
       const s = lookup(sessions, p.session);
       if (s && (s.h.state !== "assigned" || sid !== p.session)) bad.push(`matched player ${pid}: session ${p.session} is ${s.h.state}, member of ${sid}`);
       if (!s && sid) bad.push(`matched player ${pid} of ended session ${p.session} is member of ${sid}`);
       if (!p.server || !p.address) bad.push(`matched player ${pid} without server/address`);
-      if (waitingIndex.has(pid)) bad.push(`matched player ${pid} in PlayersTimeStartedMatchmaking`);
     } else if (p.state === "left") {
       if (sid) bad.push(`left player ${pid} is member of ${sid}`);
-      if (waitingIndex.has(pid)) bad.push(`left player ${pid} in PlayersTimeStartedMatchmaking`);
     } else bad.push(`player ${pid} has state ${p.state}`);
   }
   if (waiting !== openReadySlots) bad.push(`slot leak: ${waiting} waiting players but ${openReadySlots} occupied open/ready slots`);
-  if (waitingIndex.size !== waiting) bad.push(`PlayersTimeStartedMatchmaking has ${waitingIndex.size} entries for ${waiting} waiting players`);
   for (const mode of Object.keys(modes)) {
     const counted = Number(waitingPerMode[mode] ?? 0);
     if (counted !== (openReadyByMode[mode] ?? 0)) bad.push(`WaitingPerMode ${mode} = ${counted} but ${openReadyByMode[mode] ?? 0} waiting`);

@@ -16,10 +16,10 @@
 -- Work per call is capped by maxPlayers (the caller loops while `more`), so no call blocks Redis for long.
 -- All reads and computations come first, all writes last (a failure can only happen before the first
 -- write; Redis does not roll back). Nothing is read or written per player: a session's one HGETALL gives
--- its members (fields `@<playerId>` = ticketId), and a player's record stays as enqueue wrote it (its
+-- its members (fields `@<playerId>` = "<ticketId> <waitStart>"), and a player's record stays as enqueue wrote it (its
 -- state reads `matched` because its session is assigned: includes/player_state.lua). Everything shared by
--- the whole call (index removals, counters, server records, time-to-match samples from the waiting index'
--- scores) is written once with all members. Match:<sid> holds the assignment (no TTL while the game runs:
+-- the whole call (index removals, counters, server records, time-to-match samples) is written once with all
+-- members. Match:<sid> holds the assignment (no TTL while the game runs:
 -- the session ends it, then it is kept for the ticket retention), so a player's ticket shows the match also
 -- after the game ended; the reply reuses its JSON.
 --- @include "prologue"
@@ -91,7 +91,7 @@ end
 
 local serverRecs = call_chunked('HMGET', P .. 'Servers', picked)
 local encoded, addresses = {}, {}
-local sids, announcePairs, serverPairs, claimPairs, pids = {}, {}, {}, {}, {}
+local sids, announcePairs, serverPairs, claimPairs, matchTimes = {}, {}, {}, {}, {}
 local sessionsPerMode, playersPerMode = {}, {}
 local bandDelta = {}    -- mode -> skill band -> players leaving the waiting count (skill modes)
 
@@ -99,7 +99,7 @@ for i, serverId in ipairs(picked) do
   local sid = readyList[i]
   local mode = readyModes[i]
   local record, address = allocated_record(serverRecs[i], sid)
-  local members, ticketOf, h = session_members(redis.call('HGETALL', P .. 'Session:' .. sid))
+  local members, ticketOf, h, waits = session_members(redis.call('HGETALL', P .. 'Session:' .. sid))
   if h.units then
     for _, u in ipairs(cjson.decode(h.units)) do
       if u.s then
@@ -110,7 +110,9 @@ for i, serverId in ipairs(picked) do
   local tickets = {}
   for j, pid in ipairs(members) do
     tickets[j] = ticketOf[pid]
-    pids[#pids + 1] = pid
+    -- LPUSH of many values pushes them in order, exactly like one LPUSH per player. A requeued group's
+    -- wait counts from its requeue (its first match is already in the samples).
+    matchTimes[#matchTimes + 1] = int(math.max(0, NOW - (waits[pid] or NOW)))
   end
   encoded[i] = assignment_json(sid, serverId, address, mode, members, tickets, h.teams, h.quality)
   addresses[i] = address
@@ -123,14 +125,6 @@ for i, serverId in ipairs(picked) do
   claimPairs[#claimPairs + 1] = serverId
   sessionsPerMode[mode] = (sessionsPerMode[mode] or 0) + 1
   playersPerMode[mode] = (playersPerMode[mode] or 0) + #members
-end
-
--- Time to match, per player, from the waiting index: its score is the request time, or the requeue time
--- for a requeued group (whose first match is already in the samples). LPUSH of many values pushes them in
--- order, exactly like one LPUSH per player.
-local matchTimes = {}
-for j, at in ipairs(call_chunked('ZMSCORE', P .. 'PlayersTimeStartedMatchmaking', pids)) do
-  matchTimes[j] = int(math.max(0, NOW - (tonumber(at) or NOW)))
 end
 
 -- The figures after this call, from what is there now and what this call changes.
@@ -157,7 +151,7 @@ if #sids > 0 then
   call_chunked('HSET', P .. 'Servers', serverPairs)
   call_chunked('ZREM', P .. 'ServersAvailable', picked)
   call_chunked('ZADD', P .. 'ServerClaims', claimPairs)
-  call_chunked('ZREM', P .. 'PlayersTimeStartedMatchmaking', pids)
+  call_chunked('ZREM', P .. 'SessionsWaitingSince', sids)
   call_chunked('LPUSH', P .. 'MatchTimes', matchTimes)
   redis.call('LTRIM', P .. 'MatchTimes', 0, 999)
   for mode, n in pairs(sessionsPerMode) do ready_count(mode, int(-n)) end

@@ -14,8 +14,9 @@
 -- and changes nothing; the record is kept for the ticket retention once the ticket left or its game ended,
 -- and a request older than the retention is refused (ticket_stale), so no repeat ever enqueues twice.
 -- A party (leader + members) is one unit: one ticketId, one session, one team; every member gets its own
--- Player record (state waiting, same session, `party` = all ids leader first). A member is a field
--- `@<playerId>` = ticketId of its session's hash.
+-- Player record (same session, `party` = all ids leader first; no `state` is stored: includes/player_state.lua). A member is a field
+-- `@<playerId>` = "<ticketId> <requestedAt>" of its session's hash; SessionsWaitingSince scores each
+-- session by its earliest member (one index entry per session, not per player).
 --
 -- Compute first, write last: every decision is made on what was read plus the batch's own pending state
 -- (Lua tables standing in for the writes not done yet), and all writes come at the end. A failure before
@@ -41,6 +42,7 @@
 --- @include "detach_matched"
 --- @include "ticket_seen"
 --- @include "tickets_remembered"
+--- @include "member_value"
 
 local retention = check_int('retentionMs', A.retentionMs, 1, 2 ^ 40)
 local retentionText = int(retention)
@@ -118,7 +120,7 @@ local detaches = {}
 local seqKey = P .. 'SessionSeq'
 local seqAtStart = tonumber(redis.call('GET', seqKey)) or 0
 local seqNow = seqAtStart
-local readyPairs, creationPairs, waitingPairs = {}, {}, {}
+local readyPairs, creationPairs = {}, {}
 local readyPerMode, waitingPerMode = {}, {}
 local bands = {}         -- mode -> band -> n (waiting players per skill band, skill modes)
 local qualities = {}     -- mode -> {"spread gap wait", ...} of the sessions this batch filled
@@ -205,7 +207,7 @@ end
 
 -- The session a unit joins: among the candidates that fit, the one whose longest-waiting ticket waited
 -- longest (then the lowest seq); else a new session. Returns it, with the unit added (and filled if full).
-local function rules_join(mode, rule, u, umin, umax, ticketId)
+local function rules_join(mode, rule, u, umin, umax, ticketId, atText)
   local best, bestPlaced
   local score = rule.skill and (umin + umax) / 2 or 0
   for _, sid in ipairs(rules_candidates(mode, rule, score, cache, cachedByMode[mode] or {})) do
@@ -231,10 +233,12 @@ local function rules_join(mode, rule, u, umin, umax, ticketId)
   if not cache[best.sid] then rules_cache(best) end
   rules_session_units(best)
   rules_session_add(best, u, bestPlaced)
+  local value = member_value(ticketId, atText)
   for _, pid in ipairs(u.p) do
     best.added[#best.added + 1] = '@' .. pid
-    best.added[#best.added + 1] = ticketId
+    best.added[#best.added + 1] = value
   end
+  if not best.minAt or u.at < best.minAt then best.minAt = u.at end
   if best.size >= best.capacity then
     best.state = 'ready'
     rules_session_fill(rule, best)
@@ -255,8 +259,8 @@ end
 local function write_record(pid, r, sid)
   local cur = rec(pid)
   if cur.state == 'matched' and cur.session then detaches[#detaches + 1] = { pid, cur.session } end
-  local w = { P .. 'Player:' .. pid, cur.existed, 'ticketId', r.ticketId, 'mode', r.mode, 'state', 'waiting', 'session', sid, 'requestedAt', r.requestedAt }
-  local seen = cur.ticketId and tickets_remembered(cur.ticketId, cur.seen) or nil
+  local w = { P .. 'Player:' .. pid, cur.existed, 'ticketId', r.ticketId, 'mode', r.mode, 'session', sid, 'requestedAt', r.requestedAt }
+  local seen = tickets_remembered(cur.seen, cur.ticketId, cur.at, r.at)
   if seen then
     w[#w + 1] = 'seen'
     w[#w + 1] = seen
@@ -272,7 +276,8 @@ local function join(i, r)
     local s = session_for(r.mode)
     local sid = s.sid
     s.members[#s.members + 1] = '@' .. pid
-    s.members[#s.members + 1] = r.ticketId
+    s.members[#s.members + 1] = member_value(r.ticketId, r.requestedAt)
+    if not s.minAt or r.at < s.minAt then s.minAt = r.at end
     s.size = s.size + 1
     local full = s.size >= s.capacity
     if full then
@@ -285,8 +290,6 @@ local function join(i, r)
       w[#w + 1] = r.skillText
     end
     recWrites[#recWrites + 1] = w
-    waitingPairs[#waitingPairs + 1] = r.requestedAt
-    waitingPairs[#waitingPairs + 1] = pid
     waitingPerMode[r.mode] = (waitingPerMode[r.mode] or 0) + 1
     if full then return queued_json(sid, true) end
     return s.queued
@@ -308,7 +311,7 @@ local function join(i, r)
       if v > umax then umax = v end
     end
   end
-  local s = rules_join(r.mode, rule, u, umin, umax, r.ticketId)
+  local s = rules_join(r.mode, rule, u, umin, umax, r.ticketId, r.requestedAt)
   local full = s.state == 'ready'
   if full then ready[#ready + 1] = s.sid end
   local party = #u.p > 1 and table.concat(u.p, ',') or nil
@@ -325,8 +328,6 @@ local function join(i, r)
       w[#w + 1] = party
     end
     recWrites[#recWrites + 1] = w
-    waitingPairs[#waitingPairs + 1] = r.requestedAt
-    waitingPairs[#waitingPairs + 1] = m
     if rule.skill then
       count_band(bands, r.mode, u.s[j], 1)
     end
@@ -339,6 +340,7 @@ end
 local function rules_refusal(r)
   local rule = RULES[r.mode]
   local n = #r.members
+  if n == 0 and not rule.skill then return nil end
   if n + 1 > rule.maxParty then
     return { outcome = 'rejected', error = 'party_too_large',
       detail = 'a party of ' .. (n + 1) .. ' is larger than the mode allows (' .. rule.maxParty .. ')' }
@@ -407,15 +409,18 @@ for _, w in ipairs(recWrites) do
   redis.call('HSET', w[1], unpack(w, 3))
 end
 for _, d in ipairs(detaches) do detach_matched(d[1], d[2]) end
+local waitPairs = {}   -- SessionsWaitingSince: each session this batch added members to, their earliest wait
 for _, x in ipairs(fifoWrites) do
   local mode, s = x[1], x[2]
+  waitPairs[#waitPairs + 1] = int(s.minAt)
+  waitPairs[#waitPairs + 1] = s.sid
   local skey = P .. 'Session:' .. s.sid
   local openKey = P .. 'SessionsPerMatchmaking:' .. mode
   local full = s.size >= s.capacity
   local m = s.members
   if s.fresh then
     for _, v in ipairs({ 'mode', mode, 'capacity', int(s.capacity), 'size', int(s.size), 'state', full and 'ready' or 'open', 'seq', int(s.seq),
-      'createdAt', NOW_TEXT, 'region', REGION }) do m[#m + 1] = v end
+      'createdAt', NOW_TEXT }) do m[#m + 1] = v end
     call_chunked('HSET', skey, m)
     creationPairs[#creationPairs + 1] = NOW_TEXT
     creationPairs[#creationPairs + 1] = s.sid
@@ -437,10 +442,14 @@ for _, sid in ipairs(rulesOrder) do
   local openKey = P .. 'SessionsPerMatchmaking:' .. s.mode
   local skillKey = P .. 'SessionsBySkill:' .. s.mode
   local full = s.state == 'ready'
+  if s.minAt then
+    waitPairs[#waitPairs + 1] = int(s.minAt)
+    waitPairs[#waitPairs + 1] = sid
+  end
   local fields = rules_session_fields(s, { 'size', int(s.size), 'state', s.state })
   for _, v in ipairs(s.added) do fields[#fields + 1] = v end
   if s.fresh then
-    for _, v in ipairs({ 'mode', s.mode, 'capacity', int(s.capacity), 'seq', int(s.seq), 'createdAt', NOW_TEXT, 'region', REGION }) do fields[#fields + 1] = v end
+    for _, v in ipairs({ 'mode', s.mode, 'capacity', int(s.capacity), 'seq', int(s.seq), 'createdAt', NOW_TEXT }) do fields[#fields + 1] = v end
     creationPairs[#creationPairs + 1] = NOW_TEXT
     creationPairs[#creationPairs + 1] = sid
   end
@@ -462,7 +471,10 @@ for _, sid in ipairs(rulesOrder) do
   end
 end
 if seqNow ~= seqAtStart then redis.call('SET', seqKey, int(seqNow)) end
-call_chunked('ZADD', P .. 'PlayersTimeStartedMatchmaking', waitingPairs)
+-- LT: a session's score only ever goes down by a join (a fresh session is simply added).
+for i = 1, #waitPairs, CHUNK do
+  redis.call('ZADD', P .. 'SessionsWaitingSince', 'LT', unpack(waitPairs, i, math.min(i + CHUNK - 1, #waitPairs)))
+end
 call_chunked('ZADD', P .. 'SessionsCreationTime', creationPairs)
 call_chunked('ZADD', P .. 'SessionsReady', readyPairs)
 for mode, n in pairs(waitingPerMode) do redis.call('HINCRBY', P .. 'WaitingPerMode', mode, int(n)) end

@@ -4,9 +4,9 @@
 -- ARGV[2]   JSON {now, region, retentionMs, playerMaxAgeMs, sessionMaxAgeMs, max (players per call)}
 -- Reply     JSON {players: [{playerId, ticketId}], sessions: [sessionId], more}
 --           more = true: the budget was used up before everything stale was handled (call again)
--- The safety net for lost orchestrators: waiting players older than playerMaxAgeMs
--- (PlayersTimeStartedMatchmaking) and open/ready sessions older than sessionMaxAgeMs (SessionsCreationTime)
--- leave. At most `max` players per call (an expired session counts its members), so the call stays short;
+-- The safety net for lost orchestrators: waiting players whose wait started more than playerMaxAgeMs ago
+-- (found through SessionsWaitingSince: the sessions whose earliest member waits that long, then their
+-- members' wait starts) and open/ready sessions older than sessionMaxAgeMs (SessionsCreationTime) leave. At most `max` players per call (an expired session counts its members), so the call stays short;
 -- the caller loops while `more`.
 -- All reads and computations come first, all writes last: a failure can only happen before the first
 -- write. What the players' leaves do to their sessions is computed per session (several players of one
@@ -23,6 +23,7 @@
 --- @include "count_band"
 --- @include "player_state"
 --- @include "session_members"
+--- @include "waiting_since"
 
 local retention = check_int('retentionMs', A.retentionMs, 1, 2 ^ 40)
 local retentionText = int(retention)
@@ -47,9 +48,37 @@ local function read_player(pid, ticketId)
   end
 end
 
-local oldPlayers = redis.call('ZRANGEBYSCORE', P .. 'PlayersTimeStartedMatchmaking', '-inf', NOW - playerMaxAge, 'LIMIT', 0, budget)
-for _, pid in ipairs(oldPlayers) do read_player(pid) end
-local more = #oldPlayers == budget
+local cutoff = NOW - playerMaxAge
+local strayWaiting, rescore = {}, {}   -- index entries of sessions no longer open/ready; scores to put right
+local oldWaiting = redis.call('ZRANGEBYSCORE', P .. 'SessionsWaitingSince', '-inf', cutoff, 'LIMIT', 0, budget)
+local more = #oldWaiting == budget
+for _, sid in ipairs(oldWaiting) do
+  if #order >= budget then
+    more = true
+    break
+  end
+  local members, _, h, waits = session_members(redis.call('HGETALL', P .. 'Session:' .. sid))
+  if h.state ~= 'open' and h.state ~= 'ready' then
+    strayWaiting[#strayWaiting + 1] = sid
+  else
+    local any = false
+    for _, pid in ipairs(members) do
+      if waits[pid] and waits[pid] <= cutoff then
+        if #order >= budget then
+          more = true
+          break
+        end
+        read_player(pid)
+        any = true
+      end
+    end
+    if not any then
+      -- Its score is older than any member's wait (should not happen): put it right.
+      local since = waiting_since(waits)
+      if since then rescore[sid] = since else strayWaiting[#strayWaiting + 1] = sid end
+    end
+  end
+end
 
 -- Old sessions: all their members expire and the session is deleted.
 local sessionsExpired, expireAll, dropCreation = {}, {}, {}
@@ -73,7 +102,7 @@ if not more then
 end
 
 -- Who leaves, and what that does to each session touched.
-local leaving, stray, expiredPlayers, waitingDelta = {}, {}, {}, {}
+local leaving, expiredPlayers, waitingDelta = {}, {}, {}
 local touched, touchedOrder = {}, {}   -- sid -> {leavers = {pid...}}
 for _, pid in ipairs(order) do
   local p = seen[pid]
@@ -90,34 +119,29 @@ for _, pid in ipairs(order) do
       end
       t.leavers[#t.leavers + 1] = pid
     end
-  else
-    -- Not waiting (should not be indexed): just drop the stray index entry.
-    stray[#stray + 1] = pid
   end
 end
 local sessionsDeleted = {}
 local bandDelta = {}
 for _, sid in ipairs(touchedOrder) do
   local t = touched[sid]
-  local h = redis.call('HMGET', P .. 'Session:' .. sid, 'mode', 'state', 'seq', 'size', 'units')
-  t.mode, t.state, t.seq = h[1], h[2], h[3]
-  if h[5] then t.units = cjson.decode(h[5]) end
+  local _, _, h, waits = session_members(redis.call('HGETALL', P .. 'Session:' .. sid))
+  t.mode, t.state, t.seq = h.mode, h.state, h.seq
+  if h.units then t.units = cjson.decode(h.units) end
   -- Only real members free a slot (a record pointing at a session it is not in changes nothing there).
-  local fields = {}
-  for i, pid in ipairs(t.leavers) do fields[i] = '@' .. pid end
-  local isMember = redis.call('HMGET', P .. 'Session:' .. sid, unpack(fields))
   t.removed, t.removedFields = {}, {}
-  for i, pid in ipairs(t.leavers) do
-    if isMember[i] then
+  local gone = {}
+  for _, pid in ipairs(t.leavers) do
+    if waits[pid] then
       t.removed[#t.removed + 1] = pid
-      t.removedFields[#t.removedFields + 1] = fields[i]
+      t.removedFields[#t.removedFields + 1] = '@' .. pid
+      gone[pid] = true
     end
   end
-  t.size = (tonumber(h[4]) or 0) - #t.removed
+  t.waitingSince = waiting_since(waits, function(pid) return not gone[pid] end)
+  t.size = (tonumber(h.size) or 0) - #t.removed
   if t.units and #t.removed > 0 then
     -- The units without the leavers; skill bands of skill modes lose them.
-    local gone = {}
-    for _, pid in ipairs(t.removed) do gone[pid] = true end
     t.units = rules_units_keep(t.units, function(pid) return not gone[pid] end, function(_, skill)
       if skill then count_band(bandDelta, t.mode, skill, -1) end
     end)
@@ -149,8 +173,8 @@ for _, pid in ipairs(leaving) do
   redis.call('HDEL', pkey, 'session')
   redis.call('PEXPIRE', pkey, retentionText)
 end
-call_chunked('ZREM', P .. 'PlayersTimeStartedMatchmaking', leaving)
-call_chunked('ZREM', P .. 'PlayersTimeStartedMatchmaking', stray)
+call_chunked('ZREM', P .. 'SessionsWaitingSince', strayWaiting)
+for sid, score in pairs(rescore) do redis.call('ZADD', P .. 'SessionsWaitingSince', int(score), sid) end
 for mode, n in pairs(waitingDelta) do redis.call('HINCRBY', P .. 'WaitingPerMode', mode, int(n)) end
 for mode, b in pairs(bandDelta) do
   for band, n in pairs(b) do redis.call('HINCRBY', P .. 'SkillBands:' .. mode, band, int(n)) end
@@ -171,6 +195,7 @@ for _, sid in ipairs(touchedOrder) do
     else
       redis.call('HSET', skey, 'size', int(t.size))
     end
+    redis.call('ZADD', P .. 'SessionsWaitingSince', int(t.waitingSince), sid)
     if t.units then
       redis.call('HSET', skey, unpack(rules_session_fields(t, {})))
       if t.smin ~= nil then redis.call('ZADD', P .. 'SessionsBySkill:' .. t.mode, rules_session_score(t), sid) end

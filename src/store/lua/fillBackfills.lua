@@ -384,7 +384,6 @@ for k, w in ipairs(work) do
   for _, pid in ipairs(w.pids) do leavers[#leavers + 1] = pid end
 end
 if #leavers > 0 then
-  call_chunked('ZREM', P .. 'PlayersTimeStartedMatchmaking', leavers)
   call_chunked('LPUSH', P .. 'MatchTimes', matchTimes)
   redis.call('LTRIM', P .. 'MatchTimes', 0, 999)
   for mode, n in pairs(waitingDelta) do redis.call('HINCRBY', P .. 'WaitingPerMode', mode, int(n)) end

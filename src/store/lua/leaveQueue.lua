@@ -33,9 +33,12 @@
 --- @include "detach_matched"
 --- @include "ticket_seen"
 --- @include "tickets_remembered"
+--- @include "session_members"
+--- @include "waiting_since"
 
 local retention = check_int('retentionMs', A.retentionMs, 1, 2 ^ 40)
 local retentionText = int(retention)
+local untilText = int(NOW + retention)   -- how long a preempted ticket stays remembered (includes/tickets_remembered.lua)
 -- All input is checked before the first write (Redis does not roll back a script that fails halfway).
 local REASONS = { timedOut = true, cancelled = true, expired = true }
 check_list('requests', A.requests, 500)
@@ -62,15 +65,16 @@ end
 local seenWrites, leftWrites, preemptWrites = {}, {}, {}
 local waitingDelta, bandDelta = {}, {}
 
--- Sessions that lose waiting members: sid -> {mode, state, seq, size, units?, removed = {pids}, gone = {pid -> true}}.
+-- Sessions that lose waiting members: sid -> {mode, state, seq, size, units?, waits = {pid -> wait start},
+-- removed = {pids}, gone = {pid -> true}}.
 local sessions, sessionOrder = {}, {}
 local function session_of(sid)
   local s = sessions[sid]
   if s then return s end
-  local h = redis.call('HMGET', P .. 'Session:' .. sid, 'mode', 'state', 'seq', 'size', 'units')
-  s = { sid = sid, mode = h[1], state = h[2], seq = h[3], size = tonumber(h[4]) or 0, removed = {}, gone = {} }
-  if h[5] then
-    s.units = cjson.decode(h[5])
+  local _, _, h, waits = session_members(redis.call('HGETALL', P .. 'Session:' .. sid))
+  s = { sid = sid, mode = h.mode, state = h.state, seq = h.seq, size = tonumber(h.size) or 0, waits = waits, removed = {}, gone = {} }
+  if h.units then
+    s.units = cjson.decode(h.units)
     rules_session_derive(s)
   end
   sessions[sid] = s
@@ -80,7 +84,7 @@ end
 -- Only real members free a slot (a record pointing at a session it is not in changes nothing there).
 local function leave_session(sid, pid)
   local s = session_of(sid)
-  if s.gone[pid] or redis.call('HEXISTS', P .. 'Session:' .. sid, '@' .. pid) ~= 1 then return end
+  if s.gone[pid] or not s.waits[pid] then return end
   s.gone[pid] = true
   s.removed[#s.removed + 1] = pid
 end
@@ -139,7 +143,7 @@ for i, r in ipairs(A.requests) do
     elseif p.state == 'waiting' then
       -- The leave overtook the request while the player waits with another ticket: that one stays, and this
       -- ticket is remembered so that its late enqueue is a no-op ("duplicate") instead of a ghost player.
-      p.seen = tickets_remembered(r.ticketId, p.seen)
+      p.seen = (p.seen and p.seen .. ' ' or '') .. r.ticketId .. '@' .. untilText
       seenWrites[#seenWrites + 1] = { r.playerId, p.seen }
       results[i] = { outcome = 'preempted', reason = r.reason }
     else
@@ -147,8 +151,10 @@ for i, r in ipairs(A.requests) do
       -- makes its late enqueue a "duplicate". Its requestedAt is the ticket's, or the replaced record's when
       -- that is later: a record's requestedAt never goes down, so every ticket it ever held stays "older".
       if p.state == 'matched' and p.session then detaches[#detaches + 1] = { r.playerId, p.session } end
+      local at = math.max(r.requestedAt or 0, tonumber(p.requestedAt) or 0)
+      local kept = tickets_remembered(p.seen, p.ticketId, tonumber(p.requestedAt), at)
       local left = { ticketId = r.ticketId, mode = r.mode or '', state = 'left', leftReason = r.reason, leftAt = NOW_TEXT,
-        requestedAt = int(math.max(r.requestedAt or 0, tonumber(p.requestedAt) or 0)), seen = tickets_remembered(p.ticketId, p.seen) }
+        requestedAt = int(at), seen = (kept and kept .. ' ' or '') .. r.ticketId .. '@' .. untilText }
       preemptWrites[#preemptWrites + 1] = { r.playerId, left }
       recs[r.playerId] = left
       results[i] = { outcome = 'preempted', reason = r.reason }
@@ -167,15 +173,12 @@ for _, sid in ipairs(sessionOrder) do
 end
 
 -- ---------------------------------------------------------------- writes
-local leavers = {}
 for _, w in ipairs(leftWrites) do
   local pkey = P .. 'Player:' .. w[1]
   redis.call('HSET', pkey, 'state', 'left', 'leftReason', w[2], 'leftAt', NOW_TEXT)
   redis.call('HDEL', pkey, 'session')
   redis.call('PEXPIRE', pkey, retentionText)
-  leavers[#leavers + 1] = w[1]
 end
-call_chunked('ZREM', P .. 'PlayersTimeStartedMatchmaking', leavers)
 for mode, n in pairs(waitingDelta) do redis.call('HINCRBY', P .. 'WaitingPerMode', mode, int(n)) end
 for mode, b in pairs(bandDelta) do
   for band, n in pairs(b) do redis.call('HINCRBY', P .. 'SkillBands:' .. mode, band, int(n)) end

@@ -25,12 +25,16 @@ local open = 0
 for _, mode in ipairs(A.modes) do open = open + redis.call('ZCARD', P .. 'SessionsPerMatchmaking:' .. mode) end
 local servers = redis.call('HLEN', P .. 'Servers')
 local available = redis.call('ZCARD', P .. 'ServersAvailable')
-local oldest = redis.call('ZRANGE', P .. 'PlayersTimeStartedMatchmaking', 0, 0, 'WITHSCORES')
+-- The oldest wait: the lowest score of SessionsWaitingSince (sessions by their earliest member's wait start).
+local oldest = redis.call('ZRANGE', P .. 'SessionsWaitingSince', 0, 0, 'WITHSCORES')
 local oldestWait = 0
 if #oldest == 2 then oldestWait = math.max(0, NOW - tonumber(oldest[2])) end
+local waitingByMode = hgetall(P .. 'WaitingPerMode')
+local waiting = 0
+for _, n in pairs(waitingByMode) do waiting = waiting + (tonumber(n) or 0) end
 return cjson.encode({
-  waitingByMode = hgetall(P .. 'WaitingPerMode'),
-  waiting = redis.call('ZCARD', P .. 'PlayersTimeStartedMatchmaking'),
+  waitingByMode = waitingByMode,
+  waiting = waiting,
   sessionsOpen = open,
   sessionsReady = redis.call('ZCARD', P .. 'SessionsReady'),
   sessionsAnnouncing = redis.call('ZCARD', P .. 'SessionsAnnouncing'),

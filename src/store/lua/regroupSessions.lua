@@ -27,6 +27,8 @@
 --- @include "rules_session_add"
 --- @include "rules_session_fill"
 --- @include "rules_session_fields"
+--- @include "session_members"
+--- @include "waiting_since"
 
 local mode = check_text('mode', A.mode, '^[a-z0-9][a-z0-9_-]*$', 32)
 local rule = mode_rules({ [mode] = A.rules })[mode]
@@ -45,7 +47,7 @@ local function load(sid)
   if s then return s end
   local h = redis.call('HMGET', P .. 'Session:' .. sid, 'mode', 'capacity', 'state', 'seq', 'units')
   if h[1] ~= mode or not h[5] then return nil end
-  s = { sid = sid, mode = h[1], capacity = tonumber(h[2]), state = h[3], seq = tonumber(h[4]), units = cjson.decode(h[5]), added = {}, addedTickets = {},
+  s = { sid = sid, mode = h[1], capacity = tonumber(h[2]), state = h[3], seq = tonumber(h[4]), units = cjson.decode(h[5]), added = {}, addedValues = {},
     removed = {} }
   s.size = rules_session_derive(s)
   s.indexScore = index_score(s)
@@ -123,11 +125,12 @@ for i = 1, #targets, 2 do
       for _, o in ipairs(taken) do
         changed(o.d)
         gone[o.u] = true
-        -- The members move with the ticketId they joined with (a unit has one: the leader's).
+        -- The members move with their member field ("<ticketId> <waitStart>": a unit has one ticket and
+        -- one wait start, the leader's).
         local ticket = redis.call('HGET', P .. 'Session:' .. o.d.sid, '@' .. o.u.p[1])
         for _, pid in ipairs(o.u.p) do
           t.added[#t.added + 1] = pid
-          t.addedTickets[#t.added] = ticket
+          t.addedValues[#t.added] = ticket
           o.d.removed[#o.d.removed + 1] = pid
           moves[#moves + 1] = pid
           moved = moved + 1
@@ -158,6 +161,19 @@ for i = 1, #targets, 2 do
   end
 end
 
+-- The SessionsWaitingSince score of every session that changed: its earliest member after the moves.
+local waitingScores = {}
+for _, sid in ipairs(changedOrder) do
+  local s = cache[sid]
+  if s.state ~= 'deleted' then
+    local _, _, _, waits = session_members(redis.call('HGETALL', P .. 'Session:' .. sid))
+    local gone, extra = {}, {}
+    for _, pid in ipairs(s.removed) do gone[pid] = true end
+    for k = 1, #s.added do extra[k] = tonumber(string.match(s.addedValues[k] or '', ' (%d+)$')) or NOW end
+    waitingScores[sid] = int(waiting_since(waits, function(pid) return not gone[pid] end, extra) or NOW)
+  end
+end
+
 -- ---------------------------------------------------------------- writes
 local readyPairs, readyN = {}, 0
 for _, sid in ipairs(changedOrder) do
@@ -172,7 +188,7 @@ for _, sid in ipairs(changedOrder) do
     local fields = rules_session_fields(s, { 'size', int(s.size), 'state', s.state })
     for k, pid in ipairs(s.added) do
       fields[#fields + 1] = '@' .. pid
-      fields[#fields + 1] = s.addedTickets[k]
+      fields[#fields + 1] = s.addedValues[k]
     end
     if s.state == 'ready' then
       fields[#fields + 1] = 'teams'
@@ -188,6 +204,7 @@ for _, sid in ipairs(changedOrder) do
       redis.call('ZADD', P .. 'SessionsBySkill:' .. mode, s.indexScore, sid)
     end
     redis.call('HSET', skey, unpack(fields))
+    redis.call('ZADD', P .. 'SessionsWaitingSince', waitingScores[sid], sid)
   end
 end
 for _, sid in ipairs(ready) do

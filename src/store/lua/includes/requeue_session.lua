@@ -6,12 +6,13 @@
 --- @include "rules_units_keep"
 --- @include "skill_band"
 --- @include "session_members"
+--- @include "member_value"
 -- The server of a session died before confirming its claim: the session goes back to the FRONT of the
 -- ready queue - same sessionId, same players - so the next free server takes the same group and a new
 -- match-made is published for it. Its players are "waiting" again (their records were never changed: they
--- read waiting as soon as the session is ready or open again) with FRESH deadlines: re-added to
--- PlayersTimeStartedMatchmaking at now (`requeuedAt` on the session), and SessionsCreationTime re-scored
--- to now, so the stale sweeper gives the group a whole new allowance instead of expiring it at once (their
+-- read waiting as soon as the session is ready or open again) with FRESH deadlines: their wait starts
+-- now (the member fields' wait start, SessionsWaitingSince; `requeuedAt` on the session), and
+-- SessionsCreationTime re-scored to now, so the stale sweeper gives the group a whole new allowance instead of expiring it at once (their
 -- original request may be older than the allowance by the time a server dies). The session leaves the
 -- outbox and Match:<sid> is deleted (the next assignment writes a new one).
 -- A member whose record no longer points here (should not happen: moving on detaches) is dropped from the
@@ -33,8 +34,8 @@ local function requeue_session(sid)
   end
   for _, pid in ipairs(members) do
     local p = redis.call('HMGET', P .. 'Player:' .. pid, 'state', 'session', 'ticketId')
-    if p[1] == 'waiting' and p[2] == sid and p[3] == ticketOf[pid] then
-      redis.call('ZADD', P .. 'PlayersTimeStartedMatchmaking', NOW_TEXT, pid)
+    if (not p[1] or p[1] == 'waiting') and p[2] == sid and p[3] == ticketOf[pid] then
+      redis.call('HSET', skey, '@' .. pid, member_value(ticketOf[pid], NOW_TEXT))
       redis.call('HINCRBY', P .. 'WaitingPerMode', mode, 1)
       if skillOf[pid] then redis.call('HINCRBY', P .. 'SkillBands:' .. mode, skill_band(skillOf[pid]), 1) end
       requeued[pid] = true
@@ -72,6 +73,7 @@ local function requeue_session(sid)
   end
   redis.call('HSET', skey, 'size', size, 'requeuedAt', NOW_TEXT)
   redis.call('ZADD', P .. 'SessionsCreationTime', NOW_TEXT, sid)
+  redis.call('ZADD', P .. 'SessionsWaitingSince', NOW_TEXT, sid)
   if size >= capacity then
     -- Front of the queue: below the lowest score present (assign takes the lowest first).
     local first = redis.call('ZRANGE', P .. 'SessionsReady', 0, 0, 'WITHSCORES')

@@ -1,17 +1,23 @@
--- The `seen` list a player's record keeps once `newest` is no longer its ticket (replaced by a new ticket,
--- or a ticket a leave preempted): `newest` and up to 3 of the earlier ones, newest first, space-separated.
--- Four are plenty: an older ticket is also recognised by its requestedAt (includes/ticket_seen.lua).
-local function tickets_remembered(newest, seen)
-  if not newest then return seen end
-  local list, n = newest, 1
+-- The `seen` list a player's record keeps when it takes a new ticket requested at `newAt`: the tickets
+-- its requestedAt alone could not tell apart from a new one. Entries are space-separated: "<ticketId>" for
+-- an earlier ticket of the very same millisecond as the record's (a later millisecond makes every earlier
+-- ticket "older", includes/ticket_seen.lua), "<ticketId>@<until>" for a ticket a leave preempted (its
+-- request time is unknown), kept for the ticket retention from the preempt (after that its request is
+-- older than the retention anyway: ticket_stale). `prevTicket`/`prevAt`: the ticket the record held.
+local function tickets_remembered(seen, prevTicket, prevAt, newAt)
+  local tie = prevAt ~= nil and prevAt == newAt
+  local out = {}
   if seen then
-    for t in string.gmatch(seen, '[^ ]+') do
-      if n >= 4 then break end
-      if t ~= newest then
-        list = list .. ' ' .. t
-        n = n + 1
+    for e in string.gmatch(seen, '[^ ]+') do
+      local untilAt = string.match(e, '@(%d+)$')
+      if untilAt then
+        if tonumber(untilAt) >= NOW then out[#out + 1] = e end
+      elseif tie then
+        out[#out + 1] = e
       end
     end
   end
-  return list
+  if prevTicket and tie then out[#out + 1] = prevTicket end
+  if #out == 0 then return nil end
+  return table.concat(out, ' ')
 end
