@@ -3,10 +3,11 @@
  * request route, the intake filling it before new sessions, the match-made of a join telling only the
  * joined player (ServerReady to its orchestrator), and the sweep re-publishing a join whose send failed.
  */
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { returned, uniqueId as id, useTestApp } from "./support/app";
 import type { MatchMade } from "../../src/domain/types";
 import { checkComponent } from "../../src/usecases/schemas";
+import { setPlayerPush, type PushNotice } from "../../src/messaging/webPubSub";
 
 const app = useTestApp();
 const JSON_HEADERS = { "content-type": "application/json" };
@@ -40,7 +41,29 @@ const backfill = (serverId: string, body: unknown) =>
     body: JSON.stringify(body),
   });
 
+afterEach(() => setPlayerPush(null));
+
 describe("backfill through the functions", () => {
+  it("push: only the joined player is told, `matched` with the game's server and everyone in it", async () => {
+    const game = await runningDuel();
+    const pushed: PushNotice[] = [];
+    setPlayerPush({
+      notify: async (notices) => {
+        pushed.push(...notices);
+        return { sent: notices.length, failed: 0 };
+      },
+      clientUrl: async () => "ws://unused",
+    });
+    await backfill(game.serverId, { sessionId: game.sessionId, slots: 1 });
+    const late = id("late");
+    await app.eventHub("addPlayers", [request(late)]);
+    const matched = pushed.filter((n) => n.type === "matched");
+    expect(matched.map((n) => n.playerId)).toEqual([late]);
+    expect(matched[0]!.ticket).toMatchObject({ status: "matched", sessionId: game.sessionId, serverId: game.serverId });
+    const ticket = matched[0]!.ticket as { players: { playerId: string }[] };
+    expect(ticket.players.map((p) => p.playerId).sort()).toEqual([...game.players, late].sort());
+  });
+
   it("a ticket that fits joins the running game; only it is sent ServerReady; the allocation lists it", async () => {
     const game = await runningDuel();
     const r = await backfill(game.serverId, { sessionId: game.sessionId, slots: 1 });
