@@ -56,6 +56,8 @@ export interface Backfill {
   slots: number[];
   requestedAt: string;
   replacedBackfillId?: string;
+  /** A retry of the last request (same requestId): nothing changed. */
+  repeated?: true;
   /** Players who were waiting and joined at once; later joins show in the allocation. */
   joined: { playerId: string; ticketId: string }[];
 }
@@ -151,13 +153,12 @@ export class GameServer {
    * `POST /api/servers/{serverId}/backfill`: the running game (`sessionId`) wants players: `slots` is a number
    * (one-team modes) or the free slots per team, e.g. `[0, 2]`. Replaces the session's open request. Joined
    * players are told this server like a new match and appear in allocation(); release, deregister and a lapsed
-   * lease end the request.
+   * lease end the request. With `requestId` (yours, e.g. one per departure) a retry of the same request is
+   * answered as before (`repeated`) and asks for nobody again.
    */
-  async requestBackfill(sessionId: string, slots: number | number[]): Promise<Backfill> {
-    return expectStatus(
-      await callJson<Backfill>(this.fetch, this.url("/backfill"), { method: "POST", body: { sessionId, slots }, headers: this.headers() }),
-      201,
-    ).body;
+  async requestBackfill(sessionId: string, slots: number | number[], o: { requestId?: string } = {}): Promise<Backfill> {
+    const body = { sessionId, slots, ...(o.requestId !== undefined ? { requestId: o.requestId } : {}) };
+    return expectStatus(await callJson<Backfill>(this.fetch, this.url("/backfill"), { method: "POST", body, headers: this.headers() }), 200, 201).body;
   }
 
   /** `DELETE /api/servers/{serverId}/backfill`: no more players wanted. false when there was no open request. */

@@ -1,7 +1,8 @@
 /**
  * `POST /api/servers/{serverId}/backfill[?region=]` {sessionId, slots} → requestBackfill (src/usecases/backfill):
  * the running game asks for players (slots: a number, or the free slots per team); 201 with the request and
- * the players who joined at once. One request per session, a new one replaces the old.
+ * the players who joined at once. One request per session, a new one replaces the old; a retry with the same
+ * `requestId` is answered 200 as before and changes nothing.
  * `DELETE /api/servers/{serverId}/backfill[?region=&sessionId=]` → cancelBackfill: no more players wanted.
  * Function key required (game servers are trusted backends).
  */
@@ -15,6 +16,7 @@ import { appSettings, portsFor } from "./wiring";
 interface BackfillBody {
   sessionId: string;
   slots: number | number[];
+  requestId?: string;
 }
 
 /** `?sessionId=` when given; the same pattern the body's sessionId has (the store checks it again). */
@@ -34,15 +36,18 @@ export async function postBackfill(req: HttpRequest, ctx: InvocationContext): Pr
     serverId,
     sessionId: body.sessionId,
     slots: body.slots,
+    ...(body.requestId !== undefined ? { requestId: body.requestId } : {}),
     ...(region ? { region } : {}),
   });
-  return json(201, {
+  // A retry of the last request (same requestId) changed nothing: 200 with the answer it had.
+  return json(r.repeated ? 200 : 201, {
     backfillId: r.backfillId,
     sessionId: r.sessionId,
     region: r.region,
     slots: r.slots,
     requestedAt: new Date(r.requestedAtMs).toISOString(),
     ...(r.replacedBackfillId ? { replacedBackfillId: r.replacedBackfillId } : {}),
+    ...(r.repeated ? { repeated: true } : {}),
     joined: r.joined,
   });
 }

@@ -75,9 +75,19 @@ export class BackfillDesk {
   async request(i: BackfillRequest): Promise<BackfillRequestResult> {
     const { serverId, sessionId } = BackfillDesk.ids(i?.serverId, i?.sessionId, true);
     const slots = BackfillDesk.slotsOrThrow(i.slots);
+    if (i.requestId !== undefined) {
+      const r = validateId("requestId", i.requestId);
+      if (!r.ok) throw new StoreInputError(r.error.error, r.error.detail);
+    }
     const region = await this.regionOf(serverId, i.region);
     if (!region) return { outcome: "notFound" };
-    const out = await this.o.run("requestBackfill", region, { serverId, sessionId, slots, modes: this.o.luaModes });
+    const out = await this.o.run("requestBackfill", region, {
+      serverId,
+      sessionId,
+      slots,
+      modes: this.o.luaModes,
+      ...(i.requestId !== undefined ? { requestId: i.requestId } : {}),
+    });
     switch (out.outcome) {
       case "requested":
         return {
@@ -89,6 +99,7 @@ export class BackfillDesk {
           slots: out.slots,
           requestedAtMs: out.requestedAt,
           ...(out.replacedBackfillId ? { replacedBackfillId: out.replacedBackfillId } : {}),
+          ...(out.repeated ? { repeated: true } : {}),
         };
       case "sessionMismatch":
         return { outcome: "sessionMismatch", currentSessionId: out.currentSessionId };

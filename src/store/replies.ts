@@ -124,7 +124,15 @@ export const SCRIPT_REPLIES = {
   expireStale: obj({ players: list(player), sessions: list(str), more: bool }),
   regroupSessions: obj({ merged: list(str), ready: list(str), moved: num, more: bool, cursor: num }),
   requestBackfill: tagged("outcome", {
-    requested: obj({ backfillId: str, sessionId: str, mode: str, slots: list(num), requestedAt: num, replacedBackfillId: optional(str) }),
+    requested: obj({
+      backfillId: str,
+      sessionId: str,
+      mode: str,
+      slots: list(num),
+      requestedAt: num,
+      replacedBackfillId: optional(str),
+      repeated: optional(bool),
+    }),
     notAllocated: obj({}),
     sessionMismatch: obj({ currentSessionId: str }),
     leaseExpired: obj({}),

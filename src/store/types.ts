@@ -211,6 +211,11 @@ export interface BackfillRequest {
   sessionId: string;
   /** Free slots per team, in team order (a one-team mode may give one number). 1-100 players in all, each at most teamSize. */
   slots: number | number[];
+  /**
+   * The caller's id of this request (1-64 of [A-Za-z0-9_-]): a repeat of the session's last request with the
+   * same id (a retry) is answered as it was (`repeated`) and changes nothing, also once that request was filled.
+   */
+  requestId?: string;
 }
 
 export type BackfillRequestResult =
@@ -224,6 +229,8 @@ export type BackfillRequestResult =
       requestedAtMs: number;
       /** The open request of the session this one replaced. */
       replacedBackfillId?: string;
+      /** A repeat of the last request (same requestId): nothing changed. */
+      repeated?: boolean;
     }
   /** The server runs no session (or it is not its session any more). */
   | { outcome: "notAllocated" }

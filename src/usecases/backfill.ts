@@ -26,6 +26,8 @@ export interface BackfillOpened {
   slots: number[];
   requestedAtMs: number;
   replacedBackfillId?: string;
+  /** A repeat of the session's last request (same requestId): nothing changed. */
+  repeated?: boolean;
   /** Players who joined at once (they were waiting when the request came). */
   joined: { playerId: string; ticketId: string }[];
 }
@@ -87,6 +89,7 @@ export async function requestBackfill(p: BackfillPorts, i: BackfillRequest): Pro
     slots: r.slots,
     requestedAtMs: r.requestedAtMs,
     ...(r.replacedBackfillId ? { replacedBackfillId: r.replacedBackfillId } : {}),
+    ...(r.repeated ? { repeated: true } : {}),
     joined,
   };
 }

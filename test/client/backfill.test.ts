@@ -33,8 +33,12 @@ describe("backfill over HTTP", () => {
     // One player left the game: ask for one (after asking for two, which the second request replaces).
     const two = await server.requestBackfill(session.sessionId, 2);
     expect(two).toMatchObject({ sessionId: session.sessionId, region: REGION, slots: [2], joined: [] });
-    const one = await server.requestBackfill(session.sessionId, 1);
+    const one = await server.requestBackfill(session.sessionId, 1, { requestId: "bf-d-left" });
     expect(one).toMatchObject({ slots: [1], replacedBackfillId: two.backfillId });
+    // A retry of it (same requestId) is answered 200 as before and replaces nothing.
+    const retry = await http.call("POST", "/api/servers/bf-1/backfill", { sessionId: session.sessionId, slots: 1, requestId: "bf-d-left" }, key());
+    expect(retry.status).toBe(200);
+    expect(retry.json).toMatchObject({ backfillId: one.backfillId, repeated: true });
     expect((await server.allocation()).backfill).toMatchObject({ backfillId: one.backfillId, slots: [1] });
 
     let ticket: CreatedTicket | undefined;

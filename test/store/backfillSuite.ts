@@ -86,6 +86,27 @@ export function defineBackfillSuite(targetName: string, getTarget: () => StoreTa
       expect(await invariants()).toEqual([]);
     });
 
+    it("a retry with the same requestId changes nothing, also after the request was filled; another requestId is a new request", async () => {
+      const { store, req, game, invariants } = fresh();
+      const a = await game("s1", ["a1", "a2", "a3", "a4"]);
+      const first = await store.requestBackfill({ serverId: "s1", sessionId: a.sessionId, slots: [1], requestId: "left-a4" });
+      await store.enqueue([req("r1"), req("r2"), req("r3")]);
+      expect((await store.fillBackfills(REGION)).joins.flatMap((j) => j.joined.map((p) => p.playerId))).toEqual(["r1"]);
+      // The server's retry of the same request (its first answer was lost): answered as it was, nobody else joins.
+      const retry = await store.requestBackfill({ serverId: "s1", sessionId: a.sessionId, slots: [1], requestId: "left-a4" });
+      expect(retry).toEqual({ ...first, repeated: true });
+      expect((await store.fillBackfills(REGION)).joins).toEqual([]);
+      // Another departure: a new request.
+      const next = await store.requestBackfill({ serverId: "s1", sessionId: a.sessionId, slots: [1], requestId: "left-a3" });
+      expect(next).toMatchObject({ outcome: "requested", slots: [1] });
+      expect(next.outcome === "requested" && next.repeated).toBeFalsy();
+      expect((await store.fillBackfills(REGION)).joins.flatMap((j) => j.joined.map((p) => p.playerId))).toEqual(["r2"]);
+      await expect(store.requestBackfill({ serverId: "s1", sessionId: a.sessionId, slots: [1], requestId: "a b" })).rejects.toMatchObject({
+        error: "invalid_requestId",
+      });
+      expect(await invariants()).toEqual([]);
+    });
+
     it("a server that dies with an open backfill frees every waiting player: they start a game on another server", async () => {
       const { store, clock, req, game, raw, server, invariants } = fresh({ serverLeaseSeconds: 30 });
       const a = await game("s1", ["a1", "a2", "a3", "a4"]);

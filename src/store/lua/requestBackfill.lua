@@ -4,14 +4,17 @@
 -- for players runs the game, so its death from now on ends the game (serverLost) rather than requeueing it.
 -- KEYS[1]   the region's routing key
 -- ARGV[1]   region prefix "<prefix>:{<region>}:"
--- ARGV[2]   JSON {now, region, serverId, sessionId, slots: [free slots per team, in team order], modes}
+-- ARGV[2]   JSON {now, region, serverId, sessionId, slots: [free slots per team, in team order], modes, requestId?}
 --           (modes: as enqueuePlayers takes them, includes/mode_rules.lua)
--- Reply     JSON {outcome: "requested", backfillId, sessionId, mode, slots, requestedAt, replacedBackfillId?}
+-- Reply     JSON {outcome: "requested", backfillId, sessionId, mode, slots, requestedAt, replacedBackfillId?, repeated?}
 --           | {outcome: "notAllocated" | "sessionMismatch" | "leaseExpired", currentSessionId?}
 --           | {outcome: "rejected", error, detail} | {outcome: "notFound"}
 -- Backfill:<sid> hash: backfillId, serverId, mode, slots (remaining per team, "n,m"), requested (as
 -- asked), requestedAt, seq, joins (joins announced so far). Backfills zset: sid -> seq. fillBackfills.lua
 -- fills it; cancelBackfill.lua, and end_session / lose_session (release, deregister, lease expiry) end it.
+-- Redelivery: with a requestId (the caller's, e.g. one per departure), a repeat of the session's last request
+-- is answered as it was (`repeated`) and changes nothing, also after that request was filled (the session hash
+-- keeps backfillRequest and backfillLast until the game ends). Without one, a repeat is a new request.
 --- @include "prologue"
 --- @include "check_list"
 --- @include "mode_rules"
@@ -28,6 +31,7 @@ for i = 1, #slots do
   total = total + slots[i]
 end
 if total < 1 or total > 100 then input_error('slots', 'must add up to 1-100 players') end
+local requestId = A.requestId ~= nil and check_text('requestId', A.requestId, '^[A-Za-z0-9_-]+$', 64) or nil
 local RULES = mode_rules(A.modes)
 
 -- ---------------------------------------------------------------- reads and decisions
@@ -41,6 +45,14 @@ local skey = P .. 'Session:' .. sid
 local h = redis.call('HMGET', skey, 'mode', 'state', 'server')
 if h[2] ~= 'assigned' or h[3] ~= id then return '{"outcome":"notAllocated"}' end
 local mode = h[1]
+if requestId and redis.call('HGET', skey, 'backfillRequest') == requestId then
+  -- A repeat of the session's last request (a retry): answered as it was, nothing changes.
+  local ok, last = pcall(cjson.decode, redis.call('HGET', skey, 'backfillLast') or '')
+  if ok and type(last) == 'table' then
+    last.outcome, last.repeated = 'requested', true
+    return cjson.encode(last)
+  end
+end
 local rule = RULES[mode]
 if type(rule) ~= 'table' then
   return cjson.encode({ outcome = 'rejected', error = 'unknown_mode', detail = 'the session\'s mode ' .. tostring(mode) .. ' is no longer configured' })
@@ -77,4 +89,6 @@ redis.call('HSET', bkey, 'backfillId', backfillId, 'serverId', id, 'mode', mode,
 redis.call('ZADD', P .. 'Backfills', int(seq), sid)
 local out = { outcome = 'requested', backfillId = backfillId, sessionId = sid, mode = mode, slots = slots, requestedAt = NOW }
 if replaced then out.replacedBackfillId = replaced end
-return cjson.encode(out)
+local json = cjson.encode(out)
+if requestId then redis.call('HSET', skey, 'backfillRequest', requestId, 'backfillLast', json) end
+return json
