@@ -61,7 +61,7 @@ export interface Scenario {
 export const RANKED_5V5: ModeSpec = { teams: 2, teamSize: 5, maxPartySize: 5, skill: { window: 200, widen: [{ afterSeconds: 15, window: 400 }] } };
 
 /** The requests of players first..first+size-1 of a ranked5v5 scenario (size a multiple of 10). */
-function rankedBatch(first: number, size: number, modeNames: string[], now: number): EnqueueRequest[] {
+export function rankedBatch(first: number, size: number, modeNames: string[], now: number): EnqueueRequest[] {
   const out: EnqueueRequest[] = [];
   const skill = (p: number) => 1400 + ((p * 37) % 200);
   for (let c = first; c < first + size; c += 10) {

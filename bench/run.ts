@@ -29,6 +29,7 @@ import { runColyseus } from "./colyseus";
 import { linkUnavailableReason, openLink, pingRttMs, type LinkSetting, type NetworkLink } from "./netLink";
 import { runEndToEnd, type EndToEndResult } from "./e2e";
 import { runCeiling } from "./ceiling";
+import { measureLongestCalls } from "./longestCall";
 import { buildReport, type BenchResults } from "./report";
 
 export interface BenchConfig {
@@ -54,6 +55,8 @@ export interface BenchConfig {
   e2eLoadRatePerSec: number;
   sessionSizes: number[];
   bucketCounts: number[];
+  /** Players per pool of the longest-script-call part (each of its two pools runs twice). */
+  longestCallPlayers: number;
   /** The end-to-end ceiling: offered rates (players/s), stepped up until one does not hold, and seconds per step. */
   ceilingRates: number[];
   ceilingStepSeconds: number;
@@ -76,6 +79,7 @@ export function configFor(quick: boolean): BenchConfig {
         memoryPlayersOurs: 10_000,
         memoryPlayersReference: 4_000,
         linkPlayers: 2_000,
+        longestCallPlayers: 50_000,
         e2ePlayers: 120,
         e2eLoadRatePerSec: 0,
         ceilingRates: [50, 100, 200, 300, 400, 600, 800, 1000, 1200],
@@ -89,6 +93,7 @@ export function configFor(quick: boolean): BenchConfig {
         memoryPlayersOurs: 50_000,
         memoryPlayersReference: 10_000,
         linkPlayers: 8_000,
+        longestCallPlayers: 100_000,
         e2ePlayers: 600,
         e2eLoadRatePerSec: 100,
         ceilingRates: [50, 100, 200, 300, 400, 500, 750, 1000, 1250, 1500, 2000],
@@ -96,7 +101,7 @@ export function configFor(quick: boolean): BenchConfig {
       };
 }
 
-export const BENCH_PARTS = ["floor", "core", "reference", "colyseus", "link", "memory", "e2e", "ceiling"] as const;
+export const BENCH_PARTS = ["floor", "core", "reference", "colyseus", "link", "memory", "calls", "e2e", "ceiling"] as const;
 
 export const USAGE = `usage: npm run bench [-- options]
   --quick            a smaller run of everything (about a minute or two)
@@ -304,6 +309,7 @@ async function main(): Promise<void> {
     await measureCore(cfg, redis.url, admin, want, results);
     if (want("link")) await measureLinks(cfg, results);
     if (want("memory")) await measureMemory(cfg, redis.url, admin, results);
+    if (want("calls")) results.longestCalls = await measureLongestCalls(redis.url, admin, cfg.longestCallPlayers);
     if (want("e2e")) await measureEndToEnd(cfg, root, redis.url, admin, results);
     if (want("ceiling")) {
       progress("end-to-end ceiling: open-loop load from a separate process");

@@ -76,6 +76,37 @@ describe("bench report", () => {
     expect(none["≤ 350 B of Redis memory per waiting player"]!.status).toBe("missed");
   });
 
+  it("judges the longest single script call on the worst phase, shows the table and the chart, and says why when it could not run", () => {
+    const phase = (pool: "fifo100" | "ranked5v5", name: string, longestMs: number) => ({
+      pool,
+      phase: name,
+      calls: 100,
+      longestMs,
+      script: "enqueuePlayers",
+      singleRunLongestMs: [longestMs * 2, longestMs] as [number, number],
+    });
+    const target = "longest single script call < 10 ms of Redis CPU at the largest batch and pool";
+    const of = (r: BenchResults) => evaluateTargets(r).find((t) => t.target === target)!;
+    const fine = run({
+      longestCalls: {
+        available: true,
+        poolPlayers: 100_000,
+        batchRequests: 500,
+        phases: [phase("fifo100", "enqueue", 3.2), phase("ranked5v5", "assign", 4.7)],
+      },
+    });
+    expect(of(fine)).toMatchObject({ status: "met", measured: "4.70 ms (enqueuePlayers)" });
+    expect(of(fine).detail).toContain("ranked5v5 pool of 100k players, assign");
+    const rep = buildReport(fine, { resultsDir: "bench/results" });
+    expect(rep.markdown).toContain("| ranked5v5 | assign ");
+    expect(rep.charts["longest-call.svg"]).toContain("<svg");
+    const slow = run({ longestCalls: { available: true, poolPlayers: 100_000, batchRequests: 500, phases: [phase("fifo100", "expireStale", 10.4)] } });
+    expect(of(slow).status).toBe("missed");
+    const off = run({ longestCalls: { available: false, reason: "redis-server's /proc/1/schedstat cannot be read" } });
+    expect(of(off)).toMatchObject({ status: "not measured", detail: "redis-server's /proc/1/schedstat cannot be read" });
+    expect(buildReport(off, { resultsDir: "r" }).markdown).toContain("Not measured: redis-server's /proc/1/schedstat cannot be read.");
+  });
+
   it("says 'not measured' for the end-to-end targets when the local runtime was unavailable, with the reason", () => {
     const r = run({ e2e: { available: false, reason: "local runtime unavailable: startLocalRuntime is not exported" } });
     const rep = buildReport(r, { resultsDir: "bench/results" });

@@ -16,8 +16,8 @@
  * counts by the lower of its two measurements: a call that really does too much work is over the limit in both
  * runs, a passing disturbance in one.
  */
-import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lowerOfTwo, mainThreadCpuClock, redisPid, timedConnection, type ScriptCall } from "../../bench/scriptCpu";
 import { startRedisServer, type RedisServerHandle } from "../../local-runtime/redisServer";
 import type { EnqueueRequest, MatchmakingStore, RedisConnection } from "../../src/store";
 import { checkInvariants, connect, makeStore, RawRegion, REGION, TestClock, uniquePrefix } from "../support/storeHarness";
@@ -30,33 +30,24 @@ const LIMIT_US = 10_000;
 
 let server: RedisServerHandle;
 let redis: RedisConnection;
-let redisPid = 0;
-type Call = { micros: number; what: string };
 /** CPU time of every script call since the last take(), in microseconds, with the call's script name. */
-let cpuCalls: Call[] = [];
+let recorded: { calls: ScriptCall[] } = { calls: [] };
+let cpuNs: () => number = () => NaN;
 
-function mainThreadCpuNs(): number {
-  return Number(readFileSync(`/proc/${redisPid}/schedstat`, "utf8").split(" ")[0]);
-}
-
-/** The connection with every script call timed by redis-server's CPU time. */
-function timed(inner: RedisConnection): RedisConnection {
-  return {
-    ...inner,
-    runScript: async (firstKey, sha, body, keys, args) => {
-      const before = mainThreadCpuNs();
-      const out = await inner.runScript(firstKey, sha, body, keys, args);
-      cpuCalls.push({ micros: (mainThreadCpuNs() - before) / 1000, what: /^local SCRIPT_NAME = '(\w+)'/.exec(body)?.[1] ?? sha });
-      return out;
+/** The connection with every script call timed by redis-server's main-thread CPU time (bench/scriptCpu.ts). */
+const timed = (inner: RedisConnection): RedisConnection =>
+  timedConnection(inner, () => cpuNs(), {
+    get calls() {
+      return recorded.calls;
     },
-  };
-}
+  });
 
 beforeAll(async () => {
   server = await startRedisServer({ extraArgs: ["--slowlog-log-slower-than", "0", "--slowlog-max-len", "100000"] });
   redis = await connect({ kind: "standalone", url: server.url });
-  const info = await redis.command<string>("any", ["INFO", "server"]);
-  redisPid = Number(/process_id:(\d+)/.exec(info)?.[1]);
+  const clock = mainThreadCpuClock(await redisPid(redis));
+  if ("unavailable" in clock) throw new Error(clock.unavailable);
+  cpuNs = clock.read;
 }, 60_000);
 afterAll(async () => {
   await redis?.close();
@@ -66,9 +57,9 @@ afterAll(async () => {
 type SlowEntry = [id: number, at: number, micros: number, args: string[]];
 
 /** The script calls since the last take(): their longest CPU time, and the longest SLOWLOG (wall-clock) time. */
-async function take(): Promise<{ calls: Call[]; maxWallMicros: number }> {
-  const cpu = cpuCalls;
-  cpuCalls = [];
+async function take(): Promise<{ calls: ScriptCall[]; maxWallMicros: number }> {
+  const cpu = recorded.calls;
+  recorded = { calls: [] };
   if (process.env.STORE_DEBUG)
     console.log(
       cpu
@@ -224,7 +215,7 @@ async function rankedPool(measure: Measure, note: (line: string) => void): Promi
 }
 
 type Measure = (phase: string) => Promise<void>;
-type Phase = { calls: Call[]; maxWallMicros: number };
+type Phase = { calls: ScriptCall[]; maxWallMicros: number };
 
 /**
  * Runs a scenario twice and checks every phase: call i of a phase counts by the lower of its two CPU times.
@@ -256,11 +247,7 @@ async function twiceUnderLimit(scenario: (measure: Measure, note: (line: string)
       second.calls.map((c) => c.what),
       `${phase}: the two runs make the same calls`,
     ).toEqual(first.calls.map((c) => c.what));
-    let worst = { micros: 0, what: "", index: -1 };
-    first.calls.forEach((c, i) => {
-      const micros = Math.min(c.micros, second.calls[i]!.micros);
-      if (micros > worst.micros) worst = { micros, what: c.what, index: i };
-    });
+    const worst = lowerOfTwo(first.calls, second.calls);
     const rawMax = (p: Phase) => Math.max(...p.calls.map((c) => c.micros));
     report.push(
       `${phase}: ${first.calls.length} script calls, longest ${ms(worst.micros)} ms Redis CPU (${worst.what}, lower of two runs; ` +

@@ -1,0 +1,144 @@
+/**
+ * The longest single script call at the largest batch and pool (issue 11): how long one call of each
+ * looping operation keeps Redis busy when a region holds a large pool. Every operation is capped by work per
+ * call and the store loops, so no call should reach 10 ms however large the pool.
+ *
+ * Two pools, as in test/store/scriptTime.test.ts: FIFO sessions of 100 (the most players one assign call can
+ * take) and a 5v5 skill mode with parties (bench/core.ts RANKED_5V5). Enqueued in batches of 500 requests
+ * (the most one enqueue call accepts). Each pool runs twice (deterministic: fixed ids, a test clock), and a
+ * call counts by the lower of its two Redis CPU times (bench/scriptCpu.ts: why).
+ */
+import { createRedisConnection, MatchmakingStore, type EnqueueRequest, type RedisConnection } from "../src/store";
+import type { ModeSpec } from "../src/domain/modeRules";
+import { RANKED_5V5, rankedBatch } from "./core";
+import { flushAll, progress, type RawClient } from "./redisProbe";
+import { lowerOfTwo, mainThreadCpuClock, redisPid, timedConnection, type ScriptCall } from "./scriptCpu";
+
+export const SCRIPT_CALL_LIMIT_MS = 10;
+
+export interface LongestCallPhase {
+  pool: "fifo100" | "ranked5v5";
+  phase: string;
+  calls: number;
+  /** Lower of the two runs, call by call; the worst such call. */
+  longestMs: number;
+  script: string;
+  /** The worst call of each run on its own (what one noisy run would have said). */
+  singleRunLongestMs: [number, number];
+}
+
+export type LongestCallResult =
+  { available: true; poolPlayers: number; batchRequests: number; phases: LongestCallPhase[] } | { available: false; reason: string };
+
+const REGION = "bench";
+const BATCH = 500;
+
+type Recorder = (phase: string) => void;
+
+/** A fixed clock the scenario moves by hand, so both runs make the same calls. */
+function testClock(): { now: () => number; advance: (ms: number) => void } {
+  let ms = Date.UTC(2026, 0, 1, 12);
+  return { now: () => ms, advance: (d) => void (ms += d) };
+}
+
+function storeOf(conn: RedisConnection, prefix: string, modes: Record<string, ModeSpec>, now: () => number): MatchmakingStore {
+  return new MatchmakingStore(conn, { prefix, modes, serverLeaseSeconds: 3600, ticketRetentionSeconds: 3600, clock: now });
+}
+
+async function servers(st: MatchmakingStore, n: number, tag: string): Promise<void> {
+  for (let i = 0; i < n; i++)
+    await st.registerServer({ serverId: `${tag}${i}`, region: REGION, address: `10.${tag === "f" ? 3 : 4}.${i >> 8}.${i & 255}:7000` });
+}
+
+async function enqueueAll(st: MatchmakingStore, batches: EnqueueRequest[][]): Promise<void> {
+  for (const b of batches) await st.enqueue(b);
+}
+
+/** FIFO sessions of 100: enqueue the pool, assign 1 server per session, claim + confirm, then a pool of 2-player sessions goes stale. */
+async function fifoPool(conn: RedisConnection, prefix: string, players: number, mark: Recorder): Promise<void> {
+  const clock = testClock();
+  const st = storeOf(conn, prefix, { big: 100, duel: 2 }, clock.now);
+  const req = (p: number, mode: string): EnqueueRequest => ({ ticketId: `t${p}`, playerId: `p${p}`, mode, region: REGION, requestedAtMs: clock.now() });
+  const batchesOf = (from: number, mode: string) =>
+    Array.from({ length: players / BATCH }, (_, b) => Array.from({ length: BATCH }, (_, i) => req(from + b * BATCH + i, mode)));
+  mark("");
+  await enqueueAll(st, batchesOf(0, "big"));
+  mark("enqueue");
+  await servers(st, players / 100, "f");
+  mark("");
+  clock.advance(1000);
+  await st.assign(REGION);
+  mark("assign (100 players per session)");
+  clock.advance(10_000);
+  const claimed = await st.claimUnannounced(REGION, { olderThanMs: 5000 });
+  await st.confirmAnnounced(
+    REGION,
+    claimed.map((a) => a.sessionId),
+  );
+  mark("claim + confirm the outbox");
+  await enqueueAll(st, batchesOf(players, "duel"));
+  mark("");
+  clock.advance(60_000);
+  await st.expireStale(REGION, { playerMaxAgeMs: 30_000, sessionMaxAgeMs: 3_600_000 });
+  mark("expireStale (the whole pool)");
+}
+
+/** The 5v5 skill mode with parties: enqueue, regroup under a widened window, assign, expiry of the rest. */
+async function rankedPool(conn: RedisConnection, prefix: string, players: number, mark: Recorder): Promise<void> {
+  const clock = testClock();
+  const st = storeOf(conn, prefix, { ranked: RANKED_5V5 }, clock.now);
+  mark("");
+  for (let first = 0; first < players; first += BATCH) {
+    await st.enqueue(rankedBatch(first, BATCH, ["ranked"], clock.now()));
+    clock.advance(50);
+  }
+  mark("enqueue");
+  clock.advance(20_000);
+  await st.regroup(REGION);
+  mark("regroup");
+  await servers(st, Math.min(1000, players / 10), "r");
+  mark("");
+  await st.assign(REGION);
+  mark("assign (5v5 sessions)");
+  clock.advance(120_000);
+  await st.expireStale(REGION, { playerMaxAgeMs: 60_000, sessionMaxAgeMs: 3_600_000 });
+  mark("expireStale");
+}
+
+/** Runs both pools twice on the bench's redis-server (flushed first) and reports every phase's longest call. */
+export async function measureLongestCalls(url: string, admin: RawClient, players: number): Promise<LongestCallResult> {
+  const conn = await createRedisConnection({ url, mode: "standalone" });
+  try {
+    const clock = mainThreadCpuClock(await redisPid(conn));
+    if ("unavailable" in clock) return { available: false, reason: clock.unavailable };
+    const phases: LongestCallPhase[] = [];
+    for (const [pool, run] of [
+      ["fifo100", fifoPool],
+      ["ranked5v5", rankedPool],
+    ] as const) {
+      const runs: Map<string, ScriptCall[]>[] = [];
+      for (let rep = 1; rep <= 2; rep++) {
+        progress(`longest script call: ${pool} pool of ${players.toLocaleString("en-US")} players, run ${rep}/2`);
+        await flushAll(admin);
+        const sink = { calls: [] as ScriptCall[] };
+        const byPhase = new Map<string, ScriptCall[]>();
+        await run(timedConnection(conn, clock.read, sink), `lc-${pool}`, players, (phase) => {
+          if (phase) byPhase.set(phase, sink.calls);
+          sink.calls = [];
+        });
+        runs.push(byPhase);
+      }
+      const [a, b] = runs as [Map<string, ScriptCall[]>, Map<string, ScriptCall[]>];
+      for (const [phase, first] of a) {
+        const second = b.get(phase) ?? [];
+        const worst = lowerOfTwo(first, second);
+        const max = (calls: ScriptCall[]) => Math.max(0, ...calls.map((c) => c.micros)) / 1000;
+        phases.push({ pool, phase, calls: first.length, longestMs: worst.micros / 1000, script: worst.what, singleRunLongestMs: [max(first), max(second)] });
+      }
+    }
+    await flushAll(admin);
+    return { available: true, poolPlayers: players, batchRequests: BATCH, phases };
+  } finally {
+    await conn.close().catch(() => undefined);
+  }
+}
