@@ -14,6 +14,7 @@
  */
 import { WebPubSubClient } from "@azure/web-pubsub-client";
 import { callJson, expectStatus, MatchmakerError, retryAfterMs, sleep, trimSlash, type FetchLike } from "./http";
+import { measureLatencies, type LatencyOptions } from "./latency";
 
 export type TicketState = "searching" | "matched" | "timedOut" | "cancelled" | "serverLost";
 export type FinalState = Exclude<TicketState, "searching">;
@@ -66,6 +67,17 @@ export interface FindMatchOptions {
   skill?: number;
   /** Further ticket fields the matchmaker accepts (party, latencies, ...), sent as they are. */
   ticketFields?: Record<string, unknown>;
+  /**
+   * Region -> that region's matchmaker origin (its `GET /api/ping`), e.g. `{ westeurope: "https://mm-weu...",
+   * northeurope: "https://mm-neu..." }`. Given, findMatch first measures the latency to each (measureLatencies:
+   * the median of `latency.samples` probes, each bounded by `latency.timeoutMs`) and sends `latencies` with the
+   * ticket; a region that did not answer is left out, and when none answered the ticket goes without latencies.
+   */
+  regionUrls?: Record<string, string>;
+  /** How the latencies are measured (defaults of measureLatencies: 5 probes, the first a warm-up, 2000 ms each). */
+  latency?: Pick<LatencyOptions, "samples" | "timeoutMs" | "gapMs">;
+  /** Called with the latencies measured (before the ticket is created). */
+  onLatencies?: (latencies: Record<string, number>) => void;
   /** Cancels the ticket when aborted. */
   signal?: AbortSignal;
   /** Extra request headers (e.g. `Authorization: Bearer <player JWT>` with PLAYER_AUTH=jwt on ticket creation). */
@@ -117,6 +129,11 @@ export async function findMatch(opts: FindMatchOptions): Promise<MatchOutcome> {
 
 async function createAndWatch(opts: FindMatchOptions, fetchFn: FetchLike, base: string, early: PushConnection | undefined): Promise<MatchOutcome> {
   const body: Record<string, unknown> = { playerId: opts.playerId, ...opts.ticketFields };
+  if (opts.regionUrls && Object.keys(opts.regionUrls).length) {
+    const latencies = await measureLatencies({ ...opts.latency, regions: opts.regionUrls, fetch: fetchFn, ...(opts.signal ? { signal: opts.signal } : {}) });
+    opts.onLatencies?.(latencies);
+    if (Object.keys(latencies).length) body.latencies = latencies;
+  }
   if (opts.mode !== undefined) body.mode = opts.mode;
   if (opts.region !== undefined) body.region = opts.region;
   if (opts.skill !== undefined) body.skill = opts.skill;

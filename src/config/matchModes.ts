@@ -3,10 +3,11 @@
  * problem rather than stopping at the first, so an operator fixes a rule set in one go. The published
  * JSON Schema (src/schemas/match-modes.schema.json) says the same in its own language; the test
  * test/config/matchModes.test.ts holds the two to the same verdicts. The checks a JSON Schema cannot express
- * (size = teams × teamSize ≤ 100, maxPartySize ≤ teamSize, ascending widen steps that never narrow) are
- * listed in the schema's description.
+ * (size = teams × teamSize ≤ 100, maxPartySize ≤ teamSize, ascending widen steps that never narrow, latency
+ * only with solo tickets and one team) are listed in the schema's description.
  */
 import { hasOwnName, MODE_PATTERN } from "../domain/fields";
+import { LATENCY_MAX_MS } from "../domain/latency";
 import { MAX_SKILL_WINDOW, normalizeMode, type ModeRules, type ModeSpec } from "../domain/modeRules";
 
 export const MAX_SESSION_SIZE = 100;
@@ -15,8 +16,6 @@ export const MAX_WIDEN_STEPS = 10;
 export const MAX_WIDEN_AFTER_SECONDS = 3600;
 
 const RULE_FIELDS = ["teams", "teamSize", "maxPartySize", "skill", "latency"];
-const SKILL_FIELDS = ["window", "widen"];
-const STEP_FIELDS = ["afterSeconds", "window"];
 
 export interface ParsedModes {
   /** Normalized rules of every mode that had no problem. */
@@ -65,36 +64,48 @@ function checkSpec(spec: unknown): string[] {
   if (!isInt(maxPartySize, 1, MAX_SESSION_SIZE)) problems.push(`maxPartySize must be an integer 1-${MAX_SESSION_SIZE}, got ${JSON.stringify(maxPartySize)}`);
   else if (teamSizeOk && maxPartySize > teamSize)
     problems.push(`maxPartySize ${maxPartySize} is above teamSize ${teamSize}: a party is never split over teams`);
-  if (skill !== undefined) problems.push(...checkSkill(skill));
-  if (latency !== undefined)
-    problems.push("latency rules need the regions capability (issue 14), which is not built yet: remove `latency` (it would otherwise be silently ignored)");
+  if (skill !== undefined) problems.push(...checkWidened("skill", "window", MAX_SKILL_WINDOW, skill));
+  if (latency !== undefined) {
+    problems.push(...checkWidened("latency", "max", LATENCY_MAX_MS, latency));
+    // Latency groups are placed whole by lua/placeLatency.lua, which does not pack teams, parties or skill yet.
+    if (teams !== 1 || maxPartySize !== 1 || skill !== undefined)
+      problems.push("latency rules take solo tickets and one team for now (no teams, maxPartySize or skill with latency; issue 14): drop one of them");
+  }
   return problems;
 }
 
-function checkSkill(skill: unknown): string[] {
-  if (!isObject(skill)) return [`skill must be an object {window, widen?}, got ${JSON.stringify(skill)}`];
-  const problems = unknownFields(skill, SKILL_FIELDS).map((k) => `unknown field skill.${k} (known: ${SKILL_FIELDS.join(", ")})`);
-  const windowOk = isNumber(skill.window, 0, MAX_SKILL_WINDOW);
-  if (skill.window === undefined) problems.push("skill.window is required");
-  else if (!windowOk) problems.push(`skill.window must be a number 0-${MAX_SKILL_WINDOW}, got ${JSON.stringify(skill.window)}`);
-  if (skill.widen === undefined) return problems;
-  if (!Array.isArray(skill.widen)) return [...problems, `skill.widen must be an array of {afterSeconds, window}, got ${JSON.stringify(skill.widen)}`];
-  if (skill.widen.length > MAX_WIDEN_STEPS) problems.push(`skill.widen has ${skill.widen.length} steps; at most ${MAX_WIDEN_STEPS}`);
-  let previous = { afterSeconds: 0, window: windowOk ? (skill.window as number) : -Infinity };
-  skill.widen.forEach((step: unknown, i) => {
-    const at = `skill.widen[${i}]`;
-    if (!isObject(step)) return void problems.push(`${at} must be an object {afterSeconds, window}, got ${JSON.stringify(step)}`);
-    problems.push(...unknownFields(step, STEP_FIELDS).map((k) => `unknown field ${at}.${k} (known: ${STEP_FIELDS.join(", ")})`));
-    const { afterSeconds, window } = step;
+/**
+ * A rule relaxed in widen steps (`skill` by `window`, `latency` by `max`): `{<field>, widen?: [{afterSeconds,
+ * <field>}]}` with the field a number 0-`top`, steps in ascending afterSeconds that never narrow.
+ */
+function checkWidened(name: string, field: string, top: number, rule: unknown): string[] {
+  const shape = `{${field}, widen?}`;
+  if (!isObject(rule)) return [`${name} must be an object ${shape}, got ${JSON.stringify(rule)}`];
+  const fields = [field, "widen"];
+  const stepFields = ["afterSeconds", field];
+  const problems = unknownFields(rule, fields).map((k) => `unknown field ${name}.${k} (known: ${fields.join(", ")})`);
+  const valueOk = isNumber(rule[field], 0, top);
+  if (rule[field] === undefined) problems.push(`${name}.${field} is required`);
+  else if (!valueOk) problems.push(`${name}.${field} must be a number 0-${top}, got ${JSON.stringify(rule[field])}`);
+  if (rule.widen === undefined) return problems;
+  if (!Array.isArray(rule.widen)) return [...problems, `${name}.widen must be an array of {afterSeconds, ${field}}, got ${JSON.stringify(rule.widen)}`];
+  if (rule.widen.length > MAX_WIDEN_STEPS) problems.push(`${name}.widen has ${rule.widen.length} steps; at most ${MAX_WIDEN_STEPS}`);
+  let previous = { afterSeconds: 0, value: valueOk ? (rule[field] as number) : -Infinity };
+  rule.widen.forEach((step: unknown, i) => {
+    const at = `${name}.widen[${i}]`;
+    if (!isObject(step)) return void problems.push(`${at} must be an object {afterSeconds, ${field}}, got ${JSON.stringify(step)}`);
+    problems.push(...unknownFields(step, stepFields).map((k) => `unknown field ${at}.${k} (known: ${stepFields.join(", ")})`));
+    const afterSeconds = step.afterSeconds;
+    const value = step[field];
     const afterOk = isNumber(afterSeconds, 0, MAX_WIDEN_AFTER_SECONDS) && afterSeconds > 0;
-    const stepWindowOk = isNumber(window, 0, MAX_SKILL_WINDOW);
+    const stepValueOk = isNumber(value, 0, top);
     if (!afterOk) problems.push(`${at}.afterSeconds must be a number above 0 and at most ${MAX_WIDEN_AFTER_SECONDS}, got ${JSON.stringify(afterSeconds)}`);
     else if (afterSeconds <= previous.afterSeconds)
       problems.push(`${at}.afterSeconds ${afterSeconds} must be above the previous step's ${previous.afterSeconds} (steps in ascending order)`);
-    if (!stepWindowOk) problems.push(`${at}.window must be a number 0-${MAX_SKILL_WINDOW}, got ${JSON.stringify(window)}`);
-    else if (window < previous.window)
-      problems.push(`${at}.window ${window} narrows the window in force before it (${previous.window}): widen steps may only widen`);
-    previous = { afterSeconds: afterOk ? afterSeconds : previous.afterSeconds, window: stepWindowOk ? window : previous.window };
+    if (!stepValueOk) problems.push(`${at}.${field} must be a number 0-${top}, got ${JSON.stringify(value)}`);
+    else if (value < previous.value)
+      problems.push(`${at}.${field} ${value} narrows the ${field} in force before it (${previous.value}): widen steps may only widen`);
+    previous = { afterSeconds: afterOk ? afterSeconds : previous.afterSeconds, value: stepValueOk ? value : previous.value };
   });
   return problems;
 }

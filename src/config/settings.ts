@@ -3,9 +3,10 @@
  * deployment template can be checked against it (test/infra). A bad or missing value fails at startup
  * with one error that lists every problem, instead of failing later on the first request.
  */
-import { ID_PATTERN, REGION_PATTERN } from "../domain/fields";
+import { ID_PATTERN } from "../domain/fields";
 import type { ModeRules } from "../domain/modeRules";
 import { parseMatchModes } from "./matchModes";
+import { parseMatchRegions } from "./regions";
 import { IDENTITY_SETTING_NAMES, loadIdentitySettings, type IdentitySettings } from "../identity/settings";
 
 export interface Settings {
@@ -26,7 +27,13 @@ export interface Settings {
    */
   modes: Record<string, ModeRules>;
   defaultMode: string;
+  /** Every region served (`MATCH_REGIONS`, zones' regions in place): src/config/regions.ts. */
   regions: string[];
+  /**
+   * region -> its zone, for the regions of a zone (issue 14): they share one Redis hash slot, so a ticket with
+   * latencies is placed across them by one script. A region in no zone keeps its own slot (and key names).
+   */
+  zones: Record<string, string>;
   defaultRegion: string;
   matchTimeoutSeconds: number;
   /** NCRONTAB (6 fields, with seconds) of the assignSessions sweeper. */
@@ -61,7 +68,7 @@ export const SETTING_NAMES = {
   serverClaimSeconds: "SERVER_CLAIM_SECONDS",
   ticketRetentionSeconds: "TICKET_RETENTION_SECONDS",
   ...IDENTITY_SETTING_NAMES,
-} as const satisfies Record<Exclude<keyof Settings, "identity">, string>;
+} as const satisfies Record<Exclude<keyof Settings, "identity" | "zones">, string>;
 
 /**
  * The connection setting prefix used in the Event Hub trigger registrations. Registrations are made at
@@ -139,11 +146,10 @@ export function loadSettings(env: Env = process.env): Settings {
   const parsedModes = rawModes === undefined ? undefined : parseMatchModes(rawModes);
   problems.push(...(parsedModes?.problems ?? []).map((p) => `${SETTING_NAMES.modes} ${p}`));
   const modes = parsedModes?.modes;
-  const regions = json<string[]>(SETTING_NAMES.regions, (v) =>
-    Array.isArray(v) && v.length > 0 && v.every((r) => typeof r === "string" && REGION_PATTERN.test(r))
-      ? undefined
-      : 'must be a non-empty array of region names like ["westeurope"]',
-  );
+  const rawRegions = json<unknown>(SETTING_NAMES.regions, () => undefined);
+  const parsedRegions = rawRegions === undefined ? undefined : parseMatchRegions(rawRegions);
+  problems.push(...(parsedRegions?.problems ?? []).map((p) => `${SETTING_NAMES.regions} ${p}`));
+  const regions = parsedRegions && !parsedRegions.problems.length ? parsedRegions.regions : undefined;
   // The default is checked against the names given, so a bad rule set of it is reported once, as itself.
   const modeNames = typeof rawModes === "object" && rawModes !== null && !Array.isArray(rawModes) ? Object.keys(rawModes) : [];
   const defaultMode = get(SETTING_NAMES.defaultMode) || (modeNames[0] ?? "");
@@ -172,7 +178,8 @@ export function loadSettings(env: Env = process.env): Settings {
     matchMadeHub: get(SETTING_NAMES.matchMadeHub),
     modes: modes ?? {},
     defaultMode,
-    regions,
+    regions: regions ?? [],
+    zones: parsedRegions?.zones ?? {},
     defaultRegion,
     matchTimeoutSeconds: int(SETTING_NAMES.matchTimeoutSeconds, 1, 3600),
     assignSchedule,

@@ -43,7 +43,13 @@ export interface ModeRules {
  */
 export type ModeSpec =
   | number
-  | { teams?: number; teamSize: number; maxPartySize?: number; skill?: Omit<SkillRule, "widen"> & Partial<Pick<SkillRule, "widen">>; latency?: LatencyRule };
+  | {
+      teams?: number;
+      teamSize: number;
+      maxPartySize?: number;
+      skill?: Omit<SkillRule, "widen"> & Partial<Pick<SkillRule, "widen">>;
+      latency?: Omit<LatencyRule, "widen"> & Partial<Pick<LatencyRule, "widen">>;
+    };
 
 /** The normalized rules of a spec the settings parser already checked (the number form: FIFO, no teams, solo). */
 export function normalizeMode(spec: ModeSpec): ModeRules {
@@ -56,7 +62,7 @@ export function normalizeMode(spec: ModeSpec): ModeRules {
     maxPartySize: spec.maxPartySize ?? 1,
     // `widen` may be left out of a rule set: no steps.
     ...(spec.skill ? { skill: { window: spec.skill.window, widen: [...(spec.skill.widen ?? [])] } } : {}),
-    ...(spec.latency ? { latency: spec.latency } : {}),
+    ...(spec.latency ? { latency: { max: spec.latency.max, widen: [...(spec.latency.widen ?? [])] } } : {}),
   };
 }
 
@@ -77,6 +83,7 @@ export function skillWindowAt(rule: SkillRule, waitSeconds: number): number {
   return w;
 }
 
+/** The latency max in force for a group whose longest-waiting ticket has waited `waitSeconds` (as skillWindowAt). */
 export function latencyMaxAt(rule: LatencyRule, waitSeconds: number): number {
   let m = rule.max;
   for (const step of rule.widen) if (waitSeconds >= step.afterSeconds) m = step.max;

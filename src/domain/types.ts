@@ -37,6 +37,11 @@ export interface PlayerRequest {
    * shares the ticketId; each member has its own orchestrator, status and token.
    */
   party?: PartyMember[];
+  /**
+   * Round-trip milliseconds to regions, as the client measured them (issue 14). In a mode with a `latency` rule
+   * the ticket is placed in a region of its home region's zone within the max in force; `region` is its home.
+   */
+  latencies?: Record<string, number>;
 }
 
 export interface SessionPlayer {

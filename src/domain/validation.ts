@@ -5,6 +5,7 @@
 import type { ErrorBody, PartyMember, PlayerRequest } from "./types";
 import { SKILL_MAX, SKILL_MIN, type ModeRules } from "./modeRules";
 import { hasOwnName, ID_PATTERN, MODE_PATTERN, REGION_PATTERN } from "./fields";
+import { ticketPlacement, validateLatencies } from "./latency";
 
 export { ID_PATTERN, MODE_PATTERN, REGION_PATTERN, SESSION_ID_PATTERN, FIELD_PATTERNS } from "./fields";
 
@@ -72,6 +73,8 @@ export function validateTimestamp(field: string, value: unknown): Validated<numb
 export interface MatchRules {
   modes: Readonly<Record<string, ModeRules>>;
   regions: readonly string[];
+  /** region -> zone (MATCH_REGIONS zones): where a latency ticket may be placed. */
+  zones?: Readonly<Record<string, string>>;
 }
 
 /** The ticketId, playerId, mode and region of a ticket message, checked in that order (first error wins). */
@@ -92,7 +95,11 @@ export function validateTicketFields(
 
 /** A `player-requests` message, validated field by field. Unknown fields are refused so typos are visible. */
 export function validatePlayerRequest(msg: unknown, rules: MatchRules): Validated<PlayerRequest & { requestedAtMs: number }> {
-  const fields = validateFields(msg, ["ticketId", "playerId", "mode", "region", "requestedAt", "skill", "party"], "a player request must be a JSON object");
+  const fields = validateFields(
+    msg,
+    ["ticketId", "playerId", "mode", "region", "requestedAt", "skill", "party", "latencies"],
+    "a player request must be a JSON object",
+  );
   if (!fields.ok) return fields;
   const m = fields.value;
   const ticket = validateTicketFields(m, rules);
@@ -102,7 +109,33 @@ export function validatePlayerRequest(msg: unknown, rules: MatchRules): Validate
   // validateMode checked the name is an own property: the rules exist.
   const party = validateTicketRules(ticket.value.playerId, m, ticket.value.mode, rules.modes[ticket.value.mode]!);
   if (!party.ok) return party;
-  return ok({ ...ticket.value, requestedAt: m.requestedAt as string, requestedAtMs: requestedAt.value, ...party.value });
+  const latencies = validateTicketLatencies(m.latencies, ticket.value.region, rules.modes[ticket.value.mode]!, rules);
+  if (!latencies.ok) return latencies;
+  return {
+    ok: true,
+    value: { ...ticket.value, requestedAt: m.requestedAt as string, requestedAtMs: requestedAt.value, ...party.value, ...latencies.value },
+  };
+}
+
+/**
+ * A ticket's `latencies` (issue 14): served regions, 0-10000 ms each; in a latency mode at least one of them
+ * must be a region the ticket can be matched in (its home region's zone, or the home region alone).
+ */
+export function validateTicketLatencies(
+  value: unknown,
+  home: string,
+  rules: ModeRules,
+  layout: { regions?: readonly string[]; zones?: Readonly<Record<string, string>> },
+): Validated<{ latencies?: Record<string, number> }> {
+  if (value === undefined) return ok({});
+  const latencies = validateLatencies(value, layout.regions, REGION_PATTERN);
+  if (!latencies.ok) return latencies;
+  if (rules.latency) {
+    const zones = layout.zones ?? {};
+    const placed = ticketPlacement({ regions: layout.regions ?? Object.keys(zones), zones }, { region: home, latencies: latencies.value }, home);
+    if (!placed.ok) return placed;
+  }
+  return ok({ latencies: latencies.value });
 }
 
 /** A ticket's `skill` and `party` against its mode's rules (DESIGN.md section 6 "Tickets"); first problem wins. */

@@ -39,6 +39,7 @@ export async function storeFromSettings(s: Settings, opts: { clock?: () => numbe
     prefix: s.redisKeyPrefix,
     modes: s.modes,
     regions: s.regions,
+    zones: s.zones,
     serverLeaseSeconds: s.serverLeaseSeconds,
     serverClaimSeconds: s.serverClaimSeconds,
     ticketRetentionSeconds: s.ticketRetentionSeconds,

@@ -1,6 +1,6 @@
 /**
- * Redis key names. Everything of one region lives under `<prefix>:{<region>}:` - the `{region}` hash tag
- * puts all of a region's keys into one hash slot, so each Lua script (which builds its keys from that
+ * Redis key names. Everything of one region lives under `<prefix>:{<region>}:` (a region of a zone:
+ * `<prefix>:{zone.<zone>}:<region>:`) - the hash tag puts all of a region's (a zone's) keys into one hash slot, so each Lua script (which builds its keys from that
  * prefix) touches a single slot and runs unchanged on a Redis Cluster. Logical names follow the reference
  * architecture's documented schema so operators recognise them.
  */
@@ -48,22 +48,47 @@ export const KEY = {
 
 export type LogicalKey = (typeof KEY)[keyof typeof KEY];
 
-/** `<prefix>:{<region>}:` - what the scripts get as ARGV[1]. */
-export function regionPrefix(prefix: string, region: string): string {
-  return `${prefix}:{${region}}:`;
+/** region -> zone, for the regions of a zone (MATCH_REGIONS zones, issue 14); a region in none is absent. */
+export type Zones = Readonly<Record<string, string>>;
+const NO_ZONES: Zones = {};
+
+/**
+ * The hash tag of a region's keys: the region itself, or `zone.<zone>` for the regions of a zone, which so
+ * share one hash slot (no region can be called that: region names have no dot).
+ */
+export function hashTag(region: string, zones: Zones = NO_ZONES): string {
+  return Object.prototype.hasOwnProperty.call(zones, region) ? `zone.${zones[region]}` : region;
 }
 
-/** `<prefix>:{<region>}:<LogicalName>[:<id>]` */
-export function regionKey(prefix: string, region: string, name: LogicalKey, id?: string): string {
-  return `${regionPrefix(prefix, region)}${name}${id === undefined ? "" : `:${id}`}`;
+/**
+ * What the scripts get as ARGV[1]: `<prefix>:{<region>}:` for a region in no zone (unchanged since before
+ * zones), `<prefix>:{zone.<zone>}:<region>:` for a region of a zone (its own key names, its zone's slot).
+ */
+export function regionPrefix(prefix: string, region: string, zones: Zones = NO_ZONES): string {
+  const tag = hashTag(region, zones);
+  return tag === region ? `${prefix}:{${region}}:` : `${prefix}:{${tag}}:${region}:`;
+}
+
+/** `<region prefix><LogicalName>[:<id>]` */
+export function regionKey(prefix: string, region: string, name: LogicalKey, id?: string, zones: Zones = NO_ZONES): string {
+  return `${regionPrefix(prefix, region, zones)}${name}${id === undefined ? "" : `:${id}`}`;
 }
 
 /**
  * The key a region's scripts are routed by (KEYS[1]). Any key with the region's hash tag would do;
  * SessionSeq is always the same slot as every other key of the region.
  */
-export function routingKey(prefix: string, region: string): string {
-  return regionKey(prefix, region, KEY.SessionSeq);
+export function routingKey(prefix: string, region: string, zones: Zones = NO_ZONES): string {
+  return regionKey(prefix, region, KEY.SessionSeq, undefined, zones);
+}
+
+/**
+ * `<prefix>:{<tag>}:Latency:` - the latency pool of a region's slot (the zone's, or the lone region's): the
+ * tickets of latency modes wait here until a full group is placed in one region (lua/placeLatency.lua).
+ * `Latency` cannot be a region name (region names are lowercase), so it never meets a zone region's keys.
+ */
+export function latencyPoolPrefix(prefix: string, region: string, zones: Zones = NO_ZONES): string {
+  return `${prefix}:{${hashTag(region, zones)}}:Latency:`;
 }
 
 /**

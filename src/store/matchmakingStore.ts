@@ -10,7 +10,18 @@
  */
 import type { LeaveReason, PartyMember } from "../domain/types";
 import { normalizeModes, type ModeRules, type ModeSpec } from "../domain/modeRules";
-import { fail, ID_PATTERN, ok, validateFields, validateId, validateMode, validateRegion, validateTicketFields, type Validated } from "../domain/validation";
+import {
+  fail,
+  ID_PATTERN,
+  ok,
+  validateFields,
+  validateId,
+  validateMode,
+  validateRegion,
+  validateTicketFields,
+  validateTicketLatencies,
+  type Validated,
+} from "../domain/validation";
 import type { RedisConnection } from "./connection";
 import { deadLetterKey, rateLimitKey, regionPrefix, routingKey } from "./keys";
 import { percentileOfSorted } from "../lib/percentile";
@@ -67,6 +78,11 @@ export interface MatchmakingStoreOptions {
   ticketRetentionSeconds: number;
   /** When given, regions outside this list are refused ("unknown_region"); otherwise any well-formed region is accepted. */
   regions?: readonly string[];
+  /**
+   * region -> zone (MATCH_REGIONS zones, issue 14): a zone's regions share one hash slot, and tickets of a
+   * latency mode are placed across them (lua/placeLatency.lua). A region in no zone keeps its own slot.
+   */
+  zones?: Readonly<Record<string, string>>;
   /** A server claimed for a session must confirm it (heartbeat or ack) within this window. Default 60. */
   serverClaimSeconds?: number;
   /** Epoch ms; tests move it instead of sleeping. */
@@ -228,6 +244,7 @@ export class MatchmakingStore {
       serverClaimSeconds: opts.serverClaimSeconds ?? DEFAULT_CLAIM_SECONDS,
       clock: this.clock,
       ...(opts.regions ? { regions: opts.regions } : {}),
+      ...(opts.zones ? { zones: opts.zones } : {}),
     });
     this.backfills = new BackfillDesk({
       retentionMs: this.retentionMs,
@@ -240,6 +257,11 @@ export class MatchmakingStore {
 
   private now(): number {
     return Math.floor(this.clock());
+  }
+
+  /** The regions served (undefined: any well-formed region) and their zones. */
+  private get layout(): { regions?: readonly string[]; zones: Readonly<Record<string, string>> } {
+    return { ...(this.opts.regions ? { regions: this.opts.regions } : {}), zones: this.opts.zones ?? {} };
   }
 
   /** Closes the Redis connection this store owns. */
@@ -257,12 +279,12 @@ export class MatchmakingStore {
    */
   private async run<N extends ScriptName>(name: N, region: string, args: Record<string, unknown> = {}, plain: string[] = []): Promise<ScriptReply<N>> {
     const script = this.scripts[name];
-    const key = routingKey(this.prefix, region);
+    const key = routingKey(this.prefix, region, this.opts.zones);
     const payload = JSON.stringify({ now: this.now(), region, ...args });
     let raw: unknown;
     const started = performance.now();
     try {
-      raw = await this.redis.runScript(key, script.sha, script.body, [key], [regionPrefix(this.prefix, region), payload, ...plain]);
+      raw = await this.redis.runScript(key, script.sha, script.body, [key], [regionPrefix(this.prefix, region, this.opts.zones), payload, ...plain]);
     } catch (err) {
       throw scriptInputError(err) ?? err;
     } finally {
@@ -299,7 +321,11 @@ export class MatchmakingStore {
   }
 
   private validateEnqueue(entry: unknown, now: number): Validated<EnqueueRequest> {
-    const fields = validateFields(entry, ["ticketId", "playerId", "mode", "region", "requestedAtMs", "skill", "party"], "a player request must be an object");
+    const fields = validateFields(
+      entry,
+      ["ticketId", "playerId", "mode", "region", "requestedAtMs", "skill", "party", "latencies"],
+      "a player request must be an object",
+    );
     if (!fields.ok) return fields;
     const e = fields.value;
     const ticket = validateTicketFields(e, { modes: this.modes, regions: this.opts.regions });
@@ -316,7 +342,9 @@ export class MatchmakingStore {
     }
     const unit = this.validateUnit(ticket.value.playerId, this.rules[ticket.value.mode]!, e.skill, e.party);
     if (!unit.ok) return unit;
-    return ok({ ...ticket.value, requestedAtMs: at, ...unit.value });
+    const latencies = validateTicketLatencies(e.latencies, ticket.value.region, this.rules[ticket.value.mode]!, this.layout);
+    if (!latencies.ok) return latencies;
+    return ok({ ...ticket.value, requestedAtMs: at, ...unit.value, ...latencies.value });
   }
 
   /**

@@ -10,7 +10,7 @@
  */
 import { validateAddress, validateId, validateRegion } from "../domain/validation";
 import type { RedisConnection } from "./connection";
-import { KEY, regionKey, regionPrefix, routingKey, SERVER_INDEX, serverIndexKey, serverIndexPrefix } from "./keys";
+import { KEY, regionKey, regionPrefix, routingKey, SERVER_INDEX, serverIndexKey, serverIndexPrefix, type Zones } from "./keys";
 import { SCRIPT_REPLIES, serverIndexEntry, serverReply, type ScriptName, type ScriptReply, type ServerReply } from "./replies";
 import { decodeReply, type Decoder } from "./replyDecoder";
 import { loadScripts } from "./scriptLoader";
@@ -22,6 +22,8 @@ export interface ServerPoolOptions {
   serverLeaseSeconds: number;
   serverClaimSeconds: number;
   regions?: readonly string[];
+  /** region -> zone (issue 14): a zone's regions share its hash slot (keys.ts). */
+  zones?: Zones;
   clock: () => number;
 }
 
@@ -93,7 +95,11 @@ export class ServerPool {
 
   /** Runs a script on a region's slot; `args` is merged into {now, region} (ARGV[2], JSON). */
   private runRegion<N extends ScriptName>(name: N, region: string, args: Record<string, unknown>, now = this.now()): Promise<ScriptReply<N>> {
-    return this.call(name, routingKey(this.opts.prefix, region), regionPrefix(this.opts.prefix, region), { now, region, ...args });
+    return this.call(name, routingKey(this.opts.prefix, region, this.opts.zones), regionPrefix(this.opts.prefix, region, this.opts.zones), {
+      now,
+      region,
+      ...args,
+    });
   }
 
   /** Runs a script on the global server index's slot. */
@@ -313,7 +319,7 @@ export class ServerPool {
 
   async list(region: string): Promise<ServerRecord[]> {
     region = this.regionOrThrow(region);
-    const key = regionKey(this.opts.prefix, region, KEY.Servers);
+    const key = regionKey(this.opts.prefix, region, KEY.Servers, undefined, this.opts.zones);
     const flat = await this.redis.command<string[]>(key, ["HGETALL", key], true);
     const list: ServerRecord[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) list.push(toServer(region, flat[i]!, decodeReply("HGETALL Servers", serverReply, flat[i + 1])));

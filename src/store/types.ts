@@ -25,6 +25,12 @@ export interface EnqueueRequest {
    * (`party_too_large`, `party_member_live` naming the member) when it breaks the mode's rules.
    */
   party?: PartyMember[];
+  /**
+   * Round-trip ms per region (issue 14). A ticket of a mode with a `latency` rule waits in its zone's latency
+   * pool and is placed, with a full group, in a region of `region`'s zone within the max in force
+   * (lua/placeLatency.lua); in other modes latencies change nothing.
+   */
+  latencies?: Record<string, number>;
 }
 
 export type EnqueueResult =

@@ -268,6 +268,7 @@ function enqueueRequest(r: GoodRequest): EnqueueRequest {
     requestedAtMs: r.requestedAtMs,
     ...(r.skill === undefined ? {} : { skill: r.skill }),
     ...(r.party ? { party: r.party } : {}),
+    ...(r.latencies ? { latencies: r.latencies } : {}),
   };
 }
 

@@ -10,7 +10,8 @@ import { randomUUID } from "node:crypto";
 import type { PartyMember, PlayerRequest } from "../domain/types";
 import { matchOutcomeFor, ORCHESTRATOR_NAME, STALE_MARGIN_SECONDS } from "../domain/matchRequest";
 import { ticketFromOutcome, ticketFromPlayer, ticketFromRef, type TicketView } from "../domain/ticket";
-import { validateMode, validateRegion, validateTicketRules } from "../domain/validation";
+import { REGION_PATTERN, validateMode, validateRegion, validateTicketLatencies, validateTicketRules } from "../domain/validation";
+import { homeRegion, validateLatencies } from "../domain/latency";
 import { accept, refuse } from "./errors";
 import { forEachLimit } from "../lib/limiter";
 import { checkSchema } from "./schemas";
@@ -34,6 +35,8 @@ export interface CreateTicketRequest {
   skill?: number;
   /** The OTHER members of the leader's party (not the leader). */
   party?: PartyMember[];
+  /** Round-trip ms per region (issue 14): picks the home region when `region` is absent; a latency mode places by them. */
+  latencies?: Record<string, number>;
 }
 
 /** One member of a ticket (the leader first) with its own credential. */
@@ -63,8 +66,11 @@ export async function createTicket(p: TicketPorts & Pick<Ports, "publisher">, bo
   const s = p.settings;
   const playerId = body.playerId;
   const mode = accept(validateMode(body.mode ?? s.defaultMode, s.modes));
-  const region = accept(validateRegion(body.region ?? s.defaultRegion, s.regions));
+  // Without `region`, reported latencies choose the home region (the lowest); without either, the default.
+  const measured = body.latencies === undefined ? undefined : accept(validateLatencies(body.latencies, s.regions, REGION_PATTERN));
+  const region = accept(validateRegion(body.region ?? (measured && homeRegion(s, measured)) ?? s.defaultRegion, s.regions));
   const { skill, party } = accept(validateTicketRules(playerId, body, mode, s.modes[mode]!));
+  const { latencies } = accept(validateTicketLatencies(measured, region, s.modes[mode]!, s));
   const memberIds = [playerId, ...(party ?? []).map((m) => m.playerId)];
 
   // Nobody of the party may have a live ticket: checked for all members at once, the leader's refusal first.
@@ -93,6 +99,7 @@ export async function createTicket(p: TicketPorts & Pick<Ports, "publisher">, bo
     requestedAt: new Date(now).toISOString(),
     ...(skill === undefined ? {} : { skill }),
     ...(party ? { party } : {}),
+    ...(latencies ? { latencies } : {}),
   };
   // With player identity a party queues only once every member accepted with its own JWT (issue 12): until
   // then the request waits in the ticket's consent orchestration, which publishes it.

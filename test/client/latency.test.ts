@@ -7,7 +7,7 @@ import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { matchSettings, useApp } from "../e2e/harness";
-import { measureLatencies } from "../../client/index";
+import { findMatch, measureLatencies } from "../../client/index";
 
 const app = useApp(matchSettings({ duel: 2 }, ["westeurope"], 30));
 let silent: Server;
@@ -52,5 +52,31 @@ describe("latency probe", () => {
     expect(latencies.westeurope).toBeLessThan(300);
     // Four timeouts of 300 ms for the silent region, in parallel with the other: bounded, not stuck.
     expect(Date.now() - started).toBeLessThan(4 * 300 + 1000);
+  });
+
+  it("findMatch given regional origins measures them and sends the answering ones as the ticket's latencies", async () => {
+    let sent: Record<string, unknown> | undefined;
+    const watching: typeof fetch = (input, init) => {
+      if (String(input).endsWith("/api/tickets") && init?.method === "POST") sent = JSON.parse(String(init.body)) as Record<string, unknown>;
+      return fetch(input, init);
+    };
+    const abort = new AbortController();
+    let measured: Record<string, number> | undefined;
+    const outcome = await findMatch({
+      baseUrl: app().baseUrl,
+      playerId: "lat-1",
+      push: false,
+      regionUrls: { westeurope: app().baseUrl, faraway: silentUrl },
+      latency: { samples: 3, timeoutMs: 300, gapMs: 5 },
+      onLatencies: (l) => (measured = l),
+      onTicket: () => abort.abort(),
+      signal: abort.signal,
+      fetch: watching,
+    });
+    expect(Object.keys(measured ?? {})).toEqual(["westeurope"]);
+    expect(sent?.latencies).toEqual(measured);
+    // No region given: the home is the region of lowest latency, the only one that answered.
+    expect(outcome.ticket.region).toBe("westeurope");
+    expect(outcome.status).toBe("cancelled");
   });
 });

@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import schema from "../../src/schemas/match-modes.schema.json";
 import { parseMatchModes } from "../../src/config/matchModes";
 import { ConfigError, loadSettings } from "../../src/config/settings";
-import { skillWindowAt } from "../../src/domain/modeRules";
+import { latencyMaxAt, skillWindowAt } from "../../src/domain/modeRules";
 
 const KEYS = { TICKET_SIGNING_KEYS: JSON.stringify([{ kid: "k1", key: "k".repeat(40) }]) };
 const validate = new Ajv2020({ allErrors: true }).compile(schema);
@@ -37,6 +37,8 @@ const good: [string, unknown][] = [
   ["numbers and rule sets side by side", { duel: 2, ranked }],
   ["'constructor' is an ordinary mode name", { constructor: 3 }],
   ["100 players, the largest session", { br: { teams: 25, teamSize: 4, maxPartySize: 4 } }],
+  ["a latency rule widening with wait (issue 14)", { geo: { teamSize: 4, latency: { max: 80, widen: [{ afterSeconds: 20, max: 150 }] } } }],
+  ["a latency rule without widen steps", { geo: { teamSize: 2, latency: { max: 60 } } }],
 ];
 
 const bad: [string, unknown][] = [
@@ -58,7 +60,11 @@ const bad: [string, unknown][] = [
   ["a widen step at 0 s", { ranked: { teamSize: 5, skill: { window: 1, widen: [{ afterSeconds: 0, window: 2 }] } } }],
   ["a widen step without window", { ranked: { teamSize: 5, skill: { window: 1, widen: [{ afterSeconds: 5 }] } } }],
   ["an unknown field in skill", { ranked: { teamSize: 5, skill: { window: 1, expand: [] } } }],
-  ["latency rules (issue 14, not built)", { ranked: { ...ranked, latency: { max: 80, widen: [] } } }],
+  ["latency without max", { geo: { teamSize: 4, latency: { widen: [] } } }],
+  ["a negative latency max", { geo: { teamSize: 4, latency: { max: -1 } } }],
+  ["a latency max above 10 s", { geo: { teamSize: 4, latency: { max: 10_001 } } }],
+  ["a latency step without max", { geo: { teamSize: 4, latency: { max: 50, widen: [{ afterSeconds: 5 }] } } }],
+  ["an unknown field in latency", { geo: { teamSize: 4, latency: { max: 50, window: 9 } } }],
   ["a rule set as a string", { ranked: "5v5" }],
 ];
 
@@ -83,6 +89,8 @@ const badBeyondSchema: [string, unknown, RegExp][] = [
     /afterSeconds 15 must be above the previous step's 30/,
   ],
   ["a step that narrows", { ranked: { teamSize: 5, skill: { window: 300, widen: [{ afterSeconds: 10, window: 200 }] } } }, /narrows the window/],
+  ["a latency step that narrows", { geo: { teamSize: 4, latency: { max: 80, widen: [{ afterSeconds: 10, max: 50 }] } } }, /narrows the max/],
+  ["latency with teams", { ranked: { ...ranked, latency: { max: 80, widen: [] } } }, /latency rules take solo tickets and one team/],
 ];
 
 describe("MATCH_MODES: schema and parser agree", () => {
@@ -99,9 +107,14 @@ describe("MATCH_MODES: schema and parser agree", () => {
   it.each(badBeyondSchema)("the parser alone refuses %s (a cross-field rule the schema's description states)", (_name, value, problem) => {
     expect(validate(value)).toBe(true);
     expect(parseMatchModes(value).problems.join("\n")).toMatch(problem);
-    expect(schema.description).toContain(
-      /maxPartySize/.test(problem.source) ? "maxPartySize is at most teamSize" : /x teamSize/.test(problem.source) ? "teams x teamSize" : "widen steps",
-    );
+    const stated = /maxPartySize/.test(problem.source)
+      ? "maxPartySize is at most teamSize"
+      : /x teamSize/.test(problem.source)
+        ? "teams x teamSize"
+        : /solo tickets/.test(problem.source)
+          ? "latency rules take solo tickets and one team"
+          : "widen steps";
+    expect(schema.description).toContain(stated);
   });
 });
 
@@ -115,12 +128,24 @@ describe("MATCH_MODES normalized", () => {
     expect(skillWindowAt(modes.ranked!.skill!, 29.9)).toBe(400);
   });
 
+  it("a latency rule is normalized with its steps, and latencyMaxAt is the step in force", () => {
+    const { modes, problems } = parseMatchModes({
+      geo: { teamSize: 4, latency: { max: 80, widen: [{ afterSeconds: 20, max: 150 }] } },
+      near: { teamSize: 2, latency: { max: 40 } },
+    });
+    expect(problems).toEqual([]);
+    expect(modes.geo).toEqual({ size: 4, teams: 1, teamSize: 4, maxPartySize: 1, latency: { max: 80, widen: [{ afterSeconds: 20, max: 150 }] } });
+    expect(modes.near!.latency).toEqual({ max: 40, widen: [] });
+    expect(latencyMaxAt(modes.geo!.latency!, 19.9)).toBe(80);
+    expect(latencyMaxAt(modes.geo!.latency!, 20)).toBe(150);
+  });
+
   it("a bad rule set stops the settings with EVERY problem listed, each naming its mode and field", () => {
     const env = {
       MATCH_MODES: JSON.stringify({
         duel: 0,
         ranked: { teams: 2, teamSize: 5, maxPartySize: 6, skill: { window: -5, widen: [{ afterSeconds: 0, window: 10 }] } },
-        geo: { teamSize: 2, latency: { max: 80, widen: [] } },
+        geo: { teamSize: 2, latency: { max: -1, widen: [] } },
       }),
       DEFAULT_MODE: "ranked",
       ...KEYS,
@@ -138,7 +163,7 @@ describe("MATCH_MODES normalized", () => {
       "MATCH_MODES mode ranked: maxPartySize 6 is above teamSize 5: a party is never split over teams",
       "MATCH_MODES mode ranked: skill.window must be a number 0-2000000, got -5",
       "MATCH_MODES mode ranked: skill.widen[0].afterSeconds must be a number above 0 and at most 3600, got 0",
-      expect.stringMatching(/^MATCH_MODES mode geo: latency rules need the regions capability \(issue 14\)/),
+      "MATCH_MODES mode geo: latency.max must be a number 0-10000, got -1",
     ]);
   });
 

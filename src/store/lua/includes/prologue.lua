@@ -12,13 +12,16 @@
 --- @include "check_int"
 --- @include "check_text"
 --- @include "int"
+-- A region of a zone (issue 14) has the prefix "<prefix>:{zone.<zone>}:<region>:": its own key names in its
+-- zone's hash slot, so the latency scripts can place a group in any region of the zone atomically.
 local P = ARGV[1]
-if type(P) ~= 'string' or not string.find(P, '^[A-Za-z0-9_-]+:{[a-z0-9][a-z0-9-]*}:$') then
-  input_error('ARGV[1]', 'must be the region prefix <prefix>:{<region>}:')
+local ZONED = type(P) == 'string' and string.find(P, '^[A-Za-z0-9_-]+:{zone%.[a-z0-9][a-z0-9-]*}:[a-z0-9][a-z0-9-]*:$') ~= nil
+if type(P) ~= 'string' or not (ZONED or string.find(P, '^[A-Za-z0-9_-]+:{[a-z0-9][a-z0-9-]*}:$')) then
+  input_error('ARGV[1]', 'must be the region prefix <prefix>:{<region>}: (or <prefix>:{zone.<zone>}:<region>:)')
 end
 local ok_args, A = pcall(cjson.decode, ARGV[2] or '')
 if not ok_args or type(A) ~= 'table' then input_error('ARGV[2]', 'must be a JSON object') end
 local NOW = check_int('now', A.now, 1, 2 ^ 53)
 local REGION = check_text('region', A.region, '^[a-z0-9][a-z0-9-]*$', 32)
-if string.sub(P, -(#REGION + 3)) ~= '{' .. REGION .. '}:' then input_error('region', 'does not match the key prefix') end
+if string.sub(P, -(#REGION + 3)) ~= (ZONED and '}:' .. REGION .. ':' or '{' .. REGION .. '}:') then input_error('region', 'does not match the key prefix') end
 local NOW_TEXT = int(NOW)
