@@ -17,11 +17,12 @@ import { findRunningLocalRuntime, secondRuntimeMessage } from "./runtimeDetectio
 import { runSimulation, timeToMatchChart } from "./simulation/run";
 import { pollingClient } from "./simulation/player";
 import { identityPushClient, pushClient } from "./simulation/pushPlayer";
-import type { SimulationResult } from "./simulation/types";
+import type { SimulationOptions, SimulationResult } from "./simulation/types";
 import { parseMatchModes, modeSizes } from "../src/config/matchModes";
 import type { ModeRules } from "../src/domain/modeRules";
 import { DEFAULT_POPULATION, parsePopulation, type Population } from "./simulation/population";
 import { qualityChart } from "./simulation/rules";
+import { LATENCY_LAB_MODES, LATENCY_LAB_REGIONS, latencyPopulation, latencyReport, latencyTable, type LatencyReport } from "./simulation/latency";
 
 export { planPlayers, runSimulation, timeToMatchChart } from "./simulation/run";
 export type { PlayerResult, SimulationOptions, SimulationResult } from "./simulation/types";
@@ -55,6 +56,11 @@ export const USAGE = `usage: npm run simulate -- [options]
                          party=SIZE:WEIGHT,...        party sizes (leader included) by relative weight, e.g. 1:70,2:20,3:10
                          partyskill=normal(0,100)     each other member's skill as an offset from its leader's
                          seed=N                       random seed (the same SPEC and seed, the same players)
+  --latency            regions chosen by latency (issue 14): the players are spread over three regions
+                       (--regions, default ${LATENCY_LAB_REGIONS.join(",")}; shares 50/30/20), each with its latency to every
+                       region, and played twice: reporting latencies (the in-process runtime serves the regions as
+                       one zone, mode ${Object.keys(LATENCY_LAB_MODES)[0]} ${JSON.stringify(LATENCY_LAB_MODES.geo)}, or --rules FILE), and
+                       forced into their nearest region. Reports matched share, wait and latency percentiles of both
   --help               this text`;
 
 const OPTIONS = {
@@ -74,6 +80,7 @@ const OPTIONS = {
   rules: { type: "string" },
   population: { type: "string" },
   identity: { type: "boolean" },
+  latency: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -96,6 +103,8 @@ export interface SimulateArgs {
   rules?: { text: string; modes: Record<string, ModeRules> };
   population?: Population;
   identity: boolean;
+  /** The latency comparison (tools/simulation/latency.ts). */
+  latency: boolean;
 }
 
 function positiveNumber(name: string, raw: string | undefined, fallback: number): number {
@@ -110,13 +119,15 @@ export function parseSimulateArgs(argv: string[]): SimulateArgs {
   const { values: v } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false });
   const players = positiveNumber("players", v.players, 100);
   if (v.population !== undefined && v.rules === undefined) throw new Error("--population needs --rules FILE (the rule set to run it through)");
-  const rules = v.rules === undefined ? undefined : readRules(v.rules);
+  const latency = v.latency ?? false;
+  const rules = v.rules === undefined ? (latency ? labRules(JSON.stringify(LATENCY_LAB_MODES)) : undefined) : readRules(v.rules);
   return {
+    latency,
     help: v.help ?? false,
     players,
     servers: positiveNumber("servers", v.servers, Math.ceil(players / 4)),
     mode: v.mode ?? (rules ? Object.keys(rules.modes)[0]! : "mixed"),
-    regions: (v.regions ?? "")
+    regions: (v.regions ?? (latency ? LATENCY_LAB_REGIONS.join(",") : ""))
       .split(",")
       .map((r) => r.trim())
       .filter(Boolean),
@@ -130,21 +141,25 @@ export function parseSimulateArgs(argv: string[]): SimulateArgs {
     chart: resolve(v.chart ?? (rules ? "simulate-quality.svg" : "simulate-time-to-match.svg")),
     push: (v.push ?? false) || (v.identity ?? false),
     identity: v.identity ?? false,
-    ...(rules ? { rules, population: parsePopulation(v.population ?? DEFAULT_POPULATION) } : {}),
+    ...(rules ? { rules, ...(latency ? {} : { population: parsePopulation(v.population ?? DEFAULT_POPULATION) }) } : {}),
   };
 }
 
 /** The --rules file: a MATCH_MODES object, checked as the app checks it at start (every problem listed). */
 export function readRules(file: string): { text: string; modes: Record<string, ModeRules> } {
-  const text = readFileSync(file, "utf8");
+  return labRules(readFileSync(file, "utf8"), `--rules ${file}`);
+}
+
+function labRules(text: string, what = "the rule set"): { text: string; modes: Record<string, ModeRules> } {
+  const file = what;
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new Error(`--rules ${file} is not JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new Error(`${file} is not JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
   const parsed = parseMatchModes(value);
-  if (parsed.problems.length) throw new Error(`--rules ${file}:\n  - ${parsed.problems.join("\n  - ")}`);
+  if (parsed.problems.length) throw new Error(`${file}:\n  - ${parsed.problems.join("\n  - ")}`);
   return { text: JSON.stringify(value), modes: parsed.modes };
 }
 
@@ -178,7 +193,8 @@ async function inProcessRuntime(a: SimulateArgs): Promise<Target> {
   if (running) throw new Error(secondRuntimeMessage(running));
   const { startLocalRuntime } = await import("../local-runtime/host/runtime.js");
   const env: Record<string, string> = {};
-  if (a.regions.length) env.MATCH_REGIONS = JSON.stringify(a.regions);
+  // The latency comparison serves its regions as one zone: a ticket may be placed in any of them.
+  if (a.regions.length) env.MATCH_REGIONS = JSON.stringify(a.latency ? [{ zone: "sim", regions: a.regions }] : a.regions);
   if (a.timeoutSeconds !== undefined) env.MATCH_TIMEOUT_SECONDS = String(a.timeoutSeconds);
   if (a.rules) Object.assign(env, { MATCH_MODES: a.rules.text, DEFAULT_MODE: a.mode });
   if (a.identity) env.PLAYER_AUTH = "jwt";
@@ -239,6 +255,70 @@ export function rulesSummary(r: NonNullable<SimulationResult["rules"]>): string 
   ].join("\n");
 }
 
+/** What every run of the command line takes from its arguments and target. */
+function simulationOptions(a: SimulateArgs, t: Target, idPrefix: string, label = ""): SimulationOptions {
+  return {
+    baseUrl: t.baseUrl,
+    players: a.players,
+    servers: a.servers,
+    mode: a.mode,
+    modes: t.modes,
+    regions: t.regions,
+    functionKey: t.key,
+    gameMs: a.gameMs,
+    pollIntervalMs: a.pollMs,
+    deadlineMs: ((a.timeoutSeconds ?? 60) + 60) * 1000,
+    arrivalRate: a.rate,
+    idPrefix,
+    progress: (line) => process.stderr.write(`\r${label}${line}   `),
+  };
+}
+
+/**
+ * --latency: the same population twice, reporting latencies and forced into the nearest region, against the
+ * same target (the second run's players and servers have ids of their own).
+ */
+async function latencyComparison(a: SimulateArgs, t: Target): Promise<number> {
+  const places = latencyPopulation(a.players, t.regions);
+  const reports: LatencyReport[] = [];
+  let problems = 0;
+  // A warm-up first (10 whole sessions in the first region, not reported): a cold runtime would make
+  // whichever run goes first look slower (measured: wait p50 2x on a cold start).
+  const size = t.modes[a.mode] ?? 4;
+  await runSimulation({
+    ...simulationOptions(a, t, `sim${Date.now().toString(36)}w-`, "warm-up: "),
+    players: 10 * size,
+    latencyPlaces: places.slice(0, 10 * size).map((p) => ({ ...p, home: t.regions[0]! })),
+    sendLatencies: false,
+  });
+  process.stderr.write("\n");
+  for (const [label, sendLatencies] of [
+    ["with latencies (zone)", true],
+    ["forced into nearest region", false],
+  ] as const) {
+    const result = await runSimulation({
+      ...simulationOptions(a, t, `sim${Date.now().toString(36)}${sendLatencies ? "l" : "f"}-`, `${label}: `),
+      latencyPlaces: places,
+      sendLatencies,
+    });
+    process.stderr.write("\n");
+    reports.push(latencyReport(label, result.players, places));
+    problems += result.problems.length + result.failed;
+    if (result.problems.length) console.log(`${label}: ${result.problems.length} problem(s):\n  ${result.problems.slice(0, 20).join("\n  ")}`);
+  }
+  const nearest: Record<string, number> = {};
+  for (const p of places) nearest[p.home] = (nearest[p.home] ?? 0) + 1;
+  const homes = Object.entries(nearest).map(([r, n]) => `${r} ${n}`);
+  console.log(
+    [
+      "",
+      `Regions chosen by latency: ${a.players} players (nearest region: ${homes.join(", ")}), ${a.servers} servers spread evenly, mode ${a.mode} ${JSON.stringify(a.rules?.modes[a.mode]?.latency)}`,
+      latencyTable(reports),
+    ].join("\n"),
+  );
+  return problems ? 1 : 0;
+}
+
 async function cli(argv: string[]): Promise<number> {
   const a = parseSimulateArgs(argv);
   if (a.help) {
@@ -246,23 +326,18 @@ async function cli(argv: string[]): Promise<number> {
     return 0;
   }
   const t = a.url ? remoteTarget(a, a.url) : await inProcessRuntime(a);
+  if (a.latency) {
+    try {
+      return await latencyComparison(a, t);
+    } finally {
+      await t.stop();
+    }
+  }
   try {
     const before = await t.episodes();
     const result = await runSimulation(
       {
-        baseUrl: t.baseUrl,
-        players: a.players,
-        servers: a.servers,
-        mode: a.mode,
-        modes: t.modes,
-        regions: t.regions,
-        functionKey: t.key,
-        gameMs: a.gameMs,
-        pollIntervalMs: a.pollMs,
-        deadlineMs: ((a.timeoutSeconds ?? 60) + 60) * 1000,
-        arrivalRate: a.rate,
-        idPrefix: `sim${Date.now().toString(36)}-`,
-        progress: (line) => process.stderr.write(`\r${line}   `),
+        ...simulationOptions(a, t, `sim${Date.now().toString(36)}-`),
         ...(a.rules ? { population: a.population, modeRules: a.rules.modes } : {}),
       },
       a.identity ? identityPushClient(t.baseUrl) : a.push ? pushClient : pollingClient,

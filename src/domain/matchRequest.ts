@@ -92,7 +92,7 @@ export function matchFromServerReady(input: MatchRequestInput, payload: unknown)
 export function matchOutcomeFor(
   playerId: string,
   ticketId: string,
-  m: Pick<MatchMade, "sessionId" | "serverId" | "address" | "players" | "teams" | "quality">,
+  m: Pick<MatchMade, "sessionId" | "serverId" | "address" | "players" | "teams" | "quality" | "playerLatencies">,
 ): MatchOutcome {
   const players = m.players.map((p) => ({ playerId: p.playerId, ticketId: p.ticketId }));
   const teams = Array.isArray(m.teams) ? m.teams.map((t) => ({ players: [...t.players] })) : undefined;
@@ -107,6 +107,7 @@ export function matchOutcomeFor(
     ...(teams ? { teams } : {}),
     ...(team !== undefined && team >= 0 ? { team } : {}),
     ...(m.quality ? { quality: { ...m.quality } } : {}),
+    ...(m.playerLatencies && Object.hasOwn(m.playerLatencies, playerId) ? { latencyMs: m.playerLatencies[playerId] } : {}),
   };
 }
 
@@ -149,6 +150,7 @@ export function toMatchMade(a: Assignment): MatchMade {
     ...(a.quality ? { quality: { ...a.quality } } : {}),
     ...(a.backfillId ? { backfillId: a.backfillId } : {}),
     ...(a.joined ? { joined: a.joined.map((p) => ({ playerId: p.playerId, ticketId: p.ticketId })) } : {}),
+    ...(a.playerLatencies ? { playerLatencies: { ...a.playerLatencies } } : {}),
   };
 }
 

@@ -17,6 +17,8 @@ export interface TicketView {
   teams?: Team[];
   team?: number;
   quality?: MatchQuality;
+  /** Matched by latency (issue 14): this player's reported latency (ms) to `region`, where it was matched. */
+  latencyMs?: number;
   /** waitingForPlayers: the members who have not accepted the party ticket yet. */
   pending?: string[];
   /** Cancelled because the matchmaker refused the ticket at intake (e.g. `party_member_live`): why. */
@@ -46,6 +48,7 @@ export function ticketFromPlayer(p: PlayerView): TicketView {
         server: p.address,
         players: p.players,
         ...matchRules(p),
+        ...(p.latencyMs !== undefined ? { latencyMs: p.latencyMs } : {}),
       };
     default:
       return { ...base, status: p.leftReason === "cancelled" ? "cancelled" : "timedOut" };
@@ -63,6 +66,7 @@ export function ticketFromOutcome(playerId: string, o: MatchOutcome): TicketView
       server: o.server,
       players: o.players,
       ...matchRules(o),
+      ...(o.latencyMs !== undefined ? { latencyMs: o.latencyMs } : {}),
     };
   }
   return { playerId, ticketId: o.ticketId, status: o.status, ...(o.refusal ? { refusal: o.refusal } : {}) };

@@ -67,6 +67,8 @@ export interface MatchMade extends MatchRulesOutcome {
    */
   backfillId?: string;
   joined?: SessionPlayer[];
+  /** Latency modes (issue 14): each player's reported latency (ms) to `region`, the region the match was placed in. */
+  playerLatencies?: Record<string, number>;
 }
 
 /** Input of the `matchRequest` orchestrator (instanceId = playerId). */
@@ -93,6 +95,8 @@ export type MatchOutcome =
       players: SessionPlayer[];
       /** With teams: the index in `teams` of this player's team. */
       team?: number;
+      /** Latency modes: this player's latency (ms) to the match's region. */
+      latencyMs?: number;
     } & MatchRulesOutcome)
   | {
       status: "timedOut" | "cancelled";
@@ -129,6 +133,8 @@ export interface Assignment extends MatchRulesOutcome {
   /** Backfill joins: the request and the players who joined the running game by it (the ones to tell). */
   backfillId?: string;
   joined?: SessionPlayer[];
+  /** Latency modes (issue 14): each player's reported latency (ms) to `region`, the region chosen. */
+  playerLatencies?: Record<string, number>;
 }
 
 /** What leaving the queue did: the store decides the race between a leave and an assignment. */
@@ -173,4 +179,6 @@ export interface PlayerView extends MatchRulesOutcome {
   party?: string[];
   /** With teams, once matched: the index in `teams` of this player's team. */
   team?: number;
+  /** Placed by latency (issue 14): this player's reported latency (ms) to the region it was placed in. */
+  latencyMs?: number;
 }

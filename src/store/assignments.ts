@@ -13,5 +13,13 @@ export function toAssignment(a: AssignmentReply): Assignment {
     assignedAtMs: a.assignedAt,
     ...(a.teams ? { teams: a.teams.map((t) => ({ players: [...t.players] })) } : {}),
     ...(a.quality ? { quality: { ...a.quality } } : {}),
+    ...(a.playerLatencies ? { playerLatencies: playerLatenciesOf(a) } : {}),
   };
+}
+
+/** The latencies of the players an assignment has (issue 14; a requeued session may have lost some since it was placed). */
+function playerLatenciesOf(a: AssignmentReply): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of a.players) if (a.playerLatencies && Object.hasOwn(a.playerLatencies, p.playerId)) out[p.playerId] = a.playerLatencies[p.playerId]!;
+  return out;
 }

@@ -29,6 +29,7 @@ import { loadScripts } from "./scriptLoader";
 import { ServerPool } from "./serverPool";
 import { toAssignment } from "./assignments";
 import { BackfillDesk } from "./backfills";
+import { LatencyPool } from "./latencyPool";
 import { scriptInputError, StoreInputError } from "./storeInputError";
 import { SCRIPT_REPLIES, type ScriptName, type ScriptReply } from "./replies";
 import { decodeReply, ScriptReplyError, type Decoder } from "./replyDecoder";
@@ -225,6 +226,8 @@ export class MatchmakingStore {
   readonly servers: ServerPool;
   /** Backfill of running games (src/store/backfills.ts). */
   private readonly backfills: BackfillDesk;
+  /** Tickets of latency modes: the latency pool of each hash slot (src/store/latencyPool.ts, issue 14). */
+  private readonly latency: LatencyPool;
 
   constructor(
     readonly redis: RedisConnection,
@@ -253,6 +256,14 @@ export class MatchmakingStore {
       locate: (serverId) => this.servers.locate(serverId),
       ...(opts.regions ? { regions: opts.regions } : {}),
     });
+    this.latency = new LatencyPool(redis, (name, key, prefixArg, payload, plain) => this.call(name, key, prefixArg, payload, plain), {
+      prefix: opts.prefix,
+      ...(opts.regions ? { regions: opts.regions } : {}),
+      zones: opts.zones ?? {},
+      rules: this.rules,
+      retentionMs: opts.ticketRetentionSeconds * 1000,
+      now: () => this.now(),
+    });
   }
 
   private now(): number {
@@ -277,14 +288,18 @@ export class MatchmakingStore {
    * Runs one script for one region; `args` is merged into {now, region} (ARGV[2], JSON). `plain` values
    * follow as ARGV[3..] (per-item fields of the hot scripts: no JSON to decode per item in Redis).
    */
-  private async run<N extends ScriptName>(name: N, region: string, args: Record<string, unknown> = {}, plain: string[] = []): Promise<ScriptReply<N>> {
-    const script = this.scripts[name];
-    const key = routingKey(this.prefix, region, this.opts.zones);
+  private run<N extends ScriptName>(name: N, region: string, args: Record<string, unknown> = {}, plain: string[] = []): Promise<ScriptReply<N>> {
     const payload = JSON.stringify({ now: this.now(), region, ...args });
+    return this.call(name, routingKey(this.prefix, region, this.opts.zones), regionPrefix(this.prefix, region, this.opts.zones), payload, plain);
+  }
+
+  /** Runs one script on the slot of `key` with ARGV[1] `prefixArg`, ARGV[2] `payload` and ARGV[3..] `plain`. */
+  private async call<N extends ScriptName>(name: N, key: string, prefixArg: string, payload: string, plain: string[] = []): Promise<ScriptReply<N>> {
+    const script = this.scripts[name];
     let raw: unknown;
     const started = performance.now();
     try {
-      raw = await this.redis.runScript(key, script.sha, script.body, [key], [regionPrefix(this.prefix, region, this.opts.zones), payload, ...plain]);
+      raw = await this.redis.runScript(key, script.sha, script.body, [key], [prefixArg, payload, ...plain]);
     } catch (err) {
       throw scriptInputError(err) ?? err;
     } finally {
@@ -441,8 +456,12 @@ export class MatchmakingStore {
       else results[index] = { outcome: "rejected", ...idsOf(entry), ...v.error };
     });
     const readySessions: SessionRef[] = [];
+    // Tickets of latency modes wait in their slot's latency pool until a group is placed (issue 14).
+    const pooled = valid.filter((e) => this.latency.isLatencyMode(e.value.mode));
+    const pooling = pooled.length ? this.latency.enqueue(pooled, results) : Promise.resolve([]);
+    const regional = pooled.length ? valid.filter((e) => !this.latency.isLatencyMode(e.value.mode)) : valid;
     await Promise.all(
-      [...MatchmakingStore.byRegion(valid)].map(async ([region, group]) => {
+      [...MatchmakingStore.byRegion(regional)].map(async ([region, group]) => {
         // Consecutive calls of at most REQUESTS_PER_CALL requests and PLAYERS_PER_ENQUEUE_CALL players (a party
         // counts its members), in order: the same outcome as one call (and as one by one).
         for (let i = 0; i < group.length;) {
@@ -461,6 +480,7 @@ export class MatchmakingStore {
         }
       }),
     );
+    readySessions.push(...(await pooling));
     return { results, readySessions };
   }
 
@@ -478,7 +498,12 @@ export class MatchmakingStore {
       plain.push(r.ticketId, r.playerId, r.mode, String(r.requestedAtMs), skillText(r.skill), String(party.length));
       for (const m of party) plain.push(m.playerId, skillText(m.skill));
     }
-    const out = await this.run("enqueuePlayers", region, { retentionMs: this.retentionMs, modes: this.luaModes }, plain);
+    const out = await this.run(
+      "enqueuePlayers",
+      region,
+      { retentionMs: this.retentionMs, modes: this.luaModes, ...(this.latency.modeNames.length ? { latencyPool: true } : {}) },
+      plain,
+    );
     if (out.results.length !== group.length)
       throw new ScriptReplyError("enqueuePlayers", "results", `${out.results.length} results for ${group.length} requests`);
     const results = group.map(({ value: r }, i): EnqueueResult => {
@@ -504,8 +529,11 @@ export class MatchmakingStore {
         results[index] = { outcome: "rejected", playerId, ticketId, ...v.error };
       }
     });
+    // With latency modes a ticket may be in its slot's pool: the pool answers first, and hands on to a
+    // region the tickets it placed there and those it does not hold (issue 14).
+    const regional = this.latency.modeNames.length ? await this.latency.leave(valid, results) : valid;
     await Promise.all(
-      [...MatchmakingStore.byRegion(valid)].map(async ([region, group]) => {
+      [...MatchmakingStore.byRegion(regional)].map(async ([region, group]) => {
         for (let i = 0; i < group.length; i += LEAVES_PER_CALL) {
           const chunk = group.slice(i, i + LEAVES_PER_CALL);
           const out = await this.leaveCall(region, chunk);
@@ -679,8 +707,11 @@ export class MatchmakingStore {
       const out = await this.run("expireStale", region, { retentionMs: this.retentionMs, playerMaxAgeMs, sessionMaxAgeMs, max: Math.max(1, budget) });
       result.expiredPlayers.push(...out.players);
       result.expiredSessions.push(...out.sessions);
-      if (!out.more || result.expiredPlayers.length + result.expiredSessions.length >= max) return result;
+      if (!out.more || result.expiredPlayers.length + result.expiredSessions.length >= max) break;
     }
+    // The slot's latency pool is swept by its first region.
+    if (this.latency.sweepsFor(region)) result.expiredPlayers.push(...(await this.latency.expire(region, playerMaxAgeMs)));
+    return result;
   }
 
   /**
@@ -713,14 +744,27 @@ export class MatchmakingStore {
       }
       this.regroupCursor.set(key, afterSeq);
     }
+    // Latency modes: pooled tickets whose max widened with their wait form the groups they now can, placed
+    // in any region of the slot (the slot's first region sweeps it; issue 14).
+    if (this.latency.sweepsFor(region)) result.readySessions.push(...(await this.latency.sweep(region)));
     return result;
   }
 
   // ---------------------------------------------------------------- reads
 
+  /**
+   * A player's current ticket as the region's record (or, with latency modes, the slot's pool) holds it: a
+   * latency ticket is read in its home region and shows the region it was placed in (issue 14).
+   */
   async getPlayer(region: string, playerId: string): Promise<PlayerView | null> {
     region = this.regionOrThrow(region);
     playerId = this.idOrThrow("playerId", playerId);
+    const regional = await this.readPlayer(region, playerId);
+    if (!this.latency.modeNames.length) return regional;
+    return this.latency.read(region, playerId, regional, (placedIn) => this.readPlayer(placedIn, playerId));
+  }
+
+  private async readPlayer(region: string, playerId: string): Promise<PlayerView | null> {
     const out = await this.run("readPlayer", region, { playerId });
     if (!out.found || !out.player) return null;
     const p = out.player;
@@ -750,6 +794,8 @@ export class MatchmakingStore {
       }
       if (a.quality) view.quality = a.quality;
     }
+    const latency = Number(p.latency);
+    if (p.latency !== undefined && Number.isFinite(latency)) view.latencyMs = latency;
     const skill = Number(p.skill);
     if (p.skill !== undefined && p.skill !== "" && Number.isFinite(skill)) view.skill = skill;
     if (p.party) view.party = p.party.split(",");
@@ -782,6 +828,13 @@ export class MatchmakingStore {
     const waitingByMode: Record<string, number> = {};
     for (const mode of this.modeNames) waitingByMode[mode] = 0;
     for (const [mode, n] of Object.entries(out.waitingByMode)) if (n > 0) waitingByMode[mode] = n;
+    // A slot's latency pool (tickets not placed in a region yet) is counted by its first region.
+    if (this.latency.sweepsFor(region)) {
+      for (const [mode, n] of Object.entries(await this.latency.waitingByMode(region))) {
+        waitingByMode[mode] = (waitingByMode[mode] ?? 0) + n;
+        out.waiting += n;
+      }
+    }
     const samples = out.matchTimes.sort((a, b) => a - b);
     const matchedByMode: Record<string, number> = {};
     for (const mode of this.modeNames) matchedByMode[mode] = Math.max(0, out.matchedByMode[mode] ?? 0);

@@ -23,6 +23,8 @@ const assignmentShape = {
   assignedAt: num,
   teams: optional(teamsReply),
   quality: optional(qualityReply),
+  /** Latency modes (issue 14): each member's latency (ms) to the session's region, as it was placed. */
+  playerLatencies: optional(dict(num)),
 };
 export const assignmentReply = obj(assignmentShape);
 export type AssignmentReply = Decoded<typeof assignmentReply>;
@@ -155,6 +157,21 @@ export const SCRIPT_REPLIES = {
   claimBackfillJoins: obj({ joins: list(backfillJoinReply), more: bool }),
   confirmBackfillJoins: obj({ removed: num }),
   rateLimit: obj({ allowed: bool, remaining: num, resetMs: num }),
+  poolLatencyTickets: obj({
+    results: list(
+      tagged("outcome", {
+        queued: obj({ sessionId: str, sessionReady: bool, pooled: optional(bool) }),
+        duplicate: obj({ state: literal("waiting", "matched", "left", "unknown"), sessionId: optional(str) }),
+        rejected: obj({ error: str, detail: str, liveTicketId: optional(str) }),
+      }),
+    ),
+    ready: list(list(str)),
+  }),
+  placeLatencyPool: obj({ ready: list(list(str)), examined: num, more: bool }),
+  leaveLatencyPool: obj({
+    results: list(tagged("outcome", { left: obj({ mode: str }), alreadyLeft: obj({ reason: leaveReason }), placed: obj({ region: str }), notPooled: obj({}) })),
+  }),
+  expireLatencyPool: obj({ players: list(player), more: bool }),
   readPlayer: obj({ found: bool, player: optional(dict(str)), assignment: optional(assignmentReply) }),
   readServer: obj({
     found: bool,

@@ -35,7 +35,15 @@ export interface EnqueueRequest {
 
 export type EnqueueResult =
   /** Joined (or opened) a session. `sessionReady` = this request filled it. */
-  | { outcome: "queued"; ticketId: string; playerId: string; sessionId: string; sessionReady: boolean }
+  | {
+      outcome: "queued";
+      ticketId: string;
+      playerId: string;
+      sessionId: string;
+      sessionReady: boolean;
+      /** A latency mode's ticket that waits in its slot's pool (no session yet: sessionId is ""). */
+      pooled?: true;
+    }
   /** This ticketId was seen before (redelivery, or it already left or matched): nothing changed. */
   | { outcome: "duplicate"; ticketId: string; playerId: string; state: PlayerState | "unknown"; sessionId?: string }
   /** Refused alone, with the reason; the rest of the batch went on. */

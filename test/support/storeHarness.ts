@@ -41,6 +41,7 @@ export function makeStore(redis: RedisConnection, clock: TestClock, o: Partial<M
     ticketRetentionSeconds: o.ticketRetentionSeconds ?? 3600,
     clock: clock.now,
     ...(o.regions ? { regions: o.regions } : {}),
+    ...(o.zones ? { zones: o.zones } : {}),
   });
 }
 
@@ -57,9 +58,11 @@ export class RawRegion {
     private readonly redis: RedisConnection,
     private readonly prefix: string,
     readonly region = REGION,
+    /** region -> zone, when the region is in one (its keys carry the zone's hash tag). */
+    private readonly zones: Readonly<Record<string, string>> = {},
   ) {}
   key(name: LogicalKey, id?: string): string {
-    return regionKey(this.prefix, this.region, name, id);
+    return regionKey(this.prefix, this.region, name, id, this.zones);
   }
   /** `command key ...rest` against this region's key `name` (`id`). */
   cmd<T>(name: LogicalKey, id: string | undefined, [command, ...rest]: [string, ...string[]]): Promise<T> {

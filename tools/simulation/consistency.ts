@@ -1,5 +1,11 @@
-/** What every simulation checks at the end: every session full, on one server, in one bucket, nobody twice. */
+/**
+ * What every simulation checks at the end: every session full, on one server, in one bucket, nobody twice.
+ * A session's region is its id's (`<region>.<seq>`): a ticket that named its region only is matched there, a
+ * ticket that reported latencies in a region it reported.
+ */
 import type { PlayerResult, SessionSeen } from "./types";
+
+const regionOfSession = (sessionId: string): string => sessionId.slice(0, sessionId.lastIndexOf("."));
 
 export function sessionsSeen(results: PlayerResult[]): { sessions: Map<string, SessionSeen>; problems: string[] } {
   const problems: string[] = [];
@@ -9,11 +15,14 @@ export function sessionsSeen(results: PlayerResult[]): { sessions: Map<string, S
     const s = sessions.get(r.sessionId!);
     const roster = (r.players ?? []).map((p) => p.playerId).sort();
     if (!roster.includes(r.playerId)) problems.push(`${r.playerId} is not in the roster of its own session ${r.sessionId}`);
-    if (!s) sessions.set(r.sessionId!, { serverId: r.serverId!, mode: r.mode, region: r.region, players: roster });
+    const region = regionOfSession(r.sessionId!);
+    if (r.latencies ? !Object.hasOwn(r.latencies, region) : region !== r.region)
+      problems.push(`${r.playerId} (${r.region}${r.latencies ? ", reported " + Object.keys(r.latencies).join("/") : ""}) was matched in ${region}`);
+    if (!s) sessions.set(r.sessionId!, { serverId: r.serverId!, mode: r.mode, region, players: roster });
     else {
       if (s.serverId !== r.serverId) problems.push(`session ${r.sessionId} is on two servers: ${s.serverId} and ${r.serverId}`);
       if (s.players.join() !== roster.join()) problems.push(`players of session ${r.sessionId} disagree on its roster`);
-      if (s.mode !== r.mode || s.region !== r.region) problems.push(`session ${r.sessionId} mixes buckets`);
+      if (s.mode !== r.mode) problems.push(`session ${r.sessionId} mixes modes`);
     }
     if (seen.has(r.playerId)) problems.push(`${r.playerId} matched twice`);
     seen.add(r.playerId);

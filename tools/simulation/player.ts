@@ -57,7 +57,14 @@ export async function requestTicket(
   const headers = (await client.ticketHeaders?.(r)) ?? {};
   let requestedAt: number | undefined;
   const res = await ctx.call("tickets", "POST", "/api/tickets", {
-    body: { playerId: r.playerId, mode: r.mode, region: r.region, ...(r.skill === undefined ? {} : { skill: r.skill }), ...(party.length ? { party } : {}) },
+    body: {
+      playerId: r.playerId,
+      mode: r.mode,
+      region: r.region,
+      ...(r.skill === undefined ? {} : { skill: r.skill }),
+      ...(party.length ? { party } : {}),
+      ...(r.latencies ? { latencies: r.latencies } : {}),
+    },
     headers,
     onSend: () => (requestedAt ??= Date.now()),
   });
@@ -97,6 +104,7 @@ export function recordOutcome(r: PlayerResult, out: Record<string, unknown>): vo
     if (Array.isArray(out.teams)) r.teams = out.teams as PlayerResult["teams"];
     if (typeof out.team === "number") r.team = out.team;
     if (out.quality && typeof out.quality === "object") r.quality = out.quality as PlayerResult["quality"];
+    if (typeof out.latencyMs === "number") r.latencyMs = out.latencyMs;
   } else r.status = out.status === "cancelled" ? "cancelled" : "timedOut";
 }
 

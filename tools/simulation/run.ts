@@ -141,10 +141,18 @@ function labRules(o: SimulationOptions): { mode: string; rule: ModeRules } {
   return { mode: o.mode, rule };
 }
 
-type Planned = { playerId: string; mode: string; region: string; skill?: number; party?: string[] };
+type Planned = { playerId: string; mode: string; region: string; skill?: number; party?: string[]; latencies?: Record<string, number> };
 
 /** The players, one array per ticket (the leader first): sessions of whole size, or the lab's population. */
 function plannedUnits(o: SimulationOptions): Planned[][] {
+  if (o.latencyPlaces) {
+    const places = o.latencyPlaces;
+    return places
+      .slice(0, o.players)
+      .map((place, i) => [
+        { playerId: `${o.idPrefix ?? "p"}${i}`, mode: o.mode, region: place.home, ...(o.sendLatencies ? { latencies: place.latencies } : {}) },
+      ]);
+  }
   if (!o.population) return planPlayers(o).map((p) => [p]);
   const { mode, rule } = labRules(o);
   return planUnits(o.population, o.players, rule.maxPartySize, o.idPrefix ?? "p").map((u, k) => {

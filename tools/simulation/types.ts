@@ -1,6 +1,7 @@
 /** What a simulation is asked to do and what it reports: shared by the simulator's modules and its callers. */
 import type { MatchQuality, ModeRules, Team } from "../../src/domain/modeRules";
 import type { Population } from "./population";
+import type { LatencyPlace } from "./latency";
 
 export interface SimulationOptions {
   baseUrl: string;
@@ -35,6 +36,12 @@ export interface SimulationOptions {
    */
   population?: Population;
   modeRules?: Record<string, ModeRules>;
+  /**
+   * The latency comparison (--latency, tools/simulation/latency.ts): player i lives at `latencyPlaces[i]`
+   * (its nearest region is its ticket's region); with `sendLatencies` its ticket reports its latencies too.
+   */
+  latencyPlaces?: LatencyPlace[];
+  sendLatencies?: boolean;
 }
 
 export type PlayerStatus = "matched" | "timedOut" | "cancelled" | "failed" | "unfinished";
@@ -68,6 +75,10 @@ export interface PlayerResult {
   teams?: Team[];
   team?: number;
   quality?: MatchQuality;
+  /** The latency comparison: the latencies the ticket reported (absent: it named its region only). */
+  latencies?: Record<string, number>;
+  /** What its match said of its latency to the match's region (latency modes). */
+  latencyMs?: number;
 }
 
 export interface SessionSeen {

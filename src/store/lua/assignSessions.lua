@@ -71,11 +71,13 @@ end
 
 -- The assignment as stored on the session and returned (JSON); rules modes add the teams and quality
 -- written when the session filled (their JSON texts, spliced in as they are).
-local function assignment_json(sid, serverId, address, mode, members, tickets, teams, quality)
+local function assignment_json(sid, serverId, address, mode, members, tickets, teams, quality, latencies)
   local players = {}
   for j = 1, #members do players[j] = { playerId = members[j], ticketId = tickets[j] } end
   local json = cjson.encode(assignment_payload(sid, serverId, address, players, mode, NOW))
   if teams and quality then json = string.sub(json, 1, -2) .. ',"teams":' .. teams .. ',"quality":' .. quality .. '}' end
+  -- Latency modes (issue 14): the members' latencies to this region as the pool placed them (JSON text).
+  if latencies then json = string.sub(json, 1, -2) .. ',"playerLatencies":' .. latencies .. '}' end
   return json
 end
 
@@ -114,7 +116,7 @@ for i, serverId in ipairs(picked) do
     -- wait counts from its requeue (its first match is already in the samples).
     matchTimes[#matchTimes + 1] = int(math.max(0, NOW - (waits[pid] or NOW)))
   end
-  encoded[i] = assignment_json(sid, serverId, address, mode, members, tickets, h.teams, h.quality)
+  encoded[i] = assignment_json(sid, serverId, address, mode, members, tickets, h.teams, h.quality, h.latencies)
   addresses[i] = address
   sids[i] = sid
   announcePairs[#announcePairs + 1] = NOW_TEXT

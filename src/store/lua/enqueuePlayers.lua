@@ -47,6 +47,10 @@
 local retention = check_int('retentionMs', A.retentionMs, 1, 2 ^ 40)
 local retentionText = int(retention)
 local RULES = mode_rules(A.modes)
+-- Latency pool hook (issue 14): with latency modes, a player whose latency ticket waits in this slot's pool
+-- (lua/poolLatencyTickets.lua) has a live ticket too.
+if A.latencyPool ~= nil and type(A.latencyPool) ~= 'boolean' then input_error('latencyPool', 'must be a boolean') end
+local POOLED = A.latencyPool and ((ZONED and string.gsub(P, '[a-z0-9-]+:$', '') or P) .. 'Latency:') or nil
 
 -- ---------------------------------------------------------------- input (all of it before any write)
 -- `modes` is decoded from ARGV: a plain table without metatable, so a name like "constructor" is simply
@@ -387,6 +391,10 @@ for i = 1, count do
     elseif cur.state == 'waiting' then
       res = { outcome = 'rejected', error = 'ticket_live',
         detail = 'player ' .. playerId .. ' already has a live ticket ' .. cur.ticketId .. '; cancel it first', liveTicketId = cur.ticketId }
+    elseif POOLED and redis.call('HGET', POOLED .. 'Player:' .. playerId, 'state') == 'waiting' then
+      local live = redis.call('HGET', POOLED .. 'Player:' .. playerId, 'ticketId')
+      res = { outcome = 'rejected', error = 'ticket_live',
+        detail = 'player ' .. playerId .. ' already has a live ticket ' .. live .. ' (waiting for a region by latency); cancel it first', liveTicketId = live }
     else
       for _, m in ipairs(r.members) do
         local mc = rec(m)

@@ -1,0 +1,21 @@
+-- What placing a group in its region needs to know (reads only): each member's record in that region (its
+-- earlier ticket there, if any) -> the plan latency_place_write carries out, or nil when a member has a
+-- live ticket of its own in that region (one orchestration per player makes that impossible; never
+-- overwritten all the same). member(pid) -> {ticketId, atText, ms, order, pooled, poolFields}.
+local function latency_place_read(mode, g, member)
+  in_region(g.region)
+  local plan = { region = g.region, mode = mode, members = {}, waitMs = g.waitMs }
+  for _, pid in ipairs(g.pids) do
+    local m = member(pid)
+    local h = redis.call('HMGET', P .. 'Player:' .. pid, 'ticketId', 'state', 'session', 'seen')
+    local cur = { ticketId = h[1] or nil, state = h[2] or nil, session = h[3] or nil, seen = h[4] or nil }
+    local state = cur.state and player_state(cur) or nil
+    if state == 'waiting' then return nil end
+    plan.members[#plan.members + 1] = {
+      pid = pid, m = m, existed = cur.state ~= nil,
+      detach = state == 'matched' and cur.session or nil,
+      seen = cur.ticketId and cur.ticketId ~= m.ticketId and tickets_remembered(cur.ticketId, cur.seen) or cur.seen,
+    }
+  end
+  return plan
+end
