@@ -78,7 +78,7 @@ async function checkLatencyInvariants(redis: RedisConnection, prefix: string, pl
         }
       } else if (rec.state === "placed") {
         if (slotOf(rec.region!) !== slot) bad.push(`${pid} placed in ${rec.region}, outside its slot ${slot}`);
-        const p = await new RawRegion(redis, prefix, rec.region!, ZONES).hash("Player", pid);
+        const p = await new RawRegion(redis, prefix, rec.region!, ZONES).player(pid);
         if (p.ticketId === rec.ticketId && p.state === "waiting" && p.session !== rec.session)
           bad.push(`${pid} placed in ${rec.session} but its record says ${p.session}`);
       } else if (rec.state !== "left") bad.push(`${pid}: pool state ${rec.state}`);
@@ -105,8 +105,9 @@ async function checkLatencyInvariants(redis: RedisConnection, prefix: string, pl
         if (!(ms <= max)) bad.push(`${sid}: ${pid} at ${ms} ms over the max ${max} in force after ${wait} ms`);
       const members = Object.keys(h).filter((k) => k.startsWith("@"));
       const records = await Promise.all(members.map((k) => raw.hash("Player", k.slice(1))));
-      if (h.size === h.capacity && records.every((p, j) => p.ticketId === h[members[j]!] && p.session === sid)) {
-        const longest = Number(h.createdAt) - Math.min(...records.map((p) => Number(p.requestedAt)));
+      const intact = records.every((p, j) => p.ticketId === h[members[j]!]!.split(" ")[0] && p.session === sid);
+      if (h.size === h.capacity && h.requeuedAt === undefined && h.latencyFilledAt === undefined && intact) {
+        const longest = Number(h.latencyFilledAt ?? h.createdAt) - Math.min(...records.map((p) => Number(p.requestedAt)));
         if (wait > longest) bad.push(`${sid}: formed under a wait of ${wait} ms, longer than its longest ${longest} ms`);
       }
     }
@@ -230,7 +231,7 @@ export function defineLatencySuite(targetName: string, getTarget: () => StoreTar
     });
 
     it("leaves: a pooled ticket leaves the pool; a placed one leaves its region; a leave before the request makes it a no-op", async () => {
-      const { store, req, invariants } = fresh();
+      const { store, req, invariants, clock, raw } = fresh();
       const a = req("alice", { westeurope: 20 });
       await store.enqueue([a]);
       const leave = (r: EnqueueRequest, reason: LeaveRequest["reason"] = "cancelled"): LeaveRequest => ({
@@ -248,6 +249,14 @@ export function defineLatencySuite(targetName: string, getTarget: () => StoreTar
       const c = req("carol", { westeurope: 30 });
       expect((await store.enqueue([b, c])).readySessions).toHaveLength(1);
       expect((await store.leave([leave(b)]))[0]).toMatchObject({ outcome: "left", sessionId: "westeurope.1" });
+      // The sweep completes the reopened session from the pool (within the max of bob's... carol's wait).
+      const f = req("frank", { westeurope: 40 });
+      clock.advance(1000);
+      await store.enqueue([f]);
+      expect((await store.getPlayer("westeurope", "frank"))?.state).toBe("waiting");
+      expect((await store.regroup("westeurope")).readySessions).toEqual(["westeurope.1"]);
+      expect(await raw("westeurope").sessionMembers("westeurope.1")).toEqual(["carol", "frank"]);
+      expect(JSON.parse((await raw("westeurope").hash("Session", "westeurope.1")).latencies!)).toMatchObject({ carol: 30, frank: 40 });
       // A leave that overtakes its request: the late request changes nothing.
       const d = req("dave", { westeurope: 20 });
       expect((await store.leave([leave(d)]))[0]).toMatchObject({ outcome: "preempted" });
@@ -258,7 +267,7 @@ export function defineLatencySuite(targetName: string, getTarget: () => StoreTar
       await store.enqueue([e1]);
       const e2 = req("erin", { westeurope: 20 });
       expect((await store.enqueue([e2])).results[0]).toMatchObject({ outcome: "rejected", error: "ticket_live", liveTicketId: e1.ticketId });
-      expect(await invariants(["alice", "bob", "carol", "dave", "erin"])).toEqual([]);
+      expect(await invariants(["alice", "bob", "carol", "dave", "erin", "frank"])).toEqual([]);
     });
 
     it.each([4242, 77])(

@@ -5,7 +5,9 @@
 -- ARGV[2]   JSON {now, regions: [[region, prefix], ...], retentionMs, modes: {mode: rule} (includes/latency_rules.lua),
 --           mode, offset, max}
 -- Reply     JSON {ready: [[region, sessionId], ...], examined, more}
--- The anchors are the mode's pooled tickets `offset` .. `offset + max - 1` in wait order (oldest first);
+-- First, per region the oldest open session of the mode (one the pool placed, reopened by a leaver) is
+-- completed from the pool if it can be (includes/latency_reopened.lua). Then the anchors: the mode's pooled
+-- tickets `offset` .. `offset + max - 1` in wait order (oldest first);
 -- each forms a group under the max in force for its own wait (includes/latency_groups.lua). The store
 -- goes round the pool `max` anchors at a time (more = tickets beyond these), so a sweep's cost is capped
 -- however many wait. Compute first, write last.
@@ -16,6 +18,8 @@
 --- @include "latency_parse"
 --- @include "latency_unpool"
 --- @include "latency_groups"
+--- @include "session_members"
+--- @include "latency_reopened"
 --- @include "player_state"
 --- @include "detach_matched"
 --- @include "tickets_remembered"
@@ -48,6 +52,11 @@ local function member(pid)
   return { ticketId = h[1], atText = h[2], ms = ms, order = order, pooled = true }
 end
 local taken, plans = {}, {}
+-- Sessions a leaver reopened first (their players waited longest), then new groups.
+for _, g in ipairs(latency_reopened(mode, rule, taken)) do
+  local plan = latency_place_read(mode, g, member)
+  if plan then plans[#plans + 1] = plan else for _, pid in ipairs(g.pids) do taken[pid] = nil end end
+end
 for _, g in ipairs(latency_groups(mode, rule, anchors, {}, {}, taken)) do
   local plan = latency_place_read(mode, g, member)
   if plan then plans[#plans + 1] = plan else for _, pid in ipairs(g.pids) do taken[pid] = nil end end

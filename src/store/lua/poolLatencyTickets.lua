@@ -89,7 +89,7 @@ local function region_rec(region, pid)
   in_region(region)
   local h = redis.call('HMGET', P .. 'Player:' .. pid, 'ticketId', 'state', 'session', 'requestedAt', 'seen')
   local r = { ticketId = h[1] or nil, state = h[2] or nil, session = h[3] or nil, at = tonumber(h[4]), seen = h[5] or nil }
-  if r.state then r.state = player_state(r) end
+  if r.ticketId then r.state = player_state(r) end
   return r
 end
 
@@ -132,7 +132,7 @@ for i, r in ipairs(reqs) do
   if res then
     results[i] = res
   else
-    r.seen = cur.ticketId and tickets_remembered(cur.ticketId, cur.seen) or cur.seen
+    r.seen = tickets_remembered(cur.seen, cur.ticketId, cur.at, r.at)
     r.poolExisted = cur.existed
     recs[r.pid] = { ticketId = r.ticketId, state = 'waiting', at = r.at, seen = r.seen, existed = true }
     fresh[#fresh + 1] = i

@@ -4,17 +4,17 @@
 -- overwritten all the same). member(pid) -> {ticketId, atText, ms, order, pooled, poolFields}.
 local function latency_place_read(mode, g, member)
   in_region(g.region)
-  local plan = { region = g.region, mode = mode, members = {}, waitMs = g.waitMs }
+  local plan = { region = g.region, mode = mode, members = {}, waitMs = g.waitMs, existing = g.existing }
   for _, pid in ipairs(g.pids) do
     local m = member(pid)
-    local h = redis.call('HMGET', P .. 'Player:' .. pid, 'ticketId', 'state', 'session', 'seen')
-    local cur = { ticketId = h[1] or nil, state = h[2] or nil, session = h[3] or nil, seen = h[4] or nil }
-    local state = cur.state and player_state(cur) or nil
+    local h = redis.call('HMGET', P .. 'Player:' .. pid, 'ticketId', 'state', 'session', 'seen', 'requestedAt')
+    local cur = { ticketId = h[1] or nil, state = h[2] or nil, session = h[3] or nil, seen = h[4] or nil, at = tonumber(h[5]) }
+    local state = cur.ticketId and player_state(cur) or nil
     if state == 'waiting' then return nil end
     plan.members[#plan.members + 1] = {
-      pid = pid, m = m, existed = cur.state ~= nil,
+      pid = pid, m = m, existed = cur.ticketId ~= nil or cur.state ~= nil,
       detach = state == 'matched' and cur.session or nil,
-      seen = cur.ticketId and cur.ticketId ~= m.ticketId and tickets_remembered(cur.ticketId, cur.seen) or cur.seen,
+      seen = tickets_remembered(cur.seen, cur.ticketId, cur.at, tonumber(m.atText)),
     }
   end
   return plan
