@@ -23,6 +23,7 @@ import type { ModeRules } from "../src/domain/modeRules";
 import { DEFAULT_POPULATION, parsePopulation, type Population } from "./simulation/population";
 import { qualityChart } from "./simulation/rules";
 import { LATENCY_LAB_MODES, LATENCY_LAB_REGIONS, latencyPopulation, latencyReport, latencyTable, type LatencyReport } from "./simulation/latency";
+import { progressWriter } from "./simulation/progress";
 
 export { planPlayers, runSimulation, timeToMatchChart } from "./simulation/run";
 export type { PlayerResult, SimulationOptions, SimulationResult } from "./simulation/types";
@@ -257,6 +258,7 @@ export function rulesSummary(r: NonNullable<SimulationResult["rules"]>): string 
 
 /** What every run of the command line takes from its arguments and target. */
 function simulationOptions(a: SimulateArgs, t: Target, idPrefix: string, label = ""): SimulationOptions {
+  const shown = progressWriter(process.stderr, label);
   return {
     baseUrl: t.baseUrl,
     players: a.players,
@@ -270,7 +272,7 @@ function simulationOptions(a: SimulateArgs, t: Target, idPrefix: string, label =
     deadlineMs: ((a.timeoutSeconds ?? 60) + 60) * 1000,
     arrivalRate: a.rate,
     idPrefix,
-    progress: (line) => process.stderr.write(`\r${label}${line}   `),
+    progress: (line) => shown.update(line),
   };
 }
 
@@ -291,7 +293,7 @@ async function latencyComparison(a: SimulateArgs, t: Target): Promise<number> {
     latencyPlaces: places.slice(0, 10 * size).map((p) => ({ ...p, home: t.regions[0]! })),
     sendLatencies: false,
   });
-  process.stderr.write("\n");
+  progressWriter(process.stderr).end();
   for (const [label, sendLatencies] of [
     ["with latencies (zone)", true],
     ["forced into nearest region", false],
@@ -301,7 +303,7 @@ async function latencyComparison(a: SimulateArgs, t: Target): Promise<number> {
       latencyPlaces: places,
       sendLatencies,
     });
-    process.stderr.write("\n");
+    progressWriter(process.stderr).end();
     reports.push(latencyReport(label, result.players, places));
     problems += result.problems.length + result.failed;
     if (result.problems.length) console.log(`${label}: ${result.problems.length} problem(s):\n  ${result.problems.slice(0, 20).join("\n  ")}`);
@@ -342,7 +344,7 @@ async function cli(argv: string[]): Promise<number> {
       },
       a.identity ? identityPushClient(t.baseUrl) : a.push ? pushClient : pollingClient,
     );
-    process.stderr.write("\n");
+    progressWriter(process.stderr).end();
     const after = await t.episodes();
     const rule = a.rules?.modes[a.mode];
     writeFileSync(
