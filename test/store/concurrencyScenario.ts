@@ -171,6 +171,7 @@ export async function runServerChurn(o: {
   const addresses = Array.from({ length: 6 }, (_, i) => `10.2.0.${i}:7000`);
   const addressOf = new Map<string, string>(serverIds.map((id, i) => [id, at(addresses, i % addresses.length)]));
   const sessionsSeen: string[] = [];
+  const allocationsSeen: { serverId: string; sessionId: string }[] = [];
   const counts: Record<string, number> = {};
   const count = (k: string, n = 1) => (counts[k] = (counts[k] ?? 0) + n);
   let ticketSeq = 0;
@@ -200,8 +201,11 @@ export async function runServerChurn(o: {
         const out = await store.ackServer({ serverId: pick(serverIds) });
         count(out.outcome === "confirmed" ? "confirmed" : `ack-${out.outcome}`);
       } else if (r < 0.57) {
-        const sessionId = sessionsSeen.length && rnd() < 0.3 ? pick(sessionsSeen) : undefined;
-        const out = await store.releaseServer({ serverId: pick(serverIds), ...(sessionId ? { sessionId } : {}) });
+        // Half the releases name a server seen allocated (a random id is rarely in a game: a run whose
+        // interleaving never hit one left the release path untested, and CI failed on that).
+        const game = allocationsSeen.length && rnd() < 0.5 ? pick(allocationsSeen) : undefined;
+        const sessionId = game ? (rnd() < 0.5 ? game.sessionId : undefined) : sessionsSeen.length && rnd() < 0.3 ? pick(sessionsSeen) : undefined;
+        const out = await store.releaseServer({ serverId: game?.serverId ?? pick(serverIds), ...(sessionId ? { sessionId } : {}) });
         count(out.outcome);
       } else if (r < 0.6) {
         count(`deregister-${(await store.deregisterServer({ serverId: pick(serverIds) })).outcome}`);
@@ -214,8 +218,15 @@ export async function runServerChurn(o: {
         await store.enqueue(batch);
       } else if (r < 0.92) {
         const out = await store.assign(pick(regions), { maxSessions: 1 + Math.floor(rnd() * 3) });
-        for (const a of out.assigned) sessionsSeen.push(a.sessionId);
+        for (const a of out.assigned) {
+          sessionsSeen.push(a.sessionId);
+          allocationsSeen.push({ serverId: a.serverId, sessionId: a.sessionId });
+        }
         count("assignments", out.assigned.length);
+        // Sometimes the game ends at once (its server is surely still allocated, unless another worker's
+        // expiry or release came first): the release path runs in every interleaving.
+        const first = out.assigned[0];
+        if (first && rnd() < 0.3) count((await store.releaseServer({ serverId: first.serverId, sessionId: first.sessionId })).outcome);
       } else {
         clock.advance(1000 + Math.floor(rnd() * 4000));
         const out = await store.expireServers(pick(regions));
