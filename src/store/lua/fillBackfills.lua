@@ -26,6 +26,7 @@
 --- @include "rules_session_score"
 --- @include "rules_session_fields"
 --- @include "rules_units_keep"
+--- @include "rules_sessions_rederive"
 --- @include "write_session_shrunk"
 --- @include "ready_count"
 --- @include "count_band"
@@ -315,13 +316,7 @@ for i = 1, #entries, 2 do
 end
 
 -- What the joins did to the waiting sessions they took players from (as leaves would).
-for _, sid in ipairs(sourceOrder) do
-  local s = sources[sid]
-  if #s.removed > 0 and s.units then
-    s.units = rules_units_keep(s.units, function(pid) return not s.gone[pid] end)
-    rules_session_derive(s)
-  end
-end
+rules_sessions_rederive(sourceOrder, sources)
 local joinPayloads = {}
 for k, w in ipairs(work) do
   local b = w.b

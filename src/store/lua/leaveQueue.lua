@@ -25,6 +25,7 @@
 --- @include "rules_session_score"
 --- @include "rules_session_fields"
 --- @include "rules_units_keep"
+--- @include "rules_sessions_rederive"
 --- @include "count_band"
 --- @include "write_session_shrunk"
 --- @include "ready_count"
@@ -164,13 +165,7 @@ end
 
 -- What the leaves do to each session (as one leave after another would): the slots are freed, a ready
 -- session goes back to open under its original seq, an emptied one is deleted.
-for _, sid in ipairs(sessionOrder) do
-  local s = sessions[sid]
-  if #s.removed > 0 and s.units then
-    s.units = rules_units_keep(s.units, function(pid) return not s.gone[pid] end)
-    rules_session_derive(s)
-  end
-end
+rules_sessions_rederive(sessionOrder, sessions)
 
 -- ---------------------------------------------------------------- writes
 for _, w in ipairs(leftWrites) do
