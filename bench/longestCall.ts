@@ -3,13 +3,15 @@
  * looping operation keeps Redis busy when a region holds a large pool. Every operation is capped by work per
  * call and the store loops, so no call should reach 10 ms however large the pool.
  *
- * Two pools, as in test/store/scriptTime.test.ts: FIFO sessions of 100 (the most players one assign call can
- * take) and a 5v5 skill mode with parties (bench/core.ts RANKED_5V5). Enqueued in batches of 500 requests
- * (the most one enqueue call accepts). Each pool runs twice (deterministic: fixed ids, a test clock), and a
- * call counts by the lower of its two Redis CPU times (bench/scriptCpu.ts: why).
+ * Three pools, as in test/store/scriptTime.test.ts: FIFO sessions of 100 (the most players one assign call
+ * can take), a 5v5 skill mode with parties (bench/core.ts RANKED_5V5), and a latency mode's pool over a zone
+ * of 3 regions (issue 14; `latencyPool`, which the test runs too). Enqueued in batches of 500 requests (the
+ * most one enqueue call accepts). Each pool runs twice (deterministic: fixed ids, a test clock), and a call
+ * counts by the lower of its two Redis CPU times (bench/scriptCpu.ts: why).
  */
-import { createRedisConnection, MatchmakingStore, type EnqueueRequest, type RedisConnection } from "../src/store";
+import { createRedisConnection, MatchmakingStore, type EnqueueRequest, type LeaveRequest, type LeaveResult, type RedisConnection } from "../src/store";
 import type { ModeSpec } from "../src/domain/modeRules";
+import { seededRandom } from "../tools/seededRandom";
 import { RANKED_5V5, rankedBatch } from "./core";
 import { flushAll, progress, type RawClient } from "./redisProbe";
 import { lowerOfTwo, mainThreadCpuClock, redisPid, timedConnection, type ScriptCall } from "./scriptCpu";
@@ -17,7 +19,7 @@ import { lowerOfTwo, mainThreadCpuClock, redisPid, timedConnection, type ScriptC
 export const SCRIPT_CALL_LIMIT_MS = 10;
 
 export interface LongestCallPhase {
-  pool: "fifo100" | "ranked5v5";
+  pool: "fifo100" | "ranked5v5" | "latency3";
   phase: string;
   calls: number;
   /** Lower of the two runs, call by call; the worst such call. */
@@ -41,8 +43,14 @@ function testClock(): { now: () => number; advance: (ms: number) => void } {
   return { now: () => ms, advance: (d) => void (ms += d) };
 }
 
-function storeOf(conn: RedisConnection, prefix: string, modes: Record<string, ModeSpec>, now: () => number): MatchmakingStore {
-  return new MatchmakingStore(conn, { prefix, modes, serverLeaseSeconds: 3600, ticketRetentionSeconds: 3600, clock: now });
+function storeOf(
+  conn: RedisConnection,
+  prefix: string,
+  modes: Record<string, ModeSpec>,
+  now: () => number,
+  layout: { regions?: readonly string[]; zones?: Record<string, string> } = {},
+): MatchmakingStore {
+  return new MatchmakingStore(conn, { prefix, modes, serverLeaseSeconds: 3600, ticketRetentionSeconds: 3600, clock: now, ...layout });
 }
 
 async function servers(st: MatchmakingStore, n: number, tag: string): Promise<void> {
@@ -105,16 +113,120 @@ async function rankedPool(conn: RedisConnection, prefix: string, players: number
   mark("expireStale");
 }
 
-/** Runs both pools twice on the bench's redis-server (flushed first) and reports every phase's longest call. */
+/** The latency pool's zone: three regions sharing one hash slot, so one pool (issue 14). */
+export const LATENCY_ZONE = ["lat-west", "lat-north", "lat-south"];
+/** Sessions of 10 solo tickets within 40 ms at first, 90 ms after 10 s of waiting, 200 ms after 30 s. */
+export const LATENCY_MODES: Record<string, ModeSpec> = {
+  geo: {
+    teamSize: 10,
+    latency: {
+      max: 40,
+      widen: [
+        { afterSeconds: 10, max: 90 },
+        { afterSeconds: 30, max: 200 },
+      ],
+    },
+  },
+};
+/** The store options of the latency pool's zone. */
+export const LATENCY_LAYOUT = { regions: LATENCY_ZONE, zones: Object.fromEntries(LATENCY_ZONE.map((r) => [r, "z"])) };
+
+/** What the latency pool scenario did, for the test to check that the work was done. */
+export interface LatencyPoolCounts {
+  enqueued: number;
+  queued: number;
+  pooledAtEnqueue: number;
+  placedByWidening: number;
+  left: number;
+  leftFromPool: number;
+  refilled: number;
+  expired: number;
+}
+
+/**
+ * A latency mode's pool over a zone of 3 regions (issue 14): `players` solo tickets with varied latencies,
+ * four in five too far from every region to be placed at first. 10 s later the widened max lets 20 sweeps
+ * place many at once; every 40th ticket leaves (pooled ones from the pool, placed ones from their region,
+ * reopening their sessions, which 5 sweeps refill from the pool); after 2 minutes the rest expire. Only the
+ * store's public API (LATENCY_LAYOUT's store): the test and the bench both run it. `mark("")` drops the calls
+ * since the last mark, `mark(phase)` records them as that phase.
+ */
+export async function latencyPool(
+  st: MatchmakingStore,
+  clock: { now: () => number; advance: (ms: number) => unknown },
+  players: number,
+  mark: (phase: string) => void | Promise<void>,
+): Promise<LatencyPoolCounts> {
+  const rnd = seededRandom(1414);
+  const sweeper = LATENCY_ZONE[0]!;
+  const tickets: EnqueueRequest[] = [];
+  const counts: LatencyPoolCounts = { enqueued: 0, queued: 0, pooledAtEnqueue: 0, placedByWidening: 0, left: 0, leftFromPool: 0, refilled: 0, expired: 0 };
+  await mark("");
+  for (let first = 0; first < players; first += BATCH) {
+    const batch: EnqueueRequest[] = [];
+    for (let i = first; i < Math.min(players, first + BATCH); i++) {
+      // A fifth near (5-40 ms to its nearest region), most 45-85 ms (placeable after 10 s), some 95-190 (after 30 s).
+      const r = rnd();
+      const nearest = r < 0.2 ? 5 + rnd() * 35 : r < 0.85 ? 45 + rnd() * 40 : 95 + rnd() * 95;
+      const home = Math.floor(rnd() * LATENCY_ZONE.length);
+      const latencies: Record<string, number> = {};
+      LATENCY_ZONE.forEach((region, k) => {
+        if (k === home || rnd() < 0.8) latencies[region] = Math.round(k === home ? nearest : nearest + 5 + rnd() * 60);
+      });
+      batch.push({ ticketId: `l${i}`, playerId: `lp${i}`, mode: "geo", region: LATENCY_ZONE[home]!, requestedAtMs: clock.now(), latencies });
+    }
+    const out = await st.enqueue(batch);
+    counts.enqueued += batch.length;
+    counts.queued += out.results.filter((x) => x.outcome === "queued").length;
+    counts.pooledAtEnqueue += out.results.filter((x) => x.outcome === "queued" && x.pooled).length;
+    tickets.push(...batch);
+    clock.advance(20);
+  }
+  await mark("enqueue");
+
+  clock.advance(10_000);
+  for (let sweep = 0; sweep < 20; sweep++) counts.placedByWidening += (await st.regroup(sweeper)).readySessions.length;
+  await mark("sweeps after widening");
+
+  // One leave call per region a ticket is in (a leave's regions run concurrently, and overlapping calls would
+  // share their CPU measurements): a placed ticket's record shows the region it was placed in.
+  const byRegion = new Map<string, LeaveRequest[]>();
+  for (let i = 0; i < tickets.length; i += 40) {
+    const t = tickets[i]!;
+    const where = (await st.getPlayer(t.region, t.playerId))?.region ?? t.region;
+    byRegion.set(where, [...(byRegion.get(where) ?? []), { playerId: t.playerId, ticketId: t.ticketId, region: t.region, reason: "cancelled" }]);
+  }
+  await mark("");
+  const left: LeaveResult[] = [];
+  for (const region of LATENCY_ZONE) if (byRegion.has(region)) left.push(...(await st.leave(byRegion.get(region)!)));
+  counts.left = left.filter((x) => x.outcome === "left").length;
+  counts.leftFromPool = left.filter((x) => x.outcome === "left" && x.sessionId === undefined).length;
+  await mark("leave");
+  clock.advance(1000);
+  for (let sweep = 0; sweep < 5; sweep++) counts.refilled += (await st.regroup(sweeper)).readySessions.length;
+  await mark("refill sweeps");
+
+  clock.advance(120_000);
+  counts.expired = (await st.expireStale(sweeper, { playerMaxAgeMs: 60_000, sessionMaxAgeMs: 3_600_000 })).expiredPlayers.length;
+  await mark("expireStale");
+  return counts;
+}
+
+/** Runs every pool twice on the bench's redis-server (flushed first) and reports every phase's longest call. */
 export async function measureLongestCalls(url: string, admin: RawClient, players: number): Promise<LongestCallResult> {
   const conn = await createRedisConnection({ url, mode: "standalone" });
   try {
     const clock = mainThreadCpuClock(await redisPid(conn));
     if ("unavailable" in clock) return { available: false, reason: clock.unavailable };
     const phases: LongestCallPhase[] = [];
+    const latency = async (c: RedisConnection, prefix: string, n: number, mark: Recorder) => {
+      const clock = testClock();
+      await latencyPool(storeOf(c, prefix, LATENCY_MODES, clock.now, LATENCY_LAYOUT), clock, n, mark);
+    };
     for (const [pool, run] of [
       ["fifo100", fifoPool],
       ["ranked5v5", rankedPool],
+      ["latency3", latency],
     ] as const) {
       const runs: Map<string, ScriptCall[]>[] = [];
       for (let rep = 1; rep <= 2; rep++) {

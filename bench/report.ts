@@ -756,10 +756,10 @@ function longestCallSection(c: ReportContext, md: string[]): void {
   if (!l) return void md.push("Not measured in this run.", "");
   if (!l.available) return void md.push(`Not measured: ${l.reason}.`, "");
   md.push(
-    `How long one call keeps Redis busy (its main thread's CPU time, \`/proc/<pid>/schedstat\`) while a region holds ${f(l.poolPlayers)} players, enqueued in batches of ${l.batchRequests} requests. ` +
+    `How long one call keeps Redis busy (its main thread's CPU time, \`/proc/<pid>/schedstat\`) while a region (or a zone's latency pool) holds ${f(l.poolPlayers)} players, enqueued in batches of ${l.batchRequests} requests. ` +
       "Every operation is capped by work per call and the store loops, so a call should stay far below the limit however large the pool. " +
       "Each pool ran twice with the same calls; a call counts by the lower of its two times, because single calls on this shared machine measured 3–4× their neighbours at a different call each run. " +
-      "`test/store/scriptTime.test.ts` asserts the same at 100k players.",
+      "`test/store/scriptTime.test.ts` asserts the same at 100k players (the latency pool at 50k).",
     "",
   );
   md.push(
@@ -774,7 +774,8 @@ function longestCallSection(c: ReportContext, md: string[]): void {
     yLabel: "ms",
     bars: l.phases.map((p) => ({ label: `${p.pool}: ${p.phase}`, value: p.longestMs, color: p.longestMs < SCRIPT_CALL_LIMIT_MS ? "#38a169" : "#e53e3e" })),
     referenceLines: [{ value: SCRIPT_CALL_LIMIT_MS, label: `limit ${SCRIPT_CALL_LIMIT_MS} ms`, color: "#e53e3e" }],
-    width: 1000,
+    // Room for each bar's label (pool: phase) under it.
+    width: Math.max(1000, 140 * l.phases.length),
     height: 460,
   });
 }
