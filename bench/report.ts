@@ -27,8 +27,41 @@ export interface LinkResult {
   setting: LinkSetting;
   /** Mean PING round trip measured over the link, ms. */
   pingRttMs: number;
+  /** Median and 99th percentile of those PINGs (runs recorded before these existed have the mean only). */
+  pingP50Ms?: number;
+  pingP99Ms?: number;
+  /** Delay relay only: its hold per chunk and direction after calibration, ms. */
+  relayHoldMs?: number;
+  /** Delay relay only: what it did during each design's run. */
+  relayLoad?: { ours: RelayLoad; reference: RelayLoad };
   ours: ThroughputResult;
   reference: ThroughputResult;
+}
+
+/** The delay relay over one run: its CPU (both threads) and how late it released held chunks. */
+export interface RelayLoad {
+  cpuMs: number;
+  wallMs: number;
+  chunks: number;
+  /** Release minus due time of the held chunks, ms (negative = early). */
+  latenessP50Ms: number;
+  latenessP99Ms: number;
+}
+
+/** How the emulated link added its delay. */
+export interface LinkMechanismResult {
+  kind: "netem" | "relay";
+  /** Why this mechanism (e.g. the kernel has no netem qdisc). */
+  why: string;
+  /** PING straight to the server over the bare veth pair. */
+  vethPingP50Ms: number;
+  vethPingP99Ms: number;
+  /** Relay only: PING through the relay holding nothing (its own hop), and its CPU while idle. */
+  relayHopPingP50Ms?: number;
+  relayHopPingP99Ms?: number;
+  relayIdleCpuMsPerSec?: number;
+  /** Relay only: the most its calibration may take off the hold, ms each way. */
+  relayMaxCorrectionMs?: number;
 }
 
 export interface BenchResults {
@@ -63,8 +96,10 @@ export interface BenchResults {
   longestCalls?: LongestCallResult;
   /** Ours and the reference across the emulated network link, one entry per link setting. */
   links?: LinkResult[];
-  /** Why the emulated link did not run, in one line (e.g. no root, no netem in the kernel). */
+  /** Why the emulated link did not run, in one line (e.g. no root). */
   linkSkipped?: string;
+  /** How the emulated link added its delay (netem or the delay relay). */
+  linkMechanism?: LinkMechanismResult;
   /** Colyseus on the same redis-server and crowd. */
   peer?: PeerResult;
   e2e?: EndToEndResult;
@@ -272,16 +307,25 @@ const kinds = (o: Record<string, number> | undefined, digits = 2): string =>
     .map(([k, v]) => `${k} ${fx(v, digits)}`)
     .join(", ") || "none";
 
+/** How the link added its delay, in a few words for the target table and the console. */
+function mechanismWords(r: BenchResults): string {
+  const m = r.linkMechanism;
+  if (!m) return "tc netem";
+  return m.kind === "netem" ? "tc netem" : `userspace delay relay${/no netem qdisc/.test(m.why) ? " (this kernel has no netem qdisc)" : ""}`;
+}
+
 function linkTarget(r: BenchResults): TargetVerdict {
   const target = `≥ ${TARGETS.ratioToReferenceOverLink}× the reference across a ~1 ms link (4p × 10b)`;
   const link = r.links?.find((l) => l.setting.oneWayDelayMs === 0.5) ?? r.links?.[0];
   if (!link) return { target, measured: "–", status: "not measured", detail: r.linkSkipped ?? "link not run" };
   const ratio = link.ours.playersPerSec / link.reference.playersPerSec;
+  const ping = link.pingP50Ms !== undefined ? `PING p50 ${fx(link.pingP50Ms, 2)} ms` : `PING ${fx(link.pingRttMs, 2)} ms`;
+  const veth = r.linkMechanism ? ` (veth pair alone ${fx(r.linkMechanism.vethPingP50Ms, 2)} ms)` : "";
   return {
     target,
     measured: `${fx(ratio)}× (${f(link.ours.playersPerSec)} vs ${f(link.reference.playersPerSec)} players/s)`,
     status: ratio >= TARGETS.ratioToReferenceOverLink ? "met" : "missed",
-    detail: `${link.setting.name}, PING ${fx(link.pingRttMs, 2)} ms measured; same players for both`,
+    detail: `${link.setting.name} by ${mechanismWords(r)}, ${ping} measured${veth}; same players for both`,
   };
 }
 
@@ -951,11 +995,34 @@ function howMeasuredSection(c: ReportContext, md: string[]): void {
     "- `bench/run.ts` starts a private `redis-server` (`startRedisServer`), runs every part against it, writes this file, `bench/results/*.svg` and `bench/results/results.json`.",
     "- Core: `bench/core.ts`. Servers are registered before the clock starts; the clock stops when the assigner has given every session a server. Each scenario starts from an empty Redis (`FLUSHALL`).",
     "- Reference: `bench/reference/referenceMatchmaker.ts` mirrors `BatchAddPlayers.cs`, `BatchReadySession.cs`, `AddServer.cs` and `MatchRequest.cs` of github.com/Azure-Samples/gaming-serverless-matchmaker call for call (synchronous StackExchange.Redis calls are awaited round trips, FireAndForget calls are sent without waiting). Its Durable and Event Hub calls are left out, as ours are in the core run.",
-    "- Emulated link: `bench/netLink.ts` (network namespace, veth pair with link-local addresses, `tc netem` on both ends; root). Colyseus: `bench/colyseus.ts`. Durable calls: `bench/durableCalls.ts`.",
+    "- Emulated link: `bench/netLink.ts` (network namespace, veth pair with link-local addresses, `tc netem` on both ends, or where the kernel has no netem the delay relay `bench/delayRelay.ts`; root). Colyseus: `bench/colyseus.ts`. Durable calls: `bench/durableCalls.ts`.",
     "- Floor: `bench/floor.ts`. End to end: `bench/e2e.ts`. Ceiling: `bench/ceiling.ts` with the open-loop generator `bench/loadGenerator.ts` (a forked process). Cost: `bench/costModel.ts`. Capacity: `bench/capacityModel.ts`. Charts: `tools/svgChart.ts`.",
     "- `npm run bench -- --quick` runs a smaller version of everything (a few minutes); the default is the full run. `npm run bench -- --help` lists the flags.",
   );
   md.push("");
+}
+
+/** The link part for the console: which mechanism and why, then a line per setting. */
+function linkConsole(r: BenchResults): string[] {
+  if (r.linkSkipped) return ["", `Link: not measured: ${r.linkSkipped}`];
+  if (!r.links?.length) return [];
+  const m = r.linkMechanism;
+  const out = [""];
+  if (m?.kind === "relay")
+    out.push(
+      `Link: delay by a userspace delay relay, not netem: ${m.why}. Veth pair PING p50 ${fx(m.vethPingP50Ms, 3)} ms; relay holding nothing p50 ${fx(m.relayHopPingP50Ms ?? NaN, 3)} / p99 ${fx(m.relayHopPingP99Ms ?? NaN, 3)} ms; relay idle CPU ${fx(m.relayIdleCpuMsPerSec ?? NaN, 2)} ms/s`,
+    );
+  else out.push(`Link: delay by tc netem${m ? `; veth pair PING p50 ${fx(m.vethPingP50Ms, 3)} ms` : ""}`);
+  for (const l of r.links) {
+    const ping = l.pingP50Ms !== undefined ? `PING p50 ${fx(l.pingP50Ms, 3)} / p99 ${fx(l.pingP99Ms ?? NaN, 3)} ms` : `PING ${fx(l.pingRttMs, 2)} ms`;
+    const relay = l.relayLoad
+      ? `; relay hold ${fx(l.relayHoldMs ?? NaN, 3)} ms, CPU ours ${relayCpu(l.relayLoad.ours)} · ref ${relayCpu(l.relayLoad.reference)}, release lateness p50 ${fx(l.relayLoad.reference.latenessP50Ms, 3)} / p99 ${fx(l.relayLoad.reference.latenessP99Ms, 3)} ms`
+      : "";
+    out.push(
+      `  ${l.setting.name}: ${ping}; ours ${f(l.ours.playersPerSec)} vs ref ${f(l.reference.playersPerSec)} p/s = ${fx(l.ours.playersPerSec / l.reference.playersPerSec)}×${relay}`,
+    );
+  }
+  return out;
 }
 
 /** The console summary: the core table, the other parts in a line each, the targets. */
@@ -995,6 +1062,7 @@ function consoleSummary(c: ReportContext): string {
   }
   if (sc2) con.push("", `Redis CPU per player: enqueue ${fx(sc2.enqueueCpuMicrosPerPlayer, 1)} µs, assign ${fx(sc2.assignCpuMicrosPerPlayer, 1)} µs`);
   if (r.memory.length) con.push("", `Memory per waiting player: ${r.memory.map((m) => `${m.design} ${f(m.bytesPerWaitingPlayer)} B`).join(", ")}`);
+  con.push(...linkConsole(r));
   if (e?.available) {
     const s3 = summarize(e.sessionFullToToldMs);
     const s1 = summarize(e.requestToAddressMs);
@@ -1034,12 +1102,37 @@ function latencyRow(name: string, samples: number[]): string[] {
   return [name, String(s.n), fx(s.p50), fx(s.p95), fx(s.p99)];
 }
 
+/** Per consumer, the reference's wall time per round trip over its run: near the PING round trip when the link, not CPU, bounds it. */
+const msPerRoundTrip = (t: ThroughputResult): number => (t.seconds * 1000 * t.consumers) / (t.roundTripsPerPlayer * t.players);
+
+/** The relay's CPU over a run: % of one core and µs per forwarded chunk. */
+const relayCpu = (l: RelayLoad): string => `${fx((l.cpuMs / l.wallMs) * 100, 0)}% (${fx((l.cpuMs * 1000) / Math.max(1, l.chunks), 0)} µs/chunk)`;
+
+/** How the delay was added: netem, or the relay with what it costs by itself. */
+function linkMechanismParagraph(r: BenchResults): string {
+  const m = r.linkMechanism;
+  if (!m || m.kind === "netem")
+    return (
+      "The delay is `tc netem` on both ends of the veth pair." +
+      (m ? ` The bare veth pair's PING round trip: p50 ${fx(m.vethPingP50Ms, 3)} ms, p99 ${fx(m.vethPingP99Ms, 3)} ms.` : "")
+    );
+  return (
+    `**The delay is added by a userspace delay relay, not netem: ${m.why}.** ` +
+    "The bench connects to the relay (`bench/delayRelay.ts`, its own process), which forwards every connection to the redis-server across the veth pair and holds every chunk for the one-way delay in each direction, in arrival order; " +
+    "a timer thread sleeping in `Atomics.wait` with a sub-millisecond timeout wakes it (Node's own timers have 1 ms granularity). " +
+    "The relay's own hop and wake-ups add to every round trip, so its hold is calibrated: lowered (by at most " +
+    `${fx(m.relayMaxCorrectionMs ?? NaN, 2)} ms each way) until the PING median over the link is the bare veth pair's plus twice the delay. ` +
+    `Measured: the bare veth pair's PING round trip p50 ${fx(m.vethPingP50Ms, 3)} ms, p99 ${fx(m.vethPingP99Ms, 3)} ms; through the relay holding nothing p50 ${fx(m.relayHopPingP50Ms ?? NaN, 3)} ms, p99 ${fx(m.relayHopPingP99Ms ?? NaN, 3)} ms; ` +
+    `the relay's CPU while idle ${fx(m.relayIdleCpuMsPerSec ?? NaN, 2)} ms per second.`
+  );
+}
+
 /** Ours and the reference across the emulated network link. */
 function linkSection(c: ReportContext, md: string[]): void {
   const { r } = c;
   md.push("## Across an emulated network link", "");
   md.push(
-    "The redis-server runs in its own network namespace behind a veth pair, with `tc netem` delay on both ends (set up and torn down by the bench; needs root). " +
+    "The redis-server runs in its own network namespace behind a veth pair, and every round trip pays a configured delay (set up and torn down by the bench; needs root). " +
       `Both designs, same players (${f(r.config.linkPlayers ?? NaN)} each), 4-player sessions, 10 buckets, the same load shape as on loopback.`,
     "",
   );
@@ -1047,18 +1140,52 @@ function linkSection(c: ReportContext, md: string[]): void {
     md.push(`**Not measured: ${r.linkSkipped ?? "the link part did not run"}.**`, "");
     return;
   }
+  md.push(linkMechanismParagraph(r), "");
   md.push(
     table(
-      ["link", "PING RTT measured", "ours players/s", "reference players/s", "ours ÷ ref", "round trips/player ours · ref"],
+      ["link", "ours players/s", "reference players/s", "ours ÷ ref", "round trips/player ours · ref", "reference wall ms per round trip (per consumer)"],
       r.links.map((l) => [
         l.setting.name,
-        `${fx(l.pingRttMs, 2)} ms`,
-        f(l.ours.playersPerSec),
+        f(l.ours.playersPerSec) + runs(l.ours),
         f(l.reference.playersPerSec),
         `**${fx(l.ours.playersPerSec / l.reference.playersPerSec)}×**`,
         `${fx(l.ours.roundTripsPerPlayer, 3)} · ${fx(l.reference.roundTripsPerPlayer, 2)}`,
+        fx(msPerRoundTrip(l.reference), 2),
       ]),
     ),
+    "",
+  );
+  const vethP50 = r.linkMechanism?.vethPingP50Ms;
+  const relayed = r.links.some((l) => l.relayLoad);
+  md.push(
+    table(
+      [
+        "link",
+        "PING RTT p50 / p99",
+        "added to the veth pair's p50",
+        ...(relayed ? ["relay hold each way", "relay CPU during ours · reference", "relay release lateness p50 / p99 (reference run)"] : []),
+      ],
+      r.links.map((l) => [
+        l.setting.name,
+        l.pingP50Ms !== undefined ? `${fx(l.pingP50Ms, 3)} / ${fx(l.pingP99Ms ?? NaN, 3)} ms` : `${fx(l.pingRttMs, 2)} ms (mean)`,
+        vethP50 !== undefined && l.pingP50Ms !== undefined ? `${fx(l.pingP50Ms - vethP50, 3)} ms (configured ${fx(2 * l.setting.oneWayDelayMs, 1)})` : "–",
+        ...(relayed
+          ? [
+              l.relayHoldMs !== undefined ? `${fx(l.relayHoldMs, 3)} ms` : "–",
+              l.relayLoad ? `${relayCpu(l.relayLoad.ours)} · ${relayCpu(l.relayLoad.reference)}` : "–",
+              l.relayLoad ? `${fx(l.relayLoad.reference.latenessP50Ms, 3)} / ${fx(l.relayLoad.reference.latenessP99Ms, 3)} ms` : "–",
+            ]
+          : []),
+      ]),
+    ),
+    "",
+  );
+  md.push(
+    "The reference makes its round trips one after another per consumer, so across a link its wall time per round trip is about the link's round trip (a few of its calls overlap, hence sometimes a little less); ours sends a batch of players per round trip, so the link barely moves it and its limit stays CPU (the bench's and Redis's). " +
+      (r.config.repetitions && r.config.repetitions > 1
+        ? `Ours: the median of ${r.config.repetitions} runs (all runs in brackets); the reference: one run. `
+        : "") +
+      "PING round trips were measured with nothing else running on the link, one outstanding at a time; the relay's CPU is both its threads, user + system.",
     "",
   );
 }

@@ -10,8 +10,10 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { parseArgs } from "node:util";
+import { setTimeout as sleep } from "node:timers/promises";
 import * as prettier from "prettier";
 import { startRedisServer } from "../local-runtime/redisServer";
+import { percentile } from "../src/lib/percentile";
 import {
   measureOurMemory,
   measureOurScriptCost,
@@ -26,11 +28,12 @@ import {
 import { measureFloor, type FloorResult } from "./floor";
 import { connect, parseInfo, progress, progressDone, type RawClient } from "./redisProbe";
 import { runColyseus } from "./colyseus";
-import { linkUnavailableReason, openLink, pingRttMs, type LinkSetting, type NetworkLink } from "./netLink";
+import { linkUnavailableReason, NO_DELAY, openLink, RELAY_MAX_CORRECTION_MS, type LinkSetting, type NetworkLink } from "./netLink";
+import type { RelayStats } from "./delayRelay";
 import { runEndToEnd, type EndToEndResult } from "./e2e";
 import { runCeiling } from "./ceiling";
 import { measureLongestCalls } from "./longestCall";
-import { buildReport, type BenchResults } from "./report";
+import { buildReport, type BenchResults, type LinkMechanismResult, type RelayLoad } from "./report";
 
 export interface BenchConfig {
   quick: boolean;
@@ -206,18 +209,46 @@ async function measureCore(cfg: BenchConfig, url: string, admin: RawClient, want
   }
 }
 
+/** The relay's counters over one design's run, for the report. */
+function relayLoad(stats: RelayStats | undefined): RelayLoad | undefined {
+  if (!stats) return undefined;
+  return {
+    cpuMs: stats.cpuMs,
+    wallMs: stats.wallMs,
+    chunks: stats.chunks,
+    latenessP50Ms: percentile(stats.latenessMs, 50),
+    latenessP99Ms: percentile(stats.latenessMs, 99),
+  };
+}
+
+/** How the link adds its delay, with the relay's own cost (its hop without delay, its CPU while idle). */
+async function describeLink(link: NetworkLink): Promise<LinkMechanismResult> {
+  const out: LinkMechanismResult = { kind: link.mechanism, why: link.why, vethPingP50Ms: link.baseline.p50Ms, vethPingP99Ms: link.baseline.p99Ms };
+  if (link.mechanism !== "relay") return out;
+  const hop = await link.setDelay(NO_DELAY);
+  await link.relayStats(true);
+  await sleep(1000);
+  const idle = await link.relayStats(true);
+  return {
+    ...out,
+    relayMaxCorrectionMs: RELAY_MAX_CORRECTION_MS,
+    relayHopPingP50Ms: hop.ping.p50Ms,
+    relayHopPingP99Ms: hop.ping.p99Ms,
+    relayIdleCpuMsPerSec: idle ? (idle.cpuMs / idle.wallMs) * 1000 : undefined,
+  };
+}
+
 /** Ours and the reference across the emulated link, for every link setting; one clear line when it cannot run. */
 async function measureLinks(cfg: BenchConfig, results: BenchResults): Promise<void> {
-  const first = cfg.linkSettings[0];
   const why = linkUnavailableReason();
-  if (why || !first) {
+  if (why || !cfg.linkSettings.length) {
     results.linkSkipped = `emulated network link skipped: ${why ?? "no link settings"}`;
     progress(results.linkSkipped);
     return;
   }
   let link: NetworkLink;
   try {
-    link = await openLink(first);
+    link = await openLink();
   } catch (err) {
     results.linkSkipped = `emulated network link skipped: ${err instanceof Error ? err.message : String(err)}`;
     progress(results.linkSkipped);
@@ -225,15 +256,36 @@ async function measureLinks(cfg: BenchConfig, results: BenchResults): Promise<vo
   }
   const admin = await connect(link.url);
   try {
+    progress(`link: delay by ${link.mechanism} (${link.why})`);
+    results.linkMechanism = await describeLink(link);
     for (const setting of cfg.linkSettings) {
-      link.setDelay(setting);
-      const rtt = await pingRttMs(link.url);
+      progress(`link ${setting.name}: ${link.mechanism === "relay" ? "calibrating the relay" : "netem"}`);
+      const delay = await link.setDelay(setting);
       const sc: Scenario = { sessionSize: 4, buckets: 10, players: cfg.linkPlayers, consumers: cfg.consumers, batchSize: cfg.batchSize };
-      progress(`link ${setting.name} (PING ${rtt.toFixed(2)} ms): ours`);
-      const ours = await runOurThroughput(link.url, admin, sc, "link-o");
-      progress(`link ${setting.name} (PING ${rtt.toFixed(2)} ms): reference`);
+      const shown = `PING p50 ${delay.ping.p50Ms.toFixed(2)} ms${delay.relayHoldMs !== undefined ? `, relay hold ${delay.relayHoldMs.toFixed(3)} ms` : ""}`;
+      // Ours is short and CPU-bound (noisy): the median of `repetitions` runs, as on loopback. The reference is bound by
+      // the link's round trips (steady) and long: one run.
+      await link.relayStats(true);
+      const oursRuns: ThroughputResult[] = [];
+      for (let rep = 1; rep <= cfg.repetitions; rep++) {
+        progress(`link ${setting.name} (${shown}): ours${cfg.repetitions > 1 ? ` (run ${rep}/${cfg.repetitions})` : ""}`);
+        oursRuns.push(await runOurThroughput(link.url, admin, sc, `link-o${rep}`));
+      }
+      const ours = medianRun(oursRuns);
+      const oursRelay = relayLoad(await link.relayStats(true));
+      progress(`link ${setting.name} (${shown}): reference`);
       const reference = await runReferenceThroughput(link.url, admin, sc, "link-r");
-      (results.links ??= []).push({ setting, pingRttMs: rtt, ours, reference });
+      const referenceRelay = relayLoad(await link.relayStats(true));
+      (results.links ??= []).push({
+        setting,
+        pingRttMs: delay.ping.meanMs,
+        pingP50Ms: delay.ping.p50Ms,
+        pingP99Ms: delay.ping.p99Ms,
+        relayHoldMs: delay.relayHoldMs,
+        relayLoad: oursRelay && referenceRelay ? { ours: oursRelay, reference: referenceRelay } : undefined,
+        ours,
+        reference,
+      });
     }
   } finally {
     await admin.close().catch(() => undefined);

@@ -226,6 +226,45 @@ describe("bench report", () => {
     expect(md).toMatch(/2000 actions\/s per capacity unit — Durable Task Scheduler Dedicated SKU page/);
   });
 
+  it("says which mechanism delayed the link and why, with the relay's own cost, in the section, the target row and the console", () => {
+    const relayLoad = { cpuMs: 300, wallMs: 1000, chunks: 6000, latenessP50Ms: -0.01, latenessP99Ms: 0.4 };
+    const links = [
+      {
+        setting: { name: "~1 ms RTT (0.5 ms each way)", oneWayDelayMs: 0.5 },
+        pingRttMs: 1.1,
+        pingP50Ms: 1.04,
+        pingP99Ms: 2.5,
+        relayHoldMs: 0.42,
+        relayLoad: { ours: { ...relayLoad, cpuMs: 50, chunks: 200 }, reference: relayLoad },
+        ours: tp("ours", 4, 10, 30_000),
+        reference: tp("reference", 4, 10, 600),
+      },
+    ];
+    const linkMechanism = {
+      kind: "relay" as const,
+      why: "this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM / sch_netem; tc said: Error: Specified qdisc kind is unknown.), so a userspace delay relay holds every chunk instead",
+      vethPingP50Ms: 0.03,
+      vethPingP99Ms: 0.12,
+      relayHopPingP50Ms: 0.08,
+      relayHopPingP99Ms: 1.3,
+      relayIdleCpuMsPerSec: 0.3,
+      relayMaxCorrectionMs: 0.15,
+    };
+    const rep = buildReport(run({ links, linkMechanism, config: { ...run().config, linkPlayers: 1000 } }), { resultsDir: "r" });
+    const section = rep.markdown.slice(rep.markdown.indexOf("## Across an emulated network link"), rep.markdown.indexOf("## A real peer"));
+    expect(section).toContain("**The delay is added by a userspace delay relay, not netem: this kernel has no netem qdisc");
+    expect(section).toContain("p50 0.030 ms, p99 0.120 ms"); // the bare veth pair
+    expect(section).toContain("1.040 / 2.500 ms"); // PING over the link
+    expect(section).toContain("1.010 ms (configured 1.0)"); // added to the veth pair's p50
+    expect(section).toContain("30% (50 µs/chunk)"); // relay CPU during the reference run
+    expect(section).toContain("**50.0×**");
+    const target = evaluateTargets(run({ links, linkMechanism })).find((t) => t.target.startsWith("≥ 100×"))!;
+    expect(target).toMatchObject({ status: "missed", measured: expect.stringContaining("50.0×") as string });
+    expect(target.detail).toContain("userspace delay relay (this kernel has no netem qdisc), PING p50 1.04 ms measured (veth pair alone 0.03 ms)");
+    expect(rep.console).toContain("Link: delay by a userspace delay relay, not netem: this kernel has no netem qdisc");
+    expect(rep.console).toMatch(/~1 ms RTT \(0\.5 ms each way\): PING p50 1\.040 .* = 50\.0×/);
+  });
+
   it("judges the end-to-end ceiling: the last step that held, met from 1,000 players/s, and says why the next one broke", () => {
     const step = (ratePerSec: number, p95: number, held: boolean, why?: string) => ({
       ratePerSec,
