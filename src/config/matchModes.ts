@@ -3,8 +3,9 @@
  * problem rather than stopping at the first, so an operator fixes a rule set in one go. The published
  * JSON Schema (src/schemas/match-modes.schema.json) says the same in its own language; the test
  * test/config/matchModes.test.ts holds the two to the same verdicts. The checks a JSON Schema cannot express
- * (size = teams × teamSize ≤ 100, maxPartySize ≤ teamSize, ascending widen steps that never narrow, latency
- * only with solo tickets and one team) are listed in the schema's description.
+ * (size = teams × teamSize ≤ 100, maxPartySize ≤ teamSize, ascending widen steps that never narrow) are listed
+ * in the schema's description. `latency` combines with every other rule: the pool places parties whole into
+ * teams within the skill window and the latency max in force (src/store/lua/poolLatencyTickets.lua).
  */
 import { hasOwnName, MODE_PATTERN } from "../domain/fields";
 import { LATENCY_MAX_MS } from "../domain/latency";
@@ -65,12 +66,7 @@ function checkSpec(spec: unknown): string[] {
   else if (teamSizeOk && maxPartySize > teamSize)
     problems.push(`maxPartySize ${maxPartySize} is above teamSize ${teamSize}: a party is never split over teams`);
   if (skill !== undefined) problems.push(...checkWidened("skill", "window", MAX_SKILL_WINDOW, skill));
-  if (latency !== undefined) {
-    problems.push(...checkWidened("latency", "max", LATENCY_MAX_MS, latency));
-    // Latency groups are placed whole by lua/placeLatency.lua, which does not pack teams, parties or skill yet.
-    if (teams !== 1 || maxPartySize !== 1 || skill !== undefined)
-      problems.push("latency rules take solo tickets and one team for now (no teams, maxPartySize or skill with latency; issue 14): drop one of them");
-  }
+  if (latency !== undefined) problems.push(...checkWidened("latency", "max", LATENCY_MAX_MS, latency));
   return problems;
 }
 

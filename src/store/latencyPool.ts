@@ -16,11 +16,17 @@ import type { ScriptName, ScriptReply } from "./replies";
 import { ScriptReplyError } from "./replyDecoder";
 import type { EnqueueRequest, EnqueueResult, LeaveRequest, LeaveResult } from "./types";
 
-/** A latency mode as the pool scripts take it (lua/includes/latency_rules.lua). */
+/**
+ * A latency mode as the pool scripts take it (lua/includes/latency_rules.lua): the rules the regional scripts
+ * take (lua/includes/mode_rules.lua: teams, parties, skill window) and the latency max with its widen steps.
+ */
 interface LuaLatencyRule {
   size: number;
-  max: number;
-  widen: [number, number][];
+  teams: number;
+  teamSize: number;
+  maxPartySize: number;
+  skill?: { window: number; widen: { afterSeconds: number; window: number }[] };
+  latency: { max: number; widen: [number, number][] };
 }
 
 /** Runs a script on a slot: routing key, ARGV[1], the JSON arguments, the plain arguments. */
@@ -34,6 +40,11 @@ export interface LatencyPoolOptions {
   rules: Readonly<Record<string, ModeRules>>;
   retentionMs: number;
   now: () => number;
+}
+
+/** A skill as the scripts take it in plain ARGV: "" = none (lua/includes/skill_text.lua reads it). */
+export function skillText(v: number | undefined): string {
+  return v === undefined ? "" : String(v);
 }
 
 /** Requests per poolLatencyTickets call: each looks at the index ranges of every region of its slot. */
@@ -58,7 +69,15 @@ export class LatencyPool {
     private readonly o: LatencyPoolOptions,
   ) {
     for (const [mode, r] of Object.entries(o.rules))
-      if (r.latency) this.modes[mode] = { size: r.size, max: r.latency.max, widen: r.latency.widen.map((w) => [w.afterSeconds, w.max]) };
+      if (r.latency)
+        this.modes[mode] = {
+          size: r.size,
+          teams: r.teams,
+          teamSize: r.teamSize,
+          maxPartySize: r.maxPartySize,
+          ...(r.skill ? { skill: { window: r.skill.window, widen: r.skill.widen.map((w) => ({ afterSeconds: w.afterSeconds, window: w.window })) } } : {}),
+          latency: { max: r.latency.max, widen: r.latency.widen.map((w) => [w.afterSeconds, w.max]) },
+        };
     this.modeNames = Object.keys(this.modes);
   }
 
@@ -102,8 +121,11 @@ export class LatencyPool {
             // Validated by the store: a latency mode's ticket has at least one region of its slot.
             const placed = ticketPlacement(layout, { region: r.region, ...(r.latencies ? { latencies: r.latencies } : {}) }, r.region);
             const candidates = placed.ok ? Object.entries(placed.value.candidates) : [[r.region, undefined] as const];
-            plain.push(r.ticketId, r.playerId, r.mode, String(r.requestedAtMs), r.region, String(candidates.length));
+            plain.push(r.ticketId, r.playerId, r.mode, String(r.requestedAtMs), r.region, skillText(r.skill), String(candidates.length));
             for (const [region, ms] of candidates) plain.push(region, ms === undefined ? "" : String(ms));
+            const party = r.party ?? [];
+            plain.push(String(party.length));
+            for (const m of party) plain.push(m.playerId, skillText(m.skill));
           }
           const out = await this.call("poolLatencyTickets", chunk[0]!.value.region, { modes: this.modes }, plain);
           if (out.results.length !== chunk.length)
@@ -158,7 +180,8 @@ export class LatencyPool {
           chunk.forEach((e, k) => {
             const x = out.results[k]!;
             const ids = { playerId: e.value.playerId, ticketId: e.value.ticketId };
-            if (x.outcome === "left") results[e.index] = { outcome: "left", ...ids, reason: e.value.reason };
+            if (x.outcome === "left")
+              results[e.index] = { outcome: "left", ...ids, reason: e.value.reason, ...(x.partyMembers?.length ? { partyMembers: x.partyMembers } : {}) };
             else if (x.outcome === "alreadyLeft") results[e.index] = { outcome: "alreadyLeft", ...ids, reason: x.reason };
             else if (x.outcome === "placed") regional.push({ index: e.index, value: { ...e.value, region: x.region } });
             else regional.push(e);
@@ -200,6 +223,10 @@ export class LatencyPool {
     };
     const reason = LEAVE_REASONS.find((r) => r === p.leftReason);
     if (view.state === "left") view.leftReason = reason ?? "timedOut";
+    if (p.party) view.party = p.party.split(",");
+    // A skill mode's unit keeps its members' skills on its leader's record, in party order (leader first).
+    const skill = Number(p.skills?.split(",")[0]);
+    if (p.skills !== undefined && Number.isFinite(skill)) view.skill = skill;
     return view;
   }
 

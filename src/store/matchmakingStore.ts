@@ -29,7 +29,7 @@ import { loadScripts } from "./scriptLoader";
 import { ServerPool } from "./serverPool";
 import { toAssignment } from "./assignments";
 import { BackfillDesk } from "./backfills";
-import { LatencyPool } from "./latencyPool";
+import { LatencyPool, skillText } from "./latencyPool";
 import { scriptInputError, StoreInputError } from "./storeInputError";
 import { SCRIPT_REPLIES, type ScriptName, type ScriptReply } from "./replies";
 import { decodeReply, ScriptReplyError, type Decoder } from "./replyDecoder";
@@ -169,9 +169,6 @@ function idsOf(entry: unknown): { ticketId: string; playerId: string } {
 const MAX_SKILL = 1e9;
 function validSkill(v: unknown): v is number {
   return typeof v === "number" && Number.isFinite(v) && Math.abs(v) <= MAX_SKILL;
-}
-function skillText(v: number | undefined): string {
-  return v === undefined ? "" : String(v);
 }
 
 /** A mode's rules as the matching scripts take them (lua/includes/mode_rules.lua). */
@@ -727,6 +724,8 @@ export class MatchmakingStore {
     const maxPlayers = this.limit(opts.maxPlayers, REGROUP_PLAYERS_PER_CALL);
     const result: RegroupResult = { region, mergedSessions: [], readySessions: [] };
     for (const mode of this.rulesModeNames) {
+      // A latency mode's open sessions are reopened placements: only its pool refills them (within the latency max).
+      if (this.latency.isLatencyMode(mode)) continue;
       const key = `${region}/${mode}`;
       let afterSeq = this.regroupCursor.get(key) ?? 0;
       for (let examined = 0; examined < REGROUP_SESSIONS_PER_SWEEP; examined += REGROUP_TARGETS_PER_CALL) {

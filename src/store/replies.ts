@@ -169,7 +169,14 @@ export const SCRIPT_REPLIES = {
   }),
   placeLatencyPool: obj({ ready: list(list(str)), examined: num, more: bool }),
   leaveLatencyPool: obj({
-    results: list(tagged("outcome", { left: obj({ mode: str }), alreadyLeft: obj({ reason: leaveReason }), placed: obj({ region: str }), notPooled: obj({}) })),
+    results: list(
+      tagged("outcome", {
+        left: obj({ mode: str, partyMembers: optional(list(str)) }),
+        alreadyLeft: obj({ reason: leaveReason }),
+        placed: obj({ region: str }),
+        notPooled: obj({}),
+      }),
+    ),
   }),
   expireLatencyPool: obj({ players: list(player), more: bool }),
   readPlayer: obj({ found: bool, player: optional(dict(str)), assignment: optional(assignmentReply) }),

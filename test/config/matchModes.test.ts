@@ -39,6 +39,7 @@ const good: [string, unknown][] = [
   ["100 players, the largest session", { br: { teams: 25, teamSize: 4, maxPartySize: 4 } }],
   ["a latency rule widening with wait (issue 14)", { geo: { teamSize: 4, latency: { max: 80, widen: [{ afterSeconds: 20, max: 150 }] } } }],
   ["a latency rule without widen steps", { geo: { teamSize: 2, latency: { max: 60 } } }],
+  ["DESIGN.md's ranked 5v5 with parties, skill AND latency", { ranked: { ...ranked, latency: { max: 80, widen: [{ afterSeconds: 20, max: 150 }] } } }],
 ];
 
 const bad: [string, unknown][] = [
@@ -90,7 +91,6 @@ const badBeyondSchema: [string, unknown, RegExp][] = [
   ],
   ["a step that narrows", { ranked: { teamSize: 5, skill: { window: 300, widen: [{ afterSeconds: 10, window: 200 }] } } }, /narrows the window/],
   ["a latency step that narrows", { geo: { teamSize: 4, latency: { max: 80, widen: [{ afterSeconds: 10, max: 50 }] } } }, /narrows the max/],
-  ["latency with teams", { ranked: { ...ranked, latency: { max: 80, widen: [] } } }, /latency rules take solo tickets and one team/],
 ];
 
 describe("MATCH_MODES: schema and parser agree", () => {
@@ -111,9 +111,7 @@ describe("MATCH_MODES: schema and parser agree", () => {
       ? "maxPartySize is at most teamSize"
       : /x teamSize/.test(problem.source)
         ? "teams x teamSize"
-        : /solo tickets/.test(problem.source)
-          ? "latency rules take solo tickets and one team"
-          : "widen steps";
+        : "widen steps";
     expect(schema.description).toContain(stated);
   });
 });
@@ -138,6 +136,13 @@ describe("MATCH_MODES normalized", () => {
     expect(modes.near!.latency).toEqual({ max: 40, widen: [] });
     expect(latencyMaxAt(modes.geo!.latency!, 19.9)).toBe(80);
     expect(latencyMaxAt(modes.geo!.latency!, 20)).toBe(150);
+  });
+
+  it("latency combines with teams, parties and skill (issue 14): the rule set keeps all of them", () => {
+    const latency = { max: 80, widen: [{ afterSeconds: 20, max: 150 }] };
+    const { modes, problems } = parseMatchModes({ ranked: { ...ranked, latency } });
+    expect(problems).toEqual([]);
+    expect(modes.ranked).toEqual({ size: 10, teams: 2, teamSize: 5, maxPartySize: 5, skill: ranked.skill, latency });
   });
 
   it("a bad rule set stops the settings with EVERY problem listed, each naming its mode and field", () => {

@@ -43,6 +43,8 @@
 --- @include "ticket_seen"
 --- @include "tickets_remembered"
 --- @include "member_value"
+--- @include "skill_text"
+--- @include "rules_refusal"
 
 local retention = check_int('retentionMs', A.retentionMs, 1, 2 ^ 40)
 local retentionText = int(retention)
@@ -55,14 +57,6 @@ local POOLED = A.latencyPool and ((ZONED and string.gsub(P, '[a-z0-9-]+:$', '') 
 -- ---------------------------------------------------------------- input (all of it before any write)
 -- `modes` is decoded from ARGV: a plain table without metatable, so a name like "constructor" is simply
 -- absent; the type check of the entry is what makes an unconfigured mode a refusal, not a nil later on.
-local function skill_text(field, v)
-  if v == '' then return nil end
-  local n = tonumber(v)
-  if type(v) ~= 'string' or #v > 24 or not string.find(v, '^%-?[0-9][0-9.eE+-]*$') or n == nil or n ~= n or n > 1e9 or n < -1e9 then
-    input_error(field, 'must be "" or a number in [-1e9, 1e9]')
-  end
-  return n
-end
 local NO_MEMBERS = {}
 local reqs = {}
 local a = 3
@@ -340,38 +334,10 @@ local function join(i, r)
   return queued_json(s.sid, full)
 end
 
--- The refusals that need no state (the store refuses them before the call; here as the backstop).
-local function rules_refusal(r)
-  local rule = RULES[r.mode]
-  local n = #r.members
-  if n == 0 and not rule.skill then return nil end
-  if n + 1 > rule.maxParty then
-    return { outcome = 'rejected', error = 'party_too_large',
-      detail = 'a party of ' .. (n + 1) .. ' is larger than the mode allows (' .. rule.maxParty .. ')' }
-  end
-  local seen = { [r.playerId] = true }
-  for _, m in ipairs(r.members) do
-    if seen[m] then
-      return { outcome = 'rejected', error = 'party_duplicate_member', detail = 'player ' .. m .. ' is listed twice in the party (the leader counts)' }
-    end
-    seen[m] = true
-  end
-  if rule.skill then
-    local missing = r.skill == nil and r.playerId or nil
-    for j, m in ipairs(r.members) do
-      if missing == nil and r.memberSkills[j] == nil then missing = m end
-    end
-    if missing then
-      return { outcome = 'rejected', error = 'skill_required', detail = 'mode ' .. r.mode .. ' matches by skill: player ' .. missing .. ' has no skill' }
-    end
-  end
-  return nil
-end
-
 for i = 1, count do
   local r = reqs[i]
   local ticketId, playerId = r.ticketId, r.playerId
-  local res = rules_refusal(r)
+  local res = rules_refusal(RULES[r.mode], r)
   if not res then
     local cur = rec(playerId)
     if ticket_seen(cur.ticketId, nil, cur.seen, ticketId, nil) then

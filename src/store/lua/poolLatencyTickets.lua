@@ -2,34 +2,40 @@
 -- every group that can form now is placed in one region of the slot, atomically.
 -- KEYS[1]   the slot's routing key (any key with its hash tag)
 -- ARGV[1]   pool prefix "<prefix>:{<tag>}:Latency:"
--- ARGV[2]   JSON {now, regions: [[region, prefix], ...], retentionMs, modes: {mode: {size, max, widen: [[afterSeconds, max]]}}}
--- ARGV[3..] the requests, 6 + 2n values each: ticketId, playerId, mode, requestedAt (epoch ms, text),
---           home (the ticket's region), n, then n x (region, ms as text or "" = not measured): the regions of
---           the slot it may be placed in
+-- ARGV[2]   JSON {now, regions: [[region, prefix], ...], retentionMs, modes: {mode: rule} (includes/latency_rules.lua)}
+-- ARGV[3..] the requests, 8 + 2n + 2k values each: ticketId, playerId, mode, requestedAt (epoch ms, text),
+--           home (the ticket's region), skill (text, "" = none), n, then n x (region, ms as text or "" = not
+--           measured): the regions of the slot it may be placed in, then k (party members besides the
+--           leader), then k x (memberId, memberSkill)
 -- Reply     JSON {results: [one per request: {outcome: "queued", sessionId ("" while pooled), sessionReady, pooled?}
 --           | {outcome: "duplicate", state, sessionId?} | {outcome: "rejected", error, detail, liveTicketId?}],
 --           ready: [[region, sessionId], ...]}
--- A pool record `Latency:Player:<pid>` (ticketId, mode, home, state waiting|placed|left, requestedAt, lat
--- "region=ms,...", + region and session once placed, leftReason and leftAt once left, seen) is the ticket's
--- redelivery guard, as a region's Player record is for its tickets: the record's ticket, one it remembers
--- (`seen`), or one older than it is a duplicate. A leave that overtook the request wrote its record in the
--- home region (leaveQueue: the ticket was not in the pool), which counts as seen too.
--- Groups (includes/latency_groups.lua) are formed with this batch's tickets as anchors, in order; a
--- ticket that is in no group waits in the pool (Waiting:<mode> by requestedAt, ByLatency:<mode>:<region>
--- by latency) for a later batch or the sweep (placeLatencyPool.lua), under a max that widens with its wait.
+-- A ticket is one unit in matching: a solo player, or a party (leader + members) that is never split. Each
+-- player has a pool record `Latency:Player:<pid>` (ticketId, mode, home, state waiting|placed|left,
+-- requestedAt, + region and session once placed, leftReason and leftAt once left, seen; a party's records
+-- `party` = all ids, leader first); the leader's also holds the unit's `lat` "region=ms,..." and, in a skill
+-- mode, `skills` (the members' skills in party order). The leader's record is the ticket's redelivery guard,
+-- as a region's Player record is for its tickets: the record's ticket, one it remembers (`seen`), or one
+-- older than it is a duplicate. A leave that overtook the request wrote its record in the home region
+-- (leaveQueue: the ticket was not in the pool), which counts as seen too. The pool's indexes hold units
+-- under their leader: Waiting:<mode> by requestedAt, ByLatency:<mode>:<region> by latency, and in skill
+-- modes BySkill:<mode> by the unit's skill midpoint.
+-- Groups (includes/latency_groups.lua) are formed with this batch's units as anchors, in order; a unit that
+-- is in no group waits in the pool for a later batch or the sweep (placeLatencyPool.lua), under a max and
+-- skill window that widen with its wait.
 -- Compute first, write last: every decision is made on what was read plus this batch's tickets in Lua
 -- tables, and all writes come at the end.
 --- @include "latency_prologue"
 --- @include "in_region"
 --- @include "latency_rules"
---- @include "skill_window"
---- @include "latency_parse"
---- @include "latency_unpool"
+--- @include "latency_unit_reader"
 --- @include "latency_groups"
 --- @include "player_state"
 --- @include "detach_matched"
 --- @include "ticket_seen"
 --- @include "tickets_remembered"
+--- @include "skill_text"
+--- @include "rules_refusal"
 --- @include "latency_place_read"
 --- @include "latency_place_write"
 
@@ -38,37 +44,49 @@ local retentionText = int(retention)
 local RULES = latency_rules(A.modes)
 
 -- ---------------------------------------------------------------- input (all of it before any write)
+local CUT = 'a request is cut short (8 values + 2 per region + 2 per party member)'
 local reqs = {}
 local a = 3
 while a <= #ARGV do
   if #reqs >= 500 then input_error('ARGV[3..]', 'at most 500 requests') end
-  if a + 5 > #ARGV then input_error('ARGV[3..]', 'a request is cut short (6 values + 2 per region)') end
+  if a + 7 > #ARGV then input_error('ARGV[3..]', CUT) end
   local r = {
     ticketId = check_text('ticketId', ARGV[a], '^[A-Za-z0-9_-]+$', 64),
-    pid = check_text('playerId', ARGV[a + 1], '^[A-Za-z0-9_-]+$', 64),
+    playerId = check_text('playerId', ARGV[a + 1], '^[A-Za-z0-9_-]+$', 64),
     mode = check_text('mode', ARGV[a + 2], '^[a-z0-9][a-z0-9_-]*$', 32),
     atText = ARGV[a + 3],
     home = check_text('home', ARGV[a + 4], '^[a-z0-9][a-z0-9-]*$', 32),
+    skillText = ARGV[a + 5],
     ms = {},
-    order = {},
+    members = {},
+    memberSkills = {},
+    memberSkillTexts = {},
   }
   if not RULES[r.mode] then input_error('mode', r.mode .. ' is not a latency mode of this call') end
   if not RP[r.home] then input_error('home', r.home .. ' is not a region of this slot') end
   r.at = check_int('requestedAt', r.atText, 1, 2 ^ 53)
-  local n = check_int('regions', ARGV[a + 5], 1, 16)
-  if a + 5 + 2 * n > #ARGV then input_error('ARGV[3..]', 'a request is cut short (6 values + 2 per region)') end
+  r.skill = skill_text('skill', r.skillText)
+  local n = check_int('regions', ARGV[a + 6], 1, 16)
+  if a + 7 + 2 * n > #ARGV then input_error('ARGV[3..]', CUT) end
   local lat = {}
   for j = 1, n do
-    local region = check_text('region', ARGV[a + 4 + 2 * j], '^[a-z0-9][a-z0-9-]*$', 32)
-    local v = ARGV[a + 5 + 2 * j]
+    local region = check_text('region', ARGV[a + 5 + 2 * j], '^[a-z0-9][a-z0-9-]*$', 32)
+    local v = ARGV[a + 6 + 2 * j]
     if not RP[region] or r.ms[region] ~= nil then input_error('region', region .. ' is not a region of this slot, or is listed twice') end
     r.ms[region] = v ~= '' and check_int('ms', v, 0, 10000) or false
-    r.order[j] = region
     lat[j] = region .. '=' .. (v ~= '' and v or '?')
   end
   r.lat = table.concat(lat, ',')
+  local b = a + 7 + 2 * n
+  local k = check_int('party', ARGV[b], 0, 100)
+  if b + 2 * k > #ARGV then input_error('ARGV[3..]', CUT) end
+  for j = 1, k do
+    r.members[j] = check_text('party.playerId', ARGV[b + 2 * j - 1], '^[A-Za-z0-9_-]+$', 64)
+    r.memberSkillTexts[j] = ARGV[b + 2 * j]
+    r.memberSkills[j] = skill_text('party.skill', ARGV[b + 2 * j])
+  end
   reqs[#reqs + 1] = r
-  a = a + 6 + 2 * n
+  a = b + 1 + 2 * k
 end
 if #reqs < 1 then input_error('ARGV[3..]', 'must hold 1-500 requests') end
 
@@ -92,14 +110,36 @@ local function region_rec(region, pid)
   if r.ticketId then r.state = player_state(r) end
   return r
 end
+-- A player's live ticket in the slot (pooled, placed and still waiting, or waiting in a region), if any.
+-- `moved` gets {region, session} of each matched regional ticket: a new ticket moves on from it (it leaves
+-- its session's members, as enqueuePlayers does for a new ticket, so a requeue of that session never brings
+-- the player back while it waits here). `home`: its home record, already read.
+local function live_ticket(pid, homeRegion, home, moved)
+  local cur = pool_rec(pid)
+  if cur.state == 'waiting' then return cur.ticketId end
+  if cur.state == 'placed' and cur.region then
+    local placed = region_rec(cur.region, pid)
+    if placed.ticketId == cur.ticketId and placed.state == 'waiting' then return cur.ticketId end
+  end
+  for _, region in ipairs(REGIONS) do
+    local other = (region == homeRegion and home) or region_rec(region, pid)
+    if other.state == 'waiting' then return other.ticketId end
+    if other.state == 'matched' and other.session then moved[#moved + 1] = { pid, region, other.session } end
+  end
+  return nil
+end
 
 local results = {}
-local fresh, freshByMode, freshOf = {}, {}, {}
+local fresh, freshByMode = {}, {}
+local unit_of = latency_unit_reader()
 for i, r in ipairs(reqs) do
-  local cur = pool_rec(r.pid)
-  local home = region_rec(r.home, r.pid)
-  local res
-  if ticket_seen(cur.ticketId, nil, cur.seen, r.ticketId, nil) then
+  local rule = RULES[r.mode]
+  local res = rules_refusal(rule, r)
+  local cur = pool_rec(r.playerId)
+  local home = region_rec(r.home, r.playerId)
+  if res then
+    -- refused on its own (no state needed)
+  elseif ticket_seen(cur.ticketId, nil, cur.seen, r.ticketId, nil) then
     res = { outcome = 'duplicate', state = 'unknown' }
     if cur.ticketId == r.ticketId then res.state = (cur.state == 'placed' and 'unknown') or (cur.state == 'left' and 'left') or 'waiting' end
   elseif home.ticketId == r.ticketId or ticket_seen(home.ticketId, nil, home.seen, r.ticketId, nil) then
@@ -110,97 +150,108 @@ for i, r in ipairs(reqs) do
   elseif cur.at and r.at < cur.at then
     res = { outcome = 'duplicate', state = 'unknown' }
   else
-    local live = cur.state == 'waiting' and cur.ticketId or nil
-    if not live and cur.state == 'placed' and cur.region then
-      local placed = region_rec(cur.region, r.pid)
-      if placed.ticketId == cur.ticketId and placed.state == 'waiting' then live = cur.ticketId end
-    end
-    -- A live regional ticket in any region of the slot (one orchestration per player makes it rare). A
-    -- matched one moves on: it leaves its session's members (as enqueuePlayers does for a new ticket), so a
-    -- requeue of that session never brings the player back while it waits here.
     r.moved = {}
-    for _, region in ipairs(REGIONS) do
-      if live then break end
-      local other = region == r.home and home or region_rec(region, r.pid)
-      if other.state == 'waiting' then live = other.ticketId end
-      if other.state == 'matched' and other.session then r.moved[#r.moved + 1] = { region, other.session } end
-    end
+    local live = live_ticket(r.playerId, r.home, home, r.moved)
     if live then
-      res = { outcome = 'rejected', error = 'ticket_live', detail = 'player ' .. r.pid .. ' already has a live ticket ' .. live .. '; cancel it first', liveTicketId = live }
+      res = { outcome = 'rejected', error = 'ticket_live', detail = 'player ' .. r.playerId .. ' already has a live ticket ' .. live .. '; cancel it first', liveTicketId = live }
+    end
+    for _, m in ipairs(r.members) do
+      if res then break end
+      live = live_ticket(m, nil, nil, r.moved)
+      if live then
+        res = { outcome = 'rejected', error = 'party_member_live',
+          detail = 'party member ' .. m .. ' already has a live ticket ' .. live .. '; it must cancel it first', liveTicketId = live }
+      end
     end
   end
   if res then
     results[i] = res
   else
-    r.seen = tickets_remembered(cur.seen, cur.ticketId, cur.at, r.at)
-    r.poolExisted = cur.existed
-    recs[r.pid] = { ticketId = r.ticketId, state = 'waiting', at = r.at, seen = r.seen, existed = true }
+    -- The unit, and the pool records its players get (written now if it waits, or as placed if it is placed).
+    local pids, texts = { r.playerId }, { r.skillText }
+    for j, m in ipairs(r.members) do
+      pids[j + 1] = m
+      texts[j + 1] = r.memberSkillTexts[j]
+    end
+    local party = #pids > 1 and table.concat(pids, ',') or nil
+    local skills = rule.skill and table.concat(texts, ',') or nil
+    local u = latency_unit(r.playerId, r.ticketId, r.atText, r.lat, party, skills)
+    u.fresh, u.poolWrites = true, {}
+    for j, pid in ipairs(pids) do
+      local pc = pool_rec(pid)
+      local f = { 'ticketId', r.ticketId, 'mode', r.mode, 'home', r.home, 'state', 'waiting', 'requestedAt', r.atText }
+      if j == 1 then
+        f[#f + 1] = 'lat'
+        f[#f + 1] = r.lat
+        if skills then
+          f[#f + 1] = 'skills'
+          f[#f + 1] = skills
+        end
+      end
+      if party then
+        f[#f + 1] = 'party'
+        f[#f + 1] = party
+      end
+      local seen = tickets_remembered(pc.seen, pc.ticketId, pc.at, r.at)
+      if seen then
+        f[#f + 1] = 'seen'
+        f[#f + 1] = seen
+      end
+      u.poolWrites[j] = { key = POOL .. 'Player:' .. pid, existed = pc.existed, fields = f }
+      recs[pid] = { ticketId = r.ticketId, state = 'waiting', at = r.at, seen = seen, existed = true }
+    end
+    r.unit = u
+    unit_of(r.playerId, u)
     fresh[#fresh + 1] = i
-    freshOf[r.pid] = r
     freshByMode[r.mode] = freshByMode[r.mode] or {}
     local list = freshByMode[r.mode]
-    list[#list + 1] = { pid = r.pid, at = r.at, ms = r.ms }
+    list[#list + 1] = u
   end
-end
-
-local function pool_fields(r)
-  local f = { 'ticketId', r.ticketId, 'mode', r.mode, 'home', r.home, 'state', 'waiting', 'requestedAt', r.atText, 'lat', r.lat }
-  if r.seen then
-    f[#f + 1] = 'seen'
-    f[#f + 1] = r.seen
-  end
-  return f
-end
-
--- Members of a group: this batch's tickets, or tickets already in the pool (their record read here).
-local function member(pid)
-  local r = freshOf[pid]
-  if r then return { ticketId = r.ticketId, atText = r.atText, ms = r.ms, order = r.order, pooled = false, poolFields = pool_fields(r), poolExisted = r.poolExisted } end
-  local h = redis.call('HMGET', POOL .. 'Player:' .. pid, 'ticketId', 'requestedAt', 'lat')
-  local ms, order = latency_parse(h[3] or nil)
-  return { ticketId = h[1], atText = h[2], ms = ms, order = order, pooled = true }
 end
 
 local free, taken, plans = {}, {}, {}
 for mode, list in pairs(freshByMode) do
-  for _, g in ipairs(latency_groups(mode, RULES[mode], list, list, free, taken)) do
-    local plan = latency_place_read(mode, g, member)
-    if plan then plans[#plans + 1] = plan else for _, pid in ipairs(g.pids) do taken[pid] = nil end end
+  local rule = RULES[mode]
+  for _, g in ipairs(latency_groups(mode, rule, list, list, free, taken, unit_of)) do
+    local plan = latency_place_read(mode, rule, g, unit_of)
+    if plan then plans[#plans + 1] = plan else for _, pid in ipairs(g.leaders) do taken[pid] = nil end end
   end
 end
 
 -- ---------------------------------------------------------------- writes
--- A new ticket's matched regional ticket is over for matching: out of its session, its record left (kept for
--- the retention). First: a group placed in that region rewrites the record after this.
+-- A new ticket's matched regional tickets are over for matching: out of their sessions, their records left
+-- (kept for the retention). First: a group placed in that region rewrites the record after this.
 for _, i in ipairs(fresh) do
-  local r = reqs[i]
-  for _, m in ipairs(r.moved) do
-    in_region(m[1])
-    detach_matched(r.pid, m[2])
-    redis.call('HSET', P .. 'Player:' .. r.pid, 'state', 'left', 'leftReason', 'cancelled', 'leftAt', NOW_TEXT)
-    redis.call('PEXPIRE', P .. 'Player:' .. r.pid, retentionText)
+  for _, m in ipairs(reqs[i].moved) do
+    in_region(m[2])
+    detach_matched(m[1], m[3])
+    redis.call('HSET', P .. 'Player:' .. m[1], 'state', 'left', 'leftReason', 'cancelled', 'leftAt', NOW_TEXT)
+    redis.call('PEXPIRE', P .. 'Player:' .. m[1], retentionText)
   end
 end
 local ready = {}
 local sidOf = {}
-for k, plan in ipairs(plans) do
+for _, plan in ipairs(plans) do
   local sid = latency_place_write(plan, retentionText)
   ready[#ready + 1] = { plan.region, sid }
-  for _, x in ipairs(plan.members) do sidOf[x.pid] = sid end
+  for _, u in ipairs(plan.units) do sidOf[u.pid] = sid end
 end
 local waitingPerMode = {}
 for _, i in ipairs(fresh) do
   local r = reqs[i]
-  local sid = sidOf[r.pid]
+  local u = r.unit
+  local sid = sidOf[r.playerId]
   if sid then
     results[i] = { outcome = 'queued', sessionId = sid, sessionReady = true }
   else
-    local qkey = POOL .. 'Player:' .. r.pid
-    if r.poolExisted then redis.call('DEL', qkey) end
-    redis.call('HSET', qkey, unpack(pool_fields(r)))
-    redis.call('ZADD', POOL .. 'Waiting:' .. r.mode, r.atText, r.pid)
-    for _, region in ipairs(r.order) do redis.call('ZADD', POOL .. 'ByLatency:' .. r.mode .. ':' .. region, int(r.ms[region] or 0), r.pid) end
-    waitingPerMode[r.mode] = (waitingPerMode[r.mode] or 0) + 1
+    for _, pw in ipairs(u.poolWrites) do
+      if pw.existed then redis.call('DEL', pw.key) end
+      redis.call('HSET', pw.key, unpack(pw.fields))
+    end
+    redis.call('ZADD', POOL .. 'Waiting:' .. r.mode, r.atText, r.playerId)
+    for _, region in ipairs(u.order) do redis.call('ZADD', POOL .. 'ByLatency:' .. r.mode .. ':' .. region, int(u.ms[region] or 0), r.playerId) end
+    if u.s then redis.call('ZADD', POOL .. 'BySkill:' .. r.mode, string.format('%.17g', u.mid), r.playerId) end
+    waitingPerMode[r.mode] = (waitingPerMode[r.mode] or 0) + #u.p
     results[i] = { outcome = 'queued', sessionId = '', sessionReady = false, pooled = true }
   end
 end

@@ -1,15 +1,22 @@
--- The groups a mode's pooled tickets form now (reads only; the caller writes). For each anchor in order
--- (a ticket not yet taken), under the latency max in force for the anchor's wait: in each region the anchor
--- may be placed in within that max, the anchor and the size - 1 other untaken tickets of lowest latency to
--- that region within the same max (the pool's index, plus `fresh`: this call's tickets, not in the index
--- yet). Of the regions where a full group forms, the one with a free server wins, then the lowest worst
--- latency, then the lowest total, then configured order. Every group member is within the max of the
--- anchor's wait, at most the max in force for the group's longest wait (it waited at least as long).
--- anchors, fresh: {pid, at, ms = region -> ms | false (not measured: counts as 0, home region only)}.
--- free: region -> servers free (read here once per region, counted down per group); taken: pid -> true.
--- Reads at most #anchors x #regions index ranges of size + 8 entries. Returns {region, pids, maxMs, waitMs}
--- (waitMs: the anchor's wait, whose max the group was formed under).
-local function latency_groups(mode, rule, anchors, fresh, free, taken)
+--- @include "skill_window"
+--- @include "latency_near"
+--- @include "latency_candidates"
+--- @include "latency_pick"
+-- The groups a mode's pooled units form now (reads only; the caller writes). A unit is a solo ticket or a
+-- whole party. For each anchor in order (a unit not yet taken), under the latency max and (skill) the skill
+-- window in force for the anchor's wait: in each region the anchor may be placed in within that max, the
+-- anchor and untaken units of that region within the same max (includes/latency_candidates.lua: lowest
+-- latency first; with skill, nearest in skill first), taken whole while they fit (includes/latency_pick.lua:
+-- room, team packing, skill spread; with skill, when the nearest-first pick falls short, again with every
+-- skill in the window below, then above the anchor's). Of the regions where a full group forms, the one with
+-- a free server wins, then the lowest worst latency, then the lowest total, then configured order. Every
+-- member is within the max (and the group within the window) of the anchor's wait, at most those in force
+-- for the group's longest wait (it waited at least as long). anchors, fresh: units (includes/latency_unit.lua;
+-- fresh: this call's, not in the indexes yet); unit_of: includes/latency_unit_reader.lua. free: region ->
+-- servers free (read here once per region, counted down per group); taken: leader pid -> true. Reads at most
+-- #anchors x (#regions + 2) index ranges, each capped. Returns {region, leaders, maxMs, waitMs} (waitMs: the
+-- anchor's wait, whose max and window the group was formed under).
+local function latency_groups(mode, rule, anchors, fresh, free, taken, unit_of)
   local groups = {}
   local function free_in(r)
     if free[r] == nil then
@@ -19,38 +26,29 @@ local function latency_groups(mode, rule, anchors, fresh, free, taken)
   end
   for _, a in ipairs(anchors) do
     if not taken[a.pid] then
-      local m = skill_window(rule, NOW - a.at)
+      local wait = NOW - a.at
+      local m = skill_window(rule.latency, wait)
+      local w = rule.skill and skill_window(rule.skill, wait) or nil
+      local near = w and latency_near(mode, rule, a, w, fresh, unit_of) or nil
       local best
       for _, r in ipairs(REGIONS) do
         local la = a.ms[r]
         if la ~= nil and (la or 0) <= m then
-          local cand = {}
-          local flat = redis.call('ZRANGEBYSCORE', POOL .. 'ByLatency:' .. mode .. ':' .. r, '-inf', m, 'WITHSCORES', 'LIMIT', 0, rule.size + 8)
-          for k = 1, #flat, 2 do cand[#cand + 1] = { flat[k], tonumber(flat[k + 1]) } end
-          for _, f in ipairs(fresh) do
-            local lf = f.ms[r]
-            if lf ~= nil and (lf or 0) <= m then cand[#cand + 1] = { f.pid, lf or 0 } end
+          local cands = latency_candidates(mode, rule, r, m, fresh, unit_of, near)
+          local g = latency_pick(rule, a, la or 0, cands, w, nil, nil, taken)
+          if not g and w then
+            g = latency_pick(rule, a, la or 0, cands, w, a.hi - w, a.hi, taken) or latency_pick(rule, a, la or 0, cands, w, a.lo, a.lo + w, taken)
           end
-          table.sort(cand, function(x, y) return x[2] < y[2] or (x[2] == y[2] and x[1] < y[1]) end)
-          local g, worst, sum = { a.pid }, la or 0, la or 0
-          for _, c in ipairs(cand) do
-            if #g >= rule.size then break end
-            if c[1] ~= a.pid and not taken[c[1]] then
-              g[#g + 1] = c[1]
-              if c[2] > worst then worst = c[2] end
-              sum = sum + c[2]
-            end
-          end
-          if #g == rule.size then
+          if g then
             local f = free_in(r) > 0
-            if not best or (f and not best.free) or (f == best.free and (worst < best.maxMs or (worst == best.maxMs and sum < best.sumMs))) then
-              best = { region = r, pids = g, maxMs = worst, sumMs = sum, free = f, waitMs = NOW - a.at }
+            if not best or (f and not best.free) or (f == best.free and (g.worst < best.maxMs or (g.worst == best.maxMs and g.sum < best.sumMs))) then
+              best = { region = r, leaders = g.leaders, maxMs = g.worst, sumMs = g.sum, free = f, waitMs = wait }
             end
           end
         end
       end
       if best then
-        for _, pid in ipairs(best.pids) do taken[pid] = true end
+        for _, pid in ipairs(best.leaders) do taken[pid] = true end
         free[best.region] = free[best.region] - 1
         groups[#groups + 1] = best
       end

@@ -1,16 +1,26 @@
+--- @include "pack_units"
+--- @include "rules_session_derive"
+--- @include "rules_session_fill"
+--- @include "rules_session_fields"
+--- @include "skill_band"
+--- @include "member_value"
+--- @include "latency_unpool"
 -- Places a planned group (latency_place_read) in its region, as enqueuePlayers leaves a session that one
 -- batch opened and filled: a new `ready` session (members `@<playerId>` = "<ticketId> <requestedAt>", its
--- SessionsWaitingSince score the earliest of them, `latencyWaitMs` = the
--- wait of the ticket whose max in force the group was formed under, `latencies` = JSON
--- {playerId: ms} of the members that measured it, which assignSessions puts into the match as
--- playerLatencies), each member's fresh record there (state waiting, its `latency`), the region's indexes
--- and counters; in the pool each member's record says `placed` with the region and session (kept for the
--- ticket retention: reads and redeliveries find it) and leaves the pool's indexes. A plan that completes a
--- reopened session (plan.existing, includes/latency_reopened.lua) adds its members to that session instead,
--- which becomes ready (`latencyFilledAt` = now). Writes only; returns the session id.
+-- SessionsWaitingSince score the earliest of them, `latencyWaitMs` = the wait of the ticket whose max in
+-- force the group was formed under, `latencies` = JSON {playerId: ms} of the members that measured it, which
+-- assignSessions puts into the match as playerLatencies), each member's fresh record there (its `latency`,
+-- and in a rules mode its `skill` and `party` as enqueuePlayers writes them), the region's indexes and
+-- counters; in the pool each member's record says `placed` with the region and session (kept for the ticket
+-- retention: reads and redeliveries find it) and its unit leaves the pool's indexes. A rules mode's session
+-- (skill, teams, parties) is written as enqueuePlayers writes a full one: its units (the team packing
+-- latency_pick found) and their summary, then the balanced `teams` and `quality` (includes/rules_session_fill.lua),
+-- its players counted in SkillBands and the quality in MatchQuality. A plan that completes a reopened
+-- session (plan.existing, includes/latency_reopened.lua) adds its members to that session instead, which
+-- becomes ready (`latencyFilledAt` = now). Writes only; returns the session id.
 local function latency_place_write(plan, retentionText)
   in_region(plan.region)
-  local mode, n, old = plan.mode, #plan.members, plan.existing
+  local mode, rule, n, old = plan.mode, plan.rule, #plan.members, plan.existing
   local seq, sid, fields
   local lat, earliest = {}, nil
   if old then
@@ -24,17 +34,37 @@ local function latency_place_write(plan, retentionText)
     fields = { 'mode', mode, 'capacity', int(n), 'size', int(n), 'state', 'ready', 'seq', int(seq), 'createdAt', NOW_TEXT,
       'latencyWaitMs', int(math.max(0, plan.waitMs)) }
   end
+  if not rule.plain then
+    local s = old and old.session
+    if not s then
+      s = { units = {} }
+      local sizes = {}
+      for k, u in ipairs(plan.units) do
+        s.units[k] = { p = u.p, s = u.s, at = u.at }
+        sizes[k] = #u.p
+      end
+      local placed = rule.teams > 1 and pack_units(sizes, rule.teams, rule.teamSize) or {}
+      for k, x in ipairs(s.units) do x.t = placed[k] or 0 end
+      rules_session_derive(s)
+    end
+    rules_session_fill(rule, s)
+    rules_session_fields(s, fields)
+    for _, v in ipairs({ 'teams', cjson.encode(s.teams), 'quality', cjson.encode(s.quality) }) do fields[#fields + 1] = v end
+    local q = s.quality
+    redis.call('LPUSH', P .. 'MatchQuality:' .. mode, cjson.encode({ q.skillSpread, q.teamSkillGap, q.waitSeconds }))
+    redis.call('LTRIM', P .. 'MatchQuality:' .. mode, 0, 999)
+  end
   for _, x in ipairs(plan.members) do
-    local m = x.m
-    fields[#fields + 1] = '@' .. x.pid
-    fields[#fields + 1] = m.ticketId .. ' ' .. m.atText
-    if earliest == nil or tonumber(m.atText) < earliest then earliest = tonumber(m.atText) end
-    local ms = m.ms[REGION]
-    if ms then lat[x.pid] = ms end
-    if x.detach then detach_matched(x.pid, x.detach) end
-    local pkey = P .. 'Player:' .. x.pid
+    local u, pid = x.u, x.pid
+    fields[#fields + 1] = '@' .. pid
+    fields[#fields + 1] = member_value(u.ticketId, u.atText)
+    if earliest == nil or u.at < earliest then earliest = u.at end
+    local ms = u.ms[REGION]
+    if ms then lat[pid] = ms end
+    if x.detach then detach_matched(pid, x.detach) end
+    local pkey = P .. 'Player:' .. pid
     if x.existed then redis.call('DEL', pkey) end
-    local w = { 'ticketId', m.ticketId, 'mode', mode, 'session', sid, 'requestedAt', m.atText }
+    local w = { 'ticketId', u.ticketId, 'mode', mode, 'session', sid, 'requestedAt', u.atText }
     if ms then
       w[#w + 1] = 'latency'
       w[#w + 1] = int(ms)
@@ -43,15 +73,31 @@ local function latency_place_write(plan, retentionText)
       w[#w + 1] = 'seen'
       w[#w + 1] = x.seen
     end
-    redis.call('HSET', pkey, unpack(w))
-    local qkey = POOL .. 'Player:' .. x.pid
-    if m.pooled then latency_unpool(mode, x.pid, m.order) end
-    if m.poolFields then
-      if m.poolExisted then redis.call('DEL', qkey) end
-      redis.call('HSET', qkey, unpack(m.poolFields))
+    if u.sText then
+      w[#w + 1] = 'skill'
+      w[#w + 1] = u.sText[x.j]
+      redis.call('HINCRBY', P .. 'SkillBands:' .. mode, skill_band(u.s[x.j]), 1)
     end
-    redis.call('HSET', qkey, 'state', 'placed', 'region', REGION, 'session', sid)
-    redis.call('PEXPIRE', qkey, retentionText)
+    if #u.p > 1 then
+      w[#w + 1] = 'party'
+      w[#w + 1] = u.party
+    end
+    redis.call('HSET', pkey, unpack(w))
+  end
+  for _, u in ipairs(plan.units) do
+    if u.fresh then
+      for _, pw in ipairs(u.poolWrites) do
+        if pw.existed then redis.call('DEL', pw.key) end
+        redis.call('HSET', pw.key, unpack(pw.fields))
+      end
+    else
+      latency_unpool(mode, u.pid, u.order, #u.p)
+    end
+    for _, pid in ipairs(u.p) do
+      local qkey = POOL .. 'Player:' .. pid
+      redis.call('HSET', qkey, 'state', 'placed', 'region', REGION, 'session', sid)
+      redis.call('PEXPIRE', qkey, retentionText)
+    end
   end
   if next(lat) then
     fields[#fields + 1] = 'latencies'
@@ -60,7 +106,12 @@ local function latency_place_write(plan, retentionText)
   redis.call('HSET', P .. 'Session:' .. sid, unpack(fields))
   redis.call('ZADD', P .. 'SessionsReady', int(seq), sid)
   redis.call('HINCRBY', P .. 'ReadyPerMode', mode, 1)
-  if old then redis.call('ZREM', P .. 'SessionsPerMatchmaking:' .. mode, sid) else redis.call('ZADD', P .. 'SessionsCreationTime', NOW_TEXT, sid) end
+  if old then
+    redis.call('ZREM', P .. 'SessionsPerMatchmaking:' .. mode, sid)
+    if rule.skill then redis.call('ZREM', P .. 'SessionsBySkill:' .. mode, sid) end
+  else
+    redis.call('ZADD', P .. 'SessionsCreationTime', NOW_TEXT, sid)
+  end
   redis.call('ZADD', P .. 'SessionsWaitingSince', 'LT', int(earliest), sid)
   redis.call('HINCRBY', P .. 'WaitingPerMode', mode, int(n))
   return sid
