@@ -6,6 +6,7 @@
 import { DEFAULTS, SETTING_NAMES } from "../../src/config/settings";
 import { MAX_BODY_BYTES } from "../../src/functions/http/request";
 import { setEventPublisher } from "../../src/messaging/eventPublisher";
+import { setPushHttpClient, type PushHttpClient } from "../../src/messaging/webPubSub";
 import type { EventPublisherLike } from "./eventHubs";
 
 export interface HostedApp {
@@ -13,6 +14,8 @@ export interface HostedApp {
   load(): Promise<unknown>;
   /** The app's publisher hook: the runtime installs its in-process Event Hubs there (undefined removes them). */
   setEventPublisher(p: EventPublisherLike | undefined): void | Promise<void>;
+  /** The app's Web PubSub transport hook: the runtime installs its in-process local service there (undefined removes it). */
+  setPushHttpClient?(client: PushHttpClient | undefined): void;
   /** The Redis key prefix the app's own settings resolve to; the runtime keeps its Durable and Event Hubs keys under it too. */
   redisKeyPrefix(env: NodeJS.ProcessEnv): string;
   /** The largest request body any of its HTTP functions accepts: the host refuses more while reading (413). Default: the host's 100 MB. */
@@ -23,6 +26,7 @@ export interface HostedApp {
 export const matchmakerApp: HostedApp = {
   load: () => import("../../src/index.js"),
   setEventPublisher: (p) => setEventPublisher(p),
+  setPushHttpClient: (c) => setPushHttpClient(c),
   // The app's setting with the app's default: the one place the prefix default lives (src/config/settings).
   redisKeyPrefix: (env) => env[SETTING_NAMES.redisKeyPrefix]?.trim() || DEFAULTS.REDIS_KEY_PREFIX,
   maxRequestBodyBytes: MAX_BODY_BYTES,

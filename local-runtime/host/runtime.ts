@@ -25,6 +25,7 @@ import type { LocalService, StartedService } from "./services";
 import type { LocalTimers } from "./timers";
 import { validateSchedule } from "./timers";
 import { startLocalPush, type LocalPush } from "../webpubsub/mount";
+import { inProcessClient, inProcessPushWanted } from "../webpubsub/inProcessClient";
 import { startLocalIdentity, type LocalIdentity } from "../identity/mount";
 import { LocalMetrics } from "../metrics/localMetrics";
 
@@ -245,6 +246,10 @@ async function startRuntime(opts: LocalRuntimeOptions, cleanups: Cleanups): Prom
   // Push (Azure Web PubSub): played locally unless configured; the app reads the setting when it loads.
   const push = await startLocalPush({ log });
   cleanups.add(push.stop);
+  if (push.service && app.setPushHttpClient && inProcessPushWanted()) {
+    app.setPushHttpClient(inProcessClient(push.service));
+    cleanups.add(() => app.setPushHttpClient?.(undefined));
+  }
   // The port is bound before the app loads: the development issuer's `iss`, an app setting, is this origin.
   const listenHost = opts.host ?? "127.0.0.1";
   const listener = await bindListener(opts.port ?? envNumber("LOCAL_PORT") ?? Number(config.localSettings.Host?.LocalHttpPort ?? 7071), listenHost);

@@ -9,13 +9,31 @@
  * grant / revoke / check a permission. Not played: OData `filter` (400), `messageTtlSeconds` (ignored),
  * `:addToGroups` / `:removeFromGroups` (filter based), `:generateToken` (only Entra ID callers use it).
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { checkServiceToken } from "./auth";
 import type { Connection, Hub, Payload } from "./hub";
 
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
 const HUB_PATTERN = /^[A-Za-z][A-Za-z0-9_`,.[\]]{0,127}$/;
 const PERMISSIONS = ["joinLeaveGroup", "sendToGroup"] as const;
+
+/**
+ * One REST call, whichever way it came (the service's HTTP server, or in process: inProcessClient.ts).
+ * `body()` reads the body only when an operation needs it, after the token was checked.
+ */
+export interface RestRequest {
+  method: string;
+  /** The request target as sent and signed: path and query. */
+  target: string;
+  authorization: string | undefined;
+  contentType: string | undefined;
+  body(): Promise<Buffer>;
+}
+
+export interface RestResponse {
+  status: number;
+  /** JSON text; absent for an empty body. */
+  json?: string;
+}
 
 export interface RestContext {
   accessKey: string;
@@ -35,21 +53,24 @@ class RestError extends Error {
 
 const fail = (status: number, code: string, message: string) => new RestError(status, code, message);
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
+/** A body stream (the HTTP server's request), refused past the service's message size. */
+export async function readBody(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
+  const read: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
+  for await (const chunk of chunks) {
     size += chunk.length;
-    if (size > MAX_MESSAGE_BYTES) throw fail(413, "PayloadTooLarge", `a message may have at most ${MAX_MESSAGE_BYTES} bytes`);
-    chunks.push(chunk);
+    if (size > MAX_MESSAGE_BYTES) throw tooLarge();
+    read.push(chunk);
   }
-  return Buffer.concat(chunks);
+  return Buffer.concat(read);
 }
 
+export const tooLarge = () => fail(413, "PayloadTooLarge", `a message may have at most ${MAX_MESSAGE_BYTES} bytes`);
+
 /** A REST message body as the payload clients receive: JSON, text or binary by its Content-Type. */
-async function payloadOf(req: IncomingMessage): Promise<Payload> {
-  const body = await readBody(req);
-  const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+async function payloadOf(req: RestRequest): Promise<Payload> {
+  const body = await req.body();
+  const type = (req.contentType ?? "").split(";")[0]!.trim().toLowerCase();
   if (type === "application/json") {
     try {
       return { dataType: "json", data: JSON.parse(body.toString("utf8")) };
@@ -65,7 +86,7 @@ async function payloadOf(req: IncomingMessage): Promise<Payload> {
 type Route = {
   method: string;
   pattern: RegExp;
-  run: (hub: Hub, params: string[], query: URLSearchParams, req: IncomingMessage) => Promise<number> | number;
+  run: (hub: Hub, params: string[], query: URLSearchParams, req: RestRequest) => Promise<number> | number;
 };
 
 const excluded = (q: URLSearchParams) => new Set(q.getAll("excluded"));
@@ -231,56 +252,44 @@ const ROUTES: Route[] = [
   },
 ];
 
-const method = (req: IncomingMessage) => (req.method ?? "GET").toUpperCase();
-
 function closeAll(hub: Hub, targets: Connection[], q: URLSearchParams): number {
   const skip = excluded(q);
   for (const c of targets) if (!skip.has(c.connectionId)) hub.close(c, q.get("reason") ?? "closed by the server");
   return 204;
 }
 
-function send(res: ServerResponse, status: number, body?: unknown): void {
-  if (body === undefined) {
-    res.writeHead(status).end();
-    return;
-  }
-  res.writeHead(status, { "Content-Type": "application/json; charset=utf-8" }).end(JSON.stringify(body));
-}
+const answer = (status: number, body?: unknown): RestResponse => (body === undefined ? { status } : { status, json: JSON.stringify(body) });
 
-/** Answers a request under /api/hubs/; false when the path is not the REST API's. */
-export async function handleRest(ctx: RestContext, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-  const target = req.url ?? "/";
+/** Answers a request under /api/hubs/; undefined when the path is not the REST API's. */
+export async function handleRest(ctx: RestContext, req: RestRequest): Promise<RestResponse | undefined> {
+  const target = req.target;
   const url = new URL(target, "http://local");
   const m = /^\/api\/hubs\/([^/]+)\/?(.*)$/.exec(url.pathname);
-  if (!m) return false;
+  if (!m) return undefined;
+  const verb = req.method.toUpperCase();
   try {
-    const auth = checkServiceToken(req.headers.authorization, target, ctx.accessKey);
+    const auth = checkServiceToken(req.authorization, target, ctx.accessKey);
     if (!auth.ok) throw fail(401, "Unauthorized", auth.reason);
     if (!url.searchParams.get("api-version")) throw fail(400, "InvalidRequest", "the api-version query parameter is required");
     const hubName = decodeURIComponent(m[1]!);
     if (!HUB_PATTERN.test(hubName)) throw fail(400, "InvalidRequest", `invalid hub name ${JSON.stringify(hubName)}`);
     const rest = m[2]!;
-    const verb = method(req);
     if (verb === "GET") {
       const gm = /^groups\/([^/]+)\/connections$/.exec(rest);
       if (gm) {
         const members = ctx.existingHub(hubName)?.ofGroup(decodeURIComponent(gm[1]!)) ?? [];
-        send(res, 200, { value: members.map((c) => ({ connectionId: c.connectionId, ...(c.userId !== undefined ? { userId: c.userId } : {}) })) });
-        return true;
+        return answer(200, { value: members.map((c) => ({ connectionId: c.connectionId, ...(c.userId !== undefined ? { userId: c.userId } : {}) })) });
       }
     }
     for (const route of ROUTES) {
       const rm = route.method === verb ? route.pattern.exec(rest) : null;
       if (!rm) continue;
       const params = rm.slice(1).map((p) => decodeURIComponent(p));
-      const status = await route.run(ctx.hub(hubName), params, url.searchParams, req);
-      send(res, status);
-      return true;
+      return answer(await route.run(ctx.hub(hubName), params, url.searchParams, req));
     }
     throw fail(404, "NotFound", `no operation ${verb} ${url.pathname} (see local-runtime/webpubsub/README.md for what is played)`);
   } catch (err) {
-    if (err instanceof RestError) send(res, err.status, method(req) === "HEAD" ? undefined : { code: err.code, message: err.message });
-    else send(res, 500, { code: "InternalServerError", message: (err as Error).message });
-    return true;
+    if (err instanceof RestError) return answer(err.status, verb === "HEAD" ? undefined : { code: err.code, message: err.message });
+    return answer(500, { code: "InternalServerError", message: (err as Error).message });
   }
 }

@@ -15,7 +15,7 @@ import { WebSocketServer, type WebSocket } from "ws";
 import { bearerOf, checkClientToken } from "./auth";
 import { handleClientFrame } from "./clientMessages";
 import { Connection, Hub, JSON_PROTOCOL, RELIABLE_PROTOCOL, type ClientProtocol, type HubLimits } from "./hub";
-import { handleRest } from "./restApi";
+import { handleRest, readBody, type RestRequest, type RestResponse } from "./restApi";
 
 export interface LocalWebPubSubOptions {
   /** 0 (default) picks a free port. */
@@ -38,8 +38,8 @@ export class LocalWebPubSub {
   private readonly limits: HubLimits;
   readonly accessKey: string;
   private address: AddressInfo | undefined;
-  /** Counters for the simulator and tests: connections opened and recovered, REST calls answered. */
-  readonly counters = { connections: 0, recoveries: 0, restCalls: 0 };
+  /** Counters for the simulator and tests: connections opened and recovered, REST calls answered (of them over HTTP). */
+  readonly counters = { connections: 0, recoveries: 0, restCalls: 0, restCallsOverHttp: 0 };
   /** Fault injection (tests): `refuseUpgrades` answers every WebSocket upgrade 503, as an unreachable service would. */
   readonly faults = { refuseUpgrades: false };
 
@@ -47,10 +47,18 @@ export class LocalWebPubSub {
     this.accessKey = opts.accessKey ?? randomBytes(32).toString("base64");
     this.limits = { recoveryWindowMs: opts.recoveryWindowMs ?? 60_000, maxUnacked: opts.maxUnacked ?? 10_000 };
     this.http = createServer((req, res) => {
-      this.counters.restCalls++;
-      handleRest(this.restContext, req, res).then(
-        (handled) => {
-          if (!handled) res.writeHead(404, { "Content-Type": "application/json" }).end(JSON.stringify({ code: "NotFound", message: "no such path" }));
+      this.counters.restCallsOverHttp++;
+      const call: RestRequest = {
+        method: req.method ?? "GET",
+        target: req.url ?? "/",
+        authorization: req.headers.authorization,
+        contentType: req.headers["content-type"],
+        body: () => readBody(req),
+      };
+      this.rest(call).then(
+        (answer) => {
+          if (answer.json === undefined) res.writeHead(answer.status).end();
+          else res.writeHead(answer.status, { "Content-Type": "application/json; charset=utf-8" }).end(answer.json);
         },
         (err: Error) => res.writeHead(500).end(err.message),
       );
@@ -83,6 +91,12 @@ export class LocalWebPubSub {
   /** The connection string @azure/web-pubsub parses (Endpoint, AccessKey, Version). */
   get connectionString(): string {
     return `Endpoint=${this.endpoint};AccessKey=${this.accessKey};Version=1.0;`;
+  }
+
+  /** One REST call (from the HTTP server, or in process: inProcessClient.ts); an unknown path is 404. */
+  async rest(call: RestRequest): Promise<RestResponse> {
+    this.counters.restCalls++;
+    return (await handleRest(this.restContext, call)) ?? { status: 404, json: JSON.stringify({ code: "NotFound", message: "no such path" }) };
   }
 
   hub(name: string): Hub {

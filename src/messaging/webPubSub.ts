@@ -12,7 +12,7 @@
  */
 import { DefaultAzureCredential } from "@azure/identity";
 import { createSecretKey, type KeyObject } from "node:crypto";
-import { AzureKeyCredential, WebPubSubServiceClient } from "@azure/web-pubsub";
+import { AzureKeyCredential, WebPubSubServiceClient, type WebPubSubServiceClientOptions } from "@azure/web-pubsub";
 import type { LeaveReason, MatchMade, SessionPlayer } from "../domain/types";
 import { ticketFromOutcome } from "../domain/ticket";
 import { matchOutcomeFor } from "../domain/matchRequest";
@@ -51,6 +51,20 @@ const SEND_CONCURRENCY = 32;
 const SEND_TIMEOUT_MS = 5_000;
 
 type Env = Record<string, string | undefined>;
+
+/** The SDK's transport (its `httpClient` option). */
+export type PushHttpClient = NonNullable<WebPubSubServiceClientOptions["httpClient"]>;
+let httpClient: PushHttpClient | undefined;
+
+/**
+ * The transport the SDK sends through instead of its own HTTP client: the local runtime hands over its
+ * in-process Web PubSub service here (as it hands over its Event Hubs, setEventPublisher); the SDK's
+ * pipeline, signing and REST contract stay the same. `undefined`: the SDK's own HTTP client again.
+ */
+export function setPushHttpClient(client: PushHttpClient | undefined): void {
+  httpClient = client;
+  current = undefined;
+}
 
 /**
  * The access key as a secret KeyObject, made once. The SDK signs every client token and every REST call's
@@ -99,6 +113,7 @@ export function webPubSubClientFromSettings(env: Env = process.env): WebPubSubSe
   const options = (url: string) => ({
     allowInsecureConnection: url.startsWith("http://"),
     retryOptions: { maxRetries: 2, retryDelayInMs: 100, maxRetryDelayInMs: 1_000 },
+    ...(httpClient ? { httpClient } : {}),
   });
   if (connectionString) {
     const { endpoint: url, key } = parseConnectionString(connectionString);

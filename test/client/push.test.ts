@@ -49,7 +49,9 @@ describe("push with the real @azure/web-pubsub-client", () => {
     expect(app().push.describe).toMatch(/^push: local Web PubSub at http:\/\/127\.0\.0\.1:\d+/);
   });
 
-  it("a player connected before the match receives `matched` with the server address", async () => {
+  it("a player connected before the match receives `matched` with the server address, sent in process (no REST call over HTTP)", async () => {
+    const overHttp = wps.counters.restCallsOverHttp;
+    const restCalls = wps.counters.restCalls;
     const address = await addServer();
     const a = await ticket("early-a");
     const listener = await listen(a);
@@ -63,6 +65,9 @@ describe("push with the real @azure/web-pubsub-client", () => {
     // The push says what the status endpoint says.
     const status = await http.call("GET", a.ticketUri, undefined, { Authorization: `Bearer ${a.token}` });
     expect(status.json).toMatchObject({ status: "matched", server: address, sessionId: dataOf(listener.messages[0]!).ticket.sessionId });
+    // The app's real SDK reached the local service through the runtime's in-process transport (inProcessClient.ts).
+    expect(wps.counters.restCalls - restCalls).toBeGreaterThanOrEqual(2);
+    expect(wps.counters.restCallsOverHttp).toBe(overHttp);
   });
 
   it("the ticket answer carries the push URL (the same as negotiate's), so a client connects without a negotiate round trip", async () => {

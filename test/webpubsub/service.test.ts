@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebPubSubServiceClient } from "@azure/web-pubsub";
 import { WebPubSubClient, WebPubSubJsonProtocol, type OnServerDataMessageArgs, type OnGroupDataMessageArgs } from "@azure/web-pubsub-client";
 import jwt from "jsonwebtoken";
+import { createHmac } from "node:crypto";
 import WebSocket from "ws";
 import { startLocalWebPubSub, type LocalWebPubSub } from "../../local-runtime/webpubsub/service";
 
@@ -82,6 +83,34 @@ describe("service REST auth", () => {
     expect((await post({ Authorization: `Bearer ${expired}` })).status).toBe(401);
     const right = jwt.sign({}, service.accessKey, { audience: `${service.endpoint}${path}`, expiresIn: "1h", algorithm: "HS256" });
     expect((await post({ Authorization: `Bearer ${right}` })).status).toBe(202);
+  });
+
+  it("checks the JWT as HS256 with the key: other algorithms, a forged or re-spelt signature, a malformed token, nbf ahead and a non-numeric exp are refused", async () => {
+    const path = `/api/hubs/${HUB}/users/p1/:send?api-version=2024-12-01`;
+    const aud = `${service.endpoint}${path}`;
+    const post = (token: string) =>
+      fetch(aud, { method: "POST", headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` }, body: "{}" }).then((r) => r.status);
+    const right = jwt.sign({}, service.accessKey, { audience: aud, expiresIn: "1h", algorithm: "HS256" });
+    expect(await post(right)).toBe(202);
+    const [head, body, sig] = right.split(".") as [string, string, string];
+    const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
+    expect(await post(jwt.sign({}, service.accessKey, { audience: aud, expiresIn: "1h", algorithm: "HS512" }))).toBe(401);
+    expect(await post(`${b64({ alg: "none", typ: "JWT" })}.${body}.`)).toBe(401);
+    // The last base64url character of a 32-byte HMAC carries 2 unused bits: another spelling decodes to the same bytes.
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const last = alphabet.indexOf(sig.at(-1)!);
+    const respelt = `${sig.slice(0, -1)}${alphabet[last ^ 1]}`;
+    expect(Buffer.from(respelt, "base64url")).toEqual(Buffer.from(sig, "base64url"));
+    expect(await post(`${head}.${body}.${respelt}`)).toBe(401);
+    expect(await post(`${head}.${b64({ aud, exp: 4102444800, admin: true })}.${sig}`)).toBe(401);
+    expect(await post(`${head}.${body}`)).toBe(401);
+    expect(await post(jwt.sign({ nbf: Math.floor(Date.now() / 1000) + 600 }, service.accessKey, { audience: aud, algorithm: "HS256" }))).toBe(401);
+    const hs256 = (claims: object) => {
+      const signed = `${b64({ alg: "HS256", typ: "JWT" })}.${b64(claims)}`;
+      return `${signed}.${createHmac("sha256", service.accessKey).update(signed).digest("base64url")}`;
+    };
+    expect(await post(hs256({ aud }))).toBe(202);
+    expect(await post(hs256({ aud, exp: "later" }))).toBe(401);
   });
 
   it("refuses a client whose access token is signed with another key or for another hub", async () => {
