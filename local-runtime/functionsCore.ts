@@ -230,15 +230,24 @@ export function fromRpcHttpResponse(data: RpcTypedData | null | undefined): Loca
   const raw = http.body as { bytes?: Uint8Array; string?: string } | undefined;
   const body = raw?.bytes ? Buffer.from(raw.bytes) : raw?.string !== undefined ? Buffer.from(raw.string) : Buffer.alloc(0);
   const headers = Object.fromEntries(Object.entries((http.headers as Record<string, string>) ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
-  let json: unknown;
-  if (body.length && (headers["content-type"] ?? "").includes("json")) {
-    try {
-      json = JSON.parse(body.toString("utf8"));
-    } catch {
-      json = undefined;
-    }
-  }
-  return { status: Number(http.statusCode ?? 200), headers, body, json };
+  const isJson = body.length > 0 && (headers["content-type"] ?? "").includes("json");
+  // Parsed on first read: the host answers with `body` as it is, only tests and tools look at `json`.
+  let parsed: { value: unknown } | undefined;
+  return {
+    status: Number(http.statusCode ?? 200),
+    headers,
+    body,
+    get json(): unknown {
+      if (!parsed) {
+        try {
+          parsed = { value: isJson ? JSON.parse(body.toString("utf8")) : undefined };
+        } catch {
+          parsed = { value: undefined };
+        }
+      }
+      return parsed.value;
+    },
+  };
 }
 
 /** Invokes an HTTP-triggered function through the library's invocation code and returns a plain response. */

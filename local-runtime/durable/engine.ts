@@ -285,6 +285,14 @@ export class DurableEngine {
 
   /** The durableClient input binding data, as the host passes it to a function with `df.input.durableClient()`. */
   clientInputData(bindingName: string): { name: string; data: RpcTypedData } {
+    // The same for every invocation of this engine: its text (as the host sends it) is built once.
+    this.clientDataText ??= this.buildClientInputData();
+    return { name: bindingName, data: { string: this.clientDataText } };
+  }
+
+  private clientDataText: string | undefined;
+
+  private buildClientInputData(): string {
     const base = this.webhookBase;
     const keyQuery = this.systemKey ? `code=${encodeURIComponent(this.systemKey)}` : "";
     const q = this.managementQuery();
@@ -302,7 +310,7 @@ export class DurableEngine {
       rpcBaseUrl: this.systemKey ? `${base}/${this.rpcSegment}/` : `${base}/`,
       httpBaseUrl: base,
     };
-    return { name: bindingName, data: { string: JSON.stringify(payload) } };
+    return JSON.stringify(payload);
   }
 
   // ------------------------------------------------------------------------------------------------

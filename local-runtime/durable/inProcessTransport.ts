@@ -24,6 +24,9 @@ interface EngineHttp {
 
 /** The part of an axios request config this adapter reads (axios 1.x). */
 interface AxiosConfigLike {
+  url?: string;
+  baseURL?: string;
+  params?: unknown;
   method?: string;
   data?: unknown;
   headers?: { toJSON?: () => Record<string, unknown> } & Record<string, unknown>;
@@ -77,9 +80,20 @@ function bodyOf(data: unknown): Buffer | undefined {
   return Buffer.from(typeof data === "string" ? data : JSON.stringify(data), "utf8");
 }
 
+/**
+ * The request's full URL. An adapter gets the config already merged with the instance's defaults, and
+ * durable-functions passes absolute URLs with their query built in (no baseURL, no params): then the URL is the
+ * config's as it is. Otherwise axios.getUri builds it, which merges the config with the defaults once more
+ * (the dearest part of axios per call).
+ */
+function urlOf(axios: AxiosModuleLike, config: AxiosConfigLike): string {
+  if (!config.baseURL && config.params === undefined && typeof config.url === "string" && /^https?:\/\//i.test(config.url)) return config.url;
+  return axios.getUri(config);
+}
+
 async function adapter(config: AxiosConfigLike): Promise<AxiosResponseLike> {
   const { axios, fallback } = installed!;
-  const url = axios.getUri(config);
+  const url = urlOf(axios, config);
   const engine = engineFor(url);
   if (!engine) return axios.getAdapter(fallback)(config);
   const out = await engine.handleHttp({ method: (config.method ?? "get").toUpperCase(), url, headers: plainHeaders(config), body: bodyOf(config.data) });
