@@ -1102,8 +1102,11 @@ function latencyRow(name: string, samples: number[]): string[] {
   return [name, String(s.n), fx(s.p50), fx(s.p95), fx(s.p99)];
 }
 
-/** Per consumer, the reference's wall time per round trip over its run: near the PING round trip when the link, not CPU, bounds it. */
-const msPerRoundTrip = (t: ThroughputResult): number => (t.seconds * 1000 * t.consumers) / (t.roundTripsPerPlayer * t.players);
+/**
+ * The reference's wall time per round trip on each of its connections (the consumers and the assigner, each
+ * waiting for every reply before the next call): near the link's PING round trip when the link, not CPU, bounds it.
+ */
+const msPerRoundTrip = (t: ThroughputResult): number => (t.seconds * 1000 * (t.consumers + 1)) / (t.roundTripsPerPlayer * t.players);
 
 /** The relay's CPU over a run: % of one core and µs per forwarded chunk. */
 const relayCpu = (l: RelayLoad): string => `${fx((l.cpuMs / l.wallMs) * 100, 0)}% (${fx((l.cpuMs * 1000) / Math.max(1, l.chunks), 0)} µs/chunk)`;
@@ -1143,7 +1146,7 @@ function linkSection(c: ReportContext, md: string[]): void {
   md.push(linkMechanismParagraph(r), "");
   md.push(
     table(
-      ["link", "ours players/s", "reference players/s", "ours ÷ ref", "round trips/player ours · ref", "reference wall ms per round trip (per consumer)"],
+      ["link", "ours players/s", "reference players/s", "ours ÷ ref", "round trips/player ours · ref", "reference wall ms per round trip (per connection)"],
       r.links.map((l) => [
         l.setting.name,
         f(l.ours.playersPerSec) + runs(l.ours),
@@ -1181,7 +1184,7 @@ function linkSection(c: ReportContext, md: string[]): void {
     "",
   );
   md.push(
-    "The reference makes its round trips one after another per consumer, so across a link its wall time per round trip is about the link's round trip (a few of its calls overlap, hence sometimes a little less); ours sends a batch of players per round trip, so the link barely moves it and its limit stays CPU (the bench's and Redis's). " +
+    `The reference makes its round trips one after another on each of its ${r.config.consumers + 1} connections (${r.config.consumers} consumers and the assigner), so across a link its wall time per round trip on a connection is about the link's PING round trip; ours sends a batch of players per round trip, so the link barely moves it and its limit stays CPU (the bench's and Redis's). ` +
       (r.config.repetitions && r.config.repetitions > 1
         ? `Ours: the median of ${r.config.repetitions} runs (all runs in brackets); the reference: one run. `
         : "") +
