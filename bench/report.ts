@@ -1125,6 +1125,7 @@ function linkMechanismParagraph(r: BenchResults): string {
     "a timer thread sleeping in `Atomics.wait` with a sub-millisecond timeout wakes it (Node's own timers have 1 ms granularity). " +
     "The relay's own hop and wake-ups add to every round trip, so its hold is calibrated: lowered (by at most " +
     `${fx(m.relayMaxCorrectionMs ?? NaN, 2)} ms each way) until the PING median over the link is the bare veth pair's plus twice the delay. ` +
+    "Unlike netem, the relay ends TCP on both sides, so TCP's own acknowledgements and connection set-up do not cross the delay (no window effects of a real link; every request and reply does). " +
     `Measured: the bare veth pair's PING round trip p50 ${fx(m.vethPingP50Ms, 3)} ms, p99 ${fx(m.vethPingP99Ms, 3)} ms; through the relay holding nothing p50 ${fx(m.relayHopPingP50Ms ?? NaN, 3)} ms, p99 ${fx(m.relayHopPingP99Ms ?? NaN, 3)} ms; ` +
     `the relay's CPU while idle ${fx(m.relayIdleCpuMsPerSec ?? NaN, 2)} ms per second.`
   );
