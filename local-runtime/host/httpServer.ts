@@ -14,7 +14,7 @@ import { timingSafeEqual } from "node:crypto";
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from "node:net";
 import { invokeHttp, type FunctionsCore } from "../functionsCore";
 import type { Invoker } from "./invoker";
-import { compileRoute, matchRoute, type CompiledRoute } from "./routes";
+import { compileRoute, matchRoute, pathParts, type CompiledRoute } from "./routes";
 import type { Socket } from "node:net";
 import type { MountedHandler } from "./services";
 
@@ -299,8 +299,9 @@ export class LocalHttpServer {
     const rest = path.slice(prefix.length);
     let allowed: string[] = [];
     let matched: { info: HttpRouteInfo; params: Record<string, string> } | undefined;
+    const parts = pathParts(rest); // split and decoded once, not once per route
     for (const info of this.routes) {
-      const params = matchRoute(info.route, rest);
+      const params = matchRoute(info.route, parts);
       if (!params) continue;
       if (!info.methods || info.methods.includes(method)) {
         matched = { info, params };

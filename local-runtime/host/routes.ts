@@ -85,38 +85,49 @@ function satisfies(value: string, constraint: string): boolean {
   }
 }
 
-/** Matches a path (no prefix, no query) against a route; returns the decoded params or undefined. */
-export function matchRoute(route: CompiledRoute, path: string): Record<string, string> | undefined {
-  const parts = path
+/** A request path (no prefix, no query) split into decoded segments once, for matching against every route. */
+export interface PathParts {
+  decoded: string[];
+  lower: string[];
+}
+
+export function pathParts(path: string): PathParts {
+  const decoded = path
     .replace(/^\/+|\/+$/g, "")
     .split("/")
-    .filter((p) => p !== "");
+    .filter((p) => p !== "")
+    .map(safeDecode);
+  return { decoded, lower: decoded.map((p) => p.toLowerCase()) };
+}
+
+/** Matches a path (no prefix, no query; or its parts) against a route; returns the decoded params or undefined. */
+export function matchRoute(route: CompiledRoute, path: string | PathParts): Record<string, string> | undefined {
+  const { decoded, lower } = typeof path === "string" ? pathParts(path) : path;
   const params: Record<string, string> = {};
   let i = 0;
   for (const seg of route.segments) {
     if (seg.kind === "literal") {
-      if (parts[i] === undefined || safeDecode(parts[i]!).toLowerCase() !== seg.text) return undefined;
+      if (lower[i] !== seg.text) return undefined;
       i++;
       continue;
     }
     if (seg.catchAll) {
-      const rest = parts.slice(i).map(safeDecode).join("/");
+      const rest = decoded.slice(i).join("/");
       if (!rest && !seg.optional) return undefined;
       if (rest) params[seg.name] = rest;
-      i = parts.length;
+      i = decoded.length;
       continue;
     }
-    const raw = parts[i];
-    if (raw === undefined) {
+    const value = decoded[i];
+    if (value === undefined) {
       if (seg.optional) continue;
       return undefined;
     }
-    const value = safeDecode(raw);
     if (!seg.constraints.every((c) => satisfies(value, c))) return undefined;
     params[seg.name] = value;
     i++;
   }
-  return i === parts.length ? params : undefined;
+  return i === decoded.length ? params : undefined;
 }
 
 function safeDecode(s: string): string {
