@@ -47,11 +47,24 @@ export function skillText(v: number | undefined): string {
   return v === undefined ? "" : String(v);
 }
 
-/** Requests per poolLatencyTickets call: each looks at the index ranges of every region of its slot. */
+/**
+ * Requests per poolLatencyTickets call (each anchors a group: it looks at the index ranges of every region of
+ * its slot), and players (a party counts its members: each is checked in every region). A request of a rules
+ * mode (teams, parties, skill) counts as LATENCY_RULES_REQUEST_COST requests: its anchor also reads the units
+ * nearest its skill and packs teams.
+ */
 export const LATENCY_REQUESTS_PER_CALL = 25;
-/** Pooled tickets a placeLatencyPool call takes as anchors, and one sweep per mode and slot at most. */
+export const LATENCY_PLAYERS_PER_CALL = 40;
+export const LATENCY_RULES_REQUEST_COST = 2.5;
+/** Pooled units a placeLatencyPool call takes as anchors (plain modes; rules modes a 1/LATENCY_RULES_REQUEST_COST of it), and one sweep per mode and slot at most. */
 export const LATENCY_ANCHORS_PER_CALL = 25;
 export const LATENCY_ANCHORS_PER_SWEEP = 200;
+/**
+ * Players one pool call places at most (both scripts stop taking up anchors there; the first group always
+ * forms): a placed player costs about ten writes, so this caps a call's writes. The tickets left over wait in
+ * the pool for the next call or sweep.
+ */
+export const LATENCY_PLACED_PER_CALL = 30;
 const LEAVES_PER_CALL = 25;
 const EXPIRE_PER_CALL = 50;
 
@@ -60,6 +73,8 @@ const LEAVE_REASONS: readonly LeaveReason[] = ["timedOut", "cancelled", "expired
 export class LatencyPool {
   private readonly modes: Record<string, LuaLatencyRule> = {};
   readonly modeNames: readonly string[];
+  /** Latency modes with other rules too (teams, parties, skill): their anchors cost more (LATENCY_RULES_REQUEST_COST). */
+  private readonly rulesModes = new Set<string>();
   /** `<tag>/<mode>` -> the wait rank the next sweep goes on from. */
   private readonly cursor = new Map<string, number>();
 
@@ -79,6 +94,7 @@ export class LatencyPool {
           latency: { max: r.latency.max, widen: r.latency.widen.map((w) => [w.afterSeconds, w.max]) },
         };
     this.modeNames = Object.keys(this.modes);
+    for (const [mode, r] of Object.entries(this.modes)) if (r.skill || r.teams > 1 || r.maxPartySize > 1) this.rulesModes.add(mode);
   }
 
   /** Whether a mode is matched by latency (own-property lookup). */
@@ -114,8 +130,17 @@ export class LatencyPool {
     const layout = { regions: this.o.regions ?? Object.keys(this.o.zones), zones: this.o.zones };
     await Promise.all(
       [...bySlot.values()].map(async (group) => {
-        for (let i = 0; i < group.length; i += LATENCY_REQUESTS_PER_CALL) {
-          const chunk = group.slice(i, i + LATENCY_REQUESTS_PER_CALL);
+        for (let i = 0; i < group.length;) {
+          // At most LATENCY_REQUESTS_PER_CALL requests and LATENCY_PLAYERS_PER_CALL players (at least one request).
+          let end = i;
+          for (let players = 0, cost = 0; end < group.length; end++) {
+            const r = group[end]!.value;
+            players += 1 + (r.party?.length ?? 0);
+            cost += this.rulesModes.has(r.mode) ? LATENCY_RULES_REQUEST_COST : 1;
+            if (end > i && (players > LATENCY_PLAYERS_PER_CALL || cost > LATENCY_REQUESTS_PER_CALL)) break;
+          }
+          const chunk = group.slice(i, end);
+          i = end;
           const plain: string[] = [];
           for (const { value: r } of chunk) {
             // Validated by the store: a latency mode's ticket has at least one region of its slot.
@@ -127,7 +152,7 @@ export class LatencyPool {
             plain.push(String(party.length));
             for (const m of party) plain.push(m.playerId, skillText(m.skill));
           }
-          const out = await this.call("poolLatencyTickets", chunk[0]!.value.region, { modes: this.modes }, plain);
+          const out = await this.call("poolLatencyTickets", chunk[0]!.value.region, { modes: this.modes, maxPlayers: LATENCY_PLACED_PER_CALL }, plain);
           if (out.results.length !== chunk.length)
             throw new ScriptReplyError("poolLatencyTickets", "results", `${out.results.length} results for ${chunk.length} requests`);
           chunk.forEach(({ index, value: r }, k) => {
@@ -237,12 +262,18 @@ export class LatencyPool {
     for (const mode of this.modeNames) {
       let offset = this.cursor.get(`${tag}/${mode}`) ?? 0;
       for (let examined = 0; examined < LATENCY_ANCHORS_PER_SWEEP;) {
-        const out = await this.call("placeLatencyPool", region, { modes: this.modes, mode, offset, max: LATENCY_ANCHORS_PER_CALL });
+        const out = await this.call("placeLatencyPool", region, {
+          modes: this.modes,
+          mode,
+          offset,
+          max: this.rulesModes.has(mode) ? Math.floor(LATENCY_ANCHORS_PER_CALL / LATENCY_RULES_REQUEST_COST) : LATENCY_ANCHORS_PER_CALL,
+          maxPlayers: LATENCY_PLACED_PER_CALL,
+        });
         for (const [, sid] of out.ready) ready.push(sid!);
         examined += Math.max(1, out.examined);
-        // Placed tickets leave the wait order (anchors and others): the next call goes on about where the
-        // remaining ones are; past the end it starts from the oldest at the next sweep.
-        offset = out.more ? Math.max(0, offset + out.examined - out.ready.length * this.modes[mode]!.size) : 0;
+        // Placed tickets leave the wait order: the next call goes on after the anchors this one kept; past the
+        // end it starts from the oldest at the next sweep.
+        offset = out.more ? offset + out.kept : 0;
         if (!out.more) break;
       }
       this.cursor.set(`${tag}/${mode}`, offset);

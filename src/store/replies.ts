@@ -167,7 +167,7 @@ export const SCRIPT_REPLIES = {
     ),
     ready: list(list(str)),
   }),
-  placeLatencyPool: obj({ ready: list(list(str)), examined: num, more: bool }),
+  placeLatencyPool: obj({ ready: list(list(str)), examined: num, kept: num, more: bool }),
   leaveLatencyPool: obj({
     results: list(
       tagged("outcome", {

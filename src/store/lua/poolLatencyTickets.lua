@@ -2,7 +2,8 @@
 -- every group that can form now is placed in one region of the slot, atomically.
 -- KEYS[1]   the slot's routing key (any key with its hash tag)
 -- ARGV[1]   pool prefix "<prefix>:{<tag>}:Latency:"
--- ARGV[2]   JSON {now, regions: [[region, prefix], ...], retentionMs, modes: {mode: rule} (includes/latency_rules.lua)}
+-- ARGV[2]   JSON {now, regions: [[region, prefix], ...], retentionMs, modes: {mode: rule} (includes/latency_rules.lua),
+--           maxPlayers}
 -- ARGV[3..] the requests, 8 + 2n + 2k values each: ticketId, playerId, mode, requestedAt (epoch ms, text),
 --           home (the ticket's region), skill (text, "" = none), n, then n x (region, ms as text or "" = not
 --           measured): the regions of the slot it may be placed in, then k (party members besides the
@@ -20,9 +21,10 @@
 -- (leaveQueue: the ticket was not in the pool), which counts as seen too. The pool's indexes hold units
 -- under their leader: Waiting:<mode> by requestedAt, ByLatency:<mode>:<region> by latency, and in skill
 -- modes BySkill:<mode> by the unit's skill midpoint.
--- Groups (includes/latency_groups.lua) are formed with this batch's units as anchors, in order; a unit that
--- is in no group waits in the pool for a later batch or the sweep (placeLatencyPool.lua), under a max and
--- skill window that widen with its wait.
+-- Groups (includes/latency_groups.lua) are formed with this batch's units as anchors, in order, until the
+-- groups hold `maxPlayers` players (a call's writes are capped); a unit that is in no group waits in the
+-- pool for a later batch or the sweep (placeLatencyPool.lua), under a max and skill window that widen with
+-- its wait.
 -- Compute first, write last: every decision is made on what was read plus this batch's tickets in Lua
 -- tables, and all writes come at the end.
 --- @include "latency_prologue"
@@ -42,6 +44,7 @@
 local retention = check_int('retentionMs', A.retentionMs, 1, 2 ^ 40)
 local retentionText = int(retention)
 local RULES = latency_rules(A.modes)
+local maxPlayers = check_int('maxPlayers', A.maxPlayers, 1, 1000)
 
 -- ---------------------------------------------------------------- input (all of it before any write)
 local CUT = 'a request is cut short (8 values + 2 per region + 2 per party member)'
@@ -210,9 +213,13 @@ for i, r in ipairs(reqs) do
 end
 
 local free, taken, plans = {}, {}, {}
+local budget = maxPlayers
 for mode, list in pairs(freshByMode) do
   local rule = RULES[mode]
-  for _, g in ipairs(latency_groups(mode, rule, list, list, free, taken, unit_of)) do
+  if budget <= 0 then break end
+  local groups = latency_groups(mode, rule, list, list, free, taken, unit_of, budget)
+  budget = budget - #groups * rule.size
+  for _, g in ipairs(groups) do
     local plan = latency_place_read(mode, rule, g, unit_of)
     if plan then plans[#plans + 1] = plan else for _, pid in ipairs(g.leaders) do taken[pid] = nil end end
   end

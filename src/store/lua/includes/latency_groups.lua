@@ -14,10 +14,12 @@
 -- for the group's longest wait (it waited at least as long). anchors, fresh: units (includes/latency_unit.lua;
 -- fresh: this call's, not in the indexes yet); unit_of: includes/latency_unit_reader.lua. free: region ->
 -- servers free (read here once per region, counted down per group); taken: leader pid -> true. Reads at most
--- #anchors x (#regions + 2) index ranges, each capped. Returns {region, leaders, maxMs, waitMs} (waitMs: the
--- anchor's wait, whose max and window the group was formed under).
-local function latency_groups(mode, rule, anchors, fresh, free, taken, unit_of)
-  local groups = {}
+-- #anchors x (#regions + 2) index ranges, each capped. `maxPlayers`: no anchor is taken up once the groups
+-- hold that many players (the first group always may form), so a call's writes are capped. Returns the
+-- groups {region, leaders, maxMs, waitMs} (waitMs: the anchor's wait, whose max and window the group was
+-- formed under) and how many anchors were taken up.
+local function latency_groups(mode, rule, anchors, fresh, free, taken, unit_of, maxPlayers)
+  local groups, players, examined = {}, 0, 0
   local function free_in(r)
     if free[r] == nil then
       free[r] = redis.call('ZCARD', RP[r] .. 'ServersAvailable') - redis.call('ZCARD', RP[r] .. 'SessionsReady')
@@ -25,15 +27,18 @@ local function latency_groups(mode, rule, anchors, fresh, free, taken, unit_of)
     return free[r]
   end
   for _, a in ipairs(anchors) do
+    if players >= maxPlayers then break end
+    examined = examined + 1
     if not taken[a.pid] then
       local wait = NOW - a.at
       local m = skill_window(rule.latency, wait)
       local w = rule.skill and skill_window(rule.skill, wait) or nil
-      local near = w and latency_near(mode, rule, a, w, fresh, unit_of) or nil
-      local best
+      local best, near
       for _, r in ipairs(REGIONS) do
         local la = a.ms[r]
         if la ~= nil and (la or 0) <= m then
+          -- Read once per anchor, and only for an anchor that may be placed somewhere now.
+          if w and not near then near = latency_near(mode, rule, a, w, fresh, unit_of) end
           local cands = latency_candidates(mode, rule, r, m, fresh, unit_of, near)
           local g = latency_pick(rule, a, la or 0, cands, w, nil, nil, taken)
           if not g and w then
@@ -51,8 +56,9 @@ local function latency_groups(mode, rule, anchors, fresh, free, taken, unit_of)
         for _, pid in ipairs(best.leaders) do taken[pid] = true end
         free[best.region] = free[best.region] - 1
         groups[#groups + 1] = best
+        players = players + rule.size
       end
     end
   end
-  return groups
+  return groups, examined
 end

@@ -5,7 +5,7 @@
 -- unit_of: includes/latency_unit_reader.lua. Reads at most 2 index ranges and 2K unit records.
 local function latency_near(mode, rule, a, w, fresh, unit_of)
   local key = POOL .. 'BySkill:' .. mode
-  local k = int(rule.size + 4)
+  local k = int(rule.size)
   local out, seen = {}, {}
   local function add(pid)
     if seen[pid] or pid == a.pid then return end
