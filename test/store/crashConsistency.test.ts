@@ -8,8 +8,9 @@
  * failure Redis is byte-for-byte (logically) as it was before the call, and the model's invariants hold;
  * and the call without a fault still succeeds. That holds exactly when a script does all its reads and
  * computations before its first write, which is how enqueuePlayers, leaveQueue, regroupSessions,
- * assignSessions, expireStale and claimUnannounced are written (the game-server scripts still interleave:
- * see consistency.md).
+ * assignSessions, expireStale and claimUnannounced are written, and the latency pool's poolLatencyTickets,
+ * placeLatencyPool and expireLatencyPool (the game-server scripts and leaveLatencyPool still interleave: see
+ * consistency.md).
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { MatchmakingStore, RedisConnection } from "../../src/store";
@@ -17,6 +18,7 @@ import { createHash } from "node:crypto";
 import type { ModeSpec } from "../../src/domain/modeRules";
 import { checkInvariants, connect, dumpPrefix, makeStore, RawRegion, REGION, TestClock, uniquePrefix } from "../support/storeHarness";
 import { checkRulesInvariants, RULES, RULES_MODES, RULES_SIZES } from "./rulesInvariants";
+import { allLatencyInvariants, LATENCY_MODES, LATENCY_REGIONS, LATENCY_ZONES } from "./latencySuite";
 
 const WRITES = ["HSET", "HDEL", "DEL", "SET", "ZADD", "ZREM", "SADD", "SREM", "HINCRBY", "PEXPIRE", "PERSIST", "LPUSH", "LTRIM", "XADD", "EXPIRE", "INCR"];
 
@@ -140,36 +142,171 @@ const CASES: {
   },
 ];
 
+/**
+ * Runs `run` once per failure point of `script` (a fresh scene each time, `setUp` returning its players),
+ * faulted there: the invariants hold after every call, a faulted call leaves Redis as it was, and the call
+ * without a fault succeeds (and passes `check`). Returns how many failure points were tried.
+ */
+async function faultAtEveryPoint(o: {
+  script: string;
+  setUp: (prefix: string, clock: TestClock) => Promise<string[]>;
+  store: (conn: RedisConnection, prefix: string, clock: TestClock) => MatchmakingStore;
+  run: (s: MatchmakingStore, clock: TestClock) => Promise<unknown>;
+  invariants: (prefix: string, players: string[]) => Promise<string[]>;
+  check?: (s: MatchmakingStore) => Promise<boolean>;
+}): Promise<number> {
+  let points = 0;
+  for (let faultAt = 1; faultAt < 1000; faultAt++) {
+    const clock = new TestClock();
+    const prefix = uniquePrefix();
+    const players = await o.setUp(prefix, clock);
+    const conn = faulty(redis, o.script, faultAt);
+    const store = o.store(conn, prefix, clock);
+    const before = await dumpPrefix(redis, prefix);
+    const outcome = await o.run(store, clock).then(
+      () => "ok",
+      (err: Error) => err.message,
+    );
+    expect(await o.invariants(prefix, players), `${o.script} fault ${faultAt} ${outcome}`).toEqual([]);
+    if (!conn.injected()) {
+      expect(outcome, `${o.script} without a fault`).toBe("ok");
+      if (o.check) expect(await o.check(store), `${o.script}: the step did its work`).toBe(true);
+      return points;
+    }
+    points++;
+    expect(outcome).toMatch(/^INJECTED/);
+    const after = await dumpPrefix(redis, prefix);
+    const changed = Object.keys({ ...before, ...after }).filter((k) => before[k] !== after[k]);
+    expect(changed, `${o.script} failed at point ${faultAt} and left writes behind`).toEqual([]);
+  }
+  throw new Error(`${o.script}: still failing after 1000 failure points`);
+}
+
 describe("a script failing at any of its failure points leaves nothing behind", () => {
   it.each(CASES.map((c) => [c.script, c] as const))("%s", async (_name, c) => {
-    let points = 0;
-    for (let faultAt = 1; faultAt < 500; faultAt++) {
-      const clock = new TestClock();
-      const prefix = uniquePrefix();
+    const points = await faultAtEveryPoint({
+      script: c.script,
       // The scene's players and the new ones the enqueue and leave cases bring.
-      const players = [...(await scene(makeStore(redis, clock, { prefix, modes: RULES_MODES }), clock)), "n1", "n4", "n5", "x1"];
-      if (c.prepare) await c.prepare(makeStore(redis, clock, { prefix, modes: RULES_MODES }));
-      const conn = faulty(redis, c.script, faultAt);
-      const store = makeStore(conn, clock, { prefix, modes: c.modes ?? RULES_MODES });
-      const before = await dumpPrefix(redis, prefix);
-      const outcome = await c.run(store).then(
-        () => "ok",
-        (err: Error) => err.message,
-      );
-      const raw = new RawRegion(redis, prefix);
-      expect(await checkInvariants(raw, RULES_SIZES, players), `${c.script} fault ${faultAt} ${outcome}`).toEqual([]);
-      expect(await checkRulesInvariants(raw, RULES, players), `${c.script} fault ${faultAt} ${outcome}`).toEqual([]);
-      if (!conn.injected()) {
-        expect(outcome, `${c.script} without a fault`).toBe("ok");
-        break;
-      }
-      points++;
-      expect(outcome).toMatch(/^INJECTED/);
-      const after = await dumpPrefix(redis, prefix);
-      const changed = Object.keys({ ...before, ...after }).filter((k) => before[k] !== after[k]);
-      expect(changed, `${c.script} failed at point ${faultAt} and left writes behind`).toEqual([]);
-    }
+      setUp: async (prefix, clock) => {
+        const players = [...(await scene(makeStore(redis, clock, { prefix, modes: RULES_MODES }), clock)), "n1", "n4", "n5", "x1"];
+        if (c.prepare) await c.prepare(makeStore(redis, clock, { prefix, modes: RULES_MODES }));
+        return players;
+      },
+      store: (conn, prefix, clock) => makeStore(conn, clock, { prefix, modes: c.modes ?? RULES_MODES }),
+      run: (st) => c.run(st),
+      invariants: async (prefix, players) => {
+        const raw = new RawRegion(redis, prefix);
+        return [...(await checkInvariants(raw, RULES_SIZES, players)), ...(await checkRulesInvariants(raw, RULES, players))];
+      },
+    });
     // The scene gives every script real work: several failure points were tried.
+    expect(points).toBeGreaterThan(3);
+  });
+});
+
+/**
+ * The latency pool of a ranked 5v5 (parties, skill window, latency max; issue 14) over a zone of three
+ * regions: a placed session a leaver reopened, pooled units that fit it once the max widened, pooled units
+ * near 3500 that an enqueue completes into a group, a party, a far ticket.
+ */
+async function latencyScene(store: MatchmakingStore, clock: TestClock): Promise<string[]> {
+  const players: string[] = [];
+  let n = 0;
+  const t = (pid: string, skill: number, ms: number, party: string[] = []) => {
+    players.push(pid, ...party);
+    return {
+      ticketId: `lt${++n}`,
+      playerId: pid,
+      mode: "ranked",
+      region: "westeurope",
+      requestedAtMs: clock.ms,
+      skill,
+      latencies: { westeurope: ms, northeurope: ms + 10 },
+      ...(party.length ? { party: party.map((m) => ({ playerId: m, skill })) } : {}),
+    };
+  };
+  await store.servers.register({ serverId: "ls1", region: "northeurope", address: "10.1.0.1:7000" });
+  // A group of ten near 1500 (a party of three among them), placed; then the party leaves: the session reopens.
+  await store.enqueue([t("g0", 1500, 20, ["g1", "g2"]), ...[3, 4, 5, 6, 7, 8, 9].map((i) => t(`g${i}`, 1490 + i, 20 + i))]);
+  await store.leave([{ playerId: "g1", ticketId: "lt1", region: "westeurope", reason: "cancelled" }]);
+  // Pooled: a far party of three near 1500 (fits the reopened session once the max widened), eight near 3500, a far solo.
+  await store.enqueue([
+    t("f0", 1510, 100, ["f1", "f2"]),
+    t("h0", 3500, 20, ["h1"]),
+    ...[2, 3, 4, 5, 6, 7].map((i) => t(`h${i}`, 3500 + i, 30)),
+    t("far", 800, 140),
+  ]);
+  clock.advance(21_000);
+  return players;
+}
+
+const LATENCY_CASES: {
+  script: string;
+  run: (s: MatchmakingStore, clock: TestClock) => Promise<unknown>;
+  /** After the call without a fault: it did the work the scene sets up. */
+  check: (s: MatchmakingStore) => Promise<boolean>;
+}[] = [
+  {
+    script: "poolLatencyTickets",
+    // Two near 3500 complete a group with the eight pooled ones; a redelivery; a party with a pooled member; a new far one.
+    run: (s, clock) =>
+      s.enqueue([
+        { ticketId: "n1", playerId: "n1", mode: "ranked", region: "westeurope", requestedAtMs: clock.ms, skill: 3510, latencies: { westeurope: 25 } },
+        { ticketId: "n2", playerId: "n2", mode: "ranked", region: "westeurope", requestedAtMs: clock.ms, skill: 3490, latencies: { westeurope: 15 } },
+        {
+          ticketId: "lt12",
+          playerId: "far",
+          mode: "ranked",
+          region: "westeurope",
+          requestedAtMs: clock.ms - 21_000,
+          skill: 800,
+          latencies: { westeurope: 140 },
+        },
+        {
+          ticketId: "n3",
+          playerId: "n3",
+          mode: "ranked",
+          region: "westeurope",
+          requestedAtMs: clock.ms,
+          skill: 1500,
+          latencies: { westeurope: 20 },
+          party: [{ playerId: "h2", skill: 1500 }],
+        },
+        { ticketId: "n4", playerId: "n4", mode: "ranked", region: "westeurope", requestedAtMs: clock.ms, skill: 5000, latencies: { uksouth: 90 } },
+      ]),
+    check: async (s) =>
+      (await s.getPlayer("westeurope", "n1"))?.state === "waiting" &&
+      (await s.getPlayer("westeurope", "h5"))?.sessionId === (await s.getPlayer("westeurope", "n1"))?.sessionId &&
+      (await s.getPlayer("westeurope", "n3")) === null &&
+      (await s.getPlayer("westeurope", "n4"))?.sessionId === undefined,
+  },
+  // The sweep: the far party completes the reopened session (placed in northeurope, where the free server is;
+  // the max is 150 after 20 s), the eight near 3500 wait.
+  {
+    script: "placeLatencyPool",
+    run: (s) => s.regroup("westeurope"),
+    check: async (s) =>
+      (await s.getPlayer("westeurope", "f1"))?.sessionId === "northeurope.1" && (await s.getPlayer("westeurope", "h3"))?.sessionId === undefined,
+  },
+  {
+    script: "expireLatencyPool",
+    run: (s) => s.expireStale("westeurope", { playerMaxAgeMs: 10_000, sessionMaxAgeMs: 3_600_000 }),
+    check: async (s) => (await s.getPlayer("westeurope", "h1"))?.leftReason === "expired" && (await s.getPlayer("westeurope", "f2"))?.leftReason === "expired",
+  },
+];
+
+describe("a latency pool script failing at any of its failure points leaves nothing behind (ranked 5v5 by latency)", () => {
+  it.each(LATENCY_CASES.map((c) => [c.script, c] as const))("%s", async (_name, c) => {
+    // Only the ranked mode: the faulted call (the script's first of the step) is the one that has work.
+    const options = { modes: { ranked: LATENCY_MODES.ranked! }, regions: LATENCY_REGIONS, zones: LATENCY_ZONES };
+    const points = await faultAtEveryPoint({
+      script: c.script,
+      setUp: async (prefix, clock) => [...(await latencyScene(makeStore(redis, clock, { prefix, ...options }), clock)), "n1", "n2", "n3", "n4"],
+      store: (conn, prefix, clock) => makeStore(conn, clock, { prefix, ...options }),
+      run: c.run,
+      invariants: (prefix, players) => allLatencyInvariants(redis, prefix, players),
+      check: c.check,
+    });
     expect(points).toBeGreaterThan(3);
   });
 });

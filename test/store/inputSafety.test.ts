@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { StoreInputError, type RedisConnection } from "../../src/store";
-import { routingKey, regionPrefix } from "../../src/store/keys";
+import { latencyPoolPrefix, routingKey, regionPrefix } from "../../src/store/keys";
 import { loadScripts } from "../../src/store/scriptLoader";
 import { checkInvariants, connect, dumpPrefix, makeStore, MODES, RawRegion, REGION, TestClock, uniquePrefix } from "../support/storeHarness";
 
@@ -156,5 +156,130 @@ describe("scripts refuse bad input before their first write", () => {
     await expect(
       redis.runScript(key, s.sha, s.body, [key], [regionPrefix(prefix, REGION), JSON.stringify({ now: clock.ms, region: "eastus", modes: [] })]),
     ).rejects.toThrow(/BADINPUT readStats region/);
+  });
+});
+
+describe("the latency pool scripts refuse bad input before their first write (ranked 5v5 by latency, issue 14)", () => {
+  const ZONE = { westeurope: "eu", northeurope: "eu" };
+  /** A ranked latency mode as the store sends it (lua/includes/latency_rules.lua). */
+  const RANKED = {
+    size: 10,
+    teams: 2,
+    teamSize: 5,
+    maxPartySize: 5,
+    skill: { window: 200, widen: [{ afterSeconds: 15, window: 400 }] },
+    latency: { max: 80, widen: [[20, 150]] },
+  };
+  const MODES_ARG = { ranked: RANKED };
+
+  async function setup() {
+    const clock = new TestClock();
+    const prefix = uniquePrefix();
+    const modes = { ranked: { teams: 2, teamSize: 5, maxPartySize: 5, skill: { window: 200 }, latency: { max: 80 } } };
+    const store = makeStore(redis, clock, { prefix, modes, regions: ["westeurope", "northeurope"], zones: ZONE });
+    // Pooled: a party of three and two solos (too few for a group); placed: a group of ten.
+    const t = (pid: string, skill: number, party: string[] = []) => ({
+      ticketId: `t-${pid}`,
+      playerId: pid,
+      mode: "ranked",
+      region: "westeurope",
+      requestedAtMs: clock.ms,
+      skill,
+      latencies: { westeurope: 20, northeurope: 30 },
+      ...(party.length ? { party: party.map((m) => ({ playerId: m, skill })) } : {}),
+    });
+    await store.enqueue([t("a0", 3000, ["a1", "a2"]), t("b0", 3010), t("c0", 2990)]);
+    const placed = await store.enqueue([t("g0", 1500, ["g1"]), ...[2, 3, 4, 5, 6, 7, 8, 9].map((i) => t(`g${i}`, 1500 + i))]);
+    expect(placed.readySessions).toHaveLength(1);
+    return { clock, prefix };
+  }
+  /** Calls a pool script directly (as a buggy caller could), on the zone's slot. */
+  async function callPool(name: keyof ReturnType<typeof loadScripts>, prefix: string, args: Record<string, unknown>, plain: string[] = []): Promise<unknown> {
+    const s = loadScripts()[name];
+    const pool = latencyPoolPrefix(prefix, "westeurope", ZONE);
+    const regions = ["westeurope", "northeurope"].map((r) => [r, regionPrefix(prefix, r, ZONE)]);
+    const key = `${pool}WaitingPerMode`;
+    return redis.runScript(key, s.sha, s.body, [key], [pool, JSON.stringify({ regions, retentionMs: 3_600_000, ...args }), ...plain]);
+  }
+  const good = (now: number) => ["n1", "n1", "ranked", String(now), "westeurope", "1500", "1", "westeurope", "20", "0"];
+  const badCalls: [string, keyof ReturnType<typeof loadScripts>, (now: number) => Record<string, unknown>, (now: number) => string[]][] = [
+    [
+      "pool: a party cut short",
+      "poolLatencyTickets",
+      (now) => ({ now, modes: MODES_ARG, maxPlayers: 30 }),
+      (now) => [...good(now).slice(0, -1), "2", "m1", "1500"],
+    ],
+    [
+      "pool: a party member id with a brace",
+      "poolLatencyTickets",
+      (now) => ({ now, modes: MODES_ARG, maxPlayers: 30 }),
+      (now) => [...good(now).slice(0, -1), "1", "m}", "1500"],
+    ],
+    [
+      "pool: skill not a number",
+      "poolLatencyTickets",
+      (now) => ({ now, modes: MODES_ARG, maxPlayers: 30 }),
+      (now) => good(now).map((v, i) => (i === 5 ? "1e999" : v)),
+    ],
+    [
+      "pool: a member's skill not a number",
+      "poolLatencyTickets",
+      (now) => ({ now, modes: MODES_ARG, maxPlayers: 30 }),
+      (now) => [...good(now).slice(0, -1), "1", "m1", "NaN"],
+    ],
+    [
+      "pool: rules with maxPartySize over teamSize",
+      "poolLatencyTickets",
+      (now) => ({ now, modes: { ranked: { ...RANKED, maxPartySize: 6 } }, maxPlayers: 30 }),
+      good,
+    ],
+    [
+      "pool: a skill window NaN",
+      "poolLatencyTickets",
+      (now) => ({ now, modes: { ranked: { ...RANKED, skill: { window: "NaN", widen: [] } } }, maxPlayers: 30 }),
+      good,
+    ],
+    [
+      "pool: a mode without its latency rule",
+      "poolLatencyTickets",
+      (now) => ({ now, modes: { ranked: { ...RANKED, latency: undefined } }, maxPlayers: 30 }),
+      good,
+    ],
+    ["pool: maxPlayers missing", "poolLatencyTickets", (now) => ({ now, modes: MODES_ARG }), good],
+    [
+      "pool: a region outside the slot",
+      "poolLatencyTickets",
+      (now) => ({ now, modes: MODES_ARG, maxPlayers: 30 }),
+      (now) => good(now).map((v, i) => (i === 7 ? "eastus" : v)),
+    ],
+    [
+      "pool: mode constructor",
+      "poolLatencyTickets",
+      (now) => ({ now, modes: MODES_ARG, maxPlayers: 30 }),
+      (now) => good(now).map((v, i) => (i === 2 ? "constructor" : v)),
+    ],
+    ["place: maxPlayers 0", "placeLatencyPool", (now) => ({ now, modes: MODES_ARG, mode: "ranked", offset: 0, max: 10, maxPlayers: 0 }), () => []],
+    [
+      "place: teams x teamSize not the size",
+      "placeLatencyPool",
+      (now) => ({ now, modes: { ranked: { ...RANKED, teams: 3 } }, mode: "ranked", offset: 0, max: 10, maxPlayers: 30 }),
+      () => [],
+    ],
+    ["leave: unknown reason", "leaveLatencyPool", (now) => ({ now, requests: [{ playerId: "a1", ticketId: "t-a0", reason: "constructor" }] }), () => []],
+    ["expire: max 0", "expireLatencyPool", (now) => ({ now, mode: "ranked", playerMaxAgeMs: 0, max: 0 }), () => []],
+  ];
+  it.each(badCalls)("%s: refused with BADINPUT, Redis byte-identical", async (_what, name, args, plain) => {
+    const { clock, prefix } = await setup();
+    const before = await dumpPrefix(redis, prefix);
+    await expect(callPool(name, prefix, args(clock.ms), plain(clock.ms))).rejects.toThrow(new RegExp(`^BADINPUT ${name} `));
+    expect(await dumpPrefix(redis, prefix)).toEqual(before);
+  });
+
+  it("the same call with good input writes (the refusals above are the input's)", async () => {
+    const { clock, prefix } = await setup();
+    const before = await dumpPrefix(redis, prefix);
+    const out = (await callPool("poolLatencyTickets", prefix, { now: clock.ms, modes: MODES_ARG, maxPlayers: 30 }, good(clock.ms))) as string;
+    expect(JSON.parse(out)).toMatchObject({ results: [{ outcome: "queued", pooled: true }] });
+    expect(await dumpPrefix(redis, prefix)).not.toEqual(before);
   });
 });

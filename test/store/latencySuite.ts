@@ -34,8 +34,11 @@ const RULES = normalizeModes(LATENCY_MODES);
 const SIZES = Object.fromEntries(Object.entries(RULES).map(([m, r]) => [m, r.size]));
 const EU = ["westeurope", "northeurope", "uksouth"];
 const US = ["eastus", "westus"];
-const REGIONS = [...EU, ...US, "japaneast"];
-const ZONES: Record<string, string> = { westeurope: "eu", northeurope: "eu", uksouth: "eu", eastus: "us", westus: "us" };
+/** The suite's layout: a zone eu of three regions, a zone us of two, and japaneast alone. */
+export const LATENCY_REGIONS = [...EU, ...US, "japaneast"];
+const REGIONS = LATENCY_REGIONS;
+export const LATENCY_ZONES: Record<string, string> = { westeurope: "eu", northeurope: "eu", uksouth: "eu", eastus: "us", westus: "us" };
+const ZONES = LATENCY_ZONES;
 
 /**
  * The latency pool's rules, read from Redis: a waiting pool ticket is in its mode's wait index and in the
@@ -143,7 +146,7 @@ async function checkLatencyInvariants(redis: RedisConnection, prefix: string, pl
 }
 
 /** The pool's rules, and in every region the store's invariants and the match rules' (teams, parties, skill windows). */
-async function allInvariants(redis: RedisConnection, prefix: string, players: string[]): Promise<string[]> {
+export async function allLatencyInvariants(redis: RedisConnection, prefix: string, players: string[]): Promise<string[]> {
   const bad = await checkLatencyInvariants(redis, prefix, players);
   for (const r of REGIONS) {
     const raw = new RawRegion(redis, prefix, r, ZONES);
@@ -182,7 +185,7 @@ export function defineLatencySuite(targetName: string, getTarget: () => StoreTar
       let port = 7000;
       const server = (serverId: string, region: string) => store.registerServer({ serverId, region, address: `10.0.0.1:${++port}` });
       const raw = (region: string) => new RawRegion(redis, prefix, region, ZONES);
-      const invariants = (players: string[]) => allInvariants(redis, prefix, players);
+      const invariants = (players: string[]) => allLatencyInvariants(redis, prefix, players);
       return { clock, prefix, store, req, server, raw, invariants };
     }
 
@@ -622,7 +625,7 @@ export function defineLatencySuite(targetName: string, getTarget: () => StoreTar
         expect(counts.queued ?? 0).toBeGreaterThan(20);
         expect(counts.regrouped ?? 0).toBeGreaterThan(0);
         expect(counts.assigned ?? 0).toBeGreaterThan(0);
-        expect(await allInvariants(redis, prefix, playerIds)).toEqual([]);
+        expect(await allLatencyInvariants(redis, prefix, playerIds)).toEqual([]);
         // The ranked tickets formed sessions (parties, skill, latency together), at intake and in the sweep.
         expect((counts["ranked:intake"] ?? 0) + (counts["ranked:sweep"] ?? 0)).toBeGreaterThan(2);
         expect(counts.queued ?? 0).toBeGreaterThan(40);
