@@ -30,6 +30,11 @@ export interface BackfillDeskOptions {
   run: <N extends ScriptName>(name: N, region: string, args: Record<string, unknown>) => Promise<ScriptReply<N>>;
   /** Where a server lives (the global server index), or null. */
   locate: (serverId: string) => Promise<string | null>;
+  /**
+   * Latency modes (issue 14): the latency pool of a region's slot and the latency modes as the pool scripts
+   * take them, whose pooled units fill that region's games too (undefined: no latency mode).
+   */
+  latencyPool?: (region: string) => { prefix: string; modes: Record<string, unknown> } | undefined;
 }
 
 export function toJoin(j: BackfillJoinReply): BackfillJoin {
@@ -136,6 +141,7 @@ export class BackfillDesk {
     region = this.regionOrThrow(region);
     const result: BackfillFillResult = { region, joins: [], completed: [], dropped: [] };
     let afterSeq = 0;
+    const pool = this.o.latencyPool?.(region);
     for (let call = 0; call < FILL_MAX_CALLS; call++) {
       const out = await this.o.run("fillBackfills", region, {
         retentionMs: this.o.retentionMs,
@@ -144,6 +150,7 @@ export class BackfillDesk {
         max: BACKFILL_CALL_LIMITS.requests,
         maxPlayers: BACKFILL_CALL_LIMITS.players,
         maxScan: BACKFILL_CALL_LIMITS.scan,
+        ...(pool ? { pool } : {}),
       });
       for (const j of out.joins) result.joins.push(toJoin(j));
       result.completed.push(...out.completed);

@@ -102,6 +102,11 @@ export class LatencyPool {
     return hasOwnName(this.modes, mode);
   }
 
+  /** What fillBackfills takes pooled units with (src/store/backfills.ts): the region's pool and the latency modes. */
+  backfillPool(region: string): { prefix: string; modes: Record<string, LuaLatencyRule> } | undefined {
+    return this.modeNames.length > 0 ? { prefix: latencyPoolPrefix(this.o.prefix, region, this.o.zones), modes: this.modes } : undefined;
+  }
+
   /** The regions of a region's slot, in configured order (the first one runs the slot's sweeps). */
   slotRegions(region: string): string[] {
     return zoneRegions({ regions: this.o.regions ?? Object.keys(this.o.zones), zones: this.o.zones }, region);

@@ -251,6 +251,7 @@ export class MatchmakingStore {
       luaModes: this.luaModes,
       run: (name, region, args) => this.run(name, region, args),
       locate: (serverId) => this.servers.locate(serverId),
+      latencyPool: (region) => this.latency.backfillPool(region),
       ...(opts.regions ? { regions: opts.regions } : {}),
     });
     this.latency = new LatencyPool(redis, (name, key, prefixArg, payload, plain) => this.call(name, key, prefixArg, payload, plain), {

@@ -5,9 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EnqueueRequest, RedisConnection } from "../../src/store";
+import { BackfillDesk, type BackfillDeskOptions } from "../../src/store/backfills";
 import { checkInvariants, connect, makeStore, RawRegion, REGION, TestClock, uniquePrefix, type StoreTarget } from "../support/storeHarness";
 import { checkRulesInvariants, RULES, RULES_MODES, RULES_SIZES } from "./rulesInvariants";
-import { regionKey } from "../../src/store/keys";
+import { latencyPoolPrefix, regionKey } from "../../src/store/keys";
+import type { ModeSpec } from "../../src/domain/modeRules";
 import { seededRandom } from "../../tools/seededRandom";
 
 export function defineBackfillSuite(targetName: string, getTarget: () => StoreTarget): void {
@@ -361,6 +363,244 @@ export function defineBackfillSuite(targetName: string, getTarget: () => StoreTa
         else expect(view?.state, p).toBe("waiting");
       }
       expect(await invariants()).toEqual([]);
+    });
+  });
+
+  describe(`backfill from the latency pool on ${targetName}`, () => {
+    let redis: RedisConnection;
+    beforeAll(async () => {
+      redis = await connect(getTarget());
+    });
+    afterAll(async () => {
+      await redis.close();
+    });
+    // geo4: 4 solo players by latency (max 60 ms, 100 after 10 s, 200 after 30 s); geoparty: parties of 2 too.
+    const latency = {
+      max: 60,
+      widen: [
+        { afterSeconds: 10, max: 100 },
+        { afterSeconds: 30, max: 200 },
+      ],
+    };
+    const MODES: Record<string, ModeSpec> = { squad: 4, geo4: { teamSize: 4, latency }, geoparty: { teamSize: 4, maxPartySize: 2, latency } };
+    const WEU = "westeurope";
+    const REGIONS = [WEU, "northeurope", "japaneast"];
+    const ZONES = { westeurope: "eu", northeurope: "eu" };
+
+    function fresh() {
+      const clock = new TestClock();
+      const prefix = uniquePrefix();
+      // Leases outlive the waits the tests advance the clock by (a server past its lease gets nobody).
+      const store = makeStore(redis, clock, { prefix, modes: MODES, regions: REGIONS, zones: ZONES, serverLeaseSeconds: 600 });
+      const raw = new RawRegion(redis, prefix, WEU, ZONES);
+      const pool = latencyPoolPrefix(prefix, WEU, ZONES);
+      const poolCmd = <T>(name: string, args: string[]) => redis.command<T>(`${pool}${name}`, [args[0]!, `${pool}${name}`, ...args.slice(1)]);
+      const poolRecord = async (pid: string) => {
+        const flat = await poolCmd<string[]>(`Player:${pid}`, ["HGETALL"]);
+        const o: Record<string, string> = {};
+        for (let i = 0; i < flat.length; i += 2) o[flat[i]!] = flat[i + 1]!;
+        return o;
+      };
+      const pooled = (mode: string) => poolCmd<string[]>(`Waiting:${mode}`, ["ZRANGE", "0", "-1"]);
+      let n = 0;
+      const req = (playerId: string, latencies: Record<string, number>, extra: Partial<EnqueueRequest> = {}): EnqueueRequest => ({
+        ticketId: `tk-${playerId}-${++n}`,
+        playerId,
+        mode: "geo4",
+        region: Object.entries(latencies).sort((a, b) => a[1] - b[1])[0]![0],
+        requestedAtMs: clock.ms,
+        latencies,
+        ...extra,
+      });
+      let port = 7000;
+      const server = (serverId: string, region = WEU) => store.registerServer({ serverId, region, address: `10.0.0.1:${++port}` });
+      /** A running game of `mode` in westeurope on server `id`, its players placed from the pool at 20 ms. */
+      const game = async (id: string, pids: string[], mode = "geo4") => {
+        await server(id);
+        const out = await store.enqueue(pids.map((p) => req(p, { westeurope: 20 }, { mode })));
+        expect(out.readySessions).toHaveLength(1);
+        const a = (await store.assign(WEU)).assigned.find((x) => x.serverId === id);
+        if (!a) throw new Error(`no game on ${id}`);
+        return a;
+      };
+      return { clock, prefix, store, raw, req, server, game, poolRecord, pooled, pool, poolCmd };
+    }
+
+    it("a latency-mode game that lost a player gets a pooled ticket within the latency max; it leaves the pool", async () => {
+      const { store, req, game, poolRecord, pooled, poolCmd, raw } = fresh();
+      const a = await game("s1", ["a1", "a2", "a3", "a4"]);
+      expect(a.playerLatencies).toMatchObject({ a1: 20 });
+      const bf = await store.requestBackfill({ serverId: "s1", sessionId: a.sessionId, slots: [1] });
+      expect(bf).toMatchObject({ outcome: "requested", mode: "geo4" });
+      // Nearer to northeurope, but within 60 ms of westeurope; one ticket forms no group: it waits in the pool.
+      const r1 = req("r1", { northeurope: 10, westeurope: 40 });
+      expect((await store.enqueue([r1])).results[0]).toMatchObject({ outcome: "queued", pooled: true });
+      expect(await pooled("geo4")).toEqual(["r1"]);
+      const fill = await store.fillBackfills(WEU);
+      expect(fill.joins).toHaveLength(1);
+      const join = fill.joins[0]!;
+      expect(join.joined).toEqual([{ playerId: "r1", ticketId: r1.ticketId }]);
+      expect(join.playerLatencies).toEqual({ a1: 20, a2: 20, a3: 20, a4: 20, r1: 40 });
+      expect(fill.completed).toEqual([bf.outcome === "requested" && bf.backfillId]);
+      // Gone from the pool (indexes and count); its ticket reads matched to s1, from either region of the zone.
+      expect(await pooled("geo4")).toEqual([]);
+      for (const r of ["westeurope", "northeurope"]) expect(await poolCmd<string[]>(`ByLatency:geo4:${r}`, ["ZRANGE", "0", "-1"])).toEqual([]);
+      expect(Number(await poolCmd<string | null>("WaitingPerMode", ["HGET", "geo4"]))).toBe(0);
+      expect(await poolRecord("r1")).toMatchObject({ state: "placed", region: WEU, session: a.sessionId });
+      expect(await store.getPlayer("northeurope", "r1")).toMatchObject({ state: "matched", serverId: "s1", sessionId: a.sessionId, ticketId: r1.ticketId });
+      expect(await raw.player("r1")).toMatchObject({ latency: "40", session: a.sessionId, ticketId: r1.ticketId });
+      expect((await store.getServer(WEU, "s1"))?.session?.players.map((p) => p.playerId)).toContain("r1");
+      // Nothing more to fill, and the sweep finds nothing of it to place.
+      expect((await store.fillBackfills(WEU)).joins).toEqual([]);
+      expect((await store.regroup(WEU)).readySessions).toEqual([]);
+    });
+
+    it("a pooled ticket over the max in force is not taken; once the max widened (its wait or the request's age) it is", async () => {
+      const { store, req, game, clock, pooled } = fresh();
+      const a = await game("s1", ["a1", "a2", "a3", "a4"]);
+      await store.requestBackfill({ serverId: "s1", sessionId: a.sessionId, slots: [2] });
+      await store.enqueue([req("far", { northeurope: 10, westeurope: 90 }), req("farther", { northeurope: 10, westeurope: 150 })]);
+      expect((await store.fillBackfills(WEU)).joins).toEqual([]);
+      expect(await pooled("geo4")).toEqual(["far", "farther"]);
+      clock.advance(9_999);
+      expect((await store.fillBackfills(WEU)).joins).toEqual([]);
+      // After 10 s the max is 100 ms: "far" fits, "farther" (150) not yet.
+      clock.advance(1);
+      const fill = await store.fillBackfills(WEU);
+      expect(fill.joins.flatMap((j) => j.joined.map((p) => p.playerId))).toEqual(["far"]);
+      expect(fill.joins[0]!.playerLatencies).toMatchObject({ far: 90 });
+      expect(await pooled("geo4")).toEqual(["farther"]);
+      // A ticket that waited no time joins under the request's age (30 s: 200 ms), as skill windows are judged.
+      clock.advance(20_000);
+      await store.enqueue([req("late", { westeurope: 180, northeurope: 10 })]);
+      const second = await store.fillBackfills(WEU);
+      // The oldest fitting first: "farther" (waited 30 s) before "late".
+      expect(second.joins.flatMap((j) => j.joined.map((p) => p.playerId))).toEqual(["farther"]);
+      expect(await pooled("geo4")).toEqual(["late"]);
+    });
+
+    it("a party in the pool joins whole or not at all", async () => {
+      const { store, req, game, pooled, poolRecord, raw } = fresh();
+      const a = await game("s1", ["a1", "a2", "a3", "a4"], "geoparty");
+      await store.requestBackfill({ serverId: "s1", sessionId: a.sessionId, slots: [1] });
+      const duo = req("q1", { westeurope: 30, northeurope: 5 }, { mode: "geoparty", party: [{ playerId: "q2" }] });
+      await store.enqueue([duo]);
+      expect(await pooled("geoparty")).toEqual(["q1"]);
+      // One slot: the party of two does not fit, and is not split.
+      expect((await store.fillBackfills(WEU)).joins).toEqual([]);
+      expect(await pooled("geoparty")).toEqual(["q1"]);
+      expect((await poolRecord("q2")).state).toBe("waiting");
+      // Two slots: both join in one join.
+      await store.requestBackfill({ serverId: "s1", sessionId: a.sessionId, slots: [2] });
+      const fill = await store.fillBackfills(WEU);
+      expect(fill.joins).toHaveLength(1);
+      expect(fill.joins[0]!.joined).toEqual([
+        { playerId: "q1", ticketId: duo.ticketId },
+        { playerId: "q2", ticketId: duo.ticketId },
+      ]);
+      expect(fill.joins[0]!.playerLatencies).toMatchObject({ q1: 30, q2: 30 });
+      expect(await pooled("geoparty")).toEqual([]);
+      for (const p of ["q1", "q2"]) {
+        expect(await poolRecord(p)).toMatchObject({ state: "placed", session: a.sessionId });
+        expect(await raw.player(p)).toMatchObject({ party: "q1,q2", session: a.sessionId });
+        expect(await store.getPlayer(WEU, p)).toMatchObject({ state: "matched", serverId: "s1", party: ["q1", "q2"] });
+      }
+    });
+
+    it("a lone region's pool fills its games too; a pool prefix that is not the region's is refused", async () => {
+      const { store, req, server, prefix } = fresh();
+      await server("j1", "japaneast");
+      await store.enqueue(["j-a", "j-b", "j-c", "j-d"].map((p) => req(p, { japaneast: 20 })));
+      const a = (await store.assign("japaneast")).assigned[0]!;
+      await store.requestBackfill({ serverId: "j1", sessionId: a.sessionId, slots: [1] });
+      await store.enqueue([req("j-r", { japaneast: 50 })]);
+      expect((await store.fillBackfills("japaneast")).joins.flatMap((j) => j.joined.map((p) => p.playerId))).toEqual(["j-r"]);
+      // The script takes the pool of its own slot only.
+      const other = {
+        prefix: latencyPoolPrefix(prefix, WEU, ZONES),
+        modes: { geo4: { size: 4, teams: 1, teamSize: 4, maxPartySize: 1, latency: { max: 60, widen: [] } } },
+      };
+      const bad = new BackfillDesk({
+        retentionMs: 1000,
+        luaModes: { geo4: 4 },
+        run: (name, region, args) => (store as unknown as { run: BackfillDeskOptions["run"] }).run(name, region, args),
+        locate: () => Promise.resolve(null),
+        latencyPool: () => other,
+      });
+      await expect(bad.fill("japaneast")).rejects.toThrow(/^invalid_pool: .*refused by fillBackfills/);
+    });
+
+    it("pooled tickets taken by backfills are never also placed by the pool sweep (fills, sweeps, intake concurrently)", async () => {
+      const { store, req, game, server, poolRecord, pooled, prefix } = fresh();
+      const random = seededRandom(41);
+      const games = [];
+      for (let g = 0; g < 6; g++)
+        games.push(
+          await game(
+            `g${g}`,
+            [0, 1, 2, 3].map((i) => `g${g}p${i}`),
+          ),
+        );
+      for (const [g, a] of games.entries()) await store.requestBackfill({ serverId: `g${g}`, sessionId: a.sessionId, slots: [1 + (g % 2)] });
+      for (let s = 0; s < 4; s++) await server(`free${s}`, s % 2 ? "northeurope" : WEU);
+      const seen = new Map<string, string>();
+      const note = (where: string, pids: string[]) => {
+        for (const p of pids) {
+          if (seen.has(p)) throw new Error(`player ${p} sent to ${seen.get(p)} and ${where}`);
+          seen.set(p, where);
+        }
+      };
+      const placed = new Set<string>();
+      const work: Promise<void>[] = [];
+      const all: string[] = [];
+      for (let b = 0; b < 8; b++) {
+        // Mostly lone tickets that wait in the pool; some within the base max of westeurope, some nearer northeurope.
+        const batch = Array.from({ length: 3 }, (_, i) => {
+          const pid = `w${b}-${i}`;
+          all.push(pid);
+          return req(pid, { westeurope: 20 + Math.floor(random() * 60), northeurope: 10 + Math.floor(random() * 40) });
+        });
+        work.push(
+          (async () => {
+            await new Promise((r) => setTimeout(r, Math.floor(random() * 20)));
+            const queued = await store.enqueue(batch);
+            for (const x of queued.readySessions) placed.add(`${x.region}/${x.sessionId}`);
+            const [fill, swept] = await Promise.all([store.fillBackfills(WEU), store.regroup(WEU)]);
+            for (const j of fill.joins)
+              note(
+                `backfill ${j.sessionId}`,
+                j.joined.map((p) => p.playerId),
+              );
+            for (const sid of swept.readySessions) placed.add(`${sid.split(".")[0]}/${sid}`);
+          })(),
+        );
+      }
+      await Promise.all(work);
+      const last = await store.fillBackfills(WEU);
+      for (const j of last.joins)
+        note(
+          `backfill ${j.sessionId}`,
+          j.joined.map((p) => p.playerId),
+        );
+      for (const x of placed) {
+        const [region, sid] = x.split("/") as [string, string];
+        note(`placed ${sid}`, await new RawRegion(redis, prefix, region, ZONES).sessionMembers(sid));
+      }
+      // Every backfill slot was filled (9 in all); a player is in one place only, and its ticket says where.
+      expect([...seen.values()].filter((w) => w.startsWith("backfill")).length).toBe(9);
+      const waiting = new Set(await pooled("geo4"));
+      for (const p of all) {
+        const rec = await poolRecord(p);
+        const where = seen.get(p);
+        expect(waiting.has(p), p).toBe(where === undefined);
+        if (where === undefined) expect(rec.state, p).toBe("waiting");
+        else {
+          expect(rec.state, p).toBe("placed");
+          const view = await store.getPlayer(WEU, p);
+          expect(view?.sessionId, p).toBe(where.split(" ")[1]);
+          if (where.startsWith("backfill")) expect(view?.state, p).toBe("matched");
+        }
+      }
     });
   });
 }

@@ -3,7 +3,9 @@
 -- KEYS[1]   the region's routing key
 -- ARGV[1]   region prefix "<prefix>:{<region>}:"
 -- ARGV[2]   JSON {now, region, retentionMs, modes, afterSeq, max (requests examined), maxPlayers (joined),
---           maxScan (waiting players looked at)}
+--           maxScan (waiting players looked at), pool?: {prefix, modes}} (latency modes, issue 14: the pool
+--           prefix "<prefix>:{<tag>}:Latency:" of this region's slot and the latency modes as
+--           includes/latency_rules.lua takes them)
 -- Reply     JSON {joins: [join], dropped: [{sessionId, reason}], completed: [backfillId], cursor, more}
 --           join = the session's assignment after the join (all its players, teams) + {backfillId, joinId,
 --           joined: [{playerId, ticketId}]}: announced like a match-made, to the joined players only.
@@ -11,7 +13,12 @@
 -- Requests are served oldest first (Backfills, by seq). For each, whole units (a party never splits) of its
 -- mode that wait in open sessions (the oldest few) or ready sessions (the first few in serving order) join,
 -- oldest ticket first, while a team has room for the whole unit: the team with room and the lowest skill
--- total. Skill modes: the spread over the players already in the game and the joining unit stays within the
+-- total. Latency modes (`pool`): whole units waiting in the slot's latency pool are candidates too (the
+-- oldest, those of lowest latency to this region, in skill modes those nearest the game's skill), and one
+-- joins only when its latency to this region (every member's: a unit measures as one) is within the max in
+-- force for the longer of its wait and the request's age; it leaves the pool in the same step, as a
+-- placement does (so placeLatencyPool never places it too), and its latency is in the join's
+-- playerLatencies. Skill modes: the spread over the players already in the game and the joining unit stays within the
 -- window in force for the longer of the unit's wait and the request's age. A unit joins one game only, and
 -- a player the backfill takes leaves its waiting session in the same step (a ready session it leaves
 -- reopens under its seq, an emptied one is deleted), so a backfill and assignSessions never share a player.
@@ -34,6 +41,18 @@
 --- @include "backfill_source"
 --- @include "backfill_target"
 --- @include "backfill_write_join"
+-- The latency pool of this region's slot (a zone's regions share one; a lone region's is its own), for the
+-- latency includes: they build pool keys from POOL and region keys from P (RP: in_region's table).
+local POOL = (ZONED and string.match(P, '^(.*}:)[^}]*$') or P) .. 'Latency:'
+local RP = { [REGION] = P }
+--- @include "in_region"
+--- @include "latency_rules"
+--- @include "latency_unit_reader"
+--- @include "player_state"
+--- @include "tickets_remembered"
+--- @include "latency_place_read"
+--- @include "backfill_pooled"
+--- @include "backfill_write_pooled"
 
 local retention = check_int('retentionMs', A.retentionMs, 1, 2 ^ 40)
 local retentionText = int(retention)
@@ -41,9 +60,17 @@ local afterSeq = check_int('afterSeq', A.afterSeq, 0, 2 ^ 53)
 local max = check_int('max', A.max, 1, 1000)
 local maxPlayers = check_int('maxPlayers', A.maxPlayers, 1, 10000)
 local maxScan = check_int('maxScan', A.maxScan, 1, 100000)
+local LRULES = {}
+if A.pool ~= nil then
+  if type(A.pool) ~= 'table' or A.pool.prefix ~= POOL then input_error('pool', 'must be {prefix, modes}, prefix the latency pool of this region: ' .. POOL) end
+  LRULES = latency_rules(A.pool.modes)
+end
 -- Waiting sessions a mode's pool is taken from: the oldest open ones, and the first ready ones in serving order;
 -- in skill modes also, per game, the open sessions nearest its skill midpoint (NEAR_SCAN above and below).
 local OPEN_SCAN, READY_SCAN, NEAR_SCAN = 10, 20, 3
+-- Latency modes: pooled units a call looks at per mode (the oldest, and those of lowest latency to this
+-- region), and per skill game the nearest above and below its midpoint.
+local POOL_SCAN, POOL_NEAR_SCAN = 16, 4
 
 -- ---------------------------------------------------------------- reads and decisions
 local entries = redis.call('ZRANGEBYSCORE', P .. 'Backfills', afterSeq > 0 and '(' .. int(afterSeq) or '-inf', '+inf', 'WITHSCORES', 'LIMIT', 0, max)
@@ -62,6 +89,9 @@ local taken = {}            -- pid -> true: joined a game in this call
 local work = {}             -- backfills with joins: {b, t, pids, tickets, free}
 local toDrop = {}           -- sids whose entries are broken
 local waitingDelta, matchedDelta, bandDelta, matchTimes = {}, {}, {}, {}
+local unit_of = latency_unit_reader()
+local pooledCount = {}      -- mode -> players waiting in the latency pool (latency modes)
+local pooledSeen = {}       -- mode -> leader -> true: pooled units already candidates in this call
 
 local function waiting_in(mode)
   local n = waitingCount[mode]
@@ -93,6 +123,48 @@ local function oldest_first(x, y)
   return x.p[1] < y.p[1]
 end
 
+-- Two lists of candidate units, each oldest first, merged (sorting the whole pool again for every game
+-- would cost O(n log n) each).
+local function merged(pool, extra)
+  if #extra == 0 then return pool end
+  local out, i, j = {}, 1, 1
+  while i <= #pool or j <= #extra do
+    if j > #extra or (i <= #pool and oldest_first(pool[i], extra[j])) then
+      out[#out + 1] = pool[i]
+      i = i + 1
+    else
+      out[#out + 1] = extra[j]
+      j = j + 1
+    end
+  end
+  return out
+end
+
+-- Players of a latency mode waiting in the pool (0 for other modes), read once per call.
+local function pooled_in(mode)
+  if not LRULES[mode] then return 0 end
+  local n = pooledCount[mode]
+  if n == nil then
+    n = tonumber(redis.call('HGET', POOL .. 'WaitingPerMode', mode)) or 0
+    pooledCount[mode] = n
+  end
+  return n
+end
+
+-- Pooled units of a latency mode (includes/backfill_pooled.lua), within the scan budget; `mid`: near a skill game's midpoint.
+local function pooled_of(mode, mid)
+  local lrule = LRULES[mode]
+  if not lrule or pooled_in(mode) <= 0 or scanned >= maxScan then return {} end
+  local widest = lrule.latency.window
+  for _, step in ipairs(lrule.latency.widen) do
+    if step[2] > widest then widest = step[2] end
+  end
+  pooledSeen[mode] = pooledSeen[mode] or {}
+  local units, n = backfill_pooled(mode, widest, mid, pooledSeen[mode], unit_of, POOL_SCAN, POOL_NEAR_SCAN)
+  scanned = scanned + n
+  return units
+end
+
 -- The pool of a mode, read once per call; nil when the scan budget ran out before it could be read.
 local function pool_of(mode)
   local pool = pools[mode]
@@ -110,6 +182,7 @@ local function pool_of(mode)
     end
   end
   table.sort(pool, oldest_first)
+  pool = merged(pool, pooled_of(mode))
   pools[mode] = pool
   poolSids[mode] = seen
   return pool
@@ -131,20 +204,8 @@ local function near_pool(mode, pool, mid)
       end
     end
   end
-  if #extra == 0 then return pool end
-  -- Merged into the sorted pool (sorting the whole pool again for every game would cost O(n log n) each).
   table.sort(extra, oldest_first)
-  local merged, i, j = {}, 1, 1
-  while i <= #pool or j <= #extra do
-    if j > #extra or (i <= #pool and oldest_first(pool[i], extra[j])) then
-      merged[#merged + 1] = pool[i]
-      i = i + 1
-    else
-      merged[#merged + 1] = extra[j]
-      j = j + 1
-    end
-  end
-  return merged
+  return merged(merged(pool, extra), pooled_of(mode, mid))
 end
 
 -- A request as stored, checked field by field; nil and the reason when it is broken.
@@ -212,6 +273,11 @@ local function team_for(b, t, u, most)
     if b.free[i] >= n and (best == nil or t.totals[i] < t.totals[best]) then best = i end
   end
   if not best then return nil end
+  if u.pooled then
+    -- Not measured (false): the unit's home region, where it may always be placed (includes/latency_parse.lua).
+    local ms = u.pooled.ms[REGION]
+    if ms == nil or (ms or 0) > skill_window(LRULES[b.mode].latency, NOW - math.min(u.at, b.requestedAt)) then return nil end
+  end
   local skill = b.rule.skill
   if skill then
     local ulo, uhi = unit_range(u)
@@ -226,10 +292,21 @@ end
 
 local function join(b, t, w, u, team)
   local a = t.assignment
+  if u.pooled then
+    w.plans[#w.plans + 1] = u.plan
+    w.latencyWait = math.max(w.latencyWait or 0, NOW - math.min(u.at, b.requestedAt))
+    local ms = u.pooled.ms[REGION]
+    if ms then
+      if type(a.playerLatencies) ~= 'table' then a.playerLatencies = {} end
+      for _, pid in ipairs(u.p) do a.playerLatencies[pid] = ms end
+    end
+  end
   for j, pid in ipairs(u.p) do
     taken[pid] = true
-    u.src.gone[pid] = true
-    u.src.removed[#u.src.removed + 1] = pid
+    if not u.pooled then
+      u.src.gone[pid] = true
+      u.src.removed[#u.src.removed + 1] = pid
+    end
     w.pids[#w.pids + 1] = pid
     w.players[#w.players + 1] = { playerId = pid, ticketId = u.tk[j] }
     a.players[#a.players + 1] = { playerId = pid, ticketId = u.tk[j] }
@@ -240,7 +317,8 @@ local function join(b, t, w, u, team)
     end
     matchTimes[#matchTimes + 1] = int(math.max(0, NOW - u.at))
     if u.s and u.s[j] then
-      count_band(bandDelta, b.mode, u.s[j], -1)
+      -- Pooled players were never counted in the region's SkillBands (a placement counts them).
+      if not u.pooled then count_band(bandDelta, b.mode, u.s[j], -1) end
       t.totals[team] = t.totals[team] + u.s[j]
       if t.smin == nil or u.s[j] < t.smin then t.smin = u.s[j] end
       if t.smax == nil or u.s[j] > t.smax then t.smax = u.s[j] end
@@ -248,9 +326,13 @@ local function join(b, t, w, u, team)
   end
   if t.units then t.units[#t.units + 1] = { p = u.p, s = u.s, at = u.at, t = team - 1 } end
   b.free[team] = b.free[team] - #u.p
-  waitingDelta[b.mode] = (waitingDelta[b.mode] or 0) - #u.p
   matchedDelta[b.mode] = (matchedDelta[b.mode] or 0) + #u.p
-  waitingCount[b.mode] = waiting_in(b.mode) - #u.p
+  if u.pooled then
+    pooledCount[b.mode] = pooled_in(b.mode) - #u.p
+  else
+    waitingDelta[b.mode] = (waitingDelta[b.mode] or 0) - #u.p
+    waitingCount[b.mode] = waiting_in(b.mode) - #u.p
+  end
   joinedCount = joinedCount + #u.p
 end
 
@@ -282,7 +364,7 @@ for i = 1, #entries, 2 do
   else
     local lease = tonumber(redis.call('ZSCORE', P .. 'ServerLeases', b.serverId))
     -- A server whose lease ran out gets nobody (expireServers ends its game, and with it the request).
-    if lease and lease > NOW and room(b) > 0 and waiting_in(b.mode) > 0 then
+    if lease and lease > NOW and room(b) > 0 and (waiting_in(b.mode) > 0 or pooled_in(b.mode) > 0) then
       local pool = pool_of(b.mode)
       if pool == nil then
         -- The scan budget of this call is spent: this request comes first in the next call.
@@ -291,7 +373,7 @@ for i = 1, #entries, 2 do
       end
       game_summary(t, b.rule.teams)
       if b.rule.skill and t.smin ~= nil then pool = near_pool(b.mode, pool, (t.smin + t.smax) / 2) end
-      local w = { b = b, t = t, sid = sid, pids = {}, players = {} }
+      local w = { b = b, t = t, sid = sid, pids = {}, players = {}, plans = {} }
       local left, most = room(b), 0
       for _, v in ipairs(b.free) do
         if v > most then most = v end
@@ -300,6 +382,11 @@ for i = 1, #entries, 2 do
         if left == 0 then break end
         if not taken[u.p[1]] then
           local team = team_for(b, t, u, most)
+          -- A pooled unit whose member has a live ticket of its own in this region stays in the pool.
+          if team and u.pooled then
+            u.plan = latency_place_read(b.mode, b.rule, { region = REGION, leaders = { u.pooled.pid } }, unit_of)
+            if not u.plan then team = nil end
+          end
           if team then
             join(b, t, w, u, team)
             left, most = room(b), 0
@@ -308,6 +395,10 @@ for i = 1, #entries, 2 do
             end
           end
         end
+      end
+      if #w.plans > 0 then
+        -- The session's latencies stay within the max of its latencyWaitMs (the widest a join was judged under).
+        w.latencyWait = math.max(w.latencyWait, tonumber(redis.call('HGET', P .. 'Session:' .. sid, 'latencyWaitMs')) or 0)
       end
       if #w.pids > 0 then work[#work + 1] = w end
     end
@@ -363,6 +454,13 @@ for k, w in ipairs(work) do
   local b = w.b
   local tickets = {}
   for j, x in ipairs(w.players) do tickets[j] = x.ticketId end
+  if #w.plans > 0 then
+    backfill_write_pooled(b.mode, w.plans, w.sid, retentionText)
+    redis.call('HSET', P .. 'Session:' .. w.sid, 'latencyWaitMs', int(w.latencyWait))
+    if type(w.t.assignment.playerLatencies) == 'table' then
+      redis.call('HSET', P .. 'Session:' .. w.sid, 'latencies', cjson.encode(w.t.assignment.playerLatencies))
+    end
+  end
   backfill_write_join(w.t, w.pids, tickets, w.json)
   if w.fields then redis.call('HSET', P .. 'Session:' .. w.sid, unpack(w.fields)) end
   redis.call('HINCRBY', P .. 'Session:' .. w.sid, 'joined', int(#w.pids))
