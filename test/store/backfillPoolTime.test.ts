@@ -25,7 +25,6 @@ const ZONES = { westeurope: "eu", northeurope: "eu" };
 
 let server: RedisServerHandle;
 let redis: RedisConnection;
-let calls: ScriptCall[] = [];
 let cpuNs: () => number = () => NaN;
 
 beforeAll(async () => {

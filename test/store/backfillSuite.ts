@@ -4,13 +4,36 @@
  * (backfill.standalone.test.ts, backfill.cluster.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { EnqueueRequest, RedisConnection } from "../../src/store";
+import type { EnqueueRequest, MatchmakingStore, RedisConnection } from "../../src/store";
 import { BackfillDesk, type BackfillDeskOptions } from "../../src/store/backfills";
 import { checkInvariants, connect, makeStore, RawRegion, REGION, TestClock, uniquePrefix, type StoreTarget } from "../support/storeHarness";
 import { checkRulesInvariants, RULES, RULES_MODES, RULES_SIZES } from "./rulesInvariants";
 import { latencyPoolPrefix, regionKey } from "../../src/store/keys";
 import type { ModeSpec } from "../../src/domain/modeRules";
 import { seededRandom } from "../../tools/seededRandom";
+
+/** Where each player was sent (player -> where); `note` throws when a player is sent a second place. */
+function placements() {
+  const seen = new Map<string, string>();
+  const note = (where: string, pids: string[]) => {
+    for (const p of pids) {
+      if (seen.has(p)) throw new Error(`player ${p} sent to ${seen.get(p)} and ${where}`);
+      seen.set(p, where);
+    }
+  };
+  return { seen, note };
+}
+
+/** Six 4-player games on servers g0..g5 (g<n>p0..3), each asking for 1 or 2 players (9 in all). */
+async function sixGamesAsking(store: MatchmakingStore, game: (id: string, pids: string[]) => Promise<{ sessionId: string }>): Promise<void> {
+  for (let g = 0; g < 6; g++) {
+    const a = await game(
+      `g${g}`,
+      [0, 1, 2, 3].map((i) => `g${g}p${i}`),
+    );
+    await store.requestBackfill({ serverId: `g${g}`, sessionId: a.sessionId, slots: [1 + (g % 2)] });
+  }
+}
 
 export function defineBackfillSuite(targetName: string, getTarget: () => StoreTarget): void {
   describe(`backfill on ${targetName}`, () => {
@@ -304,23 +327,9 @@ export function defineBackfillSuite(targetName: string, getTarget: () => StoreTa
     it("backfills and new sessions competing for the same tickets never share a player (concurrent intake, fill and assign)", async () => {
       const { store, req, game, server, invariants, players } = fresh();
       const random = seededRandom(14);
-      const games = [];
-      for (let g = 0; g < 6; g++)
-        games.push(
-          await game(
-            `g${g}`,
-            [0, 1, 2, 3].map((i) => `g${g}p${i}`),
-          ),
-        );
-      for (const [g, a] of games.entries()) await store.requestBackfill({ serverId: `g${g}`, sessionId: a.sessionId, slots: [1 + (g % 2)] });
+      await sixGamesAsking(store, game);
       for (let s = 0; s < 10; s++) await server(`free${s}`);
-      const seen = new Map<string, string>(); // player -> where it was sent
-      const note = (where: string, pids: string[]) => {
-        for (const p of pids) {
-          if (seen.has(p)) throw new Error(`player ${p} sent to ${seen.get(p)} and ${where}`);
-          seen.set(p, where);
-        }
-      };
+      const { seen, note } = placements();
       const work: Promise<void>[] = [];
       for (let b = 0; b < 10; b++) {
         const batch = Array.from({ length: 4 }, (_, i) => req(`w${b}-${i}`));
@@ -533,23 +542,9 @@ export function defineBackfillSuite(targetName: string, getTarget: () => StoreTa
     it("pooled tickets taken by backfills are never also placed by the pool sweep (fills, sweeps, intake concurrently)", async () => {
       const { store, req, game, server, poolRecord, pooled, prefix } = fresh();
       const random = seededRandom(41);
-      const games = [];
-      for (let g = 0; g < 6; g++)
-        games.push(
-          await game(
-            `g${g}`,
-            [0, 1, 2, 3].map((i) => `g${g}p${i}`),
-          ),
-        );
-      for (const [g, a] of games.entries()) await store.requestBackfill({ serverId: `g${g}`, sessionId: a.sessionId, slots: [1 + (g % 2)] });
+      await sixGamesAsking(store, game);
       for (let s = 0; s < 4; s++) await server(`free${s}`, s % 2 ? "northeurope" : WEU);
-      const seen = new Map<string, string>();
-      const note = (where: string, pids: string[]) => {
-        for (const p of pids) {
-          if (seen.has(p)) throw new Error(`player ${p} sent to ${seen.get(p)} and ${where}`);
-          seen.set(p, where);
-        }
-      };
+      const { seen, note } = placements();
       const placed = new Set<string>();
       const work: Promise<void>[] = [];
       const all: string[] = [];

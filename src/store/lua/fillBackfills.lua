@@ -93,13 +93,18 @@ local unit_of = latency_unit_reader()
 local pooledCount = {}      -- mode -> players waiting in the latency pool (latency modes)
 local pooledSeen = {}       -- mode -> leader -> true: pooled units already candidates in this call
 
-local function waiting_in(mode)
-  local n = waitingCount[mode]
+-- A mode's count in a WaitingPerMode hash (the region's or the pool's), read once per call into `cache`.
+local function count_in(cache, key, mode)
+  local n = cache[mode]
   if n == nil then
-    n = tonumber(redis.call('HGET', P .. 'WaitingPerMode', mode)) or 0
-    waitingCount[mode] = n
+    n = tonumber(redis.call('HGET', key, mode)) or 0
+    cache[mode] = n
   end
   return n
+end
+
+local function waiting_in(mode)
+  return count_in(waitingCount, P .. 'WaitingPerMode', mode)
 end
 
 -- A waiting session of `mode` read once per call (its candidate units), within the scan budget.
@@ -143,12 +148,7 @@ end
 -- Players of a latency mode waiting in the pool (0 for other modes), read once per call.
 local function pooled_in(mode)
   if not LRULES[mode] then return 0 end
-  local n = pooledCount[mode]
-  if n == nil then
-    n = tonumber(redis.call('HGET', POOL .. 'WaitingPerMode', mode)) or 0
-    pooledCount[mode] = n
-  end
-  return n
+  return count_in(pooledCount, POOL .. 'WaitingPerMode', mode)
 end
 
 -- Pooled units of a latency mode (includes/backfill_pooled.lua), within the scan budget; `mid`: near a skill game's midpoint.
