@@ -46,21 +46,33 @@ export async function consumePartition(host: ConsumerHost, spec: ConsumerSpec, p
   let position = await streams.loadCheckpoint(spec.hubName, p, spec.functionName);
   let sinceCheckpoint = 0;
   const checkpoint = () => streams.checkpoint(spec.hubName, p, spec.functionName, position, host.consumersOf(spec.hubName));
+  // The partition's wake count when the last read was issued: events appended while it was on its way woke nobody.
+  let wakesAtRead = 0;
+  const readNext = () => {
+    wakesAtRead = host.signals.wakeCount(spec.hubName, p);
+    return streams.read(spec.hubName, p, position, spec.cardinality === "one" ? 1 : host.maxBatch);
+  };
+  // The read after a checkpoint, issued with it: both reach Redis in one round trip (and run there in order).
+  let prefetched: Promise<StoredEvent[]> | undefined;
   while (host.isRunning()) {
     let batch: StoredEvent[];
     try {
-      batch = await streams.read(spec.hubName, p, position, spec.cardinality === "one" ? 1 : host.maxBatch);
+      batch = await (prefetched ?? readNext());
     } catch (err) {
       if (!host.isRunning()) break;
       host.log(`[${spec.functionName}] partition ${p}: read failed: ${(err as Error).message}`);
       await host.signals.sleepUnlessStopped(host.pollMs);
       continue;
+    } finally {
+      prefetched = undefined;
     }
     if (!batch.length) {
       if (sinceCheckpoint > 0) {
         await checkpoint();
         sinceCheckpoint = 0;
       }
+      // Events came while the read was on its way: read again now rather than wait for the next wake (or the poll).
+      if (host.signals.wakeCount(spec.hubName, p) !== wakesAtRead) continue;
       await host.signals.waitForEvents(spec.hubName, p, host.pollMs);
       continue;
     }
@@ -76,7 +88,10 @@ export async function consumePartition(host: ConsumerHost, spec: ConsumerSpec, p
     if (host.isCrashed() || !done) break;
     position = batch[batch.length - 1]!.id;
     if (++sinceCheckpoint >= host.checkpointEvery) {
-      await checkpoint();
+      const stored = checkpoint();
+      prefetched = readNext();
+      prefetched.catch(() => undefined); // a failed read is handled where it is awaited, above
+      await stored;
       sinceCheckpoint = 0;
     }
   }

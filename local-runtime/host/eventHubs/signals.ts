@@ -2,10 +2,21 @@
 export class PartitionSignals {
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly sleepers = new Set<() => void>();
+  private readonly wakes = new Map<string, number>();
 
   /** New events on a partition: its idle consumers read again at once. */
   wake(hub: string, p: number): void {
-    for (const w of [...(this.waiters.get(`${hub}/${p}`) ?? [])]) w();
+    const key = `${hub}/${p}`;
+    this.wakes.set(key, (this.wakes.get(key) ?? 0) + 1);
+    for (const w of [...(this.waiters.get(key) ?? [])]) w();
+  }
+
+  /**
+   * How many wakes the partition had so far. A consumer notes it when it issues a read: a wake that comes
+   * while the read is on its way (the read may not see those events) is not lost, the count says so.
+   */
+  wakeCount(hub: string, p: number): number {
+    return this.wakes.get(`${hub}/${p}`) ?? 0;
   }
 
   /** Resolves on the next wake of the partition, or after `pollMs` (events written by another process). */
