@@ -393,7 +393,12 @@ export function defineBackfillSuite(targetName: string, getTarget: () => StoreTa
         { afterSeconds: 30, max: 200 },
       ],
     };
-    const MODES: Record<string, ModeSpec> = { squad: 4, geo4: { teamSize: 4, latency }, geoparty: { teamSize: 4, maxPartySize: 2, latency } };
+    const MODES: Record<string, ModeSpec> = {
+      squad: 4,
+      geo4: { teamSize: 4, latency },
+      geoparty: { teamSize: 4, maxPartySize: 2, latency },
+      geoskill: { teamSize: 4, skill: { window: 100, widen: [] }, latency },
+    };
     const WEU = "westeurope";
     const REGIONS = [WEU, "northeurope", "japaneast"];
     const ZONES = { westeurope: "eu", northeurope: "eu" };
@@ -426,9 +431,9 @@ export function defineBackfillSuite(targetName: string, getTarget: () => StoreTa
       let port = 7000;
       const server = (serverId: string, region = WEU) => store.registerServer({ serverId, region, address: `10.0.0.1:${++port}` });
       /** A running game of `mode` in westeurope on server `id`, its players placed from the pool at 20 ms. */
-      const game = async (id: string, pids: string[], mode = "geo4") => {
+      const game = async (id: string, pids: string[], mode = "geo4", skill?: number) => {
         await server(id);
-        const out = await store.enqueue(pids.map((p) => req(p, { westeurope: 20 }, { mode })));
+        const out = await store.enqueue(pids.map((p) => req(p, { westeurope: 20 }, { mode, ...(skill !== undefined ? { skill } : {}) })));
         expect(out.readySessions).toHaveLength(1);
         const a = (await store.assign(WEU)).assigned.find((x) => x.serverId === id);
         if (!a) throw new Error(`no game on ${id}`);
@@ -516,6 +521,26 @@ export function defineBackfillSuite(targetName: string, getTarget: () => StoreTa
         expect(await raw.player(p)).toMatchObject({ party: "q1,q2", session: a.sessionId });
         expect(await store.getPlayer(WEU, p)).toMatchObject({ state: "matched", serverId: "s1", party: ["q1", "q2"] });
       }
+    });
+
+    it("skill modes: a pooled unit beyond the oldest and nearest in latency is found near the game's skill, also after another game looked at it", async () => {
+      const { store, req, game, clock, pooled } = fresh();
+      const skilled = (pid: string, skill: number, ms: number) => req(pid, { westeurope: ms }, { mode: "geoskill", skill });
+      const asking = async (id: string, pids: string[], skill: number) => {
+        const a = await game(id, pids, "geoskill", skill);
+        await store.requestBackfill({ serverId: id, sessionId: a.sessionId, slots: [1] });
+      };
+      await asking("ga", ["a1", "a2", "a3", "a4"], 1000);
+      await asking("gb", ["b1", "b2", "b3", "b4"], 1150);
+      // 20 older units nearer in latency, none within the window of another (no group forms) nor of a game.
+      for (let i = 0; i < 20; i++) await store.enqueue([skilled(`f${i}`, 3000 + 200 * i, 10)]);
+      clock.advance(1000);
+      // 1120: near game a's midpoint (read for it) but 120 from its players; 30 from game b's.
+      await store.enqueue([skilled("x", 1120, 50)]);
+      expect(await pooled("geoskill")).toHaveLength(21);
+      const fill = await store.fillBackfills(WEU);
+      expect(fill.joins.map((j) => [j.serverId, j.joined.map((p) => p.playerId)])).toEqual([["gb", ["x"]]]);
+      expect(await pooled("geoskill")).toHaveLength(20);
     });
 
     it("a lone region's pool fills its games too; a pool prefix that is not the region's is refused", async () => {

@@ -91,7 +91,7 @@ local toDrop = {}           -- sids whose entries are broken
 local waitingDelta, matchedDelta, bandDelta, matchTimes = {}, {}, {}, {}
 local unit_of = latency_unit_reader()
 local pooledCount = {}      -- mode -> players waiting in the latency pool (latency modes)
-local pooledSeen = {}       -- mode -> leader -> true: pooled units already candidates in this call
+local pooledSeen = {}       -- mode -> leader -> its candidate (false: none): pooled units read in this call
 
 -- A mode's count in a WaitingPerMode hash (the region's or the pool's), read once per call into `cache`.
 local function count_in(cache, key, mode)

@@ -2,8 +2,9 @@
 -- in this region may take (reads only): the POOL_SCAN oldest (Waiting:<mode>) and the POOL_SCAN of lowest
 -- latency to this region within `widest` (ByLatency:<mode>:<region>; the widest max of the rule: the max in
 -- force is judged per unit by the caller), and with `mid` (skill modes: the game's skill midpoint) the
--- NEAR_SCAN nearest above and below it (BySkill:<mode>). `seen`: leader -> true, units already returned in
--- this call (skipped; filled in here). Each unit as fills take candidates: {pooled = the pool unit
+-- NEAR_SCAN nearest above and below it (BySkill:<mode>). `seen`: leader -> its candidate (false: no
+-- waiting unit), this call's reads (filled in here): a unit of the mode's base list (read without `mid`,
+-- flagged `base`) is not returned again, one near another game is. Each unit as fills take candidates: {pooled = the pool unit
 -- (includes/latency_unit.lua), p, tk (every member holds the leader's ticketId), s, at}. unit_of:
 -- includes/latency_unit_reader.lua. Returns the units, oldest first, and the players looked at.
 local function backfill_pooled(mode, widest, mid, seen, unit_of, POOL_SCAN, NEAR_SCAN)
@@ -18,16 +19,23 @@ local function backfill_pooled(mode, widest, mid, seen, unit_of, POOL_SCAN, NEAR
     for _, pid in ipairs(near) do leaders[#leaders + 1] = pid end
   end
   local out, looked = {}, 0
+  local listed = {}
   for _, pid in ipairs(leaders) do
-    if not seen[pid] then
-      seen[pid] = true
+    local c = seen[pid]
+    if c == nil then
+      c = false
       local u = unit_of(pid)
       if u and u.at then
         looked = looked + #u.p
         local tk = {}
         for j = 1, #u.p do tk[j] = u.ticketId end
-        out[#out + 1] = { pooled = u, p = u.p, tk = tk, s = u.s, at = u.at }
+        c = { pooled = u, p = u.p, tk = tk, s = u.s, at = u.at, base = not mid }
       end
+      seen[pid] = c
+    end
+    if c and not listed[pid] and (not mid or not c.base) then
+      listed[pid] = true
+      out[#out + 1] = c
     end
   end
   table.sort(out, function(x, y)
