@@ -286,12 +286,11 @@ export function defineLatencySuite(targetName: string, getTarget: () => StoreTar
       const c = req("carol", { westeurope: 30 });
       expect((await store.enqueue([b, c])).readySessions).toHaveLength(1);
       expect((await store.leave([leave(b)]))[0]).toMatchObject({ outcome: "left", sessionId: "westeurope.1" });
-      // The sweep completes the reopened session from the pool (within the max of bob's... carol's wait).
+      // A new ticket completes the reopened session at intake (within the max of carol's wait), not only the sweep.
       const f = req("frank", { westeurope: 40 });
       clock.advance(1000);
-      await store.enqueue([f]);
-      expect((await store.getPlayer("westeurope", "frank"))?.state).toBe("waiting");
-      expect((await store.regroup("westeurope")).readySessions).toEqual(["westeurope.1"]);
+      expect((await store.enqueue([f])).readySessions).toEqual([{ region: "westeurope", sessionId: "westeurope.1" }]);
+      expect((await store.getPlayer("westeurope", "frank"))?.sessionId).toBe("westeurope.1");
       expect(await raw("westeurope").sessionMembers("westeurope.1")).toEqual(["carol", "frank"]);
       expect(JSON.parse((await raw("westeurope").hash("Session", "westeurope.1")).latencies!)).toMatchObject({ carol: 30, frank: 40 });
       // A leave that overtakes its request: the late request changes nothing.
@@ -485,18 +484,24 @@ export function defineLatencySuite(targetName: string, getTarget: () => StoreTar
       const out = await store.leave([{ playerId: "q2", ticketId: duo.ticketId, region: "westeurope", reason: "cancelled" }]);
       expect(out[0]).toMatchObject({ outcome: "left", sessionId: "westeurope.1", partyMembers: ["q1"] });
       expect(await raw("westeurope").hash("Session", "westeurope.1")).toMatchObject({ state: "open", size: "8" });
-      // A solo far out in skill does not fit (window 200); a party of two near 1500 does.
+      // A solo far out in skill does not fit (window 200); a party of two near 1500 does: at intake, whole.
       clock.advance(1000);
       const off = ranked(t, "off", 1800, { westeurope: 15 });
       const pair = ranked(t, "t1", 1505, { westeurope: 40 }, [["t2", 1495]]);
-      await store.enqueue([off, pair]);
-      expect((await store.regroup("westeurope")).readySessions).toEqual(["westeurope.1"]);
+      expect((await store.enqueue([off, pair])).readySessions).toEqual([{ region: "westeurope", sessionId: "westeurope.1" }]);
       const refilled = await teamsOf(t, "westeurope", "westeurope.1");
       expect(refilled.teams.flatMap((x) => x.players).sort()).toEqual(["r1", "r2", "r3", "s0", "s1", "s2", "s3", "s4", "t1", "t2"]);
       expect(new Set(["t1", "t2"].map((id) => refilled.teams.findIndex((x) => x.players.includes(id)))).size).toBe(1);
       expect(refilled.latencies).toMatchObject({ t1: 40, t2: 40, r1: 30 });
       expect((await store.getPlayer("westeurope", "off"))?.state).toBe("waiting");
-      const ids = ["p1", "p2", "p3", "q1", "q2", "r1", "r2", "r3", "s0", "s1", "s2", "s3", "s4", "off", "t1", "t2"];
+      // A pooled pair that fits waits when a member leaves: the sweep refills (the pool's units, not only new ones).
+      const pooled = ranked(t, "u1", 1500, { westeurope: 30 }, [["u2", 1500]]);
+      await store.enqueue([pooled]);
+      await store.leave([{ playerId: "t1", ticketId: pair.ticketId, region: "westeurope", reason: "cancelled" }]);
+      clock.advance(20_000);
+      expect((await store.regroup("westeurope")).readySessions).toEqual(["westeurope.1"]);
+      expect((await store.getPlayer("westeurope", "u2"))?.sessionId).toBe("westeurope.1");
+      const ids = ["p1", "p2", "p3", "q1", "q2", "r1", "r2", "r3", "s0", "s1", "s2", "s3", "s4", "off", "t1", "t2", "u1", "u2"];
       expect(await invariants(ids)).toEqual([]);
     });
 

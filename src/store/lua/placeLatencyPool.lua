@@ -49,7 +49,7 @@ local function plan_groups(groups)
   end
 end
 -- Sessions a leaver reopened first (their players waited longest), then new groups.
-plan_groups(latency_reopened(mode, rule, taken, unit_of))
+plan_groups(latency_reopened(mode, rule, taken, unit_of, {}))
 local groups, examined = latency_groups(mode, rule, anchors, {}, {}, taken, unit_of, maxPlayers)
 plan_groups(groups)
 local kept = 0

@@ -21,7 +21,9 @@
 -- (leaveQueue: the ticket was not in the pool), which counts as seen too. The pool's indexes hold units
 -- under their leader: Waiting:<mode> by requestedAt, ByLatency:<mode>:<region> by latency, and in skill
 -- modes BySkill:<mode> by the unit's skill midpoint.
--- Groups (includes/latency_groups.lua) are formed with this batch's units as anchors, in order, until the
+-- First, per region the oldest open session of each mode (a placed session a leaver reopened) is completed
+-- from this batch's units and the pool if it can be (includes/latency_reopened.lua), as the sweep does.
+-- Then groups (includes/latency_groups.lua) are formed with this batch's units as anchors, in order, until the
 -- groups hold `maxPlayers` players (a call's writes are capped); a unit that is in no group waits in the
 -- pool for a later batch or the sweep (placeLatencyPool.lua), under a max and skill window that widen with
 -- its wait.
@@ -32,6 +34,7 @@
 --- @include "latency_rules"
 --- @include "latency_unit_reader"
 --- @include "latency_groups"
+--- @include "latency_reopened"
 --- @include "player_state"
 --- @include "detach_matched"
 --- @include "ticket_seen"
@@ -217,12 +220,21 @@ local budget = maxPlayers
 for mode, list in pairs(freshByMode) do
   local rule = RULES[mode]
   if budget <= 0 then break end
-  local groups = latency_groups(mode, rule, list, list, free, taken, unit_of, budget)
-  budget = budget - #groups * rule.size
-  for _, g in ipairs(groups) do
-    local plan = latency_place_read(mode, rule, g, unit_of)
-    if plan then plans[#plans + 1] = plan else for _, pid in ipairs(g.leaders) do taken[pid] = nil end end
+  local function plan_groups(groups)
+    for _, g in ipairs(groups) do
+      local plan = latency_place_read(mode, rule, g, unit_of)
+      if plan then
+        plans[#plans + 1] = plan
+        budget = budget - #plan.members
+      else
+        for _, pid in ipairs(g.leaders) do taken[pid] = nil end
+      end
+    end
   end
+  -- Sessions a leaver reopened first (their players waited longest: refilled at intake, not only by the
+  -- sweep), then new groups with this batch's units as anchors.
+  plan_groups(latency_reopened(mode, rule, taken, unit_of, list))
+  if budget > 0 then plan_groups((latency_groups(mode, rule, list, list, free, taken, unit_of, budget))) end
 end
 
 -- ---------------------------------------------------------------- writes

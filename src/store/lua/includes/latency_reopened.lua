@@ -8,15 +8,16 @@
 --- @include "latency_candidates"
 -- Groups that complete a latency mode's reopened sessions (reads only; the caller writes): a session the pool
 -- placed whose member left went back to open in its region (leaveQueue), and only the pool can fill it
--- again. Per region of the slot its oldest open session of the mode, completed by untaken pooled units of
--- that region within the latency max in force for the wait of its longest-waiting member. A plain mode
+-- again. Per region of the slot its oldest open session of the mode, completed by untaken units of that
+-- region (pooled, or `fresh`: the calling intake's, not in the indexes yet) within the latency max in force
+-- for the wait of its longest-waiting member. A plain mode
 -- takes the tickets of lowest latency; a rules mode (skill, teams, parties) takes whole units, lowest latency
 -- first (with skill: nearest the session's skill midpoint first, within the window in force), each while it
 -- fits as a join would (includes/rules_unit_fits.lua: room, team packing, the skill window for the joined
 -- group's longest wait). Returns {region, leaders (the units added), waitMs, existing = {sid, seq, size,
 -- latencies, waitMs, session (rules: the session with the units added)}} for latency_place_read; takes the
 -- leaders.
-local function latency_reopened(mode, rule, taken, unit_of)
+local function latency_reopened(mode, rule, taken, unit_of, fresh)
   local groups = {}
   for _, r in ipairs(REGIONS) do
     in_region(r)
@@ -31,10 +32,9 @@ local function latency_reopened(mode, rule, taken, unit_of)
       end
       if h.state == 'open' and need > 0 and oldest then
         local m = skill_window(rule.latency, NOW - oldest)
-        local flat = redis.call('ZRANGEBYSCORE', POOL .. 'ByLatency:' .. mode .. ':' .. r, '-inf', m, 'LIMIT', 0, need + 8)
         local add = {}
-        for _, pid in ipairs(flat) do
-          if #add < need and not taken[pid] then add[#add + 1] = pid end
+        for _, c in ipairs(latency_candidates(mode, rule, r, m, fresh, unit_of, nil)) do
+          if #add < need and not taken[c.pid] then add[#add + 1] = c.pid end
         end
         if #add == need then
           for _, pid in ipairs(add) do taken[pid] = true end
@@ -51,10 +51,10 @@ local function latency_reopened(mode, rule, taken, unit_of)
         local m = skill_window(rule.latency, NOW - s.oldest)
         local near
         if rule.skill then
-          near = latency_near(mode, rule, { pid = '', mid = (s.smin + s.smax) / 2 }, skill_window(rule.skill, NOW - s.oldest), {}, unit_of)
+          near = latency_near(mode, rule, { pid = '', mid = (s.smin + s.smax) / 2 }, skill_window(rule.skill, NOW - s.oldest), fresh, unit_of)
         end
         local add = {}
-        for _, c in ipairs(latency_candidates(mode, rule, r, m, {}, unit_of, near)) do
+        for _, c in ipairs(latency_candidates(mode, rule, r, m, fresh, unit_of, near)) do
           if s.size >= s.capacity then break end
           if not taken[c.pid] then
             local u = c.u
