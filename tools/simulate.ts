@@ -22,7 +22,7 @@ import { parseMatchModes, modeSizes } from "../src/config/matchModes";
 import type { ModeRules } from "../src/domain/modeRules";
 import { DEFAULT_POPULATION, parsePopulation, type Population } from "./simulation/population";
 import { qualityChart } from "./simulation/rules";
-import { LATENCY_LAB_MODES, LATENCY_LAB_REGIONS, latencyPopulation, latencyReport, latencyTable, type LatencyReport } from "./simulation/latency";
+import { LATENCY_LAB_MODES, LATENCY_LAB_REGIONS, latencyPopulation, latencyReport, latencyTable, partyPlaces, type LatencyReport } from "./simulation/latency";
 import { progressWriter } from "./simulation/progress";
 
 export { planPlayers, runSimulation, timeToMatchChart } from "./simulation/run";
@@ -61,7 +61,9 @@ export const USAGE = `usage: npm run simulate -- [options]
                        (--regions, default ${LATENCY_LAB_REGIONS.join(",")}; shares 50/30/20), each with its latency to every
                        region, and played twice: reporting latencies (the in-process runtime serves the regions as
                        one zone, mode ${Object.keys(LATENCY_LAB_MODES)[0]} ${JSON.stringify(LATENCY_LAB_MODES.geo)}, or --rules FILE), and
-                       forced into their nearest region. Reports matched share, wait and latency percentiles of both
+                       forced into their nearest region. Reports matched share, wait and latency percentiles of both;
+                       with --rules FILE the players are the lab's --population (skills, parties; a party reports
+                       its leader's latencies) and each run also reports skill spread and team gap
   --help               this text`;
 
 const OPTIONS = {
@@ -142,7 +144,8 @@ export function parseSimulateArgs(argv: string[]): SimulateArgs {
     chart: resolve(v.chart ?? (rules ? "simulate-quality.svg" : "simulate-time-to-match.svg")),
     push: (v.push ?? false) || (v.identity ?? false),
     identity: v.identity ?? false,
-    ...(rules ? { rules, ...(latency ? {} : { population: parsePopulation(v.population ?? DEFAULT_POPULATION) }) } : {}),
+    // --latency alone plays its solo lab mode; with --rules FILE the lab's population (skills, parties) too.
+    ...(rules ? { rules, ...(latency && v.rules === undefined ? {} : { population: parsePopulation(v.population ?? DEFAULT_POPULATION) }) } : {}),
   };
 }
 
@@ -281,7 +284,11 @@ function simulationOptions(a: SimulateArgs, t: Target, idPrefix: string, label =
  * same target (the second run's players and servers have ids of their own).
  */
 async function latencyComparison(a: SimulateArgs, t: Target): Promise<number> {
-  const places = latencyPopulation(a.players, t.regions);
+  // With --rules: the lab's players (skills, parties; a party at its leader's place) through the rule set.
+  const rule = a.rules?.modes[a.mode];
+  const lab = a.population && rule ? { population: a.population, modeRules: a.rules!.modes } : {};
+  const solo = latencyPopulation(a.players, t.regions);
+  const places = a.population && rule ? partyPlaces(solo, a.population, rule.maxPartySize) : solo;
   const reports: LatencyReport[] = [];
   let problems = 0;
   // A warm-up first (10 whole sessions in the first region, not reported): a cold runtime would make
@@ -289,6 +296,7 @@ async function latencyComparison(a: SimulateArgs, t: Target): Promise<number> {
   const size = t.modes[a.mode] ?? 4;
   await runSimulation({
     ...simulationOptions(a, t, `sim${Date.now().toString(36)}w-`, "warm-up: "),
+    ...lab,
     players: 10 * size,
     latencyPlaces: places.slice(0, 10 * size).map((p) => ({ ...p, home: t.regions[0]! })),
     sendLatencies: false,
@@ -300,11 +308,12 @@ async function latencyComparison(a: SimulateArgs, t: Target): Promise<number> {
   ] as const) {
     const result = await runSimulation({
       ...simulationOptions(a, t, `sim${Date.now().toString(36)}${sendLatencies ? "l" : "f"}-`, `${label}: `),
+      ...lab,
       latencyPlaces: places,
       sendLatencies,
     });
     progressWriter(process.stderr).end();
-    reports.push(latencyReport(label, result.players, places));
+    reports.push(latencyReport(label, result.players, places, result.rules));
     problems += result.problems.length + result.failed;
     if (result.problems.length) console.log(`${label}: ${result.problems.length} problem(s):\n  ${result.problems.slice(0, 20).join("\n  ")}`);
   }

@@ -11,6 +11,8 @@ import { startLocalRuntime, type LocalRuntime } from "../../local-runtime/host/r
 import { freePort } from "../../local-runtime/redisServer";
 import { findRunningLocalRuntime, localRuntimePort, probeLocalRuntime, secondRuntimeMessage } from "../../tools/runtimeDetection";
 import { parseSimulateArgs, USAGE } from "../../tools/simulate";
+import { latencyPopulation, partyPlaces } from "../../tools/simulation/latency";
+import { planUnits } from "../../tools/simulation/population";
 
 const repoRoot = join(__dirname, "..", "..");
 
@@ -23,6 +25,30 @@ describe("simulate command line", () => {
     expect(() => parseSimulateArgs(["--player", "3"])).toThrow(/Unknown option '--player'/);
     expect(() => parseSimulateArgs(["--players", "many"])).toThrow(/--players must be a non-negative number, got "many"/);
     expect(USAGE).toMatch(/--url URL/);
+  });
+
+  it("--latency with --rules plays the lab's population (skills, parties) through the rule set; a party lives at its leader's place", () => {
+    const dir = mkdtempSync(join(tmpdir(), "mm-rules-"));
+    try {
+      const file = join(dir, "ranked.json");
+      writeFileSync(file, JSON.stringify({ ranked: { teams: 2, teamSize: 5, maxPartySize: 5, skill: { window: 200 }, latency: { max: 80 } } }));
+      const a = parseSimulateArgs(["--latency", "--rules", file, "--population", "party=1:50,3:50,seed=4"]);
+      expect(a).toMatchObject({ latency: true, mode: "ranked", population: { party: [{ size: 1 }, { size: 3 }] } });
+      expect(a.rules?.modes.ranked?.latency).toEqual({ max: 80, widen: [] });
+      // --latency alone keeps its solo lab mode and no population.
+      expect(parseSimulateArgs(["--latency"]).population).toBeUndefined();
+      const solo = latencyPopulation(30, ["westeurope", "northeurope"]);
+      const places = partyPlaces(solo, a.population!, 5);
+      const units = planUnits(a.population!, 30, 5);
+      expect(units.some((u) => u.members.length === 3)).toBe(true);
+      let first = 0;
+      for (const u of units) {
+        for (let j = 0; j < u.members.length; j++) expect(places[first + j]).toBe(solo[first]);
+        first += u.members.length;
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("finds the port npm start uses: LOCAL_PORT, else local.settings.json, else 7071", () => {

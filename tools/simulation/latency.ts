@@ -7,7 +7,8 @@
  */
 import { percentile } from "../../src/lib/percentile";
 import { seededRandom } from "../seededRandom";
-import type { PlayerResult } from "./types";
+import { planUnits, type Population } from "./population";
+import type { PlayerResult, RulesReport } from "./types";
 
 /** One player's place: its nearest region and its round trip to every region. */
 export interface LatencyPlace {
@@ -44,6 +45,19 @@ export function latencyPopulation(players: number, regions: readonly string[], s
   });
 }
 
+/**
+ * With the rule-set lab's population (--latency --rules FILE): a party's members live at their leader's
+ * place (the ticket reports the leader's latencies; player i is the population's i-th player).
+ */
+export function partyPlaces(places: readonly LatencyPlace[], pop: Population, maxPartySize: number): LatencyPlace[] {
+  const out: LatencyPlace[] = [];
+  for (const u of planUnits(pop, places.length, maxPartySize)) {
+    const leader = places[out.length]!;
+    for (let j = 0; j < u.members.length; j++) out.push(leader);
+  }
+  return out;
+}
+
 export interface LatencyReport {
   label: string;
   players: number;
@@ -53,12 +67,14 @@ export interface LatencyReport {
   latencyMs: { p50: number; p95: number; max: number };
   /** Matched players per region of their match. */
   byRegion: Record<string, number>;
+  /** With a rules mode (--rules): per match, max - min skill and the team skill gap. */
+  quality?: Pick<RulesReport, "skillSpread" | "teamGap">;
 }
 
 /** The region a session was placed in: session ids are `<region>.<sequence>`. */
 export const sessionRegion = (sessionId: string): string => sessionId.slice(0, sessionId.lastIndexOf("."));
 
-export function latencyReport(label: string, results: PlayerResult[], places: readonly LatencyPlace[]): LatencyReport {
+export function latencyReport(label: string, results: PlayerResult[], places: readonly LatencyPlace[], rules?: RulesReport): LatencyReport {
   const matched = results.map((r, i) => ({ r, place: places[i]! })).filter((x) => x.r.status === "matched" && x.r.sessionId);
   const latency = matched.map(({ r, place }) => place.latencies[sessionRegion(r.sessionId!)] ?? Number.NaN).filter(Number.isFinite);
   const waits = matched.map(({ r }) => r.timeToMatchMs ?? Number.NaN).filter(Number.isFinite);
@@ -71,6 +87,7 @@ export function latencyReport(label: string, results: PlayerResult[], places: re
     waitMs: { p50: percentile(waits, 50), p95: percentile(waits, 95) },
     latencyMs: { p50: percentile(latency, 50), p95: percentile(latency, 95), max: latency.length ? Math.max(...latency) : Number.NaN },
     byRegion,
+    ...(rules ? { quality: { skillSpread: rules.skillSpread, teamGap: rules.teamGap } } : {}),
   };
 }
 
@@ -84,5 +101,11 @@ export function latencyTable(reports: readonly LatencyReport[]): string {
         .map(([k, n]) => `${k} ${n}`)
         .join(", ")}`,
   );
-  return [`  ${"run".padEnd(30)} matched   wait ms p50    p95   latency ms p50 p95 max   matched per region`, ...rows].join("\n");
+  const quality = reports
+    .filter((r) => r.quality)
+    .map(
+      (r) =>
+        `  ${r.label.padEnd(30)} skill spread p50 ${f(r.quality!.skillSpread.p50)} p95 ${f(r.quality!.skillSpread.p95)}   team gap p50 ${f(r.quality!.teamGap.p50)} p95 ${f(r.quality!.teamGap.p95)}`,
+    );
+  return [`  ${"run".padEnd(30)} matched   wait ms p50    p95   latency ms p50 p95 max   matched per region`, ...rows, ...quality].join("\n");
 }

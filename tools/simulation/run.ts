@@ -145,7 +145,7 @@ type Planned = { playerId: string; mode: string; region: string; skill?: number;
 
 /** The players, one array per ticket (the leader first): sessions of whole size, or the lab's population. */
 function plannedUnits(o: SimulationOptions): Planned[][] {
-  if (o.latencyPlaces) {
+  if (o.latencyPlaces && !o.population) {
     const places = o.latencyPlaces;
     return places
       .slice(0, o.players)
@@ -155,10 +155,23 @@ function plannedUnits(o: SimulationOptions): Planned[][] {
   }
   if (!o.population) return planPlayers(o).map((p) => [p]);
   const { mode, rule } = labRules(o);
+  let first = 0;
   return planUnits(o.population, o.players, rule.maxPartySize, o.idPrefix ?? "p").map((u, k) => {
-    const region = o.regions[k % o.regions.length]!;
+    // With latency places (--latency --rules): a ticket lives at its leader's place (player index = id number),
+    // and its latencies (the leader's) are every member's.
+    const place = o.latencyPlaces?.[first];
+    first += u.members.length;
+    const region = place ? place.home : o.regions[k % o.regions.length]!;
+    const latencies = place && o.sendLatencies ? { latencies: place.latencies } : {};
     const party = u.members.map((m) => m.playerId);
-    return u.members.map((m) => ({ playerId: m.playerId, mode, region, skill: m.skill, ...(party.length > 1 ? { party } : {}) }));
+    return u.members.map((m) => ({
+      playerId: m.playerId,
+      mode,
+      region,
+      skill: m.skill,
+      ...(party.length > 1 ? { party } : {}),
+      ...latencies,
+    }));
   });
 }
 
