@@ -17,7 +17,7 @@ import { matchMaker, Room } from "@colyseus/core";
 import { RedisDriver } from "@colyseus/redis-driver";
 import { RedisPresence } from "@colyseus/redis-presence";
 import { percentile } from "../src/lib/percentile";
-import { delta, flushAll, snapshot, type RawClient } from "./redisProbe";
+import { delta, flushDatabase, snapshot, type RawClient } from "./redisProbe";
 
 /** Attempts per player before it counts as never seated. */
 const MAX_ATTEMPTS = 20;
@@ -66,7 +66,8 @@ function colyseusVersion(): string {
 
 /** Seats `players` players, `inFlight` joinOrCreate calls at a time, into rooms of `sessionSize`. */
 export async function runColyseus(url: string, admin: RawClient, o: { players: number; sessionSize: number; inFlight: number }): Promise<PeerResult> {
-  await flushAll(admin);
+  // Its own database only (`admin` has `url`'s selected): FLUSHALL would also wipe a shared server's others.
+  await flushDatabase(admin);
   const presence = new RedisPresence(url);
   const driver = new RedisDriver(url);
   await matchMaker.setup(presence, driver);

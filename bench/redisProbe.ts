@@ -88,6 +88,14 @@ export async function flushAll(client: RawClient): Promise<void> {
   await client.sendCommand(["MEMORY", "PURGE"]).catch(() => undefined);
 }
 
+/**
+ * Empties only the database `client` has selected: for a run that may share its server (the tests run the
+ * Colyseus peer in database 9 of the suite's redis-server, beside other files' data in database 0).
+ */
+export async function flushDatabase(client: RawClient): Promise<void> {
+  await client.sendCommand(["FLUSHDB", "SYNC"]);
+}
+
 /** Writes a one-line progress message to stderr (overwritten in a TTY). */
 export function progress(msg: string): void {
   if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K[bench] ${msg}`);
