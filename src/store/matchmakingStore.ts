@@ -54,6 +54,7 @@ import type {
   PlayerView,
   RateLimitResult,
   ModeStats,
+  LatencyPoolStats,
   RegionStats,
   RegisterResult,
   RegroupResult,
@@ -814,9 +815,13 @@ export class MatchmakingStore {
   async stats(region: string): Promise<RegionStats> {
     region = this.regionOrThrow(region);
     // Open sessions are counted per mode: MODES_PER_STATS_CALL modes per call, the other figures from the first.
+    // The slot's latency pool (tickets not placed in a region yet) is reported, as a figure of its own, by
+    // the slot's first region, which sweeps it.
+    const reportsPool = this.latency.sweepsFor(region);
     const out = await this.run("readStats", region, {
       modes: this.modeNames.slice(0, MODES_PER_STATS_CALL),
       rulesModes: this.rulesModeNames.slice(0, RULES_MODES_PER_STATS_CALL),
+      ...(reportsPool ? { latencyModes: this.latency.modeNames } : {}),
     });
     for (let i = RULES_MODES_PER_STATS_CALL; i < this.rulesModeNames.length; i += RULES_MODES_PER_STATS_CALL) {
       const more = await this.run("readStats", region, { modes: [], rulesModes: this.rulesModeNames.slice(i, i + RULES_MODES_PER_STATS_CALL) });
@@ -828,12 +833,16 @@ export class MatchmakingStore {
     const waitingByMode: Record<string, number> = {};
     for (const mode of this.modeNames) waitingByMode[mode] = 0;
     for (const [mode, n] of Object.entries(out.waitingByMode)) if (n > 0) waitingByMode[mode] = n;
-    // A slot's latency pool (tickets not placed in a region yet) is counted by its first region.
-    if (this.latency.sweepsFor(region)) {
-      for (const [mode, n] of Object.entries(await this.latency.waitingByMode(region))) {
-        waitingByMode[mode] = (waitingByMode[mode] ?? 0) + n;
-        out.waiting += n;
-      }
+    let latencyPool: LatencyPoolStats | undefined;
+    if (reportsPool && out.latencyPool) {
+      const pooled: Record<string, number> = {};
+      for (const mode of this.latency.modeNames) pooled[mode] = Math.max(0, out.latencyPool.waitingByMode[mode] ?? 0);
+      latencyPool = {
+        regions: this.latency.slotRegions(region),
+        waitingPlayers: Object.values(pooled).reduce((a, b) => a + b, 0),
+        waitingByMode: pooled,
+        oldestWaitMs: out.latencyPool.oldestWaitMs,
+      };
     }
     const samples = out.matchTimes.sort((a, b) => a - b);
     const matchedByMode: Record<string, number> = {};
@@ -859,6 +868,7 @@ export class MatchmakingStore {
       matchedPlayers: Object.values(matchedByMode).reduce((a, b) => a + b, 0),
       matchedByMode,
       ...(this.rulesModeNames.length ? { byMode: this.modeStats(waitingByMode, out.byMode) } : {}),
+      ...(latencyPool ? { latencyPool } : {}),
     };
   }
 

@@ -199,6 +199,8 @@ export const SCRIPT_REPLIES = {
     matchedByMode: dict(intText),
     /** Per rules mode: waiting players per skill band and the recent matches' quality ([spread, gap, wait] JSON texts). */
     byMode: dict(obj({ bands: dict(intText), recent: list(str) })),
+    /** The slot's latency pool, for the region that reports it (issue 14). */
+    latencyPool: optional(obj({ waitingByMode: dict(intText), oldestWaitMs: num })),
   }),
 };
 

@@ -191,6 +191,22 @@ export interface RegionStats {
   matchedByMode: Record<string, number>;
   /** Per mode (issue 11): who waits where on the skill scale, and how good and how slow recent matches were. */
   byMode?: Record<string, ModeStats>;
+  /**
+   * The latency pool of this region's hash slot (issue 14), on the slot's first region only (the one that
+   * sweeps it): tickets of latency modes not placed in a region yet. They belong to no region until placed,
+   * so they are not in this region's waitingPlayers, waitingByMode or oldestWaitMs.
+   */
+  latencyPool?: LatencyPoolStats;
+}
+
+/** A latency pool's figures: its tickets wait to be placed, with a full group, in one of `regions`. */
+export interface LatencyPoolStats {
+  /** The regions of the pool's slot, in configured order: a zone's, or one region in no zone. */
+  regions: string[];
+  waitingPlayers: number;
+  waitingByMode: Record<string, number>;
+  /** The wait of the pool's longest-waiting ticket (0 when the pool is empty). */
+  oldestWaitMs: number;
 }
 
 /** A mode's figures in one region. Percentiles are over the last matches the store keeps (at most 1000). */

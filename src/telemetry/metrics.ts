@@ -14,8 +14,8 @@
  * | matchmaker.match.skill_spread           | histogram |      | mode, region (when the mode has skill rules) |
  * | matchmaker.durable.calls                | counter   |      | operation             |
  * | matchmaker.redis.script.duration        | histogram | ms   | script                |
- * | matchmaker.players.waiting              | gauge     |      | mode, region          |
- * | matchmaker.players.oldest_wait          | gauge     | s    | region                |
+ * | matchmaker.players.waiting              | gauge     |      | mode, region (+ pool=latency: a zone's latency pool, on its first region) |
+ * | matchmaker.players.oldest_wait          | gauge     | s    | region (+ pool=latency, as above) |
  * | matchmaker.sessions.open                | gauge     |      | region                |
  * | matchmaker.sessions.ready               | gauge     |      | region                |
  * | matchmaker.sessions.waiting_for_server  | gauge     |      | region (the scale-out signal) |
@@ -38,6 +38,8 @@ export interface StatsSnapshot {
   serversAllocated: number;
   serversClaimed?: number;
   oldestWaitMs: number;
+  /** The slot's latency pool, on its first region (issue 14): tickets in no region yet. */
+  latencyPool?: { waitingByMode: Record<string, number>; oldestWaitMs: number };
 }
 
 export type TicketOutcome = "matched" | "timedOut" | "cancelled";
@@ -124,6 +126,11 @@ function registerGauges(meter: Meter, into: Instruments): void {
         const region = { region: s.region };
         for (const [mode, n] of Object.entries(s.waitingByMode)) result.observe(waiting, n, { mode, region: s.region });
         result.observe(oldest, s.oldestWaitMs / 1000, region);
+        if (s.latencyPool) {
+          const pool = { ...region, pool: "latency" };
+          for (const [mode, n] of Object.entries(s.latencyPool.waitingByMode)) result.observe(waiting, n, { ...pool, mode });
+          result.observe(oldest, s.latencyPool.oldestWaitMs / 1000, pool);
+        }
         result.observe(open, s.sessionsOpen, region);
         result.observe(ready, s.sessionsReady, region);
         // Ready sessions are assigned the moment a server is free; those still ready with none free wait for one.

@@ -109,7 +109,9 @@
     const regions = stats.regions;
     const modes = Object.keys(stats.modes);
 
-    set("fig-waiting", sum(regions.map((r) => r.waitingPlayers)));
+    // A zone's latency pool (on its first region) holds tickets not placed in any region yet.
+    const pools = regions.filter((r) => r.latencyPool).map((r) => r.latencyPool);
+    set("fig-waiting", sum(regions.map((r) => r.waitingPlayers)) + sum(pools.map((p) => p.waitingPlayers)));
     const mpm = perMinute(now);
     set("fig-mpm", mpm === undefined ? "…" : Math.round(mpm));
     // Percentiles over all regions: the region with the most samples speaks for the rest is wrong, so
@@ -126,7 +128,9 @@
     table(
       "queue",
       ["region", ...modes, "open", "ready", "oldest wait"],
-      regions.map((r) => [r.region, ...modes.map((m) => r.waitingByMode[m] || 0), r.sessionsOpen, r.sessionsReady, fmtMs(r.oldestWaitMs)]),
+      regions
+        .map((r) => [r.region, ...modes.map((m) => r.waitingByMode[m] || 0), r.sessionsOpen, r.sessionsReady, fmtMs(r.oldestWaitMs)])
+        .concat(pools.map((p) => [`latency pool (${p.regions.join(", ")})`, ...modes.map((m) => p.waitingByMode[m] || 0), "–", "–", fmtMs(p.oldestWaitMs)])),
     );
     table(
       "ttm",
