@@ -455,8 +455,10 @@ export class MatchmakingStore {
       else results[index] = { outcome: "rejected", ...idsOf(entry), ...v.error };
     });
     const readySessions: SessionRef[] = [];
+    const backfillRegions = new Set<string>();
     // Tickets of latency modes wait in their slot's latency pool until a group is placed (issue 14).
     const pooled = valid.filter((e) => this.latency.isLatencyMode(e.value.mode));
+    for (const e of pooled) backfillRegions.add(e.value.region);
     const pooling = pooled.length ? this.latency.enqueue(pooled, results) : Promise.resolve([]);
     const regional = pooled.length ? valid.filter((e) => !this.latency.isLatencyMode(e.value.mode)) : valid;
     await Promise.all(
@@ -476,11 +478,12 @@ export class MatchmakingStore {
           const out = await this.enqueueCall(region, chunk);
           chunk.forEach(({ index }, k) => (results[index] = out.results[k]!));
           for (const sessionId of out.ready) readySessions.push({ region, sessionId });
+          if (out.backfills > 0) backfillRegions.add(region);
         }
       }),
     );
     readySessions.push(...(await pooling));
-    return { results, readySessions };
+    return { results, readySessions, backfillRegions: [...backfillRegions] };
   }
 
   /** What a request costs of an enqueue call's budget (ENQUEUE_COST_PER_CALL). */
@@ -490,7 +493,7 @@ export class MatchmakingStore {
   }
 
   /** One enqueuePlayers call: one result per request, in order. */
-  private async enqueueCall(region: string, group: { value: EnqueueRequest }[]): Promise<{ results: EnqueueResult[]; ready: string[] }> {
+  private async enqueueCall(region: string, group: { value: EnqueueRequest }[]): Promise<{ results: EnqueueResult[]; ready: string[]; backfills: number }> {
     const plain: string[] = [];
     for (const { value: r } of group) {
       const party = r.party ?? [];
@@ -512,7 +515,7 @@ export class MatchmakingStore {
       if (x.outcome === "duplicate") return { outcome: "duplicate", ...ids, state: x.state, ...(x.sessionId ? { sessionId: x.sessionId } : {}) };
       return { outcome: "rejected", ...ids, error: x.error, detail: x.detail, ...(x.liveTicketId ? { liveTicketId: x.liveTicketId } : {}) };
     });
-    return { results, ready: out.ready };
+    return { results, ready: out.ready, backfills: out.backfills };
   }
 
   /** Players leave (timeout, cancel, expiry): one script call per region. Results are in input order. */

@@ -81,6 +81,8 @@ export const SCRIPT_REPLIES = {
       }),
     ),
     ready: list(str),
+    /** Open backfill requests of the region, read in the same atomic step. */
+    backfills: num,
   }),
   leaveQueue: obj({
     results: list(

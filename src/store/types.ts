@@ -59,6 +59,13 @@ export interface EnqueueBatchResult {
   results: EnqueueResult[];
   /** Sessions this batch filled (now waiting for a server). */
   readySessions: SessionRef[];
+  /**
+   * Regions of the batch where a backfill fill may have work: an enqueue call there saw an open backfill
+   * request (read in its atomic step), or the batch pooled latency tickets homed there (the pool does not
+   * say). Elsewhere no request was open when these tickets were queued, and one opened later fills from
+   * them itself (the backfill use case fills after every request), so a fill now would find nothing.
+   */
+  backfillRegions: string[];
 }
 
 export interface LeaveRequest {

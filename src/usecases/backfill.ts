@@ -4,9 +4,10 @@
  * told the server at once the way a new match is told (match-made with `joined`: their orchestrators get
  * ServerReady, push users `matched`).
  *
- * fillAndAnnounce runs before every assignment (the intake after each batch, the sweep every tick, and a
- * request itself), so a fitting ticket joins within one batch of arriving. The joins go through their own
- * outbox: a failed send is re-published by the sweep (republishBackfillJoins).
+ * fillAndAnnounce runs before every assignment (the intake after a batch whose enqueue saw an open request in
+ * the region, the sweep every tick, and a request itself), so a fitting ticket joins within one batch of
+ * arriving. The joins go through their own outbox: a failed send is re-published by the sweep
+ * (republishBackfillJoins).
  */
 import type { BackfillJoin, BackfillRequest } from "../store/types";
 import { announce, type AnnounceResult } from "./announce";

@@ -8,6 +8,7 @@ import { returned, uniqueId as id, useTestApp } from "./support/app";
 import type { MatchMade } from "../../src/domain/types";
 import { checkComponent } from "../../src/usecases/schemas";
 import { setPlayerPush, type PushNotice } from "../../src/messaging/webPubSub";
+import { setStoreFactory, storeFromSettings } from "../../src/functions/wiring";
 
 const app = useTestApp();
 const JSON_HEADERS = { "content-type": "application/json" };
@@ -102,6 +103,35 @@ describe("backfill through the functions", () => {
     app.advanceStoreClock(11_000);
     await app.timer("assignSessions");
     expect(matchMade().filter((m) => m.joined?.some((p) => p.playerId === late))).toHaveLength(1);
+  });
+
+  it("the intake fills only where its enqueue saw an open request: none open, no fill call; one open, the ticket joins at once", async () => {
+    const fills: string[] = [];
+    setStoreFactory(async (s) => {
+      const st = await storeFromSettings(s);
+      const fill = st.fillBackfills.bind(st);
+      st.fillBackfills = (region) => (fills.push(region), fill(region));
+      return st;
+    });
+    try {
+      // eastus never had a backfill request: the batch's enqueue saw none, so no fill call is made.
+      await app.eventHub("addPlayers", [{ ...request(id("east")), region: "eastus" }]);
+      expect(fills).toEqual([]);
+      const game = await runningDuel();
+      expect(fills).toEqual([]);
+      expect((await backfill(game.serverId, { sessionId: game.sessionId, slots: 1 })).status).toBe(201);
+      expect(fills).toEqual(["westeurope"]); // the request's own fill (nobody waits)
+      const late = id("late");
+      await app.eventHub("addPlayers", [request(late)]);
+      expect(fills).toEqual(["westeurope", "westeurope"]);
+      expect(matchMade().find((m) => m.joined?.some((p) => p.playerId === late))).toMatchObject({ sessionId: game.sessionId });
+      // Filled: the request is closed, and the next batch makes no fill call again (a squad ticket, which
+      // waits on: no later test's duel game takes it).
+      await app.eventHub("addPlayers", [{ ...request(id("after")), mode: "squad" }]);
+      expect(fills).toHaveLength(2);
+    } finally {
+      app.restoreStore();
+    }
   });
 
   it("DELETE cancels, a second DELETE is 404 no_backfill, and an unknown query parameter is a 400", async () => {

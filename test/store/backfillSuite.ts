@@ -98,6 +98,20 @@ export function defineBackfillSuite(targetName: string, getTarget: () => StoreTa
       expect(await invariants()).toEqual([]);
     });
 
+    it("an enqueue says where a fill may have work: its region only while a request is open there", async () => {
+      const { store, req, game } = fresh();
+      const a = await game("s1", ["a1", "a2", "a3", "a4"]);
+      expect((await store.enqueue([req("w1")])).backfillRegions).toEqual([]);
+      const bf = await store.requestBackfill({ serverId: "s1", sessionId: a.sessionId, slots: [2] });
+      expect(bf.outcome).toBe("requested");
+      // w1 joins at the first fill; the request waits for one more.
+      expect((await store.fillBackfills(REGION)).joins).toHaveLength(1);
+      expect((await store.enqueue([req("w2")])).backfillRegions).toEqual([REGION]);
+      expect((await store.fillBackfills(REGION)).completed).toHaveLength(1);
+      // Filled, so closed: nothing for a fill after the next batch.
+      expect((await store.enqueue([req("w3")])).backfillRegions).toEqual([]);
+    });
+
     it("a new request replaces the open one: only its slots count", async () => {
       const { store, req, game, invariants } = fresh();
       const a = await game("s1", ["a1", "a2", "a3", "a4"]);

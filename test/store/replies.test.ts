@@ -18,9 +18,9 @@ describe("script reply decoders", () => {
     const out = decodeReply(
       "enqueuePlayers",
       SCRIPT_REPLIES.enqueuePlayers,
-      '{"results":[{"outcome":"queued","sessionId":"eu.1","sessionReady":false}],"ready":{}}',
+      '{"results":[{"outcome":"queued","sessionId":"eu.1","sessionReady":false}],"ready":{},"backfills":0}',
     );
-    expect(out).toEqual({ results: [{ outcome: "queued", sessionId: "eu.1", sessionReady: false }], ready: [] });
+    expect(out).toEqual({ results: [{ outcome: "queued", sessionId: "eu.1", sessionReady: false }], ready: [], backfills: 0 });
   });
 
   it("name the script and the field of a wrong shape", () => {

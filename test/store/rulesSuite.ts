@@ -372,11 +372,12 @@ export function defineRulesSuite(targetName: string, getTarget: () => StoreTarge
           batch.push(r);
         }
         const out = await batched.enqueue(batch);
-        const one = { results: [] as unknown[], readySessions: [] as unknown[] };
+        const one = { results: [] as unknown[], readySessions: [] as unknown[], backfillRegions: [] as string[] };
         for (const r of batch) {
           const x = await single.enqueue([r]);
           one.results.push(...x.results);
           one.readySessions.push(...x.readySessions);
+          for (const region of x.backfillRegions) if (!one.backfillRegions.includes(region)) one.backfillRegions.push(region);
         }
         expect(one).toEqual(out);
         sent.push(...batch);

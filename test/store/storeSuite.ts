@@ -853,11 +853,12 @@ export function defineStoreSuite(targetName: string, getTarget: () => StoreTarge
           else batch.push(fresh());
         }
         const out = await batched.enqueue(batch);
-        const one = { results: [] as unknown[], readySessions: [] as unknown[] };
+        const one = { results: [] as unknown[], readySessions: [] as unknown[], backfillRegions: [] as string[] };
         for (const r of batch) {
           const x = await single.enqueue([r]);
           one.results.push(...x.results);
           one.readySessions.push(...x.readySessions);
+          for (const region of x.backfillRegions) if (!one.backfillRegions.includes(region)) one.backfillRegions.push(region);
         }
         expect(one).toEqual(out);
         for (const x of out.results) seen.add(x.outcome === "rejected" ? x.error : x.outcome);

@@ -6,7 +6,7 @@
 --           skill (text, "" = none), n (party members besides the leader), then n x (memberId, memberSkill)
 -- Reply     JSON {results: [one per request, in order: {outcome: "queued", sessionId, sessionReady}
 --           | {outcome: "duplicate", state, sessionId?} | {outcome: "rejected", error, detail, liveTicketId?}],
---           ready: [sessionIds this batch filled]}
+--           ready: [sessionIds this batch filled], backfills: open backfill requests of the region}
 -- The requests are plain arguments rather than JSON: Redis then hands them to Lua as the strings they are
 -- stored as, with no decoding per player and no number -> text conversion when they are written (int()).
 -- Redelivery-safe: the player's record is the guard. A request whose ticket is the record's, one of the
@@ -376,6 +376,10 @@ for i = 1, count do
 end
 -- Sessions still filling when the batch ended (not full: they stay open).
 for mode, s in pairs(filling) do finish_fifo(mode, s) end
+-- The region's open backfill requests, for the reply: with none, a fill after this batch has nothing to do,
+-- and a request opened later fills from these tickets itself (the store then skips the intake's fill call).
+-- Read here, before the first write (a read is a failure point), in the same atomic step as the writes.
+local backfills = redis.call('ZCARD', P .. 'Backfills')
 
 -- ---------------------------------------------------------------- writes
 for _, w in ipairs(recWrites) do
@@ -462,4 +466,4 @@ for mode, list in pairs(qualities) do
 end
 
 -- `results` holds JSON texts already; `ready` ids are [a-z0-9.-] (no escaping needed either way).
-return '{"results":[' .. table.concat(results, ',') .. '],"ready":' .. cjson.encode(ready) .. '}'
+return '{"results":[' .. table.concat(results, ',') .. '],"ready":' .. cjson.encode(ready) .. ',"backfills":' .. int(backfills) .. '}'

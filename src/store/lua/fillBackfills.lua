@@ -1,5 +1,6 @@
 -- fillBackfills: waiting tickets join running games that asked for players (backfill), before they can
--- start new sessions: the store runs it before assignSessions, after every intake batch and in the sweep.
+-- start new sessions: the store runs it before assignSessions, after an intake batch whose enqueue saw an
+-- open request (enqueuePlayers' `backfills`), after a request and in the sweep.
 -- KEYS[1]   the region's routing key
 -- ARGV[1]   region prefix "<prefix>:{<region>}:"
 -- ARGV[2]   JSON {now, region, retentionMs, modes, afterSeq, max (requests examined), maxPlayers (joined),
@@ -74,7 +75,7 @@ local POOL_SCAN, POOL_NEAR_SCAN = 16, 4
 
 -- ---------------------------------------------------------------- reads and decisions
 local entries = redis.call('ZRANGEBYSCORE', P .. 'Backfills', afterSeq > 0 and '(' .. int(afterSeq) or '-inf', '+inf', 'WITHSCORES', 'LIMIT', 0, max)
--- The common case, after every intake batch: no game asks for players (and nothing is written either way).
+-- No game asks for players (the sweep's common case; nothing is written either way).
 if #entries == 0 then return '{"joins":[],"dropped":[],"completed":[],"cursor":' .. int(afterSeq) .. ',"more":false}' end
 local RULES = mode_rules(A.modes)
 local more = #entries == 2 * max
