@@ -37,6 +37,12 @@ export interface LeaveQueueInput {
   ticketId: string;
   region: string;
   reason: LeaveReason;
+  /**
+   * The ticket's requestedAt (ISO 8601, the orchestrator input's): with it the store answers a late leave of
+   * this ticket "superseded" once the player's record holds a later ticket, instead of taking it for a leave
+   * that overtook its request (which would replace that newer record; src/store/consistency.md).
+   */
+  requestedAt?: string;
   /** W3C traceparent of the ticket's trace. */
   traceparent?: string;
 }

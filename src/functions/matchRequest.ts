@@ -72,7 +72,14 @@ export const matchRequestOrchestrator: OrchestrationHandler = function* (context
     break;
   }
   cancelPending(timers);
-  const leave: LeaveQueueInput = { playerId: input.playerId, ticketId: input.ticketId, region: input.region, reason, traceparent: input.traceparent };
+  const leave: LeaveQueueInput = {
+    playerId: input.playerId,
+    ticketId: input.ticketId,
+    region: input.region,
+    reason,
+    ...(input.requestedAt !== undefined ? { requestedAt: input.requestedAt } : {}),
+    traceparent: input.traceparent,
+  };
   const result = (yield context.df.callActivityWithRetry(LEAVE_ACTIVITY_NAME, LEAVE_RETRY, leave)) as LeaveResult;
   const left = outcomeFromLeave(input, result, reason);
   // A ticket the intake refused never queued: its players learn why.

@@ -115,6 +115,14 @@ describe("matchRequest orchestrator (real replay code, host-shaped histories)", 
     expect(s3.customStatus).toEqual({ status: "timedOut", ticketId: "tkt-1" });
   });
 
+  it("the leave carries the ticket's requestedAt from the input (the store's guard against a late leave of an old ticket)", async () => {
+    const requestedAt = t0.toISOString();
+    const h = new History("alice", { ...input, requestedAt }).episode(t0).close(t0, (e) => e.timerCreated(0, deadline));
+    h.episode(deadline, (e) => e.timerFired(0, deadline));
+    const leave = nth(activities(await runEpisode(core, h)), 0);
+    expect(leave.input).toEqual({ playerId: "alice", ticketId: "tkt-1", region: "westeurope", reason: "timedOut", requestedAt });
+  });
+
   it("cancelled: Cancel for its ticket cancels the timer, leaves with reason cancelled and completes as cancelled", async () => {
     const h = started().episode(at(10), (e) => e.eventRaised("Cancel", { ticketId: "tkt-1" }));
     const s2 = await runEpisode(core, h);
