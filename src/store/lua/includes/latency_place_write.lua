@@ -4,6 +4,7 @@
 --- @include "rules_session_fields"
 --- @include "skill_band"
 --- @include "member_value"
+--- @include "latency_member_record"
 --- @include "latency_unpool"
 -- Places a planned group (latency_place_read) in its region, as enqueuePlayers leaves a session that one
 -- batch opened and filled: a new `ready` session (members `@<playerId>` = "<ticketId> <requestedAt>", its
@@ -61,28 +62,8 @@ local function latency_place_write(plan, retentionText)
     if earliest == nil or u.at < earliest then earliest = u.at end
     local ms = u.ms[REGION]
     if ms then lat[pid] = ms end
-    if x.detach then detach_matched(pid, x.detach) end
-    local pkey = P .. 'Player:' .. pid
-    if x.existed then redis.call('DEL', pkey) end
-    local w = { 'ticketId', u.ticketId, 'mode', mode, 'session', sid, 'requestedAt', u.atText }
-    if ms then
-      w[#w + 1] = 'latency'
-      w[#w + 1] = int(ms)
-    end
-    if x.seen then
-      w[#w + 1] = 'seen'
-      w[#w + 1] = x.seen
-    end
-    if u.sText then
-      w[#w + 1] = 'skill'
-      w[#w + 1] = u.sText[x.j]
-      redis.call('HINCRBY', P .. 'SkillBands:' .. mode, skill_band(u.s[x.j]), 1)
-    end
-    if #u.p > 1 then
-      w[#w + 1] = 'party'
-      w[#w + 1] = u.party
-    end
-    redis.call('HSET', pkey, unpack(w))
+    latency_member_record(mode, sid, x)
+    if u.sText then redis.call('HINCRBY', P .. 'SkillBands:' .. mode, skill_band(u.s[x.j]), 1) end
   end
   for _, u in ipairs(plan.units) do
     if u.fresh then
