@@ -5,12 +5,12 @@
  * per call (bench/scriptCpu.ts) on a private server, the lower of two runs of the same deterministic scenario.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { lowerOfTwo, mainThreadCpuClock, redisPid, timedConnection, type ScriptCall } from "../../bench/scriptCpu";
-import { startRedisServer, type RedisServerHandle } from "../../local-runtime/redisServer";
+import { lowerOfTwo, timedConnection, type ScriptCall } from "../../bench/scriptCpu";
 import type { ModeSpec } from "../../src/domain/modeRules";
 import type { EnqueueRequest, RedisConnection } from "../../src/store";
-import { connect, makeStore, TestClock, uniquePrefix } from "../support/storeHarness";
+import { makeStore, TestClock, uniquePrefix } from "../support/storeHarness";
 import { seededRandom } from "../../tools/seededRandom";
+import { startTimedRedisServer, type TimedRedisServer } from "../support/timedRedisServer";
 
 const POOL = 20_000;
 const LIMIT_US = 10_000;
@@ -23,21 +23,15 @@ const MODES: Record<string, ModeSpec> = {
 const REGIONS = ["westeurope", "northeurope"];
 const ZONES = { westeurope: "eu", northeurope: "eu" };
 
-let server: RedisServerHandle;
+let timedServer: TimedRedisServer | undefined;
 let redis: RedisConnection;
 let cpuNs: () => number = () => NaN;
 
 beforeAll(async () => {
-  server = await startRedisServer();
-  redis = await connect({ kind: "standalone", url: server.url });
-  const clock = mainThreadCpuClock(await redisPid(redis));
-  if ("unavailable" in clock) throw new Error(clock.unavailable);
-  cpuNs = clock.read;
+  timedServer = await startTimedRedisServer();
+  ({ redis, cpuNs } = timedServer);
 }, 60_000);
-afterAll(async () => {
-  await redis?.close();
-  await server?.stop();
-});
+afterAll(() => timedServer?.stop());
 
 /** Games asking for players, a pool of POOL tickets none of which groups; the fill calls' CPU times and joins. */
 async function scenario(): Promise<{ fills: ScriptCall[]; joined: number; pooledJoined: number }> {

@@ -8,32 +8,26 @@
  * lower of its two measurements.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { lowerOfTwo, mainThreadCpuClock, redisPid, timedConnection, type ScriptCall } from "../../bench/scriptCpu";
-import { startRedisServer, type RedisServerHandle } from "../../local-runtime/redisServer";
+import { lowerOfTwo, timedConnection, type ScriptCall } from "../../bench/scriptCpu";
 import type { EnqueueRequest, LeaveRequest, RedisConnection } from "../../src/store";
-import { connect, makeStore, TestClock, uniquePrefix } from "../support/storeHarness";
+import { makeStore, TestClock, uniquePrefix } from "../support/storeHarness";
 import { prng } from "./concurrencyScenario";
 import { LATENCY_MODES } from "./latencySuite";
+import { startTimedRedisServer, type TimedRedisServer } from "../support/timedRedisServer";
 
 const UNITS = 20_000;
 const LIMIT_US = 10_000;
 const EU = ["westeurope", "northeurope", "uksouth"];
 const ZONES = Object.fromEntries(EU.map((r) => [r, "eu"]));
 
-let server: RedisServerHandle;
+let timedServer: TimedRedisServer | undefined;
 let redis: RedisConnection;
 let cpuNs: () => number = () => NaN;
 beforeAll(async () => {
-  server = await startRedisServer({});
-  redis = await connect({ kind: "standalone", url: server.url });
-  const clock = mainThreadCpuClock(await redisPid(redis));
-  if ("unavailable" in clock) throw new Error(clock.unavailable);
-  cpuNs = clock.read;
+  timedServer = await startTimedRedisServer();
+  ({ redis, cpuNs } = timedServer);
 }, 60_000);
-afterAll(async () => {
-  await redis?.close();
-  await server?.stop();
-});
+afterAll(() => timedServer?.stop());
 
 /** One run of the scenario: every script call with its CPU time, and what the run did. */
 async function scenario(): Promise<{ calls: ScriptCall[]; done: Record<string, number> }> {

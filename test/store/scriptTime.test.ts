@@ -18,10 +18,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LATENCY_LAYOUT, LATENCY_MODES, latencyPool } from "../../bench/longestCall";
-import { lowerOfTwo, mainThreadCpuClock, redisPid, timedConnection, type ScriptCall } from "../../bench/scriptCpu";
-import { startRedisServer, type RedisServerHandle } from "../../local-runtime/redisServer";
+import { lowerOfTwo, timedConnection, type ScriptCall } from "../../bench/scriptCpu";
 import type { EnqueueRequest, MatchmakingStore, RedisConnection } from "../../src/store";
-import { checkInvariants, connect, makeStore, RawRegion, REGION, TestClock, uniquePrefix } from "../support/storeHarness";
+import { startTimedRedisServer, type TimedRedisServer } from "../support/timedRedisServer";
+import { checkInvariants, makeStore, RawRegion, REGION, TestClock, uniquePrefix } from "../support/storeHarness";
 import { prng } from "./concurrencyScenario";
 import { RULES_MODES, RULES_SIZES } from "./rulesInvariants";
 
@@ -29,7 +29,7 @@ const BIG_MODES = { big: 100, duel: 2 };
 const POOL = 100_000;
 const LIMIT_US = 10_000;
 
-let server: RedisServerHandle;
+let timedServer: TimedRedisServer | undefined;
 let redis: RedisConnection;
 /** CPU time of every script call since the last take(), in microseconds, with the call's script name. */
 let recorded: { calls: ScriptCall[] } = { calls: [] };
@@ -44,16 +44,10 @@ const timed = (inner: RedisConnection): RedisConnection =>
   });
 
 beforeAll(async () => {
-  server = await startRedisServer({ extraArgs: ["--slowlog-log-slower-than", "0", "--slowlog-max-len", "100000"] });
-  redis = await connect({ kind: "standalone", url: server.url });
-  const clock = mainThreadCpuClock(await redisPid(redis));
-  if ("unavailable" in clock) throw new Error(clock.unavailable);
-  cpuNs = clock.read;
+  timedServer = await startTimedRedisServer(["--slowlog-log-slower-than", "0", "--slowlog-max-len", "100000"]);
+  ({ redis, cpuNs } = timedServer);
 }, 60_000);
-afterAll(async () => {
-  await redis?.close();
-  await server?.stop();
-});
+afterAll(() => timedServer?.stop());
 
 type SlowEntry = [id: number, at: number, micros: number, args: string[]];
 
